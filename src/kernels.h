@@ -1,0 +1,55 @@
+/*
+ * kernels.h - the hot loops, behind one table (as XNNPACK does).
+ *
+ * Two implementations: kernels_scalar.c (the reference, plain C, every build) and
+ * kernels_simd128.c (WebAssembly SIMD128, only when compiled with -msimd128). The rest of
+ * the core calls kernels_active() and never sees an #ifdef of an instruction set. Tests run
+ * every kernel of every available set against the scalar one.
+ *
+ * Most of the time of a recommend() call is spent in score_* (one streaming pass over the
+ * item matrices); the encoder's matvec is the rest.
+ */
+#ifndef MDSREC_KERNELS_H
+#define MDSREC_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *name; /* "scalar", "simd128" */
+
+    /* sum_i a[i]*b[i] */
+    float (*dot_f32)(const float *a, const float *b, size_t n);
+    /* sum_i a[i]*half_to_float(b[i]) */
+    float (*dot_f16)(const float *a, const uint16_t *b, size_t n);
+    /* sum_i a[i]*b[i], exact in int32 for n <= 2^17 */
+    int32_t (*dot_i8)(const int8_t *a, const int8_t *b, size_t n);
+
+    /* out[r] = b[r] + sum_c w[r*cols + c] * x[c] for r < rows (b may be NULL). W is [rows][cols]. */
+    void (*matvec)(float *out, const float *w, const float *x, const float *b, size_t rows, size_t cols);
+
+    /* Scoring of rows [row0, row0+count) of n_ch item matrices of d columns each:
+       out[r] = sum_c <q + c*d, mats[c] + (row0+r)*d>                                (f32, f16)
+       out[r] = sum_c scales[c][row0+r] * qscale[c] * <q8 + c*d, mats[c] + (row0+r)*d>  (i8)
+       out has room for count floats. */
+    void (*score_f32)(float *out, const float *const *mats, const float *q,
+                      size_t n_ch, size_t d, size_t row0, size_t count);
+    void (*score_f16)(float *out, const uint16_t *const *mats, const float *q,
+                      size_t n_ch, size_t d, size_t row0, size_t count);
+    void (*score_i8)(float *out, const int8_t *const *mats, const float *const *scales,
+                     const int8_t *q8, const float *qscale, size_t n_ch, size_t d,
+                     size_t row0, size_t count);
+
+    /* Writes to idx[] the positions i < n with s[i] > thr (in increasing order) and returns
+       their number: the top-k's threshold test, which rejects most items. NaN never passes. */
+    size_t (*above)(const float *s, size_t n, float thr, uint32_t *idx);
+} mdsrec_kernels;
+
+/* The scalar reference set. Never NULL. */
+const mdsrec_kernels *kernels_scalar(void);
+/* The SIMD128 set, or NULL in a build without -msimd128. */
+const mdsrec_kernels *kernels_simd128(void);
+/* The best set of this build (simd128 where compiled in, else scalar). Never NULL. */
+const mdsrec_kernels *kernels_active(void);
+
+#endif /* MDSREC_KERNELS_H */

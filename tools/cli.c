@@ -1,0 +1,192 @@
+/* cli.c - shared helpers of the mdsrec subcommands (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <math.h>
+#include <unistd.h>
+
+const char *cli_command = "";
+
+void cli_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mdsrec%s%s: ", cli_command[0] ? " " : "", cli_command);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+uint8_t *cli_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0) {
+        cli_error("%s: cannot seek: %s", path, strerror(errno));
+        fclose(f);
+        return NULL;
+    }
+    long size = ftell(f);
+    if (size < 0) {
+        cli_error("%s: cannot tell its size: %s", path, strerror(errno));
+        fclose(f);
+        return NULL;
+    }
+    rewind(f);
+    size_t n = (size_t)size;
+    size_t cap = (n + 1 + 63) / 64 * 64;
+    uint8_t *buf = aligned_alloc(64, cap);
+    if (!buf) {
+        cli_error("%s: out of memory for %zu bytes", path, n);
+        fclose(f);
+        return NULL;
+    }
+    if (n && fread(buf, 1, n, f) != n) {
+        cli_error("%s: read error: %s", path, ferror(f) ? strerror(errno) : "file shrank");
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+int cli_out_open(cli_out *o, const char *path) {
+    memset(o, 0, sizeof *o);
+    size_t n = strlen(path) + 32;
+    o->path = strdup(path);
+    o->tmp = malloc(n);
+    if (!o->path || !o->tmp) {
+        cli_error("%s: out of memory", path);
+        free(o->path);
+        free(o->tmp);
+        return -1;
+    }
+    snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    o->f = fopen(o->tmp, "wb");
+    if (!o->f) {
+        cli_error("%s: cannot create: %s", o->tmp, strerror(errno));
+        free(o->path);
+        free(o->tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_out_commit(cli_out *o) {
+    int bad = ferror(o->f) != 0;
+    if (fflush(o->f) != 0) bad = 1;
+    if (!bad && fsync(fileno(o->f)) != 0) bad = 1;
+    int err = errno;
+    if (fclose(o->f) != 0) bad = 1;
+    o->f = NULL;
+    if (bad) {
+        cli_error("%s: write failed: %s", o->path, strerror(err));
+        remove(o->tmp);
+    } else if (rename(o->tmp, o->path) != 0) {
+        cli_error("%s: cannot rename %s over it: %s", o->path, o->tmp, strerror(errno));
+        remove(o->tmp);
+        bad = 1;
+    }
+    free(o->path);
+    free(o->tmp);
+    o->path = o->tmp = NULL;
+    return bad ? -1 : 0;
+}
+
+void cli_out_abort(cli_out *o) {
+    if (o->f) fclose(o->f);
+    if (o->tmp) remove(o->tmp);
+    free(o->path);
+    free(o->tmp);
+    memset(o, 0, sizeof *o);
+}
+
+int cli_write_file(const char *path, const void *data, size_t len) {
+    cli_out o;
+    if (cli_out_open(&o, path) != 0) return -1;
+    if (len && fwrite(data, 1, len, o.f) != len) {
+        cli_error("%s: write failed: %s", path, strerror(errno));
+        cli_out_abort(&o);
+        return -1;
+    }
+    return cli_out_commit(&o);
+}
+
+int cli_parse_u64(const char *s, uint64_t *out) {
+    if (!s || !*s || *s == '-' || *s == '+') return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end) return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cli_parse_u32(const char *s, uint32_t *out) {
+    uint64_t v;
+    if (cli_parse_u64(s, &v) != 0 || v > UINT32_MAX) return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int cli_parse_float(const char *s, float *out) {
+    if (!s || !*s) return -1;
+    errno = 0;
+    char *end;
+    float v = strtof(s, &end);
+    if (errno || *end || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+double cli_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress_draw(cli_progress *p, uint64_t done, int final) {
+    double el = cli_now() - p->t0;
+    if (p->total) {
+        double frac = (double)done / (double)p->total;
+        if (frac > 1) frac = 1;
+        int w = 30, fill = (int)(frac * w);
+        char bar[31];
+        for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
+        bar[w] = 0;
+        double eta = frac > 0 ? el / frac - el : 0;
+        fprintf(stderr, "\r%-20s [%s] %5.1f%% %6.1fs eta %5.1fs", p->label, bar, frac * 100, el, final ? 0.0 : eta);
+    } else {
+        fprintf(stderr, "\r%-20s %llu %6.1fs", p->label, (unsigned long long)done, el);
+    }
+    if (final) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+void cli_progress_start(cli_progress *p, const char *label, uint64_t total) {
+    p->label = label;
+    p->total = total;
+    p->t0 = p->last_draw = cli_now();
+    p->tty = isatty(2);
+}
+
+void cli_progress_update(cli_progress *p, uint64_t done) {
+    if (!p->tty) return;
+    double now = cli_now();
+    if (now - p->last_draw < 0.1) return;
+    p->last_draw = now;
+    progress_draw(p, done, 0);
+}
+
+void cli_progress_end(cli_progress *p) {
+    if (!p->tty) return;
+    progress_draw(p, p->total, 1);
+}
