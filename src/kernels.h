@@ -27,6 +27,13 @@ typedef struct {
 
     /* out[r] = b[r] + sum_c w[r*cols + c] * x[c] for r < rows (b may be NULL). W is [rows][cols]. */
     void (*matvec)(float *out, const float *w, const float *x, const float *b, size_t rows, size_t cols);
+    /* The encoder's linear layers over all n tokens at once: out (n, dout) = x (n, din) W^T + b,
+       W (dout, din), b (dout) or NULL. Tiles of tokens x outputs reuse each loaded weight
+       across tokens. Every output is summed in the same order whatever tile it falls in, so a
+       token's result does not depend on n or on its position in x (model.c's prefix cache
+       relies on this: recomputing one token gives the bits a full pass gave). */
+    void (*linear)(float *out, const float *x, const float *w, const float *b, size_t n, size_t din,
+                   size_t dout);
 
     /* Scoring of rows [row0, row0+count) of n_ch item matrices of d columns each:
        out[r] = sum_c <q + c*d, mats[c] + (row0+r)*d>                                (f32, f16)
