@@ -1,6 +1,9 @@
 /* kernels_scalar.c - the reference kernels: plain C, every build (see kernels.h). The
    compiler may vectorise them natively; the SIMD set is compared against these. */
 #include "kernels.h"
+
+#include <math.h>
+
 #include "half.h"
 
 static float dot_f32(const float *a, const float *b, size_t n) {
@@ -101,6 +104,10 @@ static void score_i8(float *out, const int8_t *const *mats, const float *const *
     }
 }
 
+static void gelu(float *out, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+
 static size_t above(const float *s, size_t n, float thr, uint32_t *idx) {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
@@ -109,7 +116,7 @@ static size_t above(const float *s, size_t n, float thr, uint32_t *idx) {
 }
 
 static const mdsrec_kernels scalar_set = {
-    "scalar", dot_f32, dot_f16, dot_i8, matvec, linear, score_f32, score_f16, score_i8, above,
+    "scalar", dot_f32, dot_f16, dot_i8, matvec, linear, gelu, score_f32, score_f16, score_i8, above,
 };
 
 const mdsrec_kernels *kernels_scalar(void) { return &scalar_set; }

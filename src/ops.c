@@ -25,7 +25,7 @@ void op_layernorm(float *out, float *mean, float *rstd, const float *x,
 }
 
 void op_gelu(float *out, const float *x, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+    kernels_active()->gelu(out, x, n);
 }
 
 void op_softmax(float *x, size_t n) {

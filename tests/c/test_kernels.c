@@ -110,6 +110,22 @@ static void test_linear(const mdsrec_kernels *k) {
     }
 }
 
+/* GELU against double erf, over the whole range and past the clamp, odd lengths for the tail */
+static void test_gelu(const mdsrec_kernels *k) {
+    size_t n = 2003;
+    float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) x[i] = (float)(((double)i / (n - 1) * 2 - 1) * 12.0);
+    x[0] = 0.0f, x[1] = -0.0f, x[2] = 1e-30f, x[3] = 5.5437f;
+    k->gelu(y, x, n);
+    for (size_t i = 0; i < n; i++) {
+        double ref = 0.5 * x[i] * (1.0 + erf(x[i] / sqrt(2.0)));
+        CHECK_MSG(fabs(y[i] - ref) <= 1e-6 * (1 + fabs((double)x[i])), "gelu(%.9g) = %.9g, expected %.9g", (double)x[i], (double)y[i], ref);
+    }
+    k->gelu(x, x, n); /* in place */
+    CHECK(memcmp(x, y, n * sizeof(float)) == 0);
+    free(x), free(y);
+}
+
 /* score_* over 3 channels, rows [row0, row0+count), against double and against scalar */
 static void test_scores(const mdsrec_kernels *k) {
     const mdsrec_kernels *ref_k = kernels_scalar();
@@ -204,6 +220,7 @@ int main(void) {
         test_dots(sets[i]);
         test_matvec(sets[i]);
         test_linear(sets[i]);
+        test_gelu(sets[i]);
         test_scores(sets[i]);
         test_above(sets[i]);
     }
