@@ -200,8 +200,8 @@ static void score_f16(float *out, const uint16_t *const *mats, const float *q, s
 /* The integer dot products are exact, and the per-row float combination below is the
    scalar kernel's, in the same order ((scale * qscale) * dot, channel by channel, from 0):
    i8 scores are bit-identical across the two sets.
-   Four rows at a time: q is widened to int16 once per 16 bytes for all four rows, the four
-   int32 sums are reduced together (sum4_i32), converted and scaled as one vector. */
+   Four rows at a time: each widened piece of q serves four rows, the four int32 sums are
+   reduced together (sum4_i32), converted and scaled as one vector. */
 static void score_i8(float *out, const int8_t *const *mats, const float *const *scales, const int8_t *q8,
                      const float *qscale, size_t n_ch, size_t d, size_t row0, size_t count) {
     size_t r = 0;
@@ -213,20 +213,17 @@ static void score_i8(float *out, const int8_t *const *mats, const float *const *
                 const int8_t *m1 = m0 + d, *m2 = m1 + d, *m3 = m2 + d;
                 v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
                 for (size_t k = 0; k < d; k += 16) {
-                    v128_t qv = wasm_v128_load(qc + k);
-                    v128_t ql = wasm_i16x8_extend_low_i8x16(qv), qh = wasm_i16x8_extend_high_i8x16(qv), m;
-                    m = wasm_v128_load(m0 + k);
-                    a0 = wasm_i32x4_add(a0, wasm_i32x4_add(wasm_i32x4_dot_i16x8(ql, wasm_i16x8_extend_low_i8x16(m)),
-                                                           wasm_i32x4_dot_i16x8(qh, wasm_i16x8_extend_high_i8x16(m))));
-                    m = wasm_v128_load(m1 + k);
-                    a1 = wasm_i32x4_add(a1, wasm_i32x4_add(wasm_i32x4_dot_i16x8(ql, wasm_i16x8_extend_low_i8x16(m)),
-                                                           wasm_i32x4_dot_i16x8(qh, wasm_i16x8_extend_high_i8x16(m))));
-                    m = wasm_v128_load(m2 + k);
-                    a2 = wasm_i32x4_add(a2, wasm_i32x4_add(wasm_i32x4_dot_i16x8(ql, wasm_i16x8_extend_low_i8x16(m)),
-                                                           wasm_i32x4_dot_i16x8(qh, wasm_i16x8_extend_high_i8x16(m))));
-                    m = wasm_v128_load(m3 + k);
-                    a3 = wasm_i32x4_add(a3, wasm_i32x4_add(wasm_i32x4_dot_i16x8(ql, wasm_i16x8_extend_low_i8x16(m)),
-                                                           wasm_i32x4_dot_i16x8(qh, wasm_i16x8_extend_high_i8x16(m))));
+                    /* load8x8_s widens 8 bytes as it loads (one pmovsxbw from memory on x86):
+                       no separate load and no high-half shuffle per row */
+                    v128_t ql = wasm_i16x8_load8x8(qc + k), qh = wasm_i16x8_load8x8(qc + k + 8);
+                    a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(ql, wasm_i16x8_load8x8(m0 + k)));
+                    a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(ql, wasm_i16x8_load8x8(m1 + k)));
+                    a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(ql, wasm_i16x8_load8x8(m2 + k)));
+                    a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(ql, wasm_i16x8_load8x8(m3 + k)));
+                    a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(qh, wasm_i16x8_load8x8(m0 + k + 8)));
+                    a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(qh, wasm_i16x8_load8x8(m1 + k + 8)));
+                    a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(qh, wasm_i16x8_load8x8(m2 + k + 8)));
+                    a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(qh, wasm_i16x8_load8x8(m3 + k + 8)));
                 }
                 v128_t dots = wasm_f32x4_convert_i32x4(sum4_i32(a0, a1, a2, a3));
                 v128_t sc = wasm_f32x4_mul(wasm_v128_load(scales[c] + row0 + r), wasm_f32x4_splat(qscale[c]));
