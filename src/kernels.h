@@ -61,7 +61,11 @@ typedef struct {
 const mdsrec_kernels *kernels_scalar(void);
 /* The SIMD128 set, or NULL in a build without -msimd128. */
 const mdsrec_kernels *kernels_simd128(void);
-/* The best set of this build (simd128 where compiled in, else scalar). Never NULL. */
+/* The SIMD128 algorithms in 16-byte generic vectors, for native builds; NULL in wasm (and
+   with a compiler without vector extensions). Active only with MDSREC_VEC_ACTIVE. */
+const mdsrec_kernels *kernels_vec128(void);
+/* The best set of this build (simd128 where compiled in; vec128 natively with
+   MDSREC_VEC_ACTIVE; else scalar). Never NULL. */
 const mdsrec_kernels *kernels_active(void);
 
 #endif /* MDSREC_KERNELS_H */

@@ -123,7 +123,11 @@ const mdsrec_kernels *kernels_scalar(void) { return &scalar_set; }
 
 #ifndef __wasm_simd128__
 const mdsrec_kernels *kernels_simd128(void) { return 0; }
+#ifdef MDSREC_VEC_ACTIVE
+const mdsrec_kernels *kernels_active(void) { return kernels_vec128() ? kernels_vec128() : &scalar_set; }
+#else
 const mdsrec_kernels *kernels_active(void) { return &scalar_set; }
+#endif
 #endif
 
 #include "mdsrec.h"

@@ -211,10 +211,10 @@ static void test_above(const mdsrec_kernels *k) {
 }
 
 int main(void) {
-    const mdsrec_kernels *sets[2] = {kernels_scalar(), kernels_simd128()};
+    const mdsrec_kernels *sets[3] = {kernels_scalar(), kernels_simd128(), kernels_vec128()};
     CHECK(sets[0] != NULL);
     CHECK(kernels_active() != NULL);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (!sets[i]) continue;
         printf("kernel set: %s\n", sets[i]->name);
         test_dots(sets[i]);
