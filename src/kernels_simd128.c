@@ -6,6 +6,7 @@
 #include <math.h>
 #include <wasm_simd128.h>
 
+#include "erf_fit.h"
 #include "half.h"
 
 static float hsum(v128_t v) {
@@ -242,19 +243,9 @@ static void score_i8(float *out, const int8_t *const *mats, const float *const *
     }
 }
 
-/* erf(x) ~ x P(x^2) / Q(x^2) on |x| <= 3.92 (beyond it erf rounds to +-1 in float), P and Q
-   of degree 6: a rational fit to erf made for this kernel (Loeb's linearised least squares with
-   Lawson reweighting, in 40-digit arithmetic: 6e-10 before the coefficients were rounded to
-   float; 4e-7 absolute at worst as evaluated here in float, near |x| = 2.65). */
-static const float ERF_P[7] = {1.128379225730896f, 0.16464689373970032f, 0.05059666186571121f,
-                               0.0028555206954479218f, 0.0003000528668053448f, -7.794025691509887e-07f,
-                               -4.8856307444111735e-08f};
-static const float ERF_Q[7] = {1.0f, 0.47924792766571045f, 0.10458900034427643f, 0.013279356993734837f,
-                               0.0010132362367585301f, 3.9206468500196934e-05f, -6.910174761287635e-07f};
-
 static v128_t erf4(v128_t x) {
     /* pmin/pmax: one instruction each on x86, where min/max need NaN fix-ups (no NaN here) */
-    v128_t xc = wasm_f32x4_pmax(wasm_f32x4_pmin(x, wasm_f32x4_splat(3.92f)), wasm_f32x4_splat(-3.92f));
+    v128_t xc = wasm_f32x4_pmax(wasm_f32x4_pmin(x, wasm_f32x4_splat(ERF_CLAMP)), wasm_f32x4_splat(-ERF_CLAMP));
     v128_t y = wasm_f32x4_mul(xc, xc);
     v128_t p = wasm_f32x4_splat(ERF_P[6]), q = wasm_f32x4_splat(ERF_Q[6]);
     for (int i = 5; i >= 0; i--) {

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "erf_fit.h"
 #include "half.h"
 
 typedef float v4f __attribute__((vector_size(16)));
@@ -101,8 +102,18 @@ static void linear(float *out, const float *x, const float *w, const float *b, s
             out[r * dout + j] = linear_one(x + r * din, w + j * din, din, b ? b[j] : 0.0f);
 }
 
+/* GELU with kernels_simd128.c's rational erf, element by element in the same order (so the
+   same bits); plain element-wise code that the compiler vectorises. */
 static void gelu(float *out, const float *x, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i], t = v * 0.70710678118654752f;
+        float xc = t > ERF_CLAMP ? ERF_CLAMP : t < -ERF_CLAMP ? -ERF_CLAMP : t;
+        float y = xc * xc, p = ERF_P[6], q = ERF_Q[6];
+        for (int k = 5; k >= 0; k--) p = p * y + ERF_P[k], q = q * y + ERF_Q[k];
+        float e = xc * p / q;
+        e = e > 1.0f ? 1.0f : e < -1.0f ? -1.0f : e;
+        out[i] = 0.5f * v * (1.0f + e);
+    }
 }
 
 static void score_f32(float *out, const float *const *mats, const float *q, size_t n_ch, size_t d,
