@@ -20,12 +20,13 @@ const STUBS = {
 onmessage = async ({ data: o }) => {
   try {
     const T = { start: now() };
+    const bundleResponse = fetch(o.bundle); // asked for at once: it downloads while the core compiles
     const { instance } = await WebAssembly.instantiateStreaming(fetch(o.wasm), STUBS);
     const x = instance.exports;
     x._initialize?.();
     T.compiled = now();
 
-    const res = await fetch(o.bundle);
+    const res = await bundleResponse;
     const len = Number(res.headers.get('Content-Length'));
     const p = x.mdsrec_wasm_alloc(len);
     if (!p) throw new Error('wasm: out of memory for the bundle');
@@ -38,7 +39,7 @@ onmessage = async ({ data: o }) => {
       at += value.length;
     }
     if (at !== len) throw new Error(`bundle: ${at} bytes read, ${len} announced`);
-    T.fetched = now();
+    T.fetched = now(); // compile and fetch overlap: 'fetch' below is what remained after compiling
     const st = x.mdsrec_wasm_open(p, len);
     if (st) {
       const m = new Uint8Array(x.memory.buffer, x.mdsrec_wasm_error_message());

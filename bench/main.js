@@ -36,7 +36,7 @@ async function main() {
       r.core = core;
       r.cold_ms = core.T.first - from;
       r.cold_from = ci === 0 ? 'page start' : 'worker start';
-      r.load = { worker_ms: core.T.start - spawn, compile_ms: core.T.compiled - core.T.start,
+      r.load = { page_ms: ci === 0 ? spawn - performance.timeOrigin : 0, worker_ms: core.T.start - spawn, compile_ms: core.T.compiled - core.T.start,
                  fetch_ms: core.T.fetched - core.T.compiled, open_ms: core.T.opened - core.T.fetched,
                  first_ms: core.T.first - core.T.opened };
       log(`${c.name}: core fresh p50 ${core.cases.fresh.p50_ms.toFixed(3)} ms, cold ${r.cold_ms.toFixed(1)} ms`);
