@@ -27,10 +27,12 @@ const cases = caseNames.filter((n) => existsSync(join(bundles, `${n}.mdsb`))).ma
   return { name: n, items: Number(items), dtype, url: `/bundles/${n}.mdsb`, bytes: statSync(join(bundles, `${n}.mdsb`)).size };
 });
 if (!cases.length) throw new Error(`no bundles in ${bundles}`);
-const config = { wasm: '/wasm/mdsrec-simd.wasm', calls, warmup, len: 50, k: 10, peers, cases };
+// --wasm FILE: another build of the core (e.g. a kernel variant to compare), served as /wasm-alt/
+const altWasm = opt('--wasm', null);
+const config = { wasm: altWasm ? `/wasm-alt/${altWasm.split('/').pop()}` : '/wasm/mdsrec-simd.wasm', calls, warmup, len: 50, k: 10, peers, cases };
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
-const MOUNTS = [['/bundles/', bundles], ['/wasm/', join(ROOT, 'web/wasm')], ['/node_modules/', join(HERE, 'node_modules')], ['/', HERE]];
+const MOUNTS = [['/bundles/', bundles], ['/wasm/', join(ROOT, 'web/wasm')], ['/wasm-alt/', altWasm ? resolve(altWasm, '..') : HERE], ['/node_modules/', join(HERE, 'node_modules')], ['/', HERE]];
 const server = createServer((req, res) => {
   const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-store' };
@@ -83,7 +85,7 @@ for (const c of result.cases) {
   if (peers && !c.tf_match) failures.push(`${c.name}: TF.js top-k ${c.tf.topk} differs from mdsrec ${c.core.topk}`);
   if (peers && !c.ort_match) failures.push(`${c.name}: ORT-web top-k ${c.ort.topk} differs from mdsrec ${c.core.topk}`);
 }
-const wasmFile = join(ROOT, 'web/wasm/mdsrec-simd.wasm');
+const wasmFile = altWasm ? resolve(altWasm) : join(ROOT, 'web/wasm/mdsrec-simd.wasm');
 const wasmBytes = readFileSync(wasmFile);
 const report = {
   date: new Date().toISOString(), machine: `${cpus()[0].model}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
