@@ -6,7 +6,7 @@
 //                           --md docs/BENCH.md --json docs/BENCH.json [--no-peers]
 import { createServer } from 'node:http';
 import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -46,6 +46,7 @@ const server = createServer((req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const port = server.address().port;
 
+const loadStart = loadavg()[0];
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -88,6 +89,7 @@ for (const c of result.cases) {
 const wasmFile = altWasm ? resolve(altWasm) : join(ROOT, 'web/wasm/mdsrec-simd.wasm');
 const wasmBytes = readFileSync(wasmFile);
 const report = {
+  load_average: { start: loadStart, end: loadavg()[0] },
   date: new Date().toISOString(), machine: `${cpus()[0].model}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   browser: result.browser, userAgent: result.userAgent, crossOriginIsolated: result.crossOriginIsolated,
   settings: { calls, warmup, history: 50, k: 10, peers },
@@ -119,7 +121,7 @@ function breakdown(name) {
 const md = [];
 md.push('# Benchmark: mdsrec in the browser, beside TF.js, onnxruntime-web and native', '');
 md.push(`Written by \`npm run bench\` (scripts/bench.sh, bench/run.mjs); rerun it rather than editing. ${report.date}`, '');
-md.push(`- Machine: ${report.machine} (shared: timings move with whatever else runs; p50s are the numbers to read)`);
+md.push(`- Machine: ${report.machine}, shared with other work: 1-minute load average ${f(report.load_average.start, 1)} when the browser run started, ${f(report.load_average.end, 1)} when it ended. Timings move with that load: p95s most, p50s less; min values are in the JSON.`);
 md.push(`- Browser: ${report.browser} headless (Debian's), one page, one run; each runtime in its own dedicated Worker, one thread, terminated before the next starts. crossOriginIsolated: ${report.crossOriginIsolated} (5 us timers).`);
 md.push(`- Bundles: \`mdsrec synth\` (random weights), 3 channels (id, image, text), d = 64, 2 blocks, 2 heads, FFN 256, max length 50, pooling "last", 10 neighbours per item and channel. History of 50 items, k = 10, history items excluded.`);
 md.push(`- ${warmup} warm-up calls, then ${calls} timed calls per case and runtime; p50 / p95 in ms.`);
@@ -174,6 +176,8 @@ if (peers) {
   md.push('', '### The peers\' append case and load time', '', '| case | TF.js append | TF.js / mdsrec append | TF.js load | ORT load |', '|---|---|---|---|---|');
   for (const c of ok) md.push(`| ${label(c)} | ${pp(c.tf.cases.append)} | ${ratio(c.tf.cases.append.p50_ms, c.core.cases.append.p50_ms)} | ${f(c.tf.load_ms, 0)} ms | ${f(c.ort.load_ms, 0)} ms |`);
 }
+const notes = join(HERE, 'NOTES.md'); // hand-written: what was optimised, what was tried, what is missing
+if (existsSync(notes)) md.push('', readFileSync(notes, 'utf8').trim());
 if (failures.length) md.push('', '## FAILURES', '', ...failures.map((s) => `- ${s}`));
 md.push('');
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(report, null, 1) + '\n');
