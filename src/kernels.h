@@ -36,8 +36,9 @@ typedef struct {
                    size_t dout);
 
     /* out[i] = GELU(x[i]) = x/2 (1 + erf(x/sqrt 2)) for i < n; out may alias x. The scalar
-       set calls erff; the SIMD one evaluates erf as a rational function (4e-7 absolute at
-       worst, against erff's 1e-7), four at a time: erff was a third of a fresh forward. */
+       set calls erff; simd128 and vec128 evaluate erf as the rational function of erf_fit.h
+       (4e-7 absolute at worst, against erff's 1e-7), four at a time in wasm: erff was a third
+       of a fresh forward there. */
     void (*gelu)(float *out, const float *x, size_t n);
 
     /* Scoring of rows [row0, row0+count) of n_ch item matrices of d columns each:
