@@ -1,0 +1,567 @@
+// mdsrec.js - private, in-browser sequential recommendations from the visitor's own clicks.
+//
+//   const rec = await load({ model: '/models/superstore.mdsb' });
+//   await rec.track('FUR-CH-10000454');
+//   const items = await rec.recommend({ k: 8 });  // [{key, score, shares, reason, ...catalog}]
+//
+// The core is a standalone WebAssembly module (src/wasm_api.h is the whole contract). It runs in
+// a Worker by default (worker.js), or on the main thread with the same API. The history lives
+// in this page only: sessionStorage (default), localStorage or memory. Nothing is sent anywhere.
+
+// ---------------------------------------------------------------- errors
+
+/** Every error the shim raises: an Error with a stable `code` (docs/WEB.md lists them). */
+export class MdsrecError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'MdsrecError';
+    this.code = code;
+  }
+}
+export class ArgumentError extends MdsrecError {}     // MDSREC_BAD_ARGUMENT
+export class UnknownKeyError extends MdsrecError {}   // MDSREC_UNKNOWN_KEY
+export class BundleError extends MdsrecError {}       // MDSREC_CORRUPT_BUNDLE, MDSREC_INCOMPATIBLE_BUNDLE
+export class WasmError extends MdsrecError {}         // MDSREC_WASM_UNAVAILABLE
+
+const CLASSES = {
+  MDSREC_BAD_ARGUMENT: ArgumentError,
+  MDSREC_UNKNOWN_KEY: UnknownKeyError,
+  MDSREC_CORRUPT_BUNDLE: BundleError,
+  MDSREC_INCOMPATIBLE_BUNDLE: BundleError,
+  MDSREC_WASM_UNAVAILABLE: WasmError,
+};
+const NAMES = {
+  ArgumentError, UnknownKeyError, BundleError, WasmError,
+};
+for (const k in NAMES) NAMES[k].prototype.name = k;
+
+/** Builds the error class that belongs to a code. */
+export function mdsrecError(code, message) {
+  return new (CLASSES[code] || MdsrecError)(code, message);
+}
+
+// mdsrec_status (src/mdsrec.h) -> code
+const STATUS = [
+  'MDSREC_OK', 'MDSREC_OUT_OF_MEMORY', 'MDSREC_BAD_ARGUMENT', 'MDSREC_CORRUPT_BUNDLE',
+  'MDSREC_INCOMPATIBLE_BUNDLE', 'MDSREC_CORRUPT_BUNDLE', 'MDSREC_UNKNOWN_KEY', 'MDSREC_NOT_FOUND',
+];
+export const statusCode = (s) => STATUS[s] || 'MDSREC_INTERNAL';
+
+const bad = (msg) => new ArgumentError('MDSREC_BAD_ARGUMENT', msg);
+
+// ---------------------------------------------------------------- bundle header (models/FORMAT.md)
+
+export const FORMAT_VERSION = 1;
+const MAGIC = [0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Checks the first bytes of a bundle (>= 12 of them) and, when the whole length is known, its
+    file_size field. Throws a BundleError with a clear message; returns nothing. */
+export function checkHeader(b, total) {
+  if (b.length < 12 || MAGIC.some((m, i) => b[i] !== m))
+    throw new BundleError('MDSREC_CORRUPT_BUNDLE', 'not an mdsrec bundle (bad magic)');
+  const version = b[8] | (b[9] << 8) | (b[10] << 16) | (b[11] << 24);
+  if (version !== FORMAT_VERSION)
+    throw new BundleError('MDSREC_INCOMPATIBLE_BUNDLE',
+      `bundle format version ${version >>> 0} is ${version > FORMAT_VERSION ? 'newer than' : 'not'} the version ${FORMAT_VERSION} this mdsrec reads`);
+  if (total !== undefined) {
+    if (total < 64) throw new BundleError('MDSREC_CORRUPT_BUNDLE', `bundle of ${total} bytes is shorter than its header`);
+    if (b.length >= 32) {
+      const dv = new DataView(b.buffer, b.byteOffset, 32);
+      const size = dv.getUint32(24, true) + dv.getUint32(28, true) * 2 ** 32;
+      if (size !== total) throw new BundleError('MDSREC_CORRUPT_BUNDLE', `bundle header says ${size} bytes, got ${total} (truncated download?)`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- fetching and caching
+
+// A tiny module whose function returns i8x16.splat(0): it validates only where SIMD128 exists.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+  10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
+export const hasSimd = () => WebAssembly.validate(SIMD_PROBE);
+
+const CACHE = 'mdsrec-v1';
+const HASH = 'x-mdsrec-sha256';
+const openCache = () => (typeof caches !== 'undefined' && globalThis.isSecureContext !== false
+  ? caches.open(CACHE).catch(() => null) : Promise.resolve(null));
+
+/** The asset at url, from the Cache API when it holds one (tagged with the SHA-256 of its bytes;
+    a `sha256` that differs makes it a miss), else from the network. -> {res, cache, source} */
+async function fetchAsset(url, useCache, sha256) {
+  const cache = useCache ? await openCache() : null;
+  if (cache) {
+    const hit = await cache.match(url).catch(() => null);
+    if (hit && (!sha256 || hit.headers.get(HASH) === sha256)) return { res: hit, cache: null, source: 'cache' };
+  }
+  let res;
+  try {
+    res = await fetch(url, { credentials: 'same-origin' });
+  } catch (e) {
+    throw new MdsrecError('MDSREC_FETCH_FAILED', `cannot fetch ${url}: ${e.message}`);
+  }
+  if (!res.ok) throw new MdsrecError('MDSREC_FETCH_FAILED', `cannot fetch ${url}: HTTP ${res.status}`);
+  return { res, cache, source: 'network' };
+}
+
+const hex = (buf) => Array.from(new Uint8Array(buf), (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Stores bytes under url with their content hash; checks an expected hash first. */
+async function storeAsset(cache, url, bytes, type, sha256) {
+  if (!cache && !sha256) return;
+  const got = hex(await crypto.subtle.digest('SHA-256', bytes));
+  if (sha256 && got !== sha256) throw new BundleError('MDSREC_CORRUPT_BUNDLE', `${url}: SHA-256 ${got}, expected ${sha256}`);
+  if (cache) {
+    const headers = { 'content-type': type, 'content-length': String(bytes.byteLength), [HASH]: got };
+    await cache.put(url, new Response(bytes.slice(), { headers })).catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------- the engine (worker or main thread)
+
+const KINDS = ['id', 'image', 'text', 'feature'];
+const REASON = {
+  id: (x) => `often together with ${x}`,
+  image: (x) => `looks like ${x}`,
+  text: (x) => `described like ${x}`,
+};
+const NONE = 0xffffffff;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** One wasm instance with one open model. The Recommender talks to it directly (main thread)
+    or through worker.js; every method takes and returns plain, cloneable data. */
+export class Engine {
+  /** opts: {wasm: URL of the .wasm, model: URL or bytes, cache, modelHash, wasmHash} */
+  static async open(opts) {
+    if (typeof WebAssembly !== 'object') throw new WasmError('MDSREC_WASM_UNAVAILABLE', 'WebAssembly is not available');
+    const e = new Engine();
+    e.source = {};
+    await e._instantiate(opts);
+    await e._openModel(opts);
+    return e;
+  }
+
+  async _instantiate({ wasm, cache, wasmHash }) {
+    const { res, cache: store, source } = await fetchAsset(wasm, cache, wasmHash);
+    this.source.wasm = source;
+    const bytes = res.clone().arrayBuffer();
+    bytes.catch(() => {});
+    let module;
+    try {
+      try {
+        module = await WebAssembly.compileStreaming(res);
+      } catch {
+        module = await WebAssembly.compile(await bytes); // wrong MIME type or no streaming
+      }
+      const imports = {};
+      for (const imp of WebAssembly.Module.imports(module)) {
+        if (imp.kind !== 'function') continue;
+        const ns = (imports[imp.module] ??= {});
+        ns[imp.name] = imp.name === 'emscripten_notify_memory_growth' ? () => { this._buf = null; }
+          : imp.name === 'proc_exit' ? (c) => { throw new MdsrecError('MDSREC_INTERNAL', `wasm exited (${c})`); }
+          : imp.module === 'wasi_snapshot_preview1' ? () => 52 /* ENOSYS */ : () => 0;
+      }
+      this.x = (await WebAssembly.instantiate(module, imports)).exports;
+      if (this.x._initialize) this.x._initialize();
+      if (!this.x.memory || !this.x.mdsrec_wasm_open) throw new Error('not the mdsrec core');
+    } catch (err) {
+      throw new WasmError('MDSREC_WASM_UNAVAILABLE', `cannot start the wasm core ${wasm}: ${err.message}`);
+    }
+    if (source === 'network' || wasmHash) await storeAsset(store, wasm, await bytes, 'application/wasm', wasmHash);
+  }
+
+  // Typed views over the instance memory, re-created when it has grown.
+  get u8() {
+    if (this._buf !== this.x.memory.buffer) {
+      this._buf = this.x.memory.buffer;
+      this._u8 = new Uint8Array(this._buf);
+    }
+    return this._u8;
+  }
+  u32(p, n) { return new Uint32Array(this.u8.buffer, p, n); }
+  f32(p, n) { return new Float32Array(this.u8.buffer, p, n); }
+  cstr(p) {
+    const m = this.u8;
+    let e = p;
+    while (m[e]) e++;
+    return fromUtf8.decode(m.subarray(p, e));
+  }
+  alloc(n) {
+    const p = this.x.mdsrec_wasm_alloc(Math.max(n, 1)) >>> 0;
+    if (!p) throw new MdsrecError('MDSREC_OUT_OF_MEMORY', `cannot allocate ${n} bytes in the wasm core`);
+    return p;
+  }
+  fail(status) {
+    return mdsrecError(statusCode(status), this.cstr(this.x.mdsrec_wasm_error_message() >>> 0) || `mdsrec status ${status}`);
+  }
+
+  /** Reads the bundle into wasm memory: streamed straight in when its length is known. */
+  async _openModel({ model, cache, modelHash }) {
+    let p = 0, len = 0, store = null, url = null;
+    try {
+      if (typeof model === 'string') {
+        url = model;
+        const got = await fetchAsset(url, cache, modelHash);
+        this.source.model = got.source;
+        store = got.cache;
+        const res = got.res;
+        const known = !res.headers.get('content-encoding') && Number(res.headers.get('content-length'));
+        const reader = res.body.getReader();
+        if (known > 0) {
+          len = known;
+          p = this.alloc(len);
+          for (let off = 0; ;) {
+            const { done, value } = await reader.read();
+            if (done) {
+              if (off !== len) throw new BundleError('MDSREC_CORRUPT_BUNDLE', `bundle truncated: ${off} of ${len} bytes`);
+              break;
+            }
+            if (off + value.length > len) throw new BundleError('MDSREC_CORRUPT_BUNDLE', `bundle longer than its Content-Length ${len}`);
+            this.u8.set(value, p + off);
+            const before = off;
+            off += value.length;
+            if (before < 32 && off >= 32) checkHeader(this.u8.subarray(p, p + 32), len); // early, clear error
+          }
+        } else {
+          const parts = [];
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            parts.push(value);
+            len += value.length;
+          }
+          model = concat(parts, len);
+        }
+      } else {
+        this.source.model = 'bytes';
+        model = ArrayBuffer.isView(model) ? new Uint8Array(model.buffer, model.byteOffset, model.byteLength) : new Uint8Array(model);
+        len = model.length;
+      }
+      if (!p) {
+        checkHeader(model.subarray(0, 32), len);
+        p = this.alloc(len);
+        this.u8.set(model, p);
+      } else {
+        checkHeader(this.u8.subarray(p, p + 32), len);
+      }
+      if (url && (this.source.model === 'network' || modelHash)) {
+        await storeAsset(store, url, this.u8.subarray(p, p + len), 'application/octet-stream', modelHash);
+      }
+    } catch (err) {
+      if (p) this.x.mdsrec_wasm_free(p);
+      throw err;
+    }
+    const st = this.x.mdsrec_wasm_open(p, len); // the instance owns p from here on
+    if (st) throw this.fail(st);
+    this._setup();
+  }
+
+  _setup() {
+    const x = this.x;
+    const nc = x.mdsrec_wasm_info(2);
+    this.channels = [];
+    for (let c = 0; c < nc; c++) {
+      this.channels.push({ name: this.cstr(x.mdsrec_wasm_channel_name(c) >>> 0), kind: KINDS[x.mdsrec_wasm_channel_kind(c)] || 'feature' });
+    }
+    this.n = x.mdsrec_wasm_info(0);
+    this.scratch = this.alloc(512); // [0,4): length out; [16,272): a key
+    this.keys = new Map(); // index -> key, filled lazily
+    const lp = this.scratch;
+    const cp = x.mdsrec_wasm_catalog(lp) >>> 0;
+    this.catalog = null;
+    if (cp) {
+      try {
+        const c = JSON.parse(fromUtf8.decode(this.u8.subarray(cp, cp + this.u32(lp, 1)[0])));
+        if (Array.isArray(c) && c.length === this.n) this.catalog = c;
+      } catch { /* a catalog that is not JSON: recommend without it */ }
+    }
+    this.info = {
+      nItems: this.n, dim: x.mdsrec_wasm_info(1), maxLen: x.mdsrec_wasm_info(3), version: x.mdsrec_wasm_info(9),
+      channels: this.channels, kernels: this.cstr(x.mdsrec_wasm_kernels() >>> 0), hasCatalog: !!this.catalog, source: this.source,
+    };
+  }
+
+  /** Item index of a key, or -1. */
+  index(key) {
+    const kp = this.scratch + 16;
+    const { read, written } = utf8.encodeInto(key, this.u8.subarray(kp, kp + 256));
+    if (read < key.length || written > 255 || !written) return -1;
+    return this.x.mdsrec_wasm_find_key(kp, written);
+  }
+  key(i) {
+    let k = this.keys.get(i);
+    if (k === undefined) {
+      const p = this.x.mdsrec_wasm_item_key(i, this.scratch) >>> 0;
+      k = fromUtf8.decode(this.u8.subarray(p, p + this.u32(this.scratch, 1)[0]));
+      this.keys.set(i, k);
+    }
+    return k;
+  }
+  title(i) {
+    const c = this.catalog && this.catalog[i];
+    return (c && (c.title || c.name)) || this.key(i);
+  }
+  item(i, score, extra) {
+    return Object.assign({}, this.catalog ? this.catalog[i] : null, { key: this.key(i), score }, extra);
+  }
+  indices(keys) {
+    const out = [];
+    for (const k of keys) {
+      const i = this.index(k);
+      if (i >= 0) out.push(i);
+    }
+    return out;
+  }
+  reason(c, via) {
+    const ch = this.channels[c];
+    const t = this.title(via);
+    return { channel: ch.name, kind: ch.kind, text: (REASON[ch.kind] || ((x) => `similar ${ch.name} to ${x}`))(t), via: this.key(via) };
+  }
+
+  /** Known keys among `keys` ({found: [bool]}). */
+  known(keys) {
+    return keys.map((k) => this.index(k) >= 0);
+  }
+
+  /** q: {history, k, exclude, allow, includeHistory}; keys are checked strings. */
+  recommend({ history, k, exclude = [], allow = null, includeHistory = false }) {
+    const x = this.x;
+    const lists = [this.indices(history), this.indices(exclude), allow ? this.indices(allow) : []];
+    const ptrs = lists.map((l) => this.alloc(l.length * 4));
+    try {
+      lists.forEach((l, j) => this.u32(ptrs[j], l.length).set(l));
+      const n = x.mdsrec_wasm_recommend(ptrs[0], lists[0].length, k, includeHistory ? 1 : 0,
+        ptrs[1], lists[1].length, ptrs[2], lists[2].length, allow ? 1 : 0);
+      if (n < 0) throw this.fail(-n);
+      const nc = this.channels.length;
+      const items = Array.from(this.u32(x.mdsrec_wasm_result(0) >>> 0, n));
+      const scores = this.f32(x.mdsrec_wasm_result(1) >>> 0, n);
+      const shares = this.f32(x.mdsrec_wasm_result(2) >>> 0, n * nc);
+      const gates = Array.from(this.f32(x.mdsrec_wasm_result(3) >>> 0, nc));
+      const carriers = this.u32(x.mdsrec_wasm_result(4) >>> 0, nc);
+      return items.map((it, r) => {
+        const sh = {};
+        let best = -1;
+        for (let c = 0; c < nc; c++) {
+          sh[this.channels[c].name] = shares[r * nc + c];
+          if (carriers[c] !== NONE && (best < 0 || shares[r * nc + c] > shares[r * nc + best])) best = c;
+        }
+        const reason = best < 0 ? { channel: null, kind: 'popular', text: 'popular right now', via: null } : this.reason(best, carriers[best]);
+        return this.item(it, scores[r], { shares: sh, reason, gates });
+      });
+    } finally {
+      ptrs.forEach((p) => x.mdsrec_wasm_free(p));
+    }
+  }
+
+  similar(key, channel, k) {
+    const i = this.index(key);
+    if (i < 0) throw new UnknownKeyError('MDSREC_UNKNOWN_KEY', `unknown item key ${JSON.stringify(key)}`);
+    const n = this.x.mdsrec_wasm_similar(i, channel, k);
+    if (n < 0) throw this.fail(-n);
+    const items = Array.from(this.u32(this.x.mdsrec_wasm_result(0) >>> 0, n));
+    const w = this.f32(this.x.mdsrec_wasm_result(1) >>> 0, n);
+    const reason = this.reason(channel, i);
+    return items.map((it, r) => this.item(it, w[r], { reason }));
+  }
+
+  /** The whole catalog with keys ([{key, ...fields}]); without a CATALOG section, keys only. */
+  list() {
+    const out = new Array(this.n);
+    for (let i = 0; i < this.n; i++) out[i] = this.item(i, undefined);
+    out.forEach((o) => delete o.score);
+    return out;
+  }
+
+  close() {
+    this.x.mdsrec_wasm_close();
+  }
+}
+
+function concat(parts, len) {
+  const out = new Uint8Array(len);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the page side
+
+const isKey = (k) => typeof k === 'string' && k.length > 0;
+function checkKeys(a, name) {
+  if (a === undefined || a === null) return null;
+  if (!Array.isArray(a) || !a.every(isKey)) throw bad(`${name} must be an array of non-empty strings`);
+  return a.slice();
+}
+function checkK(k, n, dflt) {
+  if (k === undefined) k = Math.min(dflt, n);
+  if (!Number.isInteger(k) || k < 1 || k > n) throw bad(`k must be an integer from 1 to ${n} (the catalog size), got ${String(k)}`);
+  return k;
+}
+function pickStorage(kind) {
+  if (kind !== 'session' && kind !== 'local' && kind !== 'memory') throw bad(`storage must be 'session', 'local' or 'memory'`);
+  try {
+    const s = kind === 'memory' ? null : globalThis[kind + 'Storage'];
+    if (s) return s;
+  } catch { /* storage disabled: fall back to memory */ }
+  return null;
+}
+
+/** A loaded model and this visitor's history. Events: 'change' (history changed) and
+    'unknownkey' (track() got a key the model does not know; detail: {key}). */
+class Recommender extends EventTarget {
+  constructor(call, info, opts, close) {
+    super();
+    this._call = call;
+    this._close = close;
+    this.info = info;
+    this._store = pickStorage(opts.storage ?? 'session');
+    this._skey = opts.storageKey ?? 'mdsrec:history';
+    this._max = opts.maxHistory ?? Math.max(info.maxLen, 1);
+    this._mem = [];
+    try {
+      const saved = this._store && JSON.parse(this._store.getItem(this._skey) || '[]');
+      if (Array.isArray(saved)) this._mem = saved.filter(isKey).slice(-this._max);
+    } catch { /* unreadable history: start afresh */ }
+  }
+
+  /** Appends a key to the history. Resolves true, or false for a key the model does not
+      know (reported as an 'unknownkey' event, not an error). Rejects only on a non-string. */
+  async track(key) {
+    if (!isKey(key)) throw bad('track(key): key must be a non-empty string');
+    const [known] = await this._call('known', [key]);
+    if (!known) {
+      this.dispatchEvent(new CustomEvent('unknownkey', { detail: { key } }));
+      return false;
+    }
+    this._mem.push(key);
+    if (this._mem.length > this._max) this._mem.splice(0, this._mem.length - this._max);
+    this._save();
+    return true;
+  }
+
+  /** Top-k for the stored history (or opts.history). */
+  async recommend(opts = {}) {
+    if (typeof opts !== 'object' || opts === null) throw bad('recommend(options): options must be an object');
+    const q = {
+      k: checkK(opts.k, this.info.nItems, 10),
+      history: checkKeys(opts.history, 'history') ?? this._mem.slice(),
+      exclude: checkKeys(opts.exclude, 'exclude') ?? [],
+      allow: checkKeys(opts.allow, 'allow'),
+      includeHistory: !!opts.includeHistory,
+    };
+    return this._call('recommend', q);
+  }
+
+  /** Neighbours of one item in one channel (name or number; default the first channel). */
+  async similar(key, opts = {}) {
+    if (!isKey(key)) throw bad('similar(key): key must be a non-empty string');
+    if (typeof opts !== 'object' || opts === null) throw bad('similar(key, options): options must be an object');
+    const chs = this.info.channels;
+    let c = opts.channel ?? 0;
+    if (typeof c === 'string') c = chs.findIndex((x) => x.name === c);
+    if (!Number.isInteger(c) || c < 0 || c >= chs.length) throw bad(`channel must be one of ${chs.map((x) => x.name).join(', ')}`);
+    return this._call('similar', key, c, checkK(opts.k, this.info.nItems, 10));
+  }
+
+  /** Every item with its catalog fields, in model order. */
+  catalog() { return this._call('list'); }
+
+  /** The stored history, oldest first (a copy). */
+  history() { return this._mem.slice(); }
+
+  /** Wipes the history from memory and storage. */
+  forget() {
+    this._mem = [];
+    try { this._store && this._store.removeItem(this._skey); } catch { /* nothing stored */ }
+    this.dispatchEvent(new Event('change'));
+  }
+
+  /** Frees the core (terminates the worker). */
+  close() { this._close(); }
+
+  _save() {
+    try { this._store && this._store.setItem(this._skey, JSON.stringify(this._mem)); } catch { /* quota: keep in memory */ }
+    this.dispatchEvent(new Event('change'));
+  }
+}
+
+const here = (p) => new URL(p, import.meta.url).href;
+const abs = (u) => new URL(u, globalThis.document ? document.baseURI : import.meta.url).href;
+
+/** Picks the wasm file: a URL ending in .wasm as is; else a folder with both builds. */
+export function wasmUrl(wasm, simd) {
+  if (wasm && typeof wasm === 'object' && !(wasm instanceof URL)) return abs(simd ? wasm.simd : wasm.scalar);
+  const base = wasm ? abs(String(wasm)) : here('./wasm/');
+  if (/\.wasm([?#]|$)/.test(base)) return base;
+  return new URL(simd ? 'mdsrec-simd.wasm' : 'mdsrec-scalar.wasm', base.endsWith('/') ? base : base + '/').href;
+}
+
+/** Loads the core and a model. See mdsrec.d.ts for the options. */
+export async function load(opts = {}) {
+  if (typeof opts !== 'object' || opts === null) throw bad('load(options): options must be an object');
+  const { model } = opts;
+  const bytes = model instanceof ArrayBuffer || ArrayBuffer.isView(model);
+  if (!bytes && typeof model !== 'string' && !(model instanceof URL)) throw bad('load: model must be a URL or the bundle bytes');
+  pickStorage(opts.storage ?? 'session');
+  if (typeof WebAssembly !== 'object') throw new WasmError('MDSREC_WASM_UNAVAILABLE', 'WebAssembly is not available');
+  const simd = opts.simd ?? hasSimd();
+  const args = {
+    wasm: wasmUrl(opts.wasm, simd), model: bytes ? model : abs(String(model)), cache: opts.cache ?? true,
+    modelHash: opts.modelHash, wasmHash: opts.wasmHash,
+  };
+  if (opts.worker !== false && typeof Worker === 'function') {
+    const w = new Worker(opts.workerUrl ? abs(opts.workerUrl) : here('./worker.js'), { type: 'module' });
+    const pending = new Map();
+    let seq = 0;
+    const failAll = (err) => {
+      for (const [, p] of pending) p.reject(err);
+      pending.clear();
+    };
+    w.onmessage = ({ data }) => {
+      const p = pending.get(data.id);
+      if (!p) return;
+      pending.delete(data.id);
+      if (data.ok) p.resolve(data.value);
+      else p.reject(mdsrecError(data.code, data.message));
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      failAll(new WasmError('MDSREC_WASM_UNAVAILABLE', `the mdsrec worker failed: ${e.message || 'cannot load worker.js'}`));
+    };
+    const call = (op, ...a) => new Promise((resolve, reject) => {
+      const id = ++seq;
+      pending.set(id, { resolve, reject });
+      try {
+        w.postMessage({ id, op, args: a });
+      } catch (e) {
+        pending.delete(id);
+        reject(bad(`cannot pass the arguments to the worker: ${e.message}`));
+      }
+    });
+    const close = () => {
+      w.terminate();
+      failAll(new MdsrecError('MDSREC_CLOSED', 'the recommender is closed'));
+    };
+    try {
+      const info = await call('open', args);
+      return new Recommender(call, { ...info, mode: 'worker', simd }, opts, close);
+    } catch (e) {
+      close();
+      throw e;
+    }
+  }
+  const engine = await Engine.open(args);
+  let closed = false;
+  const call = async (op, ...a) => {
+    if (closed) throw new MdsrecError('MDSREC_CLOSED', 'the recommender is closed');
+    return op === 'known' ? engine.known(...a) : engine[op](...a);
+  };
+  return new Recommender(call, { ...engine.info, mode: 'main', simd }, opts, () => {
+    if (!closed) engine.close();
+    closed = true;
+  });
+}
