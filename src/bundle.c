@@ -452,7 +452,7 @@ static mdsrec_status need(reader *r, uint32_t kind, uint32_t channel, uint64_t s
 
 /* A float section of n values: exact size, all finite. */
 static mdsrec_status need_floats(reader *r, uint32_t kind, uint32_t channel, uint64_t n, const float **out) {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     mdsrec_status st = need(r, kind, channel, n * 4, &p);
     if (st) return st;
     const float *f = (const float *)(const void *)p; /* 64-aligned in a 16-aligned buffer */
@@ -495,7 +495,7 @@ static mdsrec_status read_keys(reader *r, const mdsrec_config *c, bundle_view *v
 /* KEY_ORDER: indices < N in strictly increasing key order. N strictly increasing entries
    over N distinct keys are necessarily a permutation, so no bitmap is needed. */
 static mdsrec_status read_key_order(reader *r, const mdsrec_config *c, bundle_view *v) {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     uint64_t n = c->n_items;
     mdsrec_status st = need(r, SEC_KEY_ORDER, BUNDLE_NO_CHANNEL, 4 * n, &p);
     if (st) return st;
@@ -518,7 +518,7 @@ static mdsrec_status read_key_order(reader *r, const mdsrec_config *c, bundle_vi
 
 static mdsrec_status read_items(reader *r, const mdsrec_config *c, uint32_t ch, bundle_view *v) {
     uint64_t count = (uint64_t)c->n_items * c->dim;
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     mdsrec_status st = need(r, SEC_ITEMS, ch, count * bundle_dtype_size(c->item_dtype), &p);
     if (st) return st;
     if (c->item_dtype == MDSREC_F32) {
@@ -542,7 +542,7 @@ static mdsrec_status read_items(reader *r, const mdsrec_config *c, uint32_t ch, 
                         dtype_name(c->item_dtype));
         return MDSREC_OK;
     }
-    const float *scales;
+    const float *scales = NULL;
     st = need_floats(r, SEC_SCALES, ch, c->n_items, &scales);
     if (st) return st;
     for (uint32_t i = 0; i < c->n_items; i++)
@@ -612,7 +612,7 @@ static mdsrec_status read_channel(reader *r, const mdsrec_config *c, uint32_t ch
 
 /* POPULARITY: a permutation, proved with a temporary bitmap. */
 static mdsrec_status read_popularity(reader *r, const mdsrec_config *c, bundle_view *v) {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     uint32_t n = c->n_items;
     mdsrec_status st = need(r, SEC_POPULARITY, BUNDLE_NO_CHANNEL, 4 * (uint64_t)n, &p);
     if (st) return st;
