@@ -14,10 +14,10 @@
 export class MdsrecError extends Error {
   constructor(code, message) {
     super(message);
-    this.name = 'MdsrecError';
     this.code = code;
   }
 }
+MdsrecError.prototype.name = 'MdsrecError';
 export class ArgumentError extends MdsrecError {}     // MDSREC_BAD_ARGUMENT
 export class UnknownKeyError extends MdsrecError {}   // MDSREC_UNKNOWN_KEY
 export class BundleError extends MdsrecError {}       // MDSREC_CORRUPT_BUNDLE, MDSREC_INCOMPATIBLE_BUNDLE
@@ -30,10 +30,7 @@ const CLASSES = {
   MDSREC_INCOMPATIBLE_BUNDLE: BundleError,
   MDSREC_WASM_UNAVAILABLE: WasmError,
 };
-const NAMES = {
-  ArgumentError, UnknownKeyError, BundleError, WasmError,
-};
-for (const k in NAMES) NAMES[k].prototype.name = k;
+for (const [k, c] of Object.entries({ ArgumentError, UnknownKeyError, BundleError, WasmError })) c.prototype.name = k;
 
 /** Builds the error class that belongs to a code. */
 export function mdsrecError(code, message) {
@@ -337,7 +334,6 @@ export class Engine {
       const items = Array.from(this.u32(x.mdsrec_wasm_result(0) >>> 0, n));
       const scores = this.f32(x.mdsrec_wasm_result(1) >>> 0, n);
       const shares = this.f32(x.mdsrec_wasm_result(2) >>> 0, n * nc);
-      const gates = Array.from(this.f32(x.mdsrec_wasm_result(3) >>> 0, nc));
       const carriers = this.u32(x.mdsrec_wasm_result(4) >>> 0, nc);
       return items.map((it, r) => {
         const sh = {};
@@ -347,7 +343,7 @@ export class Engine {
           if (carriers[c] !== NONE && (best < 0 || shares[r * nc + c] > shares[r * nc + best])) best = c;
         }
         const reason = best < 0 ? { channel: null, kind: 'popular', text: 'popular right now', via: null } : this.reason(best, carriers[best]);
-        return this.item(it, scores[r], { shares: sh, reason, gates });
+        return this.item(it, scores[r], { shares: sh, reason });
       });
     } finally {
       ptrs.forEach((p) => x.mdsrec_wasm_free(p));

@@ -21,12 +21,14 @@ export function initials(s) {
   return (w.length > 1 ? w[0][0] + w[1][0] : (w[0] || '?').slice(0, 2)).toUpperCase();
 }
 
-/** A link target only if it is http(s) or relative (no javascript: or data: links). */
-export function safeUrl(u, base) {
+/** A link target only if it is http(s) or relative (no javascript: or data: links); with
+    `origins`, only if its origin is one of them. */
+export function safeUrl(u, base, origins) {
   if (typeof u !== 'string' || !u) return null;
   try {
-    const p = new URL(u, base).protocol;
-    return p === 'http:' || p === 'https:' ? u : null;
+    const url = new URL(u, base);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    return !origins || origins.includes(url.origin) ? u : null;
   } catch {
     return null;
   }
@@ -48,7 +50,11 @@ const el = (tag, cls, text) => {
 };
 
 /** One card. opts: {onSelect(item, event), reason: true, currency, locale, group: field
-    naming the placeholder colour group (default 'category')}. */
+    naming the placeholder colour group (default 'category'), imageOrigins: origins images may
+    load from (default: this page's origin only)}.
+    Why same-origin images by default: the images of recommended items depend on the visitor's
+    history, so fetching them from a third-party host would tell that host what was clicked.
+    List a CDN in imageOrigins only if it is the site's own. Others get a lettered tile. */
 export function card(item, opts = {}) {
   const li = el('li', 'mdsrec-card');
   li.dataset.key = item.key;
@@ -57,7 +63,8 @@ export function card(item, opts = {}) {
   a.href = safeUrl(item.url, base) || '#';
   const title = String(item.title ?? item.name ?? item.key);
   const thumb = el('span', 'mdsrec-thumb');
-  const img = safeUrl(item.image, base);
+  const origins = opts.imageOrigins || (typeof location !== 'undefined' ? [location.origin] : []);
+  const img = safeUrl(item.image, base, origins);
   if (img) {
     const i = el('img');
     i.src = img;
