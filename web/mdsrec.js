@@ -512,7 +512,7 @@ export async function load(opts = {}) {
   if (opts.worker !== false && typeof Worker === 'function') {
     const w = new Worker(opts.workerUrl ? abs(opts.workerUrl) : here('./worker.js'), { type: 'module' });
     const pending = new Map();
-    let seq = 0;
+    let seq = 0, closed = false;
     const failAll = (err) => {
       for (const [, p] of pending) p.reject(err);
       pending.clear();
@@ -529,6 +529,7 @@ export async function load(opts = {}) {
       failAll(new WasmError('MDSREC_WASM_UNAVAILABLE', `the mdsrec worker failed: ${e.message || 'cannot load worker.js'}`));
     };
     const call = (op, ...a) => new Promise((resolve, reject) => {
+      if (closed) throw new MdsrecError('MDSREC_CLOSED', 'the recommender is closed');
       const id = ++seq;
       pending.set(id, { resolve, reject });
       try {
@@ -539,6 +540,7 @@ export async function load(opts = {}) {
       }
     });
     const close = () => {
+      closed = true;
       w.terminate();
       failAll(new MdsrecError('MDSREC_CLOSED', 'the recommender is closed'));
     };

@@ -1,0 +1,193 @@
+// The JS API in a bare page under the CSP: native parity in every mode and kernel set, Worker
+// and main thread agree, the second load comes from the Cache API, and misuse gives the
+// documented codes with no unhandled rejection.
+import { test, expect } from '@playwright/test';
+import { instrument, nativeTopK, expectSameRanking, MODEL } from './helpers.mjs';
+
+test.beforeEach(async ({ page }) => {
+  await instrument(page);
+  await page.goto('/fixtures/blank.html');
+});
+
+test('top-k equals mdsrec recommend; worker and main thread, SIMD and scalar agree', async ({ page }) => {
+  const history = ['item-000010', 'item-000421', 'item-001337', 'item-000010', 'item-001999'];
+  const out = await page.evaluate(async ({ model, history }) => {
+    const { load } = await import('/mdsrec.js');
+    const res = {};
+    for (const [name, opts] of [['worker', {}], ['main', { worker: false }], ['scalar', { worker: false, simd: false }]]) {
+      const rec = await load({ model, storage: 'memory', ...opts });
+      for (const k of history) await rec.track(k);
+      res[name] = {
+        info: rec.info,
+        top: await rec.recommend({ k: 10 }),
+        popular: await rec.recommend({ k: 5, history: [] }),
+        allow: await rec.recommend({ k: 3, allow: ['item-000001', 'item-000002', 'item-000003', 'item-000010'] }),
+        exclude: await rec.recommend({ k: 10, exclude: ['item-000500'] }),
+        similar: await rec.similar('item-000421', { channel: 'text', k: 5 }),
+      };
+      rec.close();
+    }
+    return res;
+  }, { model: MODEL, history });
+
+  const want = nativeTopK('main.mdsb', history, 10);
+  expect(out.worker.info.mode).toBe('worker');
+  expect(out.main.info.mode).toBe('main');
+  expect(out.worker.info.kernels).toBe('simd128');
+  expect(out.scalar.info.kernels).toBe('scalar');
+  for (const m of ['worker', 'main', 'scalar']) {
+    expectSameRanking(expect, out[m].top, want);
+    expectSameRanking(expect, out[m].popular, nativeTopK('main.mdsb', [], 5));
+    for (const it of out[m].top) {
+      expect(Object.keys(it.shares)).toEqual(['id', 'image', 'text']);
+      const sum = Object.values(it.shares).reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - it.score)).toBeLessThan(1e-3);
+      expect(it.reason.via).toMatch(/^item-/);
+      expect(history).toContain(it.reason.via);
+      expect(typeof it.title).toBe('string');
+    }
+    expect(out[m].allow.map((x) => x.key).sort()).toEqual(['item-000001', 'item-000002', 'item-000003']);
+    expect(out[m].exclude.map((x) => x.key)).not.toContain('item-000500');
+    expect(out[m].similar).toHaveLength(5);
+    expect(out[m].similar[0].reason).toMatchObject({ channel: 'text', kind: 'text', via: 'item-000421' });
+  }
+  expect(out.main).toEqual({ ...out.worker, info: out.main.info });
+});
+
+test('a second load is served from the Cache API', async ({ page }) => {
+  const fetched = [];
+  page.context().on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  const sources = await page.evaluate(async (model) => {
+    const { load } = await import('/mdsrec.js');
+    const a = await load({ model });
+    const first = a.info.source;
+    a.close();
+    const b = await load({ model });
+    const second = b.info.source;
+    const top = await b.recommend({ k: 3, history: ['item-000001'] });
+    b.close();
+    return { first, second, top: top.length };
+  }, MODEL);
+  expect(sources.first).toEqual({ wasm: 'network', model: 'network' });
+  expect(sources.second).toEqual({ wasm: 'cache', model: 'cache' });
+  expect(sources.top).toBe(3);
+  expect(fetched.filter((p) => p === MODEL)).toHaveLength(1);
+  expect(fetched.filter((p) => p.endsWith('.wasm'))).toHaveLength(1);
+});
+
+test('misuse gives the documented codes, with no unhandled rejection', async ({ page }) => {
+  const codes = await page.evaluate(async (model) => {
+    const m = await import('/mdsrec.js');
+    const code = (p) => Promise.resolve().then(p).then(
+      (v) => `resolved ${JSON.stringify(v)}`,
+      (e) => `${e instanceof m.MdsrecError && e instanceof Error ? '' : 'NOT-MDSREC '}${e.code}`);
+    const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
+    const out = {};
+    for (const worker of [true, false]) {
+      const w = worker ? 'worker' : 'main';
+      const flipped = bytes.slice();
+      flipped[bytes.length >> 1] ^= 0x40;
+      const v2 = bytes.slice();
+      v2[8] = 2;
+      Object.assign(out, {
+        [`${w} corrupt bytes`]: await code(() => m.load({ model: flipped, worker })),
+        [`${w} version 2 bytes`]: await code(() => m.load({ model: v2, worker })),
+        [`${w} random bytes`]: await code(() => m.load({ model: new Uint8Array(100).fill(7), worker })),
+        [`${w} empty bytes`]: await code(() => m.load({ model: new ArrayBuffer(0), worker })),
+        [`${w} corrupt url`]: await code(() => m.load({ model: '/fixtures/corrupt.mdsb', worker })),
+        [`${w} version 2 url`]: await code(() => m.load({ model: '/fixtures/version2.mdsb', worker })),
+        [`${w} truncated url`]: await code(() => m.load({ model: '/fixtures/truncated.mdsb', worker })),
+        [`${w} missing url`]: await code(() => m.load({ model: '/fixtures/nothing.mdsb', worker })),
+        [`${w} not wasm`]: await code(() => m.load({ model, wasm: '/fixtures/not-wasm.wasm', worker })),
+      });
+    }
+    Object.assign(out, {
+      'load no options': await code(() => m.load()),
+      'load model 42': await code(() => m.load({ model: 42 })),
+      'load bad storage': await code(() => m.load({ model, storage: 'disk' })),
+      'load null': await code(() => m.load(null)),
+    });
+    const rec = await m.load({ model, storage: 'memory' });
+    const events = [];
+    rec.addEventListener('unknownkey', (e) => events.push(e.detail.key));
+    const n = rec.info.nItems;
+    Object.assign(out, {
+      'track 42': await code(() => rec.track(42)),
+      'track empty': await code(() => rec.track('')),
+      'track object': await code(() => rec.track({})),
+      'track unknown': await code(() => rec.track('no-such-item')),
+      'track known': await code(() => rec.track('item-000002')),
+      'k 0': await code(() => rec.recommend({ k: 0 })),
+      'k above catalog': await code(() => rec.recommend({ k: n + 1 })),
+      'k catalog': await code(async () => (await rec.recommend({ k: n, includeHistory: true })).length),
+      'k string': await code(() => rec.recommend({ k: '3' })),
+      'k fraction': await code(() => rec.recommend({ k: 2.5 })),
+      'k NaN': await code(() => rec.recommend({ k: NaN })),
+      'options null': await code(() => rec.recommend(null)),
+      'exclude string': await code(() => rec.recommend({ exclude: 'item-000001' })),
+      'allow numbers': await code(() => rec.recommend({ allow: [1, 2] })),
+      'history object': await code(() => rec.recommend({ history: {} })),
+      'similar unknown': await code(() => rec.similar('no-such-item')),
+      'similar number': await code(() => rec.similar(5)),
+      'similar channel': await code(() => rec.similar('item-000002', { channel: 'smell' })),
+      'similar channel 9': await code(() => rec.similar('item-000002', { channel: 9 })),
+      'similar k 0': await code(() => rec.similar('item-000002', { k: 0 })),
+    });
+    out.events = events;
+    out.history = rec.history();
+    rec.close();
+    out['after close'] = await code(() => rec.recommend({ k: 1 }));
+    const small = await m.load({ model: '/fixtures/small.mdsb', storage: 'memory', worker: false });
+    out['no neighbours'] = await code(() => small.similar('item-000001', { channel: 'id', k: 3 }));
+    await new Promise((r) => setTimeout(r, 100));
+    return out;
+  }, MODEL);
+
+  const want = {};
+  for (const w of ['worker', 'main']) {
+    Object.assign(want, {
+      [`${w} corrupt bytes`]: 'MDSREC_CORRUPT_BUNDLE',
+      [`${w} version 2 bytes`]: 'MDSREC_INCOMPATIBLE_BUNDLE',
+      [`${w} random bytes`]: 'MDSREC_CORRUPT_BUNDLE',
+      [`${w} empty bytes`]: 'MDSREC_CORRUPT_BUNDLE',
+      [`${w} corrupt url`]: 'MDSREC_CORRUPT_BUNDLE',
+      [`${w} version 2 url`]: 'MDSREC_INCOMPATIBLE_BUNDLE',
+      [`${w} truncated url`]: 'MDSREC_CORRUPT_BUNDLE',
+      [`${w} missing url`]: 'MDSREC_FETCH_FAILED',
+      [`${w} not wasm`]: 'MDSREC_WASM_UNAVAILABLE',
+    });
+  }
+  Object.assign(want, {
+    'load no options': 'MDSREC_BAD_ARGUMENT',
+    'load model 42': 'MDSREC_BAD_ARGUMENT',
+    'load bad storage': 'MDSREC_BAD_ARGUMENT',
+    'load null': 'MDSREC_BAD_ARGUMENT',
+    'track 42': 'MDSREC_BAD_ARGUMENT',
+    'track empty': 'MDSREC_BAD_ARGUMENT',
+    'track object': 'MDSREC_BAD_ARGUMENT',
+    'track unknown': 'resolved false',
+    'track known': 'resolved true',
+    'k 0': 'MDSREC_BAD_ARGUMENT',
+    'k above catalog': 'MDSREC_BAD_ARGUMENT',
+    'k catalog': 'resolved 2000',
+    'k string': 'MDSREC_BAD_ARGUMENT',
+    'k fraction': 'MDSREC_BAD_ARGUMENT',
+    'k NaN': 'MDSREC_BAD_ARGUMENT',
+    'options null': 'MDSREC_BAD_ARGUMENT',
+    'exclude string': 'MDSREC_BAD_ARGUMENT',
+    'allow numbers': 'MDSREC_BAD_ARGUMENT',
+    'history object': 'MDSREC_BAD_ARGUMENT',
+    'similar unknown': 'MDSREC_UNKNOWN_KEY',
+    'similar number': 'MDSREC_BAD_ARGUMENT',
+    'similar channel': 'MDSREC_BAD_ARGUMENT',
+    'similar channel 9': 'MDSREC_BAD_ARGUMENT',
+    'similar k 0': 'MDSREC_BAD_ARGUMENT',
+    events: ['no-such-item'],
+    history: ['item-000002'],
+    'after close': 'MDSREC_CLOSED',
+    'no neighbours': 'MDSREC_NOT_FOUND',
+  });
+  expect(codes).toEqual(want);
+  expect(await page.evaluate(() => window.__unhandled)).toEqual([]);
+  expect(await page.evaluate(() => window.__csp)).toEqual([]);
+});
