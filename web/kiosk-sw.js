@@ -3,7 +3,7 @@
 // from that cache so the kiosk keeps recommending with the network cable pulled.
 // Pages: network first, cache when offline. Everything else: cache first.
 const CACHE = 'mdsrec-kiosk-v1';
-const SHELL = ['kiosk.html', 'demo/app.js', 'demo/style.css', 'demo/icon.svg', 'mdsrec.js', 'worker.js',
+const SHELL = ['kiosk.html', 'demo/app.js', 'demo/style.css', 'demo/icon.svg', 'demo/lock.svg', 'mdsrec.js', 'worker.js',
   'render.js', 'wasm/mdsrec-simd.wasm', 'wasm/mdsrec-scalar.wasm'];
 
 self.addEventListener('install', (ev) => {

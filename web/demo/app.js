@@ -11,9 +11,11 @@ if (params.get('kiosk') === '1' && !document.body.dataset.kiosk) {
   location.replace(`kiosk.html${params.size ? '?' + params : ''}`);
 }
 const KIOSK = !!document.body.dataset.kiosk;
+// The embedded default, and a MovieLens-posters bundle (not committed: built locally into
+// models/, or found under /shared-data, which `npm start` mounts when ../shared/data exists).
 const MODELS = [
-  { id: 'superstore', label: 'Superstore', url: 'models/superstore.mdsb' },
-  { id: 'movielens', label: 'MovieLens posters', url: 'models/ml-100k-posters.mdsb' },
+  { id: 'superstore', label: 'Superstore', urls: ['models/superstore.mdsb'] },
+  { id: 'movielens', label: 'MovieLens posters', urls: ['models/ml-100k-posters.mdsb', 'shared-data/ml-100k-posters/ml-100k-posters.mdsb'] },
 ];
 const TAB_LABEL = { id: 'Bought together', image: 'Looks like', text: 'Described like' };
 const PAGE = 24;
@@ -54,11 +56,17 @@ const select = (item, ev) => {
 async function pickModel() {
   const custom = params.get('model');
   const chosen = MODELS.find((m) => m.id === params.get('m')) || MODELS[0];
+  if (custom) return custom;
+  const head = (u) => fetch(u, { method: 'HEAD' }).then((r) => r.ok, () => false);
+  for (const m of MODELS) {
+    const found = await Promise.all(m.urls.map(head));
+    m.url = m.urls[Math.max(0, found.indexOf(true))];
+    m.present = found.includes(true);
+  }
   const sel = $('model-select');
   if (sel) {
-    const present = await Promise.all(MODELS.map((m) => fetch(m.url, { method: 'HEAD' }).then((r) => r.ok, () => false)));
-    const avail = MODELS.filter((m, i) => present[i]);
-    if (avail.length > 1 && !custom) {
+    const avail = MODELS.filter((m) => m.present);
+    if (avail.length > 1) {
       for (const m of avail) sel.append(new Option(m.label, m.id, false, m === chosen));
       sel.closest('label').hidden = false;
       sel.addEventListener('change', () => {
@@ -68,7 +76,7 @@ async function pickModel() {
     }
   }
   if (chosen.id === 'movielens') $('store-name').textContent = 'Movie night';
-  return custom || chosen.url;
+  return chosen.url;
 }
 
 // ---------------------------------------------------------------- rendering
