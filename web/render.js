@@ -1,7 +1,8 @@
 // render.js - product cards from mdsrec results or catalog entries: image (or a lettered tile),
 // title, price, link and the reason badge. Plain DOM with stable class names, no styles of its
 // own (CSP-safe): the site styles .mdsrec-cards, .mdsrec-card, .mdsrec-thumb, .mdsrec-title,
-// .mdsrec-price, .mdsrec-reason and .mdsrec-reason--{id,image,text,feature,popular}.
+// .mdsrec-price, .mdsrec-reason (holding .mdsrec-reason-text) and
+// .mdsrec-reason--{id,image,text,feature,popular}.
 //
 //   renderCards(document.querySelector('#recs'), items, { onSelect: (item) => rec.track(item.key) });
 //   <mdsrec-cards></mdsrec-cards>  el.items = items; el.addEventListener('mdsrec-select', ...)
@@ -82,7 +83,8 @@ export function card(item, opts = {}) {
   if (price) a.append(el('span', 'mdsrec-price', price));
   li.append(a);
   if (opts.reason !== false && item.reason && item.reason.text) {
-    const r = el('span', `mdsrec-reason mdsrec-reason--${item.reason.kind}`, item.reason.text);
+    const r = el('span', `mdsrec-reason mdsrec-reason--${item.reason.kind}`);
+    r.append(el('span', 'mdsrec-reason-text', item.reason.text));
     r.title = item.reason.channel ? `${item.reason.channel} channel` : item.reason.text;
     li.append(r);
   }

@@ -53,6 +53,7 @@ test('clicks update the recommendations, which equal mdsrec recommend', async ({
   await expect(page.locator('#tabs .tab[data-channel="image"]')).toHaveAttribute('aria-selected', 'true');
   await expect.poll(() => keysIn(page, '#similar')).not.toEqual(idKeys);
 
+  await page.evaluate(() => scrollTo({ top: 0, behavior: 'instant' }));
   await page.screenshot({ path: '/tmp/mdsrec-demo.png' });
   expect(await page.evaluate(() => window.__csp)).toEqual([]);
   expect(await page.evaluate(() => window.__unhandled)).toEqual([]);

@@ -189,7 +189,7 @@ async function choose(key) {
   await state.rec.track(key);
   renderHistory();
   await refresh();
-  if (KIOSK) scrollTo({ top: 0, behavior: 'smooth' });
+  scrollTo({ top: 0, behavior: 'smooth' }); // like opening the product: its page starts at the top
 }
 
 // ---------------------------------------------------------------- kiosk
