@@ -1,12 +1,6 @@
-// mdsrec.js - private, in-browser sequential recommendations from the visitor's own clicks.
-//
-//   const rec = await load({ model: '/models/superstore.mdsb' });
-//   await rec.track('FUR-CH-10000454');
-//   const items = await rec.recommend({ k: 8 });  // [{key, score, shares, reason, ...catalog}]
-//
-// The core is a standalone WebAssembly module (src/wasm_api.h is the whole contract). It runs in
-// a Worker by default (worker.js), or on the main thread with the same API. The history lives
-// in this page only: sessionStorage (default), localStorage or memory. Nothing is sent anywhere.
+// mdsrec.js - in-browser recommendations from the visitor's own clicks; nothing is sent anywhere.
+// The core is a standalone wasm module (src/wasm_api.h is the whole contract), run in a Worker
+// (worker.js) or on the main thread. Guide: docs/WEB.md; types: mdsrec.d.ts.
 
 // ---------------------------------------------------------------- errors
 
@@ -45,6 +39,7 @@ const STATUS = [
 export const statusCode = (s) => STATUS[s] || 'MDSREC_INTERNAL';
 
 const bad = (msg) => new ArgumentError('MDSREC_BAD_ARGUMENT', msg);
+const corrupt = (msg) => new BundleError('MDSREC_CORRUPT_BUNDLE', msg);
 
 // ---------------------------------------------------------------- bundle header (models/FORMAT.md)
 
@@ -55,17 +50,17 @@ const MAGIC = [0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a];
     file_size field. Throws a BundleError with a clear message; returns nothing. */
 export function checkHeader(b, total) {
   if (b.length < 12 || MAGIC.some((m, i) => b[i] !== m))
-    throw new BundleError('MDSREC_CORRUPT_BUNDLE', 'not an mdsrec bundle (bad magic)');
+    throw corrupt('not an mdsrec bundle (bad magic)');
   const version = b[8] | (b[9] << 8) | (b[10] << 16) | (b[11] << 24);
   if (version !== FORMAT_VERSION)
     throw new BundleError('MDSREC_INCOMPATIBLE_BUNDLE',
       `bundle format version ${version >>> 0} is ${version > FORMAT_VERSION ? 'newer than' : 'not'} the version ${FORMAT_VERSION} this mdsrec reads`);
   if (total !== undefined) {
-    if (total < 64) throw new BundleError('MDSREC_CORRUPT_BUNDLE', `bundle of ${total} bytes is shorter than its header`);
+    if (total < 64) throw corrupt(`bundle of ${total} bytes is shorter than its header`);
     if (b.length >= 32) {
       const dv = new DataView(b.buffer, b.byteOffset, 32);
       const size = dv.getUint32(24, true) + dv.getUint32(28, true) * 2 ** 32;
-      if (size !== total) throw new BundleError('MDSREC_CORRUPT_BUNDLE', `bundle header says ${size} bytes, got ${total} (truncated download?)`);
+      if (size !== total) throw corrupt(`bundle header says ${size} bytes, got ${total} (truncated download?)`);
     }
   }
 }
@@ -106,7 +101,7 @@ const hex = (buf) => Array.from(new Uint8Array(buf), (x) => x.toString(16).padSt
 async function storeAsset(cache, url, bytes, type, sha256) {
   if (!cache && !sha256) return;
   const got = hex(await crypto.subtle.digest('SHA-256', bytes));
-  if (sha256 && got !== sha256) throw new BundleError('MDSREC_CORRUPT_BUNDLE', `${url}: SHA-256 ${got}, expected ${sha256}`);
+  if (sha256 && got !== sha256) throw corrupt(`${url}: SHA-256 ${got}, expected ${sha256}`);
   if (cache) {
     const headers = { 'content-type': type, 'content-length': String(bytes.byteLength), [HASH]: got };
     await cache.put(url, new Response(bytes.slice(), { headers })).catch(() => {});
@@ -130,7 +125,6 @@ const fromUtf8 = new TextDecoder();
 export class Engine {
   /** opts: {wasm: URL of the .wasm, model: URL or bytes, cache, modelHash, wasmHash} */
   static async open(opts) {
-    if (typeof WebAssembly !== 'object') throw new WasmError('MDSREC_WASM_UNAVAILABLE', 'WebAssembly is not available');
     const e = new Engine();
     e.source = {};
     await e._instantiate(opts);
@@ -194,41 +188,29 @@ export class Engine {
 
   /** Reads the bundle into wasm memory: streamed straight in when its length is known. */
   async _openModel({ model, cache, modelHash }) {
-    let p = 0, len = 0, store = null, url = null;
+    let p = 0, len = 0, store = null;
+    const url = typeof model === 'string' && model;
     try {
-      if (typeof model === 'string') {
-        url = model;
-        const got = await fetchAsset(url, cache, modelHash);
-        this.source.model = got.source;
-        store = got.cache;
-        const res = got.res;
-        const known = !res.headers.get('content-encoding') && Number(res.headers.get('content-length'));
-        const reader = res.body.getReader();
-        if (known > 0) {
-          len = known;
-          p = this.alloc(len);
-          for (let off = 0; ;) {
-            const { done, value } = await reader.read();
-            if (done) {
-              if (off !== len) throw new BundleError('MDSREC_CORRUPT_BUNDLE', `bundle truncated: ${off} of ${len} bytes`);
-              break;
-            }
-            if (off + value.length > len) throw new BundleError('MDSREC_CORRUPT_BUNDLE', `bundle longer than its Content-Length ${len}`);
-            this.u8.set(value, p + off);
-            const before = off;
-            off += value.length;
-            if (before < 32 && off >= 32) checkHeader(this.u8.subarray(p, p + 32), len); // early, clear error
-          }
-        } else {
-          const parts = [];
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            parts.push(value);
-            len += value.length;
-          }
-          model = concat(parts, len);
+      if (url) {
+        const { res, cache: c, source } = await fetchAsset(url, cache, modelHash);
+        this.source.model = source;
+        store = c;
+        const known = !res.headers.get('content-encoding') && +res.headers.get('content-length');
+        if (known > 0) p = this.alloc(known);
+        const parts = [];
+        for (const reader = res.body.getReader(); ;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          if (!p) parts.push(value);
+          else if (len + value.length > known) throw corrupt(`bundle longer than its Content-Length ${known}`);
+          else this.u8.set(value, p + len);
+          const was = len;
+          len += value.length;
+          // the magic and version as soon as they are in: a clear error before the whole download
+          if (was < 32 && len >= 32) checkHeader(p ? this.u8.subarray(p, p + 32) : concat(parts, len), known || undefined);
         }
+        if (p && len !== known) throw corrupt(`bundle truncated: ${len} of ${known} bytes`);
+        if (!p) model = concat(parts, len);
       } else {
         this.source.model = 'bytes';
         model = ArrayBuffer.isView(model) ? new Uint8Array(model.buffer, model.byteOffset, model.byteLength) : new Uint8Array(model);
@@ -238,9 +220,8 @@ export class Engine {
         checkHeader(model.subarray(0, 32), len);
         p = this.alloc(len);
         this.u8.set(model, p);
-      } else {
-        checkHeader(this.u8.subarray(p, p + 32), len);
       }
+      checkHeader(this.u8.subarray(p, p + Math.min(len, 32)), len);
       if (url && (this.source.model === 'network' || modelHash)) {
         await storeAsset(store, url, this.u8.subarray(p, p + len), 'application/octet-stream', modelHash);
       }
@@ -315,11 +296,6 @@ export class Engine {
     return { channel: ch.name, kind: ch.kind, text: (REASON[ch.kind] || ((x) => `similar ${ch.name} to ${x}`))(t), via: this.key(via) };
   }
 
-  /** Known keys among `keys` ({found: [bool]}). */
-  known(keys) {
-    return keys.map((k) => this.index(k) >= 0);
-  }
-
   /** q: {history, k, exclude, allow, includeHistory}; keys are checked strings. */
   recommend({ history, k, exclude = [], allow = null, includeHistory = false }) {
     const x = this.x;
@@ -363,10 +339,7 @@ export class Engine {
 
   /** The whole catalog with keys ([{key, ...fields}]); without a CATALOG section, keys only. */
   list() {
-    const out = new Array(this.n);
-    for (let i = 0; i < this.n; i++) out[i] = this.item(i, undefined);
-    out.forEach((o) => delete o.score);
-    return out;
+    return Array.from({ length: this.n }, (_, i) => ({ ...this.catalog?.[i], key: this.key(i) }));
   }
 
   close() {
@@ -406,8 +379,7 @@ function pickStorage(kind) {
   return null;
 }
 
-/** A loaded model and this visitor's history. Events: 'change' (history changed) and
-    'unknownkey' (track() got a key the model does not know; detail: {key}). */
+/** A loaded model and this visitor's history (mdsrec.d.ts documents each method). */
 class Recommender extends EventTarget {
   constructor(call, info, opts, close) {
     super();
@@ -424,12 +396,10 @@ class Recommender extends EventTarget {
     } catch { /* unreadable history: start afresh */ }
   }
 
-  /** Appends a key to the history. Resolves true, or false for a key the model does not
-      know (reported as an 'unknownkey' event, not an error). Rejects only on a non-string. */
+  /** true, or false (and an 'unknownkey' event) for a key the model does not know. */
   async track(key) {
     if (!isKey(key)) throw bad('track(key): key must be a non-empty string');
-    const [known] = await this._call('known', [key]);
-    if (!known) {
+    if ((await this._call('index', key)) < 0) {
       this.dispatchEvent(new CustomEvent('unknownkey', { detail: { key } }));
       return false;
     }
@@ -463,20 +433,16 @@ class Recommender extends EventTarget {
     return this._call('similar', key, c, checkK(opts.k, this.info.nItems, 10));
   }
 
-  /** Every item with its catalog fields, in model order. */
   catalog() { return this._call('list'); }
 
-  /** The stored history, oldest first (a copy). */
   history() { return this._mem.slice(); }
 
-  /** Wipes the history from memory and storage. */
   forget() {
     this._mem = [];
     try { this._store && this._store.removeItem(this._skey); } catch { /* nothing stored */ }
     this.dispatchEvent(new Event('change'));
   }
 
-  /** Frees the core (terminates the worker). */
   close() { this._close(); }
 
   _save() {
@@ -485,6 +451,7 @@ class Recommender extends EventTarget {
   }
 }
 
+const isClosed = () => new MdsrecError('MDSREC_CLOSED', 'the recommender is closed');
 const here = (p) => new URL(p, import.meta.url).href;
 const abs = (u) => new URL(u, globalThis.document ? document.baseURI : import.meta.url).href;
 
@@ -529,20 +496,14 @@ export async function load(opts = {}) {
       failAll(new WasmError('MDSREC_WASM_UNAVAILABLE', `the mdsrec worker failed: ${e.message || 'cannot load worker.js'}`));
     };
     const call = (op, ...a) => new Promise((resolve, reject) => {
-      if (closed) throw new MdsrecError('MDSREC_CLOSED', 'the recommender is closed');
-      const id = ++seq;
-      pending.set(id, { resolve, reject });
-      try {
-        w.postMessage({ id, op, args: a });
-      } catch (e) {
-        pending.delete(id);
-        reject(bad(`cannot pass the arguments to the worker: ${e.message}`));
-      }
+      if (closed) throw isClosed();
+      pending.set(++seq, { resolve, reject });
+      w.postMessage({ id: seq, op, args: a }); // arguments are checked plain data
     });
     const close = () => {
       closed = true;
       w.terminate();
-      failAll(new MdsrecError('MDSREC_CLOSED', 'the recommender is closed'));
+      failAll(isClosed());
     };
     try {
       const info = await call('open', args);
@@ -555,8 +516,8 @@ export async function load(opts = {}) {
   const engine = await Engine.open(args);
   let closed = false;
   const call = async (op, ...a) => {
-    if (closed) throw new MdsrecError('MDSREC_CLOSED', 'the recommender is closed');
-    return op === 'known' ? engine.known(...a) : engine[op](...a);
+    if (closed) throw isClosed();
+    return engine[op](...a);
   };
   return new Recommender(call, { ...engine.info, mode: 'main', simd }, opts, () => {
     if (!closed) engine.close();

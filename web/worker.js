@@ -3,7 +3,7 @@
 import { Engine } from './mdsrec.js';
 
 let engine = null;
-const OPS = new Set(['known', 'recommend', 'similar', 'list']);
+const OPS = new Set(['index', 'recommend', 'similar', 'list']);
 
 self.onmessage = async ({ data: { id, op, args } }) => {
   try {
@@ -19,6 +19,6 @@ self.onmessage = async ({ data: { id, op, args } }) => {
     }
     self.postMessage({ id, ok: true, value });
   } catch (e) {
-    self.postMessage({ id, ok: false, code: e.code || (e instanceof WebAssembly.RuntimeError ? 'MDSREC_WASM_UNAVAILABLE' : 'MDSREC_INTERNAL'), message: e.message });
+    self.postMessage({ id, ok: false, code: e.code || 'MDSREC_INTERNAL', message: e.message });
   }
 };
