@@ -38,3 +38,10 @@ test('after the idle time the history is wiped and the page resets', async ({ pa
   await expect(page.locator('#similar-panel')).toBeHidden();
   expect(await page.evaluate(() => sessionStorage.getItem('mdsrec:history'))).toBeNull();
 });
+
+test('/?kiosk=1 opens the kiosk page with the same parameters', async ({ page }) => {
+  await page.goto(`/?kiosk=1&model=${MODEL}&idle=30`);
+  await expect(page).toHaveURL(new RegExp(`/kiosk\\.html\\?model=${MODEL.replace(/\//g, '%2F')}&idle=30$`));
+  await ready(page);
+  await expect(page.locator('#idle-s')).toHaveText('30 seconds');
+});
