@@ -37,6 +37,11 @@ static void usage(FILE *to) {
             "  --window W             co-occurrence window (default 3)\n"
             "  --threads N            worker threads (default: all CPUs)\n"
             "\n"
+            "inspection (reads the graphs already built, writes nothing):\n"
+            "  --show KEYS            item keys, comma-separated: print their top neighbours in each\n"
+            "                         graph (with catalog.jsonl titles when there are)\n"
+            "  --top N                neighbours to print (default 5)\n"
+            "\n"
             "exit codes: 0 success, 1 bad input or failure, 2 usage error\n");
 }
 
@@ -81,8 +86,108 @@ done:
     return rc;
 }
 
+/* ------------------------------------------------------------------ --show */
+
+static char **load_titles(const char *dir, uint32_t n) {
+    char *path = path_join(dir, "catalog.jsonl");
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    free(path);
+    if (!f) return NULL;
+    char **t = calloc(n, sizeof *t);
+    char *line = NULL;
+    size_t cap = 0;
+    for (uint32_t i = 0; t && i < n && getline(&line, &cap, f) > 0; i++) {
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *title = cJSON_GetObjectItemCaseSensitive(o, "title");
+        const cJSON *year = cJSON_GetObjectItemCaseSensitive(o, "year");
+        if (cJSON_IsString(title)) {
+            char buf[512];
+            if (cJSON_IsString(year))
+                snprintf(buf, sizeof buf, "%s (%s)", title->valuestring, year->valuestring);
+            else
+                snprintf(buf, sizeof buf, "%s", title->valuestring);
+            t[i] = strdup(buf);
+        }
+        cJSON_Delete(o);
+    }
+    free(line);
+    fclose(f);
+    return t;
+}
+
+static int show(const char *dir, const char *keys, const char *list, uint32_t top) {
+    seqset s;
+    keymap items;
+    if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
+    char **titles = load_titles(dir, s.n_items);
+    uint32_t nf = 0;
+    char **names = list ? NULL : prepared_list_features(dir, &nf);
+    int rc = CLI_EXIT_FAIL;
+    /* graphs to show: the features (or --features) and behaviour */
+    char *all = NULL;
+    size_t len = 16;
+    for (uint32_t f = 0; f < nf; f++) len += strlen(names[f]) + 1;
+    all = malloc(len + (list ? strlen(list) : 0));
+    if (!all) goto done;
+    all[0] = 0;
+    if (list) {
+        strcat(all, list);
+    } else {
+        for (uint32_t f = 0; f < nf; f++) strcat(strcat(all, names[f]), ",");
+        strcat(all, "behaviour");
+    }
+    for (const char *kp = keys; *kp;) {
+        const char *ke = strchr(kp, ',');
+        size_t kl = ke ? (size_t)(ke - kp) : strlen(kp);
+        char *key = strndup(kp, kl);
+        kp += kl + (ke != NULL);
+        uint32_t i = keymap_find(&items, key);
+        if (i == UINT32_MAX) {
+            cli_error("--show: \"%s\" is not an item of items.txt", key);
+            free(key);
+            goto done;
+        }
+        printf("%s %s\n", key, titles && titles[i] ? titles[i] : "");
+        free(key);
+        for (const char *gp = all; *gp;) {
+            const char *ge = strchr(gp, ',');
+            size_t gl = ge ? (size_t)(ge - gp) : strlen(gp);
+            char rel[160];
+            snprintf(rel, sizeof rel, "graph/%.*s.knn.csr", (int)gl, gp);
+            char *path = path_join(dir, rel);
+            csr m;
+            int bad = !path || csr_read(path, &m) != 0;
+            free(path);
+            if (bad) goto done;
+            if (m.n_rows != s.n_items) {
+                cli_error("%s: %u rows, items.txt has %u", rel, m.n_rows, s.n_items);
+                csr_free(&m);
+                goto done;
+            }
+            printf("  %.*s:\n", (int)gl, gp);
+            for (uint32_t e = m.row_ptr[i], q = 0; e < m.row_ptr[i + 1] && q < top; e++, q++)
+                printf("    %.4f  %s %s\n", m.w[e], keymap_key(&items, m.col[e]),
+                       titles && titles[m.col[e]] ? titles[m.col[e]] : "");
+            csr_free(&m);
+            gp += gl + (ge != NULL);
+        }
+    }
+    rc = CLI_EXIT_OK;
+done:
+    free(all);
+    if (titles)
+        for (uint32_t i = 0; i < s.n_items; i++) free(titles[i]);
+    free(titles);
+    for (uint32_t f = 0; f < nf; f++) free(names[f]);
+    free(names);
+    keymap_free(&items);
+    seqset_free(&s);
+    return rc;
+}
+
 int cmd_graph(int argc, char **argv) {
-    const char *dir = NULL, *list = NULL;
+    const char *dir = NULL, *list = NULL, *show_keys = NULL;
+    uint32_t top = 5;
     uint32_t k = 10, window = 3, threads = 0;
     float beta = 1.0f;
     int miss = 0;
@@ -95,6 +200,13 @@ int cmd_graph(int argc, char **argv) {
             dir = v;
         } else if ((v = arg_value(argc, argv, &i, "features", &miss))) {
             list = v;
+        } else if ((v = arg_value(argc, argv, &i, "show", &miss))) {
+            show_keys = v;
+        } else if ((v = arg_value(argc, argv, &i, "top", &miss))) {
+            if (cli_parse_u32(v, &top) != 0) {
+                cli_error("--top: expected a non-negative integer, found \"%s\"", v);
+                return CLI_EXIT_USAGE;
+            }
         } else if ((v = arg_value(argc, argv, &i, "k", &miss))) {
             if (cli_parse_u32(v, &k) != 0 || k == 0 || k > 1000) {
                 cli_error("--k: expected an integer from 1 to 1000, found \"%s\"", v);
@@ -125,6 +237,7 @@ int cmd_graph(int argc, char **argv) {
         cli_error("--dir DIR is required (see mdsrec graph --help)");
         return CLI_EXIT_USAGE;
     }
+    if (show_keys) return show(dir, show_keys, list, top);
     if (!threads) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
         threads = c > 0 ? (uint32_t)c : 1;
