@@ -278,9 +278,13 @@ static int run_image(const char *dir, const dataset *d, const char *name, int al
     }
     cli_progress bar;
     cli_progress_start(&bar, "images", items.n);
+    /* Poll the workers' progress: a short first sleep so small jobs return at once, then
+       up to 50 ms between redraws. */
+    long nap = 1000 * 1000;
     while (atomic_load(&J.done) < items.n) {
-        struct timespec ts = {0, 50 * 1000 * 1000};
+        struct timespec ts = {0, nap};
         nanosleep(&ts, NULL);
+        if (nap < 50 * 1000 * 1000) nap *= 2;
         cli_progress_update(&bar, atomic_load(&J.done));
     }
     for (uint32_t t = 0; t < started; t++) pthread_join(th[t], NULL);

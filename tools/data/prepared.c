@@ -23,6 +23,24 @@ char *path_join(const char *dir, const char *name) {
 }
 
 int ensure_dir(const char *dir) {
+    /* Create missing parents first, like mkdir -p. */
+    char *parent = strdup(dir);
+    if (parent) {
+        char *slash = strrchr(parent, '/');
+        while (slash && slash > parent && slash[1] == 0) {
+            *slash = 0;
+            slash = strrchr(parent, '/');
+        }
+        if (slash && slash > parent) {
+            *slash = 0;
+            struct stat pst;
+            if (stat(parent, &pst) != 0 && ensure_dir(parent) != 0) {
+                free(parent);
+                return -1;
+            }
+        }
+        free(parent);
+    }
     if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
         struct stat st;
         if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;

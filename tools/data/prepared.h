@@ -15,7 +15,7 @@
 
 /* dir + "/" + name, malloc'd (NULL when out of memory). */
 char *path_join(const char *dir, const char *name);
-/* Creates dir when it does not exist. 0, or -1 after cli_error. */
+/* Creates dir and its missing parents (mkdir -p). 0, or -1 after cli_error. */
 int ensure_dir(const char *dir);
 
 /* Writes items.txt and sequences.tsv. 0, or -1 after cli_error. */

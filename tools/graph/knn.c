@@ -176,10 +176,13 @@ int knn_build(const float *x, uint32_t n, uint32_t width, const csr *bt, const k
     }
     cli_progress bar;
     cli_progress_start(&bar, p->label ? p->label : "neighbours", nblocks);
+    /* Poll the workers' progress: a short first sleep so small jobs return at once, then
+       up to 50 ms between redraws. */
+    long nap = 1000 * 1000;
     while (atomic_load(&J.done) < nblocks && !atomic_load(&J.failed)) {
-        /* The workers may all have stopped on failure; poll rather than block. */
-        struct timespec ts = {0, 50 * 1000 * 1000};
+        struct timespec ts = {0, nap};
         nanosleep(&ts, NULL);
+        if (nap < 50 * 1000 * 1000) nap *= 2;
         cli_progress_update(&bar, atomic_load(&J.done));
     }
     for (uint32_t t = 0; t < started; t++) pthread_join(th[t], NULL);
