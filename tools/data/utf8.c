@@ -82,6 +82,10 @@ uint32_t utf8_lower(uint32_t cp) {
         return (cp & 1) ? cp : cp + 1;
     }
     if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) return cp + 32; /* Greek */
+    if (cp == 0x386) return 0x3AC;                                  /* Greek with tonos */
+    if (cp >= 0x388 && cp <= 0x38A) return cp + 37;
+    if (cp == 0x38C) return 0x3CC;
+    if (cp == 0x38E || cp == 0x38F) return cp + 63;
     if (cp >= 0x410 && cp <= 0x42F) return cp + 32;                 /* Cyrillic basic */
     if (cp >= 0x400 && cp <= 0x40F) return cp + 80;                 /* Cyrillic extensions */
     return cp;

@@ -20,7 +20,7 @@ size_t utf8_check(const uint8_t *s, size_t n);
 /* Encodes cp into out (room for 4 bytes); returns the byte count. */
 int utf8_encode(uint32_t cp, uint8_t *out);
 
-/* The lower-case form of cp for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic
+/* The lower-case form of cp for ASCII, Latin-1, Latin Extended-A, Greek (with tonos) and Cyrillic
    capitals; cp itself otherwise. */
 uint32_t utf8_lower(uint32_t cp);
 
