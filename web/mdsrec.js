@@ -11,11 +11,10 @@ export class MdsrecError extends Error {
     this.code = code;
   }
 }
-MdsrecError.prototype.name = 'MdsrecError';
-export class ArgumentError extends MdsrecError {}     // MDSREC_BAD_ARGUMENT
-export class UnknownKeyError extends MdsrecError {}   // MDSREC_UNKNOWN_KEY
-export class BundleError extends MdsrecError {}       // MDSREC_CORRUPT_BUNDLE, MDSREC_INCOMPATIBLE_BUNDLE
-export class WasmError extends MdsrecError {}         // MDSREC_WASM_UNAVAILABLE
+export class ArgumentError extends MdsrecError {}
+export class UnknownKeyError extends MdsrecError {}
+export class BundleError extends MdsrecError {}
+export class WasmError extends MdsrecError {}
 
 const CLASSES = {
   MDSREC_BAD_ARGUMENT: ArgumentError,
@@ -24,7 +23,7 @@ const CLASSES = {
   MDSREC_INCOMPATIBLE_BUNDLE: BundleError,
   MDSREC_WASM_UNAVAILABLE: WasmError,
 };
-for (const [k, c] of Object.entries({ ArgumentError, UnknownKeyError, BundleError, WasmError })) c.prototype.name = k;
+for (const [k, c] of Object.entries({ MdsrecError, ArgumentError, UnknownKeyError, BundleError, WasmError })) c.prototype.name = k;
 
 /** Builds the error class that belongs to a code. */
 export function mdsrecError(code, message) {
@@ -123,7 +122,7 @@ const fromUtf8 = new TextDecoder();
 /** One wasm instance with one open model. The Recommender talks to it directly (main thread)
     or through worker.js; every method takes and returns plain, cloneable data. */
 export class Engine {
-  /** opts: {wasm: URL of the .wasm, model: URL or bytes, cache, modelHash, wasmHash} */
+  /** opts: {wasm: .wasm URL, model: URL or bytes, cache, modelHash, wasmHash} */
   static async open(opts) {
     const e = new Engine();
     e.source = {};
@@ -173,9 +172,7 @@ export class Engine {
   f32(p, n) { return new Float32Array(this.u8.buffer, p, n); }
   cstr(p) {
     const m = this.u8;
-    let e = p;
-    while (m[e]) e++;
-    return fromUtf8.decode(m.subarray(p, e));
+    return fromUtf8.decode(m.subarray(p, m.indexOf(0, p)));
   }
   alloc(n) {
     const p = this.x.mdsrec_wasm_alloc(Math.max(n, 1)) >>> 0;
@@ -470,6 +467,8 @@ export async function load(opts = {}) {
   const bytes = model instanceof ArrayBuffer || ArrayBuffer.isView(model);
   if (!bytes && typeof model !== 'string' && !(model instanceof URL)) throw bad('load: model must be a URL or the bundle bytes');
   pickStorage(opts.storage ?? 'session');
+  const mh = opts.maxHistory;
+  if (mh !== undefined && !(Number.isInteger(mh) && mh > 0)) throw bad('maxHistory must be a positive integer');
   if (typeof WebAssembly !== 'object') throw new WasmError('MDSREC_WASM_UNAVAILABLE', 'WebAssembly is not available');
   const simd = opts.simd ?? hasSimd();
   const args = {

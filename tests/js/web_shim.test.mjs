@@ -80,7 +80,8 @@ test('SIMD detection and the wasm file choice', () => {
 });
 
 test('load() rejects bad options before touching the network', async () => {
-  for (const opts of [undefined, null, 5, {}, { model: 42 }, { model: {} }, { model: 'x.mdsb', storage: 'disk' }]) {
+  for (const opts of [undefined, null, 5, {}, { model: 42 }, { model: {} }, { model: 'x.mdsb', storage: 'disk' },
+    { model: 'x.mdsb', maxHistory: 0 }, { model: 'x.mdsb', maxHistory: '5' }]) {
     await assert.rejects(m.load(opts), (e) => e.code === 'MDSREC_BAD_ARGUMENT');
   }
 });
