@@ -66,12 +66,23 @@ test('a second load is served from the Cache API', async ({ page }) => {
     const second = b.info.source;
     const top = await b.recommend({ k: 3, history: ['item-000001'] });
     b.close();
-    return { first, second, top: top.length };
+    // the cached copy is tagged with its SHA-256: the right modelHash still hits the cache,
+    // another one refetches (a new model at the same URL) and checks the download against it
+    const bytes = await (await fetch(model)).arrayBuffer();
+    const hash = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (x) => x.toString(16).padStart(2, '0')).join('');
+    const c = await load({ model, modelHash: hash, worker: false });
+    const third = c.info.source;
+    c.close();
+    const wrong = await load({ model, modelHash: '0'.repeat(64) }).then(() => 'loaded', (e) => e.code);
+    return { first, second, third, wrong, top: top.length };
   }, MODEL);
   expect(sources.first).toEqual({ wasm: 'network', model: 'network' });
   expect(sources.second).toEqual({ wasm: 'cache', model: 'cache' });
+  expect(sources.third).toEqual({ wasm: 'cache', model: 'cache' });
+  expect(sources.wrong).toBe('MDSREC_CORRUPT_BUNDLE');
   expect(sources.top).toBe(3);
-  expect(fetched.filter((p) => p === MODEL)).toHaveLength(1);
+  // one download each for the two cached loads, then the test's own fetch and the wrong-hash refetch
+  expect(fetched.filter((p) => p === MODEL)).toHaveLength(3);
   expect(fetched.filter((p) => p.endsWith('.wasm'))).toHaveLength(1);
 });
 
@@ -99,6 +110,7 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
         [`${w} truncated url`]: await code(() => m.load({ model: '/fixtures/truncated.mdsb', worker })),
         [`${w} missing url`]: await code(() => m.load({ model: '/fixtures/nothing.mdsb', worker })),
         [`${w} not wasm`]: await code(() => m.load({ model, wasm: '/fixtures/not-wasm.wasm', worker })),
+        [`${w} no wasm file`]: await code(() => m.load({ model, wasm: '/fixtures/none.wasm', worker })),
       });
     }
     Object.assign(out, {
@@ -106,6 +118,7 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
       'load model 42': await code(() => m.load({ model: 42 })),
       'load bad storage': await code(() => m.load({ model, storage: 'disk' })),
       'load null': await code(() => m.load(null)),
+      'worker script missing': await code(() => m.load({ model, workerUrl: '/fixtures/no-worker.js' })),
     });
     const rec = await m.load({ model, storage: 'memory' });
     const events = [];
@@ -155,6 +168,7 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
       [`${w} truncated url`]: 'MDSREC_CORRUPT_BUNDLE',
       [`${w} missing url`]: 'MDSREC_FETCH_FAILED',
       [`${w} not wasm`]: 'MDSREC_WASM_UNAVAILABLE',
+      [`${w} no wasm file`]: 'MDSREC_FETCH_FAILED',
     });
   }
   Object.assign(want, {
@@ -162,6 +176,7 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
     'load model 42': 'MDSREC_BAD_ARGUMENT',
     'load bad storage': 'MDSREC_BAD_ARGUMENT',
     'load null': 'MDSREC_BAD_ARGUMENT',
+    'worker script missing': 'MDSREC_WASM_UNAVAILABLE',
     'track 42': 'MDSREC_BAD_ARGUMENT',
     'track empty': 'MDSREC_BAD_ARGUMENT',
     'track object': 'MDSREC_BAD_ARGUMENT',

@@ -48,7 +48,7 @@ const titleOf = (key) => {
 };
 const select = (item, ev) => {
   ev.preventDefault();
-  choose(item.key);
+  choose(item.key).catch((e) => banner(`${e.code || 'Error'}: ${e.message}`));
 };
 
 // ---------------------------------------------------------------- model choice
@@ -283,4 +283,7 @@ async function main() {
   if (KIOSK) startKiosk(modelUrl);
 }
 
-main();
+main().catch((e) => {
+  banner(`${e.code || 'Error'}: ${e.message}`);
+  document.body.dataset.state = 'error';
+});
