@@ -245,7 +245,7 @@ async function main() {
   try {
     state.rec = await load({ model: modelUrl, worker: params.get('worker') !== '0', storage: 'session' });
   } catch (e) {
-    banner(`${e.code || 'Error'}: ${e.message}` + (e.code === 'MDSREC_FETCH_FAILED' ? ' (build the model first: see docs/WEB.md)' : ''));
+    banner(`${e.code || 'Error'}: ${e.message}` + (e.code === 'MDSREC_FETCH_FAILED' ? ' (build it: bash models/superstore/build.sh)' : ''));
     document.body.dataset.state = 'error';
     return;
   }
