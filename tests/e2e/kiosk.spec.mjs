@@ -18,7 +18,7 @@ test('with the context offline the kiosk still recommends', async ({ page, conte
   await expect(page.locator('#recs')).toHaveAttribute('data-history', '1');
   await expect(page.locator('#recs .mdsrec-card')).toHaveCount(8);
   await expect(page.locator('#recs .mdsrec-reason').first()).toHaveText(/^(looks like|described like|often together with) /);
-  expect(await page.evaluate(() => fetch('/fixtures/blank.html?x=' + Math.random()).then(() => 'online', () => 'offline'))).toBe('offline');
+  expect(await page.evaluate(() => fetch('/fixtures/blank.html?x=' + Math.random()).then((r) => (r.ok ? 'online' : 'offline'), () => 'offline'))).toBe('offline');
   expect(await page.evaluate(() => window.__csp)).toEqual([]);
   await context.setOffline(false);
 });

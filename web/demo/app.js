@@ -213,7 +213,8 @@ function startKiosk(modelUrl) {
   };
   $('restart').addEventListener('click', reset);
   setInterval(() => {
-    if (Date.now() - last >= idle * 1000 && (state.rec.history().length || state.selected)) reset();
+    const touched = state.rec.history().length || state.selected || state.query || state.category !== 'All';
+    if (Date.now() - last >= idle * 1000 && touched) reset();
   }, Math.min(1000, idle * 250));
 
   // The service worker precaches the page, scripts, wasm, this bundle and its images.
