@@ -206,3 +206,39 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
   expect(await page.evaluate(() => window.__unhandled)).toEqual([]);
   expect(await page.evaluate(() => window.__csp)).toEqual([]);
 });
+
+test('render.js: cards, the custom element, safe links and same-origin images only', async ({ page }) => {
+  const out = await page.evaluate(async () => {
+    const { renderCards } = await import('/render.js');
+    const items = [
+      { key: 'a', title: 'Oak desk', price: 120, image: '/demo/icon.svg', url: '/p/a', category: 'Furniture', reason: { kind: 'image', channel: 'image', text: 'looks like Pine desk', via: 'b' } },
+      { key: 'b', title: 'Pen', price: 'from $2', image: 'https://tracker.example/p.jpg', url: 'javascript:alert(1)', sub_category: 'Art' },
+    ];
+    const box = document.createElement('div');
+    document.body.append(box);
+    const selected = [];
+    renderCards(box, items, { onSelect: (it, ev) => { ev.preventDefault(); selected.push(it.key); } });
+    box.querySelector('[data-key="a"] a').click();
+    const el = document.createElement('mdsrec-cards');
+    document.body.append(el);
+    el.items = items;
+    const events = [];
+    el.addEventListener('mdsrec-select', (e) => { e.preventDefault(); events.push(e.detail.item.key); });
+    el.querySelector('[data-key="b"] a').click();
+    const card = (root, k) => {
+      const c = root.querySelector(`[data-key="${k}"]`);
+      return {
+        href: c.querySelector('a').getAttribute('href'), img: c.querySelector('img')?.getAttribute('src') ?? null,
+        title: c.querySelector('.mdsrec-title').textContent, price: c.querySelector('.mdsrec-price')?.textContent ?? null,
+        reason: c.querySelector('.mdsrec-reason')?.className ?? null, tile: c.querySelector('.mdsrec-initials')?.textContent ?? null,
+      };
+    };
+    return { a: card(box, 'a'), b: card(box, 'b'), selected, events, url: location.pathname };
+  });
+  expect(out.a).toEqual({ href: '/p/a', img: '/demo/icon.svg', title: 'Oak desk', price: '$120.00', reason: 'mdsrec-reason mdsrec-reason--image', tile: null });
+  expect(out.b).toEqual({ href: '#', img: null, title: 'Pen', price: 'from $2', reason: null, tile: 'AR' });
+  expect(out.selected).toEqual(['a']);
+  expect(out.events).toEqual(['b']);
+  expect(out.url).toBe('/fixtures/blank.html');
+  expect(await page.evaluate(() => window.__csp)).toEqual([]);
+});
