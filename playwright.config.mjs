@@ -27,7 +27,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node scripts/serve.mjs --port ${port} --root web --mount /models=models --mount /fixtures=build/e2e-fixtures`,
+    command: `node scripts/serve.mjs --port ${port} --root web --mount /models=models --mount /fixtures=build/e2e-fixtures --mount /shared-data=build/e2e-fixtures/shared-data`,
     url: `http://127.0.0.1:${port}/mdsrec.js`,
     reuseExistingServer: false,
     timeout: 20_000,

@@ -110,3 +110,20 @@ test('the demo runs under the CSP in main-thread mode too, with no violation', a
   expect(await page.evaluate(() => window.__csp)).toEqual([]);
   expect(await page.evaluate(() => window.__unhandled)).toEqual([]);
 });
+
+test('the MovieLens-posters bundle is found under /shared-data, with a switch when both exist', async ({ page }) => {
+  await instrument(page);
+  await page.goto('/?m=movielens');
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
+  await expect(page.locator('#store-name')).toHaveText('Movie night');
+  await expect(page.locator('#engine')).toContainText('300 items');
+  const superstore = await page.evaluate(() => fetch('/models/superstore.mdsb', { method: 'HEAD' }).then((r) => r.ok));
+  await expect(page.locator('.model-pick')).toBeVisible({ visible: superstore });
+  if (superstore) {
+    await expect(page.locator('#model-select option')).toHaveText(['Superstore', 'MovieLens posters']);
+    await page.locator('#model-select').selectOption('superstore');
+    await expect(page).toHaveURL(/m=superstore/);
+    await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
+    await expect(page.locator('#store-name')).toHaveText('Superstore');
+  }
+});

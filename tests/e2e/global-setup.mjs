@@ -13,6 +13,9 @@ export default function globalSetup() {
   mkdirSync(DIR, { recursive: true });
   execFileSync(BIN, ['synth', '-o', `${DIR}/main.mdsb`, '--items', '2000', '--channels', 'id,image,text', '--catalog', '--seed', '7']);
   execFileSync(BIN, ['synth', '-o', `${DIR}/small.mdsb`, '--items', '40', '--channels', 'id,text', '--dim', '16', '--neighbours', '0', '--catalog', '--seed', '3']);
+  // where the demo looks for a MovieLens-posters bundle (served at /shared-data in the tests)
+  mkdirSync(`${DIR}/shared-data/ml-100k-posters`, { recursive: true });
+  execFileSync(BIN, ['synth', '-o', `${DIR}/shared-data/ml-100k-posters/ml-100k-posters.mdsb`, '--items', '300', '--channels', 'id,image,text', '--catalog', '--seed', '8']);
   const b = readFileSync(`${DIR}/main.mdsb`);
   const flipped = Buffer.from(b);
   flipped[Math.floor(b.length / 2)] ^= 0x40;
