@@ -6,11 +6,11 @@ export type MdsrecErrorCode =
   | 'MDSREC_BAD_ARGUMENT'
   /** similar() got a key the model does not know. (track() reports unknown keys without an error.) */
   | 'MDSREC_UNKNOWN_KEY'
-  /** Not a bundle, or a damaged one: bad magic, wrong length, checksum mismatch, inconsistent sections, SHA-256 mismatch. */
+  /** Not a bundle, or a damaged one: bad magic, wrong length, checksum mismatch, inconsistent sections, modelHash mismatch. */
   | 'MDSREC_CORRUPT_BUNDLE'
   /** A bundle of a format version this core does not read (e.g. version 2). */
   | 'MDSREC_INCOMPATIBLE_BUNDLE'
-  /** No WebAssembly, the .wasm is not the mdsrec core, the CSP forbids compiling it ('wasm-unsafe-eval'), or the worker failed to start. */
+  /** No WebAssembly, the .wasm is not the mdsrec core or fails wasmHash, the CSP forbids compiling it ('wasm-unsafe-eval'), or the worker failed to start. */
   | 'MDSREC_WASM_UNAVAILABLE'
   /** The bundle or the .wasm could not be fetched (network error, HTTP status not 2xx). */
   | 'MDSREC_FETCH_FAILED'
@@ -63,7 +63,7 @@ export interface LoadOptions {
   /** Hex SHA-256 of the bundle: checked after download, and a cached copy with another hash is
       refetched (so a new model at the same URL is picked up). */
   modelHash?: string;
-  /** Hex SHA-256 of the .wasm, as modelHash. */
+  /** Hex SHA-256 of the .wasm, as modelHash (checked before the code runs; a mismatch is MDSREC_WASM_UNAVAILABLE). */
   wasmHash?: string;
 }
 
@@ -158,6 +158,6 @@ export function load(options: LoadOptions): Promise<Recommender>;
 /** Whether this browser validates WebAssembly SIMD128. */
 export function hasSimd(): boolean;
 
-/** Throws a BundleError unless bytes start with the mdsrec magic and format version 1 (and,
-    given the total length, the header's file_size matches it). */
-export function checkHeader(bytes: Uint8Array, total?: number): void;
+/** Throws a BundleError unless bytes (the first 12 or more of a bundle) hold the mdsrec magic
+    and format version 1. load() applies it as soon as those bytes arrive. */
+export function checkHeader(bytes: Uint8Array): void;

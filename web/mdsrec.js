@@ -31,11 +31,8 @@ export function mdsrecError(code, message) {
 }
 
 // mdsrec_status (src/mdsrec.h) -> code
-const STATUS = [
-  'MDSREC_OK', 'MDSREC_OUT_OF_MEMORY', 'MDSREC_BAD_ARGUMENT', 'MDSREC_CORRUPT_BUNDLE',
-  'MDSREC_INCOMPATIBLE_BUNDLE', 'MDSREC_CORRUPT_BUNDLE', 'MDSREC_UNKNOWN_KEY', 'MDSREC_NOT_FOUND',
-];
-export const statusCode = (s) => STATUS[s] || 'MDSREC_INTERNAL';
+const STATUS = ',OUT_OF_MEMORY,BAD_ARGUMENT,CORRUPT_BUNDLE,INCOMPATIBLE_BUNDLE,CORRUPT_BUNDLE,UNKNOWN_KEY,NOT_FOUND'.split(',');
+export const statusCode = (s) => 'MDSREC_' + (STATUS[s] || 'INTERNAL');
 
 const bad = (msg) => new ArgumentError('MDSREC_BAD_ARGUMENT', msg);
 const corrupt = (msg) => new BundleError('MDSREC_CORRUPT_BUNDLE', msg);
@@ -45,23 +42,15 @@ const corrupt = (msg) => new BundleError('MDSREC_CORRUPT_BUNDLE', msg);
 export const FORMAT_VERSION = 1;
 const MAGIC = [0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/** Checks the first bytes of a bundle (>= 12 of them) and, when the whole length is known, its
-    file_size field. Throws a BundleError with a clear message; returns nothing. */
-export function checkHeader(b, total) {
+/** Checks the magic and format version in the first 12 bytes of a bundle: a clear BundleError
+    early, before the download ends (the core checks the rest, file_size included). */
+export function checkHeader(b) {
   if (b.length < 12 || MAGIC.some((m, i) => b[i] !== m))
     throw corrupt('not an mdsrec bundle (bad magic)');
   const version = b[8] | (b[9] << 8) | (b[10] << 16) | (b[11] << 24);
   if (version !== FORMAT_VERSION)
     throw new BundleError('MDSREC_INCOMPATIBLE_BUNDLE',
       `bundle format version ${version >>> 0} is ${version > FORMAT_VERSION ? 'newer than' : 'not'} the version ${FORMAT_VERSION} this mdsrec reads`);
-  if (total !== undefined) {
-    if (total < 64) throw corrupt(`bundle of ${total} bytes is shorter than its header`);
-    if (b.length >= 32) {
-      const dv = new DataView(b.buffer, b.byteOffset, 32);
-      const size = dv.getUint32(24, true) + dv.getUint32(28, true) * 2 ** 32;
-      if (size !== total) throw corrupt(`bundle header says ${size} bytes, got ${total} (truncated download?)`);
-    }
-  }
 }
 
 // ---------------------------------------------------------------- fetching and caching
@@ -76,8 +65,7 @@ const HASH = 'x-mdsrec-sha256';
 const openCache = () => (typeof caches !== 'undefined' && globalThis.isSecureContext !== false
   ? caches.open(CACHE).catch(() => null) : Promise.resolve(null));
 
-/** The asset at url, from the Cache API when it holds one (tagged with the SHA-256 of its bytes;
-    a `sha256` that differs makes it a miss), else from the network. -> {res, cache, source} */
+/** url from the Cache API (unless its SHA-256 tag differs from sha256), else the network. */
 async function fetchAsset(url, useCache, sha256) {
   const cache = useCache ? await openCache() : null;
   if (cache) {
@@ -96,15 +84,12 @@ async function fetchAsset(url, useCache, sha256) {
 
 const hex = (buf) => Array.from(new Uint8Array(buf), (x) => x.toString(16).padStart(2, '0')).join('');
 
-/** Stores bytes under url with their content hash; checks an expected hash first. */
-async function storeAsset(cache, url, bytes, type, sha256) {
-  if (!cache && !sha256) return;
-  const got = hex(await crypto.subtle.digest('SHA-256', bytes));
-  if (sha256 && got !== sha256) throw corrupt(`${url}: SHA-256 ${got}, expected ${sha256}`);
-  if (cache) {
-    const headers = { 'content-type': type, 'content-length': String(bytes.byteLength), [HASH]: got };
-    await cache.put(url, new Response(bytes.slice(), { headers })).catch(() => {});
-  }
+/** Checks bytes against a SHA-256; returns a function caching them (called once they load). */
+async function hashed(cache, url, bytes, type, sha256) {
+  const got = (cache || sha256) && hex(await crypto.subtle.digest('SHA-256', bytes));
+  if (sha256 && got !== sha256) throw mdsrecError(type ? 'MDSREC_WASM_UNAVAILABLE' : 'MDSREC_CORRUPT_BUNDLE', `${url}: SHA-256 ${got}, expected ${sha256}`);
+  const headers = { 'content-type': type || 'application/octet-stream', 'content-length': String(bytes.byteLength), [HASH]: got };
+  return (b) => cache && cache.put(url, new Response(b.slice(), { headers })).catch(() => {});
 }
 
 // ---------------------------------------------------------------- the engine (worker or main thread)
@@ -126,8 +111,18 @@ export class Engine {
   static async open(opts) {
     const e = new Engine();
     e.source = {};
-    await e._instantiate(opts);
-    await e._openModel(opts);
+    try {
+      await e._instantiate(opts);
+      await e._openModel(opts);
+    } catch (err) {
+      // a cached file that fails (say a new core, an old bundle): retry from the network
+      const from = err instanceof BundleError ? e.source.model : err instanceof WasmError && e.source.wasm;
+      if (!opts.retry && from === 'cache') {
+        await caches.delete(CACHE);
+        return Engine.open({ ...opts, retry: 1 });
+      }
+      throw err;
+    }
     return e;
   }
 
@@ -136,6 +131,8 @@ export class Engine {
     this.source.wasm = source;
     const bytes = res.clone().arrayBuffer();
     bytes.catch(() => {});
+    // checked before it runs; cached once it has started
+    const save = source === 'network' && (await hashed(store, wasm, await bytes, 'application/wasm', wasmHash));
     let module;
     try {
       try {
@@ -157,7 +154,7 @@ export class Engine {
     } catch (err) {
       throw new WasmError('MDSREC_WASM_UNAVAILABLE', `cannot start the wasm core ${wasm}: ${err.message}`);
     }
-    if (source === 'network' || wasmHash) await storeAsset(store, wasm, await bytes, 'application/wasm', wasmHash);
+    if (save) await save(await bytes);
   }
 
   // Typed views over the instance memory, re-created when it has grown.
@@ -203,8 +200,7 @@ export class Engine {
           else this.u8.set(value, p + len);
           const was = len;
           len += value.length;
-          // the magic and version as soon as they are in: a clear error before the whole download
-          if (was < 32 && len >= 32) checkHeader(p ? this.u8.subarray(p, p + 32) : concat(parts, len), known || undefined);
+          if (was < 12 && len >= 12) checkHeader(p ? this.u8.subarray(p, p + 12) : concat(parts, len));
         }
         if (p && len !== known) throw corrupt(`bundle truncated: ${len} of ${known} bytes`);
         if (!p) model = concat(parts, len);
@@ -214,20 +210,18 @@ export class Engine {
         len = model.length;
       }
       if (!p) {
-        checkHeader(model.subarray(0, 32), len);
         p = this.alloc(len);
         this.u8.set(model, p);
       }
-      checkHeader(this.u8.subarray(p, p + Math.min(len, 32)), len);
-      if (url && (this.source.model === 'network' || modelHash)) {
-        await storeAsset(store, url, this.u8.subarray(p, p + len), 'application/octet-stream', modelHash);
-      }
+      checkHeader(this.u8.subarray(p, p + Math.min(len, 12)));
+      if (this.source.model === 'network') this.save = await hashed(store, url, this.u8.subarray(p, p + len), '', modelHash);
     } catch (err) {
       if (p) this.x.mdsrec_wasm_free(p);
       throw err;
     }
     const st = this.x.mdsrec_wasm_open(p, len); // the instance owns p from here on
     if (st) throw this.fail(st);
+    if (this.save) await this.save(this.u8.subarray(p, p + len));
     this._setup();
   }
 

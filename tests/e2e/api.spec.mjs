@@ -74,16 +74,28 @@ test('a second load is served from the Cache API', async ({ page }) => {
     const third = c.info.source;
     c.close();
     const wrong = await load({ model, modelHash: '0'.repeat(64) }).then(() => 'loaded', (e) => e.code);
-    return { first, second, third, wrong, top: top.length };
+    // a file that fails is never cached
+    const corrupt = await load({ model: '/fixtures/corrupt.mdsb' }).then(() => 'loaded', (e) => e.code);
+    const cache = await caches.open('mdsrec-v1');
+    const cachedCorrupt = !!(await cache.match(new URL('/fixtures/corrupt.mdsb', location.href).href));
+    // a cached copy that no longer loads is dropped, and the bundle fetched again
+    await cache.put(new URL(model, location.href).href, new Response(new Uint8Array(100), { headers: { 'content-length': '100' } }));
+    const d = await load({ model });
+    const healed = d.info.source;
+    d.close();
+    return { first, second, third, wrong, corrupt, cachedCorrupt, healed, top: top.length };
   }, MODEL);
+  expect(sources.corrupt).toBe('MDSREC_CORRUPT_BUNDLE');
+  expect(sources.cachedCorrupt).toBe(false);
+  expect(sources.healed).toEqual({ wasm: 'network', model: 'network' });
   expect(sources.first).toEqual({ wasm: 'network', model: 'network' });
   expect(sources.second).toEqual({ wasm: 'cache', model: 'cache' });
   expect(sources.third).toEqual({ wasm: 'cache', model: 'cache' });
   expect(sources.wrong).toBe('MDSREC_CORRUPT_BUNDLE');
   expect(sources.top).toBe(3);
-  // one download each for the two cached loads, then the test's own fetch and the wrong-hash refetch
-  expect(fetched.filter((p) => p === MODEL)).toHaveLength(3);
-  expect(fetched.filter((p) => p.endsWith('.wasm'))).toHaveLength(1);
+  // the first download, the test's own fetch, the wrong-hash refetch and the healing one
+  expect(fetched.filter((p) => p === MODEL)).toHaveLength(4);
+  expect(fetched.filter((p) => p.endsWith('.wasm'))).toHaveLength(2);
 });
 
 test('misuse gives the documented codes, with no unhandled rejection', async ({ page }) => {
