@@ -58,6 +58,8 @@ static void usage(FILE *to) {
             "  --pattern P            file name from the key or mapped name, {} = it (default {} with\n"
             "                         a map, {}.jpg without; without a map an absent file is missing)\n"
             "  --threads N            decoding threads (default: all CPUs)\n"
+            "  --no-center            keep the raw descriptors (default: subtract the mean\n"
+            "                         descriptor of the items with an image, then L2-normalise)\n"
             "matrix:\n"
             "  --path FILE            .npy (float32/float16), raw float32 or CSV\n"
             "  --format F             npy, f32, csv (default: by extension, else f32)\n"
@@ -179,7 +181,8 @@ static char *apply_pattern(const char *pattern, const char *name) {
     return out;
 }
 
-static int run_image(const char *dir, const dataset *d, const char *name, int allow_unknown, uint32_t threads) {
+static int run_image(const char *dir, const dataset *d, const char *name, int allow_unknown, uint32_t threads,
+                     int center) {
     const ds_images *im = &d->images;
     seqset s;
     keymap items;
@@ -293,6 +296,7 @@ static int run_image(const char *dir, const dataset *d, const char *name, int al
         cli_error("%s", J.err);
         goto done;
     }
+    if (center && feature_matrix_center(&m) != 0) goto oom;
     if (feature_matrix_finish(&m, name) != 0 || prepared_write_feature(dir, &m) != 0) goto done;
     printf("features/%s: %u items, width %u, %u without an image, decoded in %.2fs on %u threads\n", name, m.rows,
            m.width, m.n_missing, cli_now() - t0, started);
@@ -360,7 +364,7 @@ int cmd_featurize(int argc, char **argv) {
     const char *path = NULL, *format = NULL, *keys = NULL;
     text_params tp = {.width = 256, .seed = 1, .buckets_log2 = 18};
     uint32_t threads = 0, width = 0;
-    int miss = 0, map_header = 0, allow_unknown = 0, rc = CLI_EXIT_USAGE;
+    int miss = 0, map_header = 0, allow_unknown = 0, no_center = 0, rc = CLI_EXIT_USAGE;
     for (int i = 2; i < argc; i++) {
         const char *v;
         if (arg_flag(argv, i, "help") || !strcmp(argv[i], "-h")) {
@@ -402,6 +406,8 @@ int cmd_featurize(int argc, char **argv) {
             imdir = v;
         } else if ((v = arg_value(argc, argv, &i, "image-map", &miss))) {
             immap = v;
+        } else if (arg_flag(argv, i, "no-center")) {
+            no_center = 1;
         } else if (arg_flag(argv, i, "map-header")) {
             map_header = 1;
         } else if ((v = arg_value(argc, argv, &i, "pattern", &miss))) {
@@ -463,7 +469,7 @@ int cmd_featurize(int argc, char **argv) {
             cli_error("image needs --images DIR or a --dataset with \"images\": {\"dir\"}");
             goto done;
         }
-        rc = run_image(dir, &d, name, allow_unknown, threads);
+        rc = run_image(dir, &d, name, allow_unknown, threads, !no_center);
     } else {
         /* matrix: the flags describe one matrix; without --path, a --dataset's feature of
            that name. */
