@@ -115,7 +115,10 @@ static int load_sequences(interactions *x, const char *path) {
     uint64_t cap = 0, line = 0;
     if (table_check_utf8(path, buf, n) != 0) goto done;
     char *p = (char *)buf, *end = (char *)buf + n;
+    cli_progress bar;
+    cli_progress_start(&bar, "reading", n);
     while (p < end) {
+        if ((line & 0xFFF) == 0) cli_progress_update(&bar, (uint64_t)(p - (char *)buf));
         char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) nl = end;
         *nl = 0;
@@ -132,6 +135,7 @@ static int load_sequences(interactions *x, const char *path) {
             if (i == UINT32_MAX || push(x, &cap, u, i, pos++) != 0) goto oom;
         }
     }
+    cli_progress_end(&bar);
     if (x->n == 0) {
         cli_error("%s: no interactions in the file (expected lines \"user item item ...\")", path);
         goto done;
