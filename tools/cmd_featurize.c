@@ -49,7 +49,7 @@ static void usage(FILE *to) {
             "  --text-fields LIST     columns to use, comma-separated (e.g. movie_title,class)\n"
             "  --width W              output width (default 256)\n"
             "  --seed S               projection seed (default 1)\n"
-            "  --buckets-log2 B       hashing buckets 2^B (default 18)\n"
+            "  --buckets-log2 B       hashing buckets 2^B, B from 4 to 24 (default 18)\n"
             "  --unigrams             no bigrams\n"
             "image:\n"
             "  --images DIR           image directory\n"
@@ -396,8 +396,8 @@ int cmd_featurize(int argc, char **argv) {
                 goto done;
             }
         } else if ((v = arg_value(argc, argv, &i, "buckets-log2", &miss))) {
-            if (cli_parse_u32(v, &tp.buckets_log2) != 0 || tp.buckets_log2 < 4 || tp.buckets_log2 > 28) {
-                cli_error("--buckets-log2: expected an integer from 4 to 28, found \"%s\"", v);
+            if (cli_parse_u32(v, &tp.buckets_log2) != 0 || tp.buckets_log2 < 4 || tp.buckets_log2 > 24) {
+                cli_error("--buckets-log2: expected an integer from 4 to 24, found \"%s\"", v);
                 goto done;
             }
         } else if (arg_flag(argv, i, "unigrams")) {

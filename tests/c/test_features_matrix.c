@@ -43,6 +43,19 @@ static void test_import(void) {
         check_rows(m.x, cases[c].tol);
         feature_matrix_free(&m);
     }
+    /* a CSV of numbers only, with a keys file */
+    char csv[1200];
+    snprintf(csv, sizeof csv, "%s/plain.csv", td_dir("features_matrix_csv"));
+    FILE *fc = fopen(csv, "w");
+    fputs("1,0,0,0\n0.6, 0.8, 0, 0\r\n0,0,3,4\n\n", fc);
+    fclose(fc);
+    ds_feature fk = {.name = "m", .path = csv, .keys = FX "feat_keys.txt"};
+    feature_matrix mk;
+    CHECK(matrix_import(&fk, &items, &mk) == 0);
+    if (mk.x) {
+        check_rows(mk.x, 1e-6f);
+        feature_matrix_free(&mk);
+    }
     /* an unknown key: an error, or a skipped row when allowed */
     ds_feature f = {.name = "m", .path = FX "feat.npy", .keys = FX "feat_keys_unknown.txt"};
     feature_matrix m;

@@ -299,7 +299,8 @@ int feature_matrix_center(feature_matrix *m) {
         count++;
         for (uint32_t j = 0; j < m->width; j++) mean[j] += r[j];
     }
-    for (uint32_t i = 0; count && i < m->rows; i++) {
+    /* With a single image the centred row would vanish; centring needs two. */
+    for (uint32_t i = 0; count >= 2 && i < m->rows; i++) {
         if (!present[i]) continue;
         float *r = m->x + (uint64_t)i * m->width;
         for (uint32_t j = 0; j < m->width; j++) r[j] = (float)(r[j] - mean[j] / (double)count);

@@ -44,7 +44,7 @@ step() {
     t0=$(date +%s.%N)
     "$@"
     t1=$(date +%s.%N)
-    printf '== %s: %.2f s\n' "$name" "$(echo "$t1 - $t0" | bc)"
+    awk -v n="$name" -v a="$t0" -v b="$t1" 'BEGIN { printf "== %s: %.2f s\n", n, b - a }'
 }
 step prepare "$BIN" prepare --dataset "$OUT/ml100k.json" --out "$P"
 step "featurize text" "$BIN" featurize text --dir "$P" --dataset "$OUT/ml100k.json"
