@@ -145,6 +145,7 @@ static void test_prepare_formats(void) {
         {"tsv", "--inter " FX "shop.tsv --user-col user --item-col item --time-col ts"},
         {"jsonl", "--inter " FX "shop.jsonl --user-col u --item-col i --time-col t"},
         {"seq", "--inter " FX "shop_seq.txt --inter-format sequences"},
+        {"history", "--inter " FX "shop_history.inter --inter-format sequences"}, /* RecBole header skipped */
     };
     char ref_items[1200], ref_seq[1200];
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
