@@ -133,7 +133,7 @@ typedef struct {
     float *x;
     atomic_uint next, done;
     pthread_mutex_t lock;
-    uint32_t err_item; /* lowest failing item, UINT32_MAX = none */
+    atomic_uint err_item; /* lowest failing item, UINT32_MAX = none (written under lock) */
     char err[256];
 } image_job;
 
@@ -143,11 +143,13 @@ static void *image_worker(void *arg) {
     for (;;) {
         uint32_t i = atomic_fetch_add(&J->next, 1);
         if (i >= J->n) break;
-        if (J->paths[i] && i < J->err_item &&
+        /* Items after a known failure are skipped: only the lowest failing one is reported,
+           so the message does not depend on thread timing. */
+        if (J->paths[i] && i < atomic_load(&J->err_item) &&
             image_describe_file(J->paths[i], J->x + (size_t)i * IMAGE_DESC_WIDTH, why, sizeof why) != 0) {
             pthread_mutex_lock(&J->lock);
-            if (i < J->err_item) {
-                J->err_item = i;
+            if (i < atomic_load(&J->err_item)) {
+                atomic_store(&J->err_item, i);
                 snprintf(J->err, sizeof J->err, "%s: cannot decode the image of item %u: %s", J->paths[i], i, why);
             }
             pthread_mutex_unlock(&J->lock);
@@ -190,7 +192,8 @@ static int run_image(const char *dir, const dataset *d, const char *name, int al
     int rc = CLI_EXIT_FAIL;
     char **mapped = calloc(items.n, sizeof *mapped); /* per item: name from the map */
     uint32_t *map_line = calloc(items.n, sizeof *map_line);
-    image_job J = {.n = items.n, .err_item = UINT32_MAX};
+    image_job J = {.n = items.n};
+    atomic_init(&J.err_item, UINT32_MAX);
     atomic_init(&J.next, 0);
     atomic_init(&J.done, 0);
     pthread_mutex_init(&J.lock, NULL);
@@ -292,7 +295,7 @@ static int run_image(const char *dir, const dataset *d, const char *name, int al
     }
     for (uint32_t t = 0; t < started; t++) pthread_join(th[t], NULL);
     cli_progress_end(&bar);
-    if (J.err_item != UINT32_MAX) {
+    if (atomic_load(&J.err_item) != UINT32_MAX) {
         cli_error("%s", J.err);
         goto done;
     }
