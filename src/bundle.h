@@ -45,6 +45,10 @@ size_t bundle_pool_floats(const mdsrec_config *cfg);
 /* Bytes per item-matrix element of a dtype (4, 2, 1), 0 for an unknown dtype. */
 size_t bundle_dtype_size(uint32_t dtype);
 
+/* The key order of KEY_ORDER and mdsrec_find_key: bytewise, a prefix before its extensions.
+   Negative, zero or positive like memcmp. */
+int bundle_key_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
 /* ---------------------------------------------------------------- reader */
 
 /* One channel's sections, as validated pointers into the bundle buffer. */

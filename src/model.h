@@ -49,6 +49,26 @@ void encoder_weights_map(const mdsrec_config *cfg, const float *pos, const float
 
 /* ---------------------------------------------------------------- activations */
 
+/* One attention block's activations. */
+typedef struct {
+    float *q, *k, *v;  /* (L, d) */
+    float *att;        /* (heads, L, L) softmax probabilities */
+    float *att_drop;   /* (heads, L, L) dropout mask on att, or NULL */
+    float *ctx;        /* (L, d) attention context */
+    float *ao;         /* (L, d) Wo ctx + bo */
+    float *ao_drop;    /* (L, d) mask, or NULL */
+    float *r1;         /* (L, d) block input + dropped ao */
+    float *z1;         /* (L, d) LN1(r1) */
+    float *ln1_mean, *ln1_rstd; /* (L) */
+    float *f1;         /* (L, f) W1 z1 + b1, before GELU */
+    float *g1;         /* (L, f) GELU(f1) */
+    float *f2;         /* (L, d) W2 g1 + b2 */
+    float *f2_drop;    /* (L, d) mask, or NULL */
+    float *r2;         /* (L, d) z1 + dropped f2 */
+    float *z2;         /* (L, d) LN2(r2): the block output */
+    float *ln2_mean, *ln2_rstd; /* (L) */
+} block_acts;
+
 /* Everything one channel's forward over one sequence (n <= L positions) records.
    Shapes use L (the row capacity); only the first n rows are meaningful. Dropout masks
    are NULL-able (inference). */
@@ -57,24 +77,7 @@ typedef struct {
     float *z0;             /* (L, d) LN_in output, after dropout */
     float *ln0_mean, *ln0_rstd;   /* (L) */
     float *drop0;          /* (L, d) dropout mask on z0, or NULL */
-    struct {
-        float *q, *k, *v;  /* (L, d) */
-        float *att;        /* (heads, L, L) softmax probabilities */
-        float *att_drop;   /* (heads, L, L) dropout mask on att, or NULL */
-        float *ctx;        /* (L, d) attention context */
-        float *ao;         /* (L, d) Wo ctx + bo */
-        float *ao_drop;    /* (L, d) mask, or NULL */
-        float *r1;         /* (L, d) block input + dropped ao */
-        float *z1;         /* (L, d) LN1(r1) */
-        float *ln1_mean, *ln1_rstd; /* (L) */
-        float *f1;         /* (L, f) W1 z1 + b1, before GELU */
-        float *g1;         /* (L, f) GELU(f1) */
-        float *f2;         /* (L, d) W2 g1 + b2 */
-        float *f2_drop;    /* (L, d) mask, or NULL */
-        float *r2;         /* (L, d) z1 + dropped f2 */
-        float *z2;         /* (L, d) LN2(r2): the block output */
-        float *ln2_mean, *ln2_rstd; /* (L) */
-    } blk[MDSREC_MAX_BLOCKS];
+    block_acts blk[MDSREC_MAX_BLOCKS];
     float *h;              /* (L, d) the final states: z2 of the last block, or z0 if B = 0 */
     /* pooling, at every position t (pool_all) or at t = n-1 only (inference) */
     float *pk, *pv;        /* (L, d) Wk h + bk, Wv h + bv */

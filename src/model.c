@@ -1,0 +1,541 @@
+/*
+ * model.c - MDSRec's forward pass and scoring (MODEL.md sections 3 and 4), read top to
+ * bottom: weights mapping, activation layout, one channel's encoder, then recommend():
+ * encode every channel, fuse with the gate, score every item, keep the top k.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "half.h"
+#include "ops.h"
+#include "topk.h"
+
+/* ---------------------------------------------------------------- weights */
+
+void encoder_weights_map(const mdsrec_config *cfg, const float *pos, const float *enc,
+                         const float *pool, encoder_weights *w) {
+    size_t d = cfg->dim, f = cfg->ffn_dim;
+    memset(w, 0, sizeof *w);
+    w->pos = pos;
+    const float *p = enc;
+    w->ln_in_g = p; p += d;
+    w->ln_in_b = p; p += d;
+    for (uint32_t b = 0; b < cfg->n_blocks; b++) {
+        block_weights *bw = &w->blk[b];
+        bw->wq = p; p += d * d;
+        bw->bq = p; p += d;
+        bw->wk = p; p += d * d;
+        bw->bk = p; p += d;
+        bw->wv = p; p += d * d;
+        bw->bv = p; p += d;
+        bw->wo = p; p += d * d;
+        bw->bo = p; p += d;
+        bw->ln1_g = p; p += d;
+        bw->ln1_b = p; p += d;
+        bw->w1 = p; p += f * d;
+        bw->b1 = p; p += f;
+        bw->w2 = p; p += d * f;
+        bw->b2 = p; p += d;
+        bw->ln2_g = p; p += d;
+        bw->ln2_b = p; p += d;
+    }
+    if (cfg->pool_mode != MDSREC_POOL_NONE && pool) {
+        p = pool;
+        w->pwq = p; p += d * d;
+        w->pbq = p; p += d;
+        w->pwk = p; p += d * d;
+        w->pbk = p; p += d;
+        w->pwv = p; p += d * d;
+        w->pbv = p; p += d;
+        w->pln_g = p; p += d;
+        w->pln_b = p; p += d;
+        w->ptoken = p;
+    }
+}
+
+/* ---------------------------------------------------------------- activations */
+
+/* Walks the layout once; with mem == NULL it only counts. One function for both keeps the
+   count and the map from drifting apart. */
+static size_t acts_layout(const mdsrec_config *cfg, float *mem, int with_dropout, channel_acts *a) {
+    size_t L = cfg->max_len, d = cfg->dim, f = cfg->ffn_dim, H = cfg->n_heads;
+    size_t used = 0;
+#define TAKE(field, count)                         \
+    do {                                           \
+        if (a) a->field = mem ? mem + used : NULL; \
+        used += (count);                           \
+    } while (0)
+    if (a) memset(a, 0, sizeof *a);
+    TAKE(x, L * d);
+    TAKE(z0, L * d);
+    TAKE(ln0_mean, L);
+    TAKE(ln0_rstd, L);
+    if (with_dropout) TAKE(drop0, L * d);
+    for (uint32_t b = 0; b < cfg->n_blocks; b++) {
+        TAKE(blk[b].q, L * d);
+        TAKE(blk[b].k, L * d);
+        TAKE(blk[b].v, L * d);
+        TAKE(blk[b].att, H * L * L);
+        if (with_dropout) TAKE(blk[b].att_drop, H * L * L);
+        TAKE(blk[b].ctx, L * d);
+        TAKE(blk[b].ao, L * d);
+        if (with_dropout) TAKE(blk[b].ao_drop, L * d);
+        TAKE(blk[b].r1, L * d);
+        TAKE(blk[b].z1, L * d);
+        TAKE(blk[b].ln1_mean, L);
+        TAKE(blk[b].ln1_rstd, L);
+        TAKE(blk[b].f1, L * f);
+        TAKE(blk[b].g1, L * f);
+        TAKE(blk[b].f2, L * d);
+        if (with_dropout) TAKE(blk[b].f2_drop, L * d);
+        TAKE(blk[b].r2, L * d);
+        TAKE(blk[b].z2, L * d);
+        TAKE(blk[b].ln2_mean, L);
+        TAKE(blk[b].ln2_rstd, L);
+    }
+    TAKE(pk, L * d);
+    TAKE(pv, L * d);
+    TAKE(centre, L * d);
+    TAKE(pq, L * d);
+    TAKE(pa, L * L);
+    TAKE(pctx, L * d);
+    TAKE(pr, L * d);
+    TAKE(u, L * d);
+    TAKE(pln_mean, L);
+    TAKE(pln_rstd, L);
+#undef TAKE
+    if (a) a->h = cfg->n_blocks ? a->blk[cfg->n_blocks - 1].z2 : a->z0;
+    return used;
+}
+
+size_t channel_acts_floats(const mdsrec_config *cfg, int with_dropout) {
+    return acts_layout(cfg, NULL, with_dropout, NULL);
+}
+
+void channel_acts_map(const mdsrec_config *cfg, float *mem, int with_dropout, channel_acts *a) {
+    acts_layout(cfg, mem, with_dropout, a);
+}
+
+/* ---------------------------------------------------------------- one channel's encoder */
+
+/* dst[i] += src[i] * mask[i] (mask NULL: no dropout) */
+static void add_dropped(float *dst, const float *src, const float *mask, size_t n) {
+    if (mask)
+        for (size_t i = 0; i < n; i++) dst[i] += src[i] * mask[i];
+    else
+        for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+void channel_forward(const mdsrec_config *cfg, const encoder_weights *w, const float *rows,
+                     size_t n, int pool_all, const dropout_cfg *drop, channel_acts *a) {
+    size_t d = cfg->dim, f = cfg->ffn_dim, L = cfg->max_len, H = cfg->n_heads;
+    float eps = cfg->ln_eps;
+    int training = drop && (drop->p_hidden > 0.0f || drop->p_attn > 0.0f);
+
+    /* input: item row + position, LayerNorm, dropout */
+    for (size_t t = 0; t < n; t++) {
+        float *x = a->x + t * d;
+        for (size_t i = 0; i < d; i++) x[i] = rows[t * d + i] + w->pos[t * d + i];
+        op_layernorm(a->z0 + t * d, a->ln0_mean + t, a->ln0_rstd + t, x, w->ln_in_g, w->ln_in_b, d, eps);
+    }
+    if (training && a->drop0) {
+        op_dropout_mask(a->drop0, n * d, drop->p_hidden, drop->rng);
+        for (size_t i = 0; i < n * d; i++) a->z0[i] *= a->drop0[i];
+    }
+
+    /* attention blocks, post-LN: z = LN1(z + attn(z)); z = LN2(z + ffn(z)) */
+    const float *z = a->z0;
+    for (uint32_t b = 0; b < cfg->n_blocks; b++) {
+        const block_weights *bw = &w->blk[b];
+        block_acts *s = &a->blk[b];
+
+        /* q, k, v projections */
+        op_linear(s->q, z, bw->wq, bw->bq, n, d, d);
+        op_linear(s->k, z, bw->wk, bw->bk, n, d, d);
+        op_linear(s->v, z, bw->wv, bw->bv, n, d, d);
+
+        /* causal multi-head attention (dropout on the probabilities when training) */
+        const float *att_drop = NULL;
+        if (training && s->att_drop) {
+            op_dropout_mask(s->att_drop, H * L * L, drop->p_attn, drop->rng);
+            att_drop = s->att_drop;
+        }
+        op_causal_attention(s->ctx, s->att, s->q, s->k, s->v, att_drop, n, d, H, L);
+
+        /* output projection, dropout, residual, LayerNorm */
+        op_linear(s->ao, s->ctx, bw->wo, bw->bo, n, d, d);
+        const float *ao_drop = NULL;
+        if (training && s->ao_drop) {
+            op_dropout_mask(s->ao_drop, n * d, drop->p_hidden, drop->rng);
+            ao_drop = s->ao_drop;
+        }
+        memcpy(s->r1, z, n * d * sizeof(float));
+        add_dropped(s->r1, s->ao, ao_drop, n * d);
+        for (size_t t = 0; t < n; t++)
+            op_layernorm(s->z1 + t * d, s->ln1_mean + t, s->ln1_rstd + t, s->r1 + t * d, bw->ln1_g, bw->ln1_b, d, eps);
+
+        /* feed-forward: W2 GELU(W1 z + b1) + b2, dropout, residual, LayerNorm */
+        op_linear(s->f1, s->z1, bw->w1, bw->b1, n, d, f);
+        op_gelu(s->g1, s->f1, n * f);
+        op_linear(s->f2, s->g1, bw->w2, bw->b2, n, f, d);
+        const float *f2_drop = NULL;
+        if (training && s->f2_drop) {
+            op_dropout_mask(s->f2_drop, n * d, drop->p_hidden, drop->rng);
+            f2_drop = s->f2_drop;
+        }
+        memcpy(s->r2, s->z1, n * d * sizeof(float));
+        add_dropped(s->r2, s->f2, f2_drop, n * d);
+        for (size_t t = 0; t < n; t++)
+            op_layernorm(s->z2 + t * d, s->ln2_mean + t, s->ln2_rstd + t, s->r2 + t * d, bw->ln2_g, bw->ln2_b, d, eps);
+        z = s->z2;
+    }
+    const float *h = a->h; /* == z */
+
+    size_t t0 = pool_all ? 0 : n - 1;
+
+    /* plain SASRec: the visitor vector is the last state */
+    if (cfg->pool_mode == MDSREC_POOL_NONE) {
+        memcpy(a->u + t0 * d, h + t0 * d, (n - t0) * d * sizeof(float));
+        return;
+    }
+
+    /* interest-centralized pooling: keys and values of every state */
+    op_linear(a->pk, h, w->pwk, w->pbk, n, d, d);
+    op_linear(a->pv, h, w->pwv, w->pbv, n, d, d);
+    float scale = 1.0f / sqrtf((float)d);
+    for (size_t t = t0; t < n; t++) {
+        /* the interest centre q_t */
+        float *q = a->centre + t * d;
+        if (cfg->pool_mode == MDSREC_POOL_LAST) {
+            memcpy(q, h + t * d, d * sizeof(float));
+        } else if (cfg->pool_mode == MDSREC_POOL_MEAN) {
+            for (size_t i = 0; i < d; i++) q[i] = 0.0f;
+            for (size_t s = 0; s <= t; s++)
+                for (size_t i = 0; i < d; i++) q[i] += h[s * d + i];
+            for (size_t i = 0; i < d; i++) q[i] /= (float)(t + 1);
+        } else {
+            memcpy(q, w->ptoken, d * sizeof(float));
+        }
+        /* a_s = softmax_s((Wq q + bq).(Wk h_s + bk) / sqrt(d)) over s <= t */
+        op_linear(a->pq + t * d, q, w->pwq, w->pbq, 1, d, d);
+        float *pa = a->pa + t * L;
+        for (size_t s = 0; s <= t; s++) pa[s] = kernels_active()->dot_f32(a->pq + t * d, a->pk + s * d, d) * scale;
+        op_softmax(pa, t + 1);
+        for (size_t s = t + 1; s < n; s++) pa[s] = 0.0f;
+        /* u = LN(q + sum_s a_s (Wv h_s + bv)) */
+        float *c = a->pctx + t * d;
+        for (size_t i = 0; i < d; i++) c[i] = 0.0f;
+        for (size_t s = 0; s <= t; s++)
+            for (size_t i = 0; i < d; i++) c[i] += pa[s] * a->pv[s * d + i];
+        float *r = a->pr + t * d;
+        for (size_t i = 0; i < d; i++) r[i] = q[i] + c[i];
+        op_layernorm(a->u + t * d, a->pln_mean + t, a->pln_rstd + t, r, w->pln_g, w->pln_b, d, eps);
+    }
+}
+
+/* ---------------------------------------------------------------- inference state */
+
+#define SCORE_BLOCK 1024
+
+struct mdsrec_state {
+    const mdsrec_model *model;
+    float *acts_mem;       /* channel_acts_floats(cfg, 0) */
+    channel_acts acts;
+    float *rows;           /* (L, d) dequantized history rows of one channel */
+    uint32_t *hist;        /* (L) the history items read */
+    float *u;              /* (|C|, d) visitor vectors */
+    float *q;              /* (|C|, d) gate-scaled visitor vectors */
+    int8_t *q8;            /* (|C|, d) quantized q (i8 models) */
+    float qscale[MDSREC_MAX_CHANNELS];
+    float gates[MDSREC_MAX_CHANNELS];
+    uint32_t carriers[MDSREC_MAX_CHANNELS];
+    float carrier_w[MDSREC_MAX_CHANNELS];
+    float *block;          /* (SCORE_BLOCK) scores of one block of rows */
+    uint32_t *cand;        /* (SCORE_BLOCK) rows of a block above the threshold */
+    uint8_t *excluded;     /* N bits */
+    uint8_t *allowed;      /* N bits */
+    uint32_t *res_items;   /* (N) */
+    float *res_scores;     /* (N) */
+    float *res_shares;     /* (N, |C|) */
+};
+
+static int bit_get(const uint8_t *m, uint32_t i) { return (m[i >> 3] >> (i & 7)) & 1; }
+static void bit_set(uint8_t *m, uint32_t i) { m[i >> 3] |= (uint8_t)(1u << (i & 7)); }
+static void bit_clear(uint8_t *m, uint32_t i) { m[i >> 3] &= (uint8_t)~(1u << (i & 7)); }
+
+mdsrec_status mdsrec_state_new(const mdsrec_model *model, mdsrec_state **out) {
+    if (!model || !out) return MDSREC_EARG;
+    *out = NULL;
+    const mdsrec_config *cfg = &model->cfg;
+    size_t N = cfg->n_items, d = cfg->dim, C = cfg->n_channels, L = cfg->max_len;
+    mdsrec_state *s = calloc(1, sizeof *s);
+    if (!s) return MDSREC_ENOMEM;
+    s->model = model;
+    s->acts_mem = malloc(channel_acts_floats(cfg, 0) * sizeof(float));
+    s->rows = malloc(L * d * sizeof(float));
+    s->hist = malloc(L * sizeof(uint32_t));
+    s->u = malloc(C * d * sizeof(float));
+    s->q = malloc(C * d * sizeof(float));
+    s->q8 = malloc(C * d);
+    s->block = malloc(SCORE_BLOCK * sizeof(float));
+    s->cand = malloc(SCORE_BLOCK * sizeof(uint32_t));
+    s->excluded = calloc((N + 7) / 8, 1);
+    s->allowed = calloc((N + 7) / 8, 1);
+    s->res_items = malloc(N * sizeof(uint32_t));
+    s->res_scores = malloc(N * sizeof(float));
+    s->res_shares = malloc(N * C * sizeof(float));
+    if (!s->acts_mem || !s->rows || !s->hist || !s->u || !s->q || !s->q8 || !s->block || !s->cand ||
+        !s->excluded || !s->allowed || !s->res_items || !s->res_scores || !s->res_shares) {
+        mdsrec_state_free(s);
+        return MDSREC_ENOMEM;
+    }
+    channel_acts_map(cfg, s->acts_mem, 0, &s->acts);
+    *out = s;
+    return MDSREC_OK;
+}
+
+void mdsrec_state_free(mdsrec_state *s) {
+    if (!s) return;
+    free(s->acts_mem);
+    free(s->rows);
+    free(s->hist);
+    free(s->u);
+    free(s->q);
+    free(s->q8);
+    free(s->block);
+    free(s->cand);
+    free(s->excluded);
+    free(s->allowed);
+    free(s->res_items);
+    free(s->res_scores);
+    free(s->res_shares);
+    free(s);
+}
+
+/* ---------------------------------------------------------------- the forward pass */
+
+/* Row i of channel c's item matrix as floats. */
+static void item_row(const mdsrec_model *m, uint32_t c, uint32_t i, float *out) {
+    size_t d = m->cfg.dim;
+    const bundle_channel *ch = &m->view.ch[c];
+    switch (m->cfg.item_dtype) {
+    case MDSREC_F32:
+        memcpy(out, (const float *)ch->items + (size_t)i * d, d * sizeof(float));
+        break;
+    case MDSREC_F16: {
+        const uint16_t *r = (const uint16_t *)ch->items + (size_t)i * d;
+        for (size_t j = 0; j < d; j++) out[j] = half_to_float(r[j]);
+        break;
+    }
+    default: {
+        const int8_t *r = (const int8_t *)ch->items + (size_t)i * d;
+        float sc = ch->scales[i];
+        for (size_t j = 0; j < d; j++) out[j] = sc * (float)r[j];
+        break;
+    }
+    }
+}
+
+/* Encodes the history (n <= L items in s->hist) in every channel, fuses the channels with
+   the gate, and leaves the gate-scaled visitor vectors in s->q (and s->q8 for i8). */
+static void visitor_forward(const mdsrec_model *m, mdsrec_state *s, size_t n) {
+    const mdsrec_config *cfg = &m->cfg;
+    size_t d = cfg->dim, C = cfg->n_channels, L = cfg->max_len;
+
+    /* each channel on its own: item rows, encoder, pooled visitor vector u_c */
+    for (size_t c = 0; c < C; c++) {
+        for (size_t t = 0; t < n; t++) item_row(m, (uint32_t)c, s->hist[t], s->rows + t * d);
+        channel_forward(cfg, &m->enc[c], s->rows, n, 0, NULL, &s->acts);
+        memcpy(s->u + c * d, s->acts.u + (n - 1) * d, d * sizeof(float));
+
+        /* the history item that carried this channel's interest: the largest pooling weight */
+        if (cfg->pool_mode == MDSREC_POOL_NONE) {
+            s->carriers[c] = s->hist[n - 1];
+            s->carrier_w[c] = 1.0f;
+        } else {
+            const float *pa = s->acts.pa + (n - 1) * L;
+            size_t best = 0;
+            for (size_t t = 1; t < n; t++)
+                if (pa[t] > pa[best]) best = t;
+            s->carriers[c] = s->hist[best];
+            s->carrier_w[c] = pa[best];
+        }
+    }
+
+    /* fusion gate g = softmax(Wg [u_0..u_C-1] + bg), and q_c = g_c u_c */
+    const float *wg = m->view.gate, *bg = m->view.gate + C * C * d;
+    op_gate(s->gates, NULL, wg, bg, s->u, C, d);
+    for (size_t c = 0; c < C; c++)
+        for (size_t i = 0; i < d; i++) s->q[c * d + i] = s->gates[c] * s->u[c * d + i];
+
+    /* i8 items: quantize q per channel too, so scoring stays in integer arithmetic */
+    if (cfg->item_dtype == MDSREC_I8) {
+        for (size_t c = 0; c < C; c++) {
+            float mx = 0.0f;
+            for (size_t i = 0; i < d; i++) mx = fmaxf(mx, fabsf(s->q[c * d + i]));
+            float sc = mx / 127.0f;
+            s->qscale[c] = sc;
+            for (size_t i = 0; i < d; i++) {
+                float v = sc > 0.0f ? s->q[c * d + i] / sc : 0.0f;
+                long r = lrintf(v);
+                s->q8[c * d + i] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+            }
+        }
+    }
+}
+
+/* Scores rows [row0, row0+count) of the channels [c0, c0+nc) into out. */
+static void score_rows(const mdsrec_model *m, const mdsrec_state *s, size_t c0, size_t nc,
+                       size_t row0, size_t count, float *out) {
+    size_t d = m->cfg.dim;
+    const void *mats[MDSREC_MAX_CHANNELS];
+    const float *scales[MDSREC_MAX_CHANNELS];
+    for (size_t c = 0; c < nc; c++) {
+        mats[c] = m->view.ch[c0 + c].items;
+        scales[c] = m->view.ch[c0 + c].scales;
+    }
+    switch (m->cfg.item_dtype) {
+    case MDSREC_F32:
+        m->k->score_f32(out, (const float *const *)mats, s->q + c0 * d, nc, d, row0, count);
+        break;
+    case MDSREC_F16:
+        m->k->score_f16(out, (const uint16_t *const *)mats, s->q + c0 * d, nc, d, row0, count);
+        break;
+    default:
+        m->k->score_i8(out, (const int8_t *const *)mats, scales, s->q8 + c0 * d, s->qscale + c0, nc, d, row0, count);
+        break;
+    }
+}
+
+/* The last min(len, L) items of the history into s->hist; returns how many. */
+static size_t take_history(const mdsrec_model *m, mdsrec_state *s, const uint32_t *history, uint32_t len) {
+    size_t n = len < m->cfg.max_len ? len : m->cfg.max_len;
+    memcpy(s->hist, history + (len - n), n * sizeof(uint32_t));
+    return n;
+}
+
+static int indices_ok(const uint32_t *v, uint32_t len, uint32_t N) {
+    if (len && !v) return 0;
+    for (uint32_t i = 0; i < len; i++)
+        if (v[i] >= N) return 0;
+    return 1;
+}
+
+mdsrec_status mdsrec_score_all(const mdsrec_model *m, mdsrec_state *s, const uint32_t *history,
+                               uint32_t history_len, float *scores) {
+    if (!m || !s || !scores || s->model != m || history_len == 0) return MDSREC_EARG;
+    if (!indices_ok(history, history_len, m->cfg.n_items)) return MDSREC_EARG;
+    size_t n = take_history(m, s, history, history_len);
+    visitor_forward(m, s, n);
+    size_t N = m->cfg.n_items;
+    for (size_t row0 = 0; row0 < N; row0 += SCORE_BLOCK) {
+        size_t cnt = N - row0 < SCORE_BLOCK ? N - row0 : SCORE_BLOCK;
+        score_rows(m, s, 0, m->cfg.n_channels, row0, cnt, scores + row0);
+    }
+    return MDSREC_OK;
+}
+
+/* ---------------------------------------------------------------- recommend */
+
+/* Empty history: the most popular eligible items. */
+static void recommend_popular(const mdsrec_model *m, mdsrec_state *s, topk *t, int use_allow) {
+    uint32_t N = m->cfg.n_items;
+    for (uint32_t r = 0; r < N && t->count < t->cap; r++) {
+        uint32_t i = m->view.popularity[r];
+        if (bit_get(s->excluded, i) || (use_allow && !bit_get(s->allowed, i))) continue;
+        /* popularity order is already best first: store directly, no heap needed */
+        t->index[t->count] = i;
+        t->score[t->count] = 1.0f - (float)r / (float)N;
+        t->count++;
+    }
+}
+
+/* One streaming pass over every item: score a block, let the SIMD threshold test reject
+   most rows, offer the rest to the heap. */
+static void recommend_scan(const mdsrec_model *m, mdsrec_state *s, topk *t) {
+    size_t N = m->cfg.n_items, C = m->cfg.n_channels;
+    for (size_t row0 = 0; row0 < N; row0 += SCORE_BLOCK) {
+        size_t cnt = N - row0 < SCORE_BLOCK ? N - row0 : SCORE_BLOCK;
+        score_rows(m, s, 0, C, row0, cnt, s->block);
+        size_t nc = m->k->above(s->block, cnt, topk_threshold(t), s->cand);
+        for (size_t j = 0; j < nc; j++) {
+            uint32_t i = (uint32_t)row0 + s->cand[j];
+            if (!bit_get(s->excluded, i)) topk_push(t, i, s->block[s->cand[j]]);
+        }
+    }
+}
+
+/* Allow-list: score only the allowed items (each once). */
+static void recommend_allowed(const mdsrec_model *m, mdsrec_state *s, topk *t, const uint32_t *allow, uint32_t len) {
+    size_t C = m->cfg.n_channels;
+    for (uint32_t j = 0; j < len; j++) {
+        uint32_t i = allow[j];
+        if (!bit_get(s->allowed, i)) continue; /* a duplicate, already scored */
+        bit_clear(s->allowed, i);
+        if (bit_get(s->excluded, i)) continue;
+        float sc;
+        score_rows(m, s, 0, C, i, 1, &sc);
+        topk_push(t, i, sc);
+    }
+}
+
+mdsrec_status mdsrec_recommend(const mdsrec_model *m, mdsrec_state *s, const mdsrec_query *q,
+                               mdsrec_result *out) {
+    if (!m || !s || !q || !out || s->model != m || q->k == 0) return MDSREC_EARG;
+    uint32_t N = m->cfg.n_items, C = m->cfg.n_channels;
+    if (!indices_ok(q->history, q->history_len, N) || !indices_ok(q->exclude, q->exclude_len, N))
+        return MDSREC_EARG;
+    int use_allow = q->allow != NULL;
+    if (use_allow && !indices_ok(q->allow, q->allow_len, N)) return MDSREC_EARG;
+
+    /* exclusions and the allow-list as bitmaps, cleared again before returning */
+    int skip_history = !(q->flags & MDSREC_INCLUDE_HISTORY);
+    if (skip_history)
+        for (uint32_t j = 0; j < q->history_len; j++) bit_set(s->excluded, q->history[j]);
+    for (uint32_t j = 0; j < q->exclude_len; j++) bit_set(s->excluded, q->exclude[j]);
+    if (use_allow)
+        for (uint32_t j = 0; j < q->allow_len; j++) bit_set(s->allowed, q->allow[j]);
+
+    topk t;
+    topk_init(&t, q->k < N ? q->k : N, s->res_items, s->res_scores);
+    size_t n = 0;
+    if (q->history_len == 0) {
+        recommend_popular(m, s, &t, use_allow);
+        memset(s->gates, 0, sizeof s->gates);
+        memset(s->carrier_w, 0, sizeof s->carrier_w);
+        for (uint32_t c = 0; c < C; c++) s->carriers[c] = MDSREC_NONE;
+        memset(s->res_shares, 0, (size_t)t.count * C * sizeof(float));
+    } else {
+        n = take_history(m, s, q->history, q->history_len);
+        visitor_forward(m, s, n);
+        if (use_allow)
+            recommend_allowed(m, s, &t, q->allow, q->allow_len);
+        else
+            recommend_scan(m, s, &t);
+        topk_finish(&t);
+        /* each channel's share g_c <u_c, H_c[i]> of the winners' scores */
+        for (uint32_t r = 0; r < t.count; r++)
+            for (uint32_t c = 0; c < C; c++)
+                score_rows(m, s, c, 1, s->res_items[r], 1, s->res_shares + (size_t)r * C + c);
+    }
+
+    /* leave the bitmaps clean for the next call */
+    if (skip_history)
+        for (uint32_t j = 0; j < q->history_len; j++) bit_clear(s->excluded, q->history[j]);
+    for (uint32_t j = 0; j < q->exclude_len; j++) bit_clear(s->excluded, q->exclude[j]);
+    if (use_allow)
+        for (uint32_t j = 0; j < q->allow_len; j++) bit_clear(s->allowed, q->allow[j]);
+
+    out->count = t.count;
+    out->n_channels = C;
+    out->items = s->res_items;
+    out->scores = s->res_scores;
+    out->shares = s->res_shares;
+    out->gates = s->gates;
+    out->carriers = s->carriers;
+    out->carrier_weights = s->carrier_w;
+    return MDSREC_OK;
+}

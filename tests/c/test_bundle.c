@@ -1,0 +1,636 @@
+/* test_bundle.c - the bundle format: checksum64's properties, a round trip of every section
+   through bundle_build and bundle_read (f32, f16, i8), the writer's refusals, and every error
+   path of the reader reached by editing a valid bundle (checksums rewritten after the edit,
+   so the deeper check is the one reached). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "check.h"
+#include "checksum.h"
+#include "half.h"
+#include "synth.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static void set32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void set64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static void setf(uint8_t *p, float v) { memcpy(p, &v, 4); }
+
+static void small_options(synth_options *o, uint32_t dtype) {
+    synth_defaults(o, 7);
+    const char *why;
+    synth_parse_channels(o, "id,image", &why);
+    o->dim = 8, o->n_blocks = 1, o->n_heads = 2, o->max_len = 4, o->neighbours = 3;
+    o->dtype = dtype, o->catalog = 1, o->seed = 42;
+}
+
+/* A valid small bundle in a fresh 64-aligned buffer. */
+static uint8_t *small_bundle(uint32_t dtype, size_t *len) {
+    synth_options o;
+    small_options(&o, dtype);
+    uint8_t *buf = NULL;
+    mdsrec_error err;
+    mdsrec_status st = synth_bundle(&o, &buf, len, &err);
+    CHECK_MSG(st == MDSREC_OK, "synth_bundle: %s", err.message);
+    return buf;
+}
+
+static uint8_t *copy_of(const uint8_t *b, size_t len) {
+    uint8_t *c = aligned_alloc(64, (len + 63) / 64 * 64);
+    memcpy(c, b, len);
+    return c;
+}
+
+static uint32_t n_entries(const uint8_t *b) { return get32(b + 20); }
+static uint8_t *entry(uint8_t *b, uint32_t i) { return b + BUNDLE_HEADER_SIZE + (size_t)i * BUNDLE_ENTRY_SIZE; }
+
+/* The table entry of (kind, channel), or NULL. */
+static uint8_t *find(uint8_t *b, uint32_t kind, uint32_t channel) {
+    for (uint32_t i = 0; i < n_entries(b); i++) {
+        uint8_t *e = entry(b, i);
+        if (get32(e) == kind && get32(e + 4) == channel) return e;
+    }
+    return NULL;
+}
+
+static uint8_t *payload(uint8_t *b, uint32_t kind, uint32_t channel) {
+    uint8_t *e = find(b, kind, channel);
+    return e ? b + get64(e + 8) : NULL;
+}
+
+/* Rewrites every in-bounds payload checksum, then the table's and the header's. */
+static void refresh(uint8_t *b, size_t len) {
+    uint32_t n = n_entries(b);
+    if (n <= BUNDLE_MAX_SECTIONS && 64 + 32ull * n <= len) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint8_t *e = entry(b, i);
+            uint64_t off = get64(e + 8), size = get64(e + 16);
+            if (off <= len && size <= len - off) set64(e + 24, checksum64(b + off, (size_t)size));
+        }
+        set64(b + 40, checksum64(b + 64, 32 * (size_t)n));
+    }
+    set64(b + 56, checksum64(b, 56));
+}
+
+/* Reads b and checks the code and that the message holds each of the given parts. */
+static void expect(const uint8_t *b, size_t len, mdsrec_status code, const char *part1, const char *part2, int line) {
+    bundle_view v;
+    mdsrec_error err;
+    memset(&err, 0, sizeof err);
+    mdsrec_status st = bundle_read(b, len, &v, &err);
+    CHECK_MSG(st == code, "line %d: status %d, expected %d (%s)", line, st, code, err.message);
+    CHECK_MSG(err.code == (int)code, "line %d: err.code %d", line, err.code);
+    CHECK_MSG(!part1 || strstr(err.message, part1), "line %d: message '%s' lacks '%s'", line, err.message, part1);
+    CHECK_MSG(!part2 || strstr(err.message, part2), "line %d: message '%s' lacks '%s'", line, err.message, part2);
+}
+#define EXPECT(b, len, code, p1, p2) expect(b, len, code, p1, p2, __LINE__)
+
+/* ---------------------------------------------------------------- checksum64 */
+
+static void test_checksum(void) {
+    CHECK(checksum64(NULL, 0) == checksum64("", 0));
+    CHECK(checksum64(NULL, 0) == checksum64(NULL, 0));
+    uint8_t data[100];
+    uint64_t s = 7;
+    for (int i = 0; i < 100; i++) data[i] = (uint8_t)((s = s * 6364136223846793005ull + 1) >> 56);
+    for (size_t len = 0; len <= 100; len += 11) {
+        uint64_t base = checksum64(data, len);
+        int all = 1;
+        for (size_t i = 0; i < len; i++)
+            for (int x = 1; x < 256; x += 37) {
+                data[i] ^= (uint8_t)x;
+                all &= checksum64(data, len) != base;
+                data[i] ^= (uint8_t)x;
+            }
+        CHECK_MSG(all, "a single-byte change in %zu bytes went unnoticed", len);
+        CHECK(checksum64(data, len) == base);
+    }
+    /* the length is part of it: zero bytes of different lengths differ */
+    uint8_t zeros[64] = {0};
+    int distinct = 1;
+    for (size_t a = 0; a < 64; a++)
+        for (size_t b = a + 1; b <= 64; b++) distinct &= checksum64(zeros, a) != checksum64(zeros, b);
+    CHECK(distinct);
+    /* any alignment gives the same answer */
+    uint8_t shifted[101];
+    memcpy(shifted + 1, data, 100);
+    CHECK(checksum64(shifted + 1, 100) == checksum64(data, 100));
+}
+
+/* ---------------------------------------------------------------- round trip */
+
+static void round_trip(uint32_t dtype) {
+    synth_options o;
+    small_options(&o, dtype);
+    synth_model m;
+    mdsrec_error err;
+    CHECK(synth_make(&o, &m, &err) == MDSREC_OK);
+    const mdsrec_config *c = &m.spec.cfg;
+    size_t n = c->n_items, d = c->dim;
+    /* an all-zero row (i8 scale 0) and an exactly representable extreme */
+    memset(m.items[1] + 2 * d, 0, d * sizeof(float));
+    m.items[0][3] = -2.5f;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    CHECK_MSG(bundle_build(&m.spec, &buf, &len, &err) == MDSREC_OK, "%s", err.message);
+    CHECK((uintptr_t)buf % 64 == 0);
+    bundle_view v;
+    mdsrec_status st = bundle_read(buf, len, &v, &err);
+    CHECK_MSG(st == MDSREC_OK, "%s", err.message);
+    if (st) {
+        free(buf);
+        synth_free(&m);
+        return;
+    }
+    /* config */
+    CHECK(v.cfg.n_items == c->n_items && v.cfg.dim == c->dim && v.cfg.n_channels == c->n_channels);
+    CHECK(v.cfg.max_len == c->max_len && v.cfg.n_blocks == c->n_blocks && v.cfg.n_heads == c->n_heads);
+    CHECK(v.cfg.ffn_dim == c->ffn_dim && v.cfg.item_dtype == dtype && v.cfg.pool_mode == c->pool_mode);
+    CHECK(v.cfg.ln_mode == 0 && v.cfg.ln_eps == c->ln_eps);
+    for (uint32_t ch = 0; ch < c->n_channels; ch++) {
+        CHECK(!strcmp(v.cfg.channels[ch].name, c->channels[ch].name));
+        CHECK(v.cfg.channels[ch].kind == c->channels[ch].kind);
+    }
+    /* keys and their order */
+    for (size_t i = 0; i < n; i++) {
+        size_t kl = v.key_offsets[i + 1] - v.key_offsets[i];
+        CHECK(kl == strlen(m.keys[i]) && !memcmp(v.key_bytes + v.key_offsets[i], m.keys[i], kl));
+    }
+    for (size_t i = 1; i < n; i++) CHECK(strcmp(m.keys[v.key_order[i - 1]], m.keys[v.key_order[i]]) < 0);
+    /* item matrices, as the dtype stores them */
+    for (uint32_t ch = 0; ch < c->n_channels; ch++) {
+        const float *x = m.items[ch];
+        int same = 1;
+        for (size_t i = 0; i < n; i++) {
+            if (dtype == MDSREC_F32) {
+                same &= !memcmp(v.ch[ch].items, x, n * d * 4);
+            } else if (dtype == MDSREC_F16) {
+                const uint16_t *h = v.ch[ch].items;
+                for (size_t j = 0; j < d; j++) same &= h[i * d + j] == float_to_half(x[i * d + j]);
+            } else {
+                const int8_t *q = v.ch[ch].items;
+                float mx = 0;
+                for (size_t j = 0; j < d; j++) mx = fmaxf(mx, fabsf(x[i * d + j]));
+                float scale = mx / 127.0f;
+                same &= v.ch[ch].scales[i] == scale;
+                for (size_t j = 0; j < d; j++) {
+                    long want = scale > 0 ? lrintf(x[i * d + j] / scale) : 0;
+                    same &= q[i * d + j] == want;
+                    same &= fabsf(q[i * d + j] * scale - x[i * d + j]) <= scale * 0.5f + 1e-7f;
+                }
+            }
+        }
+        CHECK_MSG(same, "channel %u items differ (dtype %u)", ch, dtype);
+        CHECK((dtype == MDSREC_I8) == (v.ch[ch].scales != NULL));
+        if (dtype == MDSREC_I8 && ch == 1) CHECK(v.ch[1].scales[2] == 0);
+        CHECK(!memcmp(v.ch[ch].pos, m.pos[ch], (size_t)c->max_len * d * 4));
+        CHECK(!memcmp(v.ch[ch].encoder, m.encoder[ch], bundle_encoder_floats(c) * 4));
+        CHECK(!memcmp(v.ch[ch].pool, m.pool[ch], bundle_pool_floats(c) * 4));
+        CHECK(!memcmp(v.ch[ch].nb_row, m.nb_row[ch], (n + 1) * 4));
+        uint32_t nnz = m.nb_row[ch][n];
+        CHECK(nnz == n * 3);
+        CHECK(!memcmp(v.ch[ch].nb_index, m.nb_index[ch], nnz * 4));
+        CHECK(!memcmp(v.ch[ch].nb_weight, m.nb_weight[ch], nnz * 4));
+    }
+    CHECK(!memcmp(v.gate, m.gate, ((size_t)c->n_channels * c->n_channels * d + c->n_channels) * 4));
+    CHECK(!memcmp(v.popularity, m.popularity, n * 4));
+    CHECK(v.catalog_len == m.spec.catalog_len && !memcmp(v.catalog, m.catalog, v.catalog_len));
+    /* layout: every payload 64-aligned, padding zero, table in offset order */
+    uint64_t prev = 0;
+    int aligned = 1, zero_pad = 1;
+    for (uint32_t i = 0; i < n_entries(buf); i++) {
+        uint8_t *e = entry(buf, i);
+        uint64_t off = get64(e + 8), size = get64(e + 16);
+        aligned &= off % 64 == 0 && off >= prev;
+        for (uint64_t p = prev ? prev : 64 + 32ull * n_entries(buf); p < off; p++) zero_pad &= buf[p] == 0;
+        prev = off + size;
+    }
+    CHECK(aligned && zero_pad && prev == len);
+    free(buf);
+
+    /* without neighbours, pooling or catalog: the optional sections are absent */
+    for (uint32_t ch = 0; ch < c->n_channels; ch++) m.spec.ch[ch].nb_row = NULL, m.spec.ch[ch].pool = NULL;
+    m.spec.cfg.pool_mode = MDSREC_POOL_NONE;
+    m.spec.catalog = NULL;
+    CHECK(bundle_build(&m.spec, &buf, &len, &err) == MDSREC_OK);
+    CHECK(bundle_read(buf, len, &v, &err) == MDSREC_OK);
+    CHECK(!v.ch[0].nb_row && !v.ch[0].pool && !v.catalog && v.catalog_len == 0);
+    CHECK(find(buf, SEC_POOL, 0) == NULL && find(buf, SEC_NEIGHBOURS, 1) == NULL);
+    free(buf);
+    synth_free(&m);
+}
+
+/* ---------------------------------------------------------------- writer refusals */
+
+static void expect_build_fails(synth_model *m, const char *part, int line) {
+    uint8_t *buf = (uint8_t *)1;
+    size_t len = 1;
+    mdsrec_error err;
+    memset(&err, 0, sizeof err);
+    mdsrec_status st = bundle_build(&m->spec, &buf, &len, &err);
+    CHECK_MSG(st == MDSREC_EARG, "line %d: status %d (%s)", line, st, err.message);
+    CHECK_MSG(buf == NULL && len == 0, "line %d: output not cleared", line);
+    CHECK_MSG(strstr(err.message, part), "line %d: message '%s' lacks '%s'", line, err.message, part);
+}
+
+static void test_writer_refusals(void) {
+    synth_options o;
+    small_options(&o, MDSREC_F16);
+    synth_model m;
+    mdsrec_error err;
+    CHECK(synth_make(&o, &m, &err) == MDSREC_OK);
+    const char *saved = m.keys[3];
+    m.keys[3] = m.keys[4];
+    expect_build_fails(&m, "appears twice", __LINE__);
+    m.keys[3] = "";
+    expect_build_fails(&m, "key 3 is empty", __LINE__);
+    m.keys[3] = "bad\xff";
+    expect_build_fails(&m, "UTF-8", __LINE__);
+    m.keys[3] = saved;
+    m.items[1][5] = NAN;
+    expect_build_fails(&m, "channel 1 items", __LINE__);
+    m.items[1][5] = 1e6f; /* past the f16 range */
+    expect_build_fails(&m, "f16 range", __LINE__);
+    m.items[1][5] = 0.5f;
+    m.popularity[0] = m.popularity[1];
+    expect_build_fails(&m, "popularity", __LINE__);
+    synth_free(&m);
+    CHECK(synth_make(&o, &m, &err) == MDSREC_OK);
+    m.spec.cfg.n_heads = 3;
+    expect_build_fails(&m, "n_heads", __LINE__);
+    m.spec.cfg.n_heads = 2;
+    m.nb_index[0][4] = 7;
+    expect_build_fails(&m, "neighbours", __LINE__);
+    m.nb_index[0][4] = 1;
+    m.spec.ch[0].items = NULL;
+    expect_build_fails(&m, "items is NULL", __LINE__);
+    synth_free(&m);
+    CHECK(bundle_build(NULL, NULL, NULL, NULL) == MDSREC_EARG);
+}
+
+/* ---------------------------------------------------------------- reader errors */
+
+static void test_reader_errors(void) {
+    size_t len;
+    uint8_t *good = small_bundle(MDSREC_F32, &len);
+    uint8_t *good8 = NULL, *good16 = NULL;
+    size_t len8, len16;
+    good8 = small_bundle(MDSREC_I8, &len8);
+    good16 = small_bundle(MDSREC_F16, &len16);
+    EXPECT(good, len, MDSREC_OK, NULL, NULL);
+    EXPECT(good8, len8, MDSREC_OK, NULL, NULL);
+    uint8_t *b;
+    uint32_t N = 7;
+
+#define FRESH() (free(b), b = copy_of(good, len))
+    b = copy_of(good, len);
+
+    /* arguments */
+    bundle_view v;
+    CHECK(bundle_read(NULL, len, &v, NULL) == MDSREC_EARG);
+    uint8_t *odd = aligned_alloc(64, (len + 127) / 64 * 64);
+    memcpy(odd + 8, good, len);
+    EXPECT(odd + 8, len, MDSREC_EARG, "aligned", NULL);
+    free(odd);
+
+    /* header */
+    b[0] ^= 1;
+    EXPECT(b, len, MDSREC_EFORMAT, "header", "magic");
+    FRESH();
+    set32(b + 8, 2); /* no refresh: the version is checked before the checksum */
+    EXPECT(b, len, MDSREC_EVERSION, "header", "version 2");
+    EXPECT(b, 12, MDSREC_EVERSION, "version 2", NULL);
+    set32(b + 8, 0);
+    EXPECT(b, len, MDSREC_EVERSION, "version 0", NULL);
+    FRESH();
+    set32(b + 12, 0x04030201);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "header", "byte order");
+    FRESH();
+    b[56] ^= 0x40;
+    EXPECT(b, len, MDSREC_ECHECKSUM, "header", "checksum");
+    FRESH();
+    b[30] ^= 1; /* file_size, checksum not refreshed */
+    EXPECT(b, len, MDSREC_ECHECKSUM, "header", "checksum");
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "header", "file_size");
+    FRESH();
+    EXPECT(b, len - 1, MDSREC_EFORMAT, "header", "truncated");
+    EXPECT(b, 40, MDSREC_EFORMAT, "header", "shorter");
+    set32(b + 16, 128);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "header", "header_size");
+    FRESH();
+    set32(b + 20, 0);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "header", "section_count");
+    FRESH();
+    set32(b + 20, 5000);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section_count", NULL);
+    FRESH();
+    set64(b + 32, 128);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "table_offset", NULL);
+    FRESH();
+    set32(b + 48, 1);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "header", "reserved");
+
+    /* section table */
+    FRESH();
+    entry(b, 3)[16] ^= 1; /* table changed, its checksum in the header not */
+    EXPECT(b, len, MDSREC_ECHECKSUM, "section table", "checksum");
+    FRESH();
+    payload(b, SEC_POS, 1)[5] ^= 1;
+    EXPECT(b, len, MDSREC_ECHECKSUM, "section POS (channel 1)", "checksum");
+    FRESH();
+    uint8_t *e = find(b, SEC_ITEMS, 1);
+    set64(e + 8, get64(e + 8) + 4);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section ITEMS (channel 1)", "multiple of 64");
+    FRESH();
+    set64(find(b, SEC_ITEMS, 0) + 8, get64(find(b, SEC_GATE, BUNDLE_NO_CHANNEL) + 8));
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section ITEMS (channel 0)", "overlaps");
+    FRESH();
+    set64(find(b, SEC_CONFIG, BUNDLE_NO_CHANNEL) + 8, 64);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "inside the header");
+    FRESH();
+    e = entry(b, n_entries(b) - 1);
+    set64(e + 16, get64(e + 16) + 1000);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CATALOG", "past the end");
+    FRESH();
+    e = entry(b, n_entries(b) - 1);
+    set64(e + 8, (uint64_t)1 << 62);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CATALOG", "past the end");
+    FRESH();
+    e = find(b, SEC_ITEMS, 1);
+    set64(e + 16, get64(e + 16) - 4);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section ITEMS (channel 1): size 220, expected 224", NULL);
+    FRESH();
+    set32(find(b, SEC_POS, 1), 200); /* now an unknown kind: skipped, so POS 1 is missing */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section POS (channel 1)", "missing");
+    FRESH();
+    set32(find(b, SEC_KEY_ORDER, BUNDLE_NO_CHANNEL), 0);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section KEY_ORDER", "missing");
+    FRESH();
+    set32(find(b, SEC_POS, 1) + 4, 0);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section POS (channel 0)", "twice");
+    FRESH();
+    set32(find(b, SEC_NEIGHBOURS, 1) + 4, 5);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS (channel 5)", "out of range");
+    FRESH();
+    set32(find(b, SEC_NEIGHBOURS, 1) + 4, 9);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS (channel 9)", "out of range");
+    FRESH();
+    set32(find(b, SEC_GATE, BUNDLE_NO_CHANNEL) + 4, 0);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section GATE (channel 0)", "global");
+
+    /* unknown kinds are skipped: the catalog relabelled as kind 99 */
+    FRESH();
+    set32(find(b, SEC_CATALOG, BUNDLE_NO_CHANNEL), 99);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_OK, NULL, NULL);
+    CHECK(bundle_read(b, len, &v, NULL) == MDSREC_OK && v.catalog == NULL);
+    payload(b, 99, BUNDLE_NO_CHANNEL)[0] ^= 1; /* still checksummed */
+    set64(b + 40, checksum64(b + 64, 32 * (size_t)n_entries(b)));
+    set64(b + 56, checksum64(b, 56));
+    EXPECT(b, len, MDSREC_ECHECKSUM, "section kind 99", "checksum");
+
+    /* CONFIG */
+    uint8_t *cfg;
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    set32(cfg + 0, 0);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "n_items");
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    set32(cfg + 20, 3);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "n_heads");
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    set32(cfg + 8, 9);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "n_channels");
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    set32(cfg + 8, 1); /* one channel: the record size no longer matches */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG: size 128, expected 96", NULL);
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    set32(cfg + 28, 3);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "item_dtype");
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    setf(cfg + 40, NAN);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "ln_eps");
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    memset(cfg + 64 + 32, 0, 24);
+    memcpy(cfg + 64 + 32, "id", 2); /* channel 1 renamed "id": twice */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "twice");
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    memset(cfg + 64, 0, 24);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "channel 0 name");
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    cfg[64 + 10] = 'x'; /* after the NUL of "id" */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "NUL-padded");
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    set32(cfg + 64 + 24, 4);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "kind 4");
+
+    /* KEYS and KEY_ORDER */
+    uint8_t *keys;
+    FRESH();
+    keys = payload(b, SEC_KEYS, BUNDLE_NO_CHANNEL);
+    keys[4 * (N + 1)] = 0xFF;
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section KEYS", "UTF-8");
+    FRESH();
+    keys = payload(b, SEC_KEYS, BUNDLE_NO_CHANNEL);
+    keys[4 * (N + 1) + 2] = 0;
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section KEYS", "NUL");
+    FRESH();
+    keys = payload(b, SEC_KEYS, BUNDLE_NO_CHANNEL);
+    set32(keys + 4, 0); /* key 0 empty */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section KEYS", "empty");
+    FRESH();
+    keys = payload(b, SEC_KEYS, BUNDLE_NO_CHANNEL);
+    set32(keys + 8, 1000); /* past offsets[N] */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section KEYS", "out of order");
+    FRESH();
+    keys = payload(b, SEC_KEYS, BUNDLE_NO_CHANNEL);
+    set32(keys + 4 * N, get32(keys + 4 * N) - 1);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section KEYS", "offsets[N]");
+    FRESH();
+    keys = payload(b, SEC_KEYS, BUNDLE_NO_CHANNEL);
+    memcpy(keys + 4 * (N + 1) + 11, "item-000000", 11); /* key 1 = key 0 */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section KEY_ORDER", "strictly increasing");
+    FRESH();
+    uint8_t *ord = payload(b, SEC_KEY_ORDER, BUNDLE_NO_CHANNEL);
+    uint32_t t0 = get32(ord), t1 = get32(ord + 4);
+    set32(ord, t1), set32(ord + 4, t0);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section KEY_ORDER", "strictly increasing");
+    FRESH();
+    set32(payload(b, SEC_KEY_ORDER, BUNDLE_NO_CHANNEL) + 8, N);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section KEY_ORDER", "not below");
+
+    /* values */
+    FRESH();
+    setf(payload(b, SEC_ITEMS, 1) + 4 * 17, INFINITY);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section ITEMS (channel 1)", "item 2");
+    FRESH();
+    setf(payload(b, SEC_POS, 0) + 8, NAN);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section POS (channel 0)", "not finite");
+    FRESH();
+    setf(payload(b, SEC_ENCODER, 1) + 400, NAN);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section ENCODER (channel 1)", "not finite");
+    FRESH();
+    setf(payload(b, SEC_POOL, 0) + 40, -INFINITY);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section POOL (channel 0)", "not finite");
+    FRESH();
+    setf(payload(b, SEC_GATE, BUNDLE_NO_CHANNEL), NAN);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section GATE", "not finite");
+    FRESH();
+    uint8_t *pop = payload(b, SEC_POPULARITY, BUNDLE_NO_CHANNEL);
+    set32(pop + 4, get32(pop));
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section POPULARITY", "permutation");
+    FRESH();
+    set32(payload(b, SEC_POPULARITY, BUNDLE_NO_CHANNEL) + 12, N);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section POPULARITY", "not below");
+    FRESH();
+    payload(b, SEC_CATALOG, BUNDLE_NO_CHANNEL)[3] = 0xC0;
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CATALOG", "UTF-8");
+
+    /* NEIGHBOURS: u32 n, nnz, row_ptr[N+1], index[nnz], weight[nnz] */
+    uint8_t *nb;
+    uint32_t nnz = 3 * N;
+    FRESH();
+    nb = payload(b, SEC_NEIGHBOURS, 1);
+    set32(nb + 8 + 4 * (N + 1) + 4 * 5, N);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS (channel 1)", "not below");
+    FRESH();
+    nb = payload(b, SEC_NEIGHBOURS, 0);
+    setf(nb + 8 + 4 * (N + 1) + 4 * nnz + 4, NAN);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS (channel 0)", "weight");
+    FRESH();
+    nb = payload(b, SEC_NEIGHBOURS, 0);
+    setf(nb + 8 + 4 * (N + 1) + 4 * nnz + 4, 100.0f); /* second of row 0 stronger than the first */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS (channel 0)", "strongest first");
+    FRESH();
+    nb = payload(b, SEC_NEIGHBOURS, 0);
+    set32(nb + 8 + 4 * 2, 1); /* row_ptr[2] < row_ptr[1] */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS (channel 0)", "row_ptr");
+    FRESH();
+    nb = payload(b, SEC_NEIGHBOURS, 0);
+    set32(nb + 4, nnz - 1);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS (channel 0)", "size");
+    FRESH();
+    nb = payload(b, SEC_NEIGHBOURS, 0);
+    set32(nb, N + 1);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS (channel 0)", "n is 8");
+    free(b);
+
+    /* i8: scales */
+    b = copy_of(good8, len8);
+    setf(payload(b, SEC_SCALES, 1) + 8, NAN);
+    refresh(b, len8);
+    EXPECT(b, len8, MDSREC_EFORMAT, "section SCALES (channel 1)", "not finite");
+    free(b);
+    b = copy_of(good8, len8);
+    setf(payload(b, SEC_SCALES, 0) + 8, -1.0f);
+    refresh(b, len8);
+    EXPECT(b, len8, MDSREC_EFORMAT, "section SCALES (channel 0)", "negative");
+    free(b);
+    b = copy_of(good8, len8);
+    set32(find(b, SEC_SCALES, 1), 77);
+    refresh(b, len8);
+    EXPECT(b, len8, MDSREC_EFORMAT, "section SCALES (channel 1)", "missing");
+    free(b);
+    b = copy_of(good8, len8); /* an i8 bundle declared f32: ITEMS too small, SCALES stray */
+    set32(payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL) + 28, MDSREC_F32);
+    refresh(b, len8);
+    EXPECT(b, len8, MDSREC_EFORMAT, "section ITEMS (channel 0)", "expected 224");
+    free(b);
+
+    /* f16: Inf and NaN */
+    b = copy_of(good16, len16);
+    uint8_t *h = payload(b, SEC_ITEMS, 0);
+    h[2 * 9] = 0x00, h[2 * 9 + 1] = 0x7C;
+    refresh(b, len16);
+    EXPECT(b, len16, MDSREC_EFORMAT, "section ITEMS (channel 0)", "Inf or NaN");
+    free(b);
+
+    /* pool_mode 0 with POOL sections present */
+    b = copy_of(good, len);
+    set32(payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL) + 32, 0);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section POOL (channel 0)", "pool_mode");
+    free(b);
+#undef FRESH
+    free(good);
+    free(good8);
+    free(good16);
+}
+
+int main(void) {
+    test_checksum();
+    round_trip(MDSREC_F32);
+    round_trip(MDSREC_F16);
+    round_trip(MDSREC_I8);
+    test_writer_refusals();
+    test_reader_errors();
+    CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS), "NEIGHBOURS"));
+    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(13), "unknown"));
+    CHECK(bundle_dtype_size(MDSREC_F32) == 4 && bundle_dtype_size(MDSREC_F16) == 2 && bundle_dtype_size(MDSREC_I8) == 1);
+    CHECK(bundle_dtype_size(3) == 0);
+    return check_done("test_bundle");
+}

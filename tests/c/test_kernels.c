@@ -1,0 +1,175 @@
+/* test_kernels.c - every kernel of every set this build has (scalar natively; scalar and
+   simd128 in the wasm build of this test) against a double-precision reference, and the
+   sets against each other. Tolerance: 1e-5 relative to the sum of |terms| for float dots;
+   integer dots and i8 scores must be exact / bit-identical. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "half.h"
+#include "kernels.h"
+
+static uint64_t rng = 12345;
+static double urand(void) { /* [0,1) */
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) * (1.0 / 9007199254740992.0);
+}
+static float frand(void) { return (float)(urand() * 2.0 - 1.0); }
+
+/* |a-b| <= tol * scale, where scale is the sum of |terms| (the dot's condition) */
+#define CHECK_DOT(a, ref, scale, tol) CHECK_MSG(fabs((double)(a) - (ref)) <= (tol) * ((scale) + 1e-30), "%.9g vs %.9g", (double)(a), (ref))
+
+static void test_dots(const mdsrec_kernels *k) {
+    static const size_t sizes[] = {0, 1, 3, 4, 5, 15, 16, 17, 31, 64, 100, 192, 257};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        float *a = malloc((n + 1) * sizeof(float)), *b = malloc((n + 1) * sizeof(float));
+        uint16_t *h = malloc((n + 1) * sizeof(uint16_t));
+        int8_t *qa = malloc(n + 1), *qb = malloc(n + 1);
+        double ref = 0, mag = 0, ref16 = 0, mag16 = 0;
+        int64_t ref8 = 0;
+        for (size_t i = 0; i < n; i++) {
+            a[i] = frand();
+            b[i] = frand() * 3.0f;
+            h[i] = float_to_half(b[i]);
+            qa[i] = (int8_t)(i % 7 == 0 ? -127 : (int)(frand() * 127));
+            qb[i] = (int8_t)(i % 5 == 0 ? 127 : (int)(frand() * 127));
+            ref += (double)a[i] * b[i];
+            mag += fabs((double)a[i] * b[i]);
+            double hb = half_to_float(h[i]);
+            ref16 += (double)a[i] * hb;
+            mag16 += fabs((double)a[i] * hb);
+            ref8 += (int64_t)qa[i] * qb[i];
+        }
+        CHECK_DOT(k->dot_f32(a, b, n), ref, mag, 1e-5);
+        CHECK_DOT(k->dot_f16(a, h, n), ref16, mag16, 1e-5);
+        CHECK(k->dot_i8(qa, qb, n) == (int32_t)ref8);
+        free(a), free(b), free(h), free(qa), free(qb);
+    }
+    /* the extreme int8 case: all -127 * -127 stays exact */
+    int8_t m[256];
+    memset(m, 0x81, sizeof m); /* -127 */
+    CHECK(k->dot_i8(m, m, 256) == 256 * 127 * 127);
+}
+
+static void test_matvec(const mdsrec_kernels *k) {
+    size_t rows = 37, cols = 64;
+    float *w = malloc(rows * cols * sizeof(float)), x[64], b[37], out[37], out_nb[37];
+    for (size_t i = 0; i < rows * cols; i++) w[i] = frand();
+    for (size_t i = 0; i < cols; i++) x[i] = frand();
+    for (size_t i = 0; i < rows; i++) b[i] = frand();
+    k->matvec(out, w, x, b, rows, cols);
+    k->matvec(out_nb, w, x, NULL, rows, cols);
+    for (size_t r = 0; r < rows; r++) {
+        double ref = 0, mag = 0;
+        for (size_t c = 0; c < cols; c++) {
+            ref += (double)w[r * cols + c] * x[c];
+            mag += fabs((double)w[r * cols + c] * x[c]);
+        }
+        CHECK_DOT(out_nb[r], ref, mag, 1e-5);
+        CHECK_DOT(out[r], ref + b[r], mag + fabs(b[r]), 1e-5);
+    }
+    free(w);
+}
+
+/* score_* over 3 channels, rows [row0, row0+count), against double and against scalar */
+static void test_scores(const mdsrec_kernels *k) {
+    const mdsrec_kernels *ref_k = kernels_scalar();
+    size_t N = 300, d = 64, C = 3, row0 = 17, count = 251;
+    float *m32[3], *sc[3], q[192], out[300], out_ref[300];
+    uint16_t *m16[3];
+    int8_t *m8[3], q8[192];
+    float qscale[3] = {0.011f, 0.02f, 0.005f};
+    for (size_t c = 0; c < C; c++) {
+        m32[c] = malloc(N * d * sizeof(float));
+        m16[c] = malloc(N * d * sizeof(uint16_t));
+        m8[c] = malloc(N * d);
+        sc[c] = malloc(N * sizeof(float));
+        for (size_t i = 0; i < N * d; i++) {
+            m32[c][i] = frand();
+            m16[c][i] = float_to_half(m32[c][i]);
+            m8[c][i] = (int8_t)(frand() * 127);
+        }
+        for (size_t i = 0; i < N; i++) sc[c][i] = (float)urand() * 0.01f;
+    }
+    for (size_t i = 0; i < C * d; i++) {
+        q[i] = frand();
+        q8[i] = (int8_t)(frand() * 127);
+    }
+    k->score_f32(out, (const float *const *)m32, q, C, d, row0, count);
+    ref_k->score_f32(out_ref, (const float *const *)m32, q, C, d, row0, count);
+    for (size_t r = 0; r < count; r++) {
+        double ref = 0, mag = 0;
+        for (size_t c = 0; c < C; c++)
+            for (size_t j = 0; j < d; j++) {
+                double t = (double)q[c * d + j] * m32[c][(row0 + r) * d + j];
+                ref += t;
+                mag += fabs(t);
+            }
+        CHECK_DOT(out[r], ref, mag, 1e-5);
+        CHECK_DOT(out[r], out_ref[r], mag, 1e-5);
+    }
+    k->score_f16(out, (const uint16_t *const *)m16, q, C, d, row0, count);
+    for (size_t r = 0; r < count; r++) {
+        double ref = 0, mag = 0;
+        for (size_t c = 0; c < C; c++)
+            for (size_t j = 0; j < d; j++) {
+                double t = (double)q[c * d + j] * half_to_float(m16[c][(row0 + r) * d + j]);
+                ref += t;
+                mag += fabs(t);
+            }
+        CHECK_DOT(out[r], ref, mag, 1e-5);
+    }
+    k->score_i8(out, (const int8_t *const *)m8, (const float *const *)sc, q8, qscale, C, d, row0, count);
+    ref_k->score_i8(out_ref, (const int8_t *const *)m8, (const float *const *)sc, q8, qscale, C, d, row0, count);
+    int same = 1;
+    for (size_t r = 0; r < count; r++) {
+        double ref = 0;
+        for (size_t c = 0; c < C; c++) {
+            int64_t dot = 0;
+            for (size_t j = 0; j < d; j++) dot += (int64_t)q8[c * d + j] * m8[c][(row0 + r) * d + j];
+            ref += (double)sc[c][row0 + r] * qscale[c] * (double)dot;
+        }
+        CHECK_DOT(out[r], ref, fabs(ref) + 1e-6, 1e-5);
+        if (memcmp(&out[r], &out_ref[r], sizeof(float)) != 0) same = 0;
+    }
+    CHECK_MSG(same, "i8 scores of %s are not bit-identical to scalar", k->name);
+    for (size_t c = 0; c < C; c++) free(m32[c]), free(m16[c]), free(m8[c]), free(sc[c]);
+}
+
+static void test_above(const mdsrec_kernels *k) {
+    float s[203];
+    uint32_t idx[203], ref[203];
+    for (int trial = 0; trial < 20; trial++) {
+        size_t n = (size_t)(urand() * 203);
+        for (size_t i = 0; i < n; i++) s[i] = frand();
+        if (n > 5) s[3] = NAN, s[4] = 0.25f;
+        float thr = trial % 5 == 0 ? -INFINITY : (float)(urand() * 1.8 - 0.9);
+        if (trial == 3) thr = 0.25f; /* equal to s[4]: must not pass */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (s[i] > thr) ref[m++] = (uint32_t)i;
+        size_t got = k->above(s, n, thr, idx);
+        CHECK(got == m);
+        CHECK(got != m || memcmp(idx, ref, m * sizeof(uint32_t)) == 0);
+    }
+}
+
+int main(void) {
+    const mdsrec_kernels *sets[2] = {kernels_scalar(), kernels_simd128()};
+    CHECK(sets[0] != NULL);
+    CHECK(kernels_active() != NULL);
+    for (int i = 0; i < 2; i++) {
+        if (!sets[i]) continue;
+        printf("kernel set: %s\n", sets[i]->name);
+        test_dots(sets[i]);
+        test_matvec(sets[i]);
+        test_scores(sets[i]);
+        test_above(sets[i]);
+    }
+    return check_done("test_kernels");
+}

@@ -1,0 +1,168 @@
+// wasm_core.test.mjs - the WebAssembly core (SIMD128 and scalar builds) against the native one:
+// the same synth bundles and histories through `mdsrec recommend --json` and through the wasm
+// under Node give the same top-k items, and scores, shares and gates equal within 1e-5
+// relative (|a - b| <= 1e-5 * max(1, |a|, |b|)). Also: the SIMD build has v128 instructions and
+// the scalar build none, and neither imports more than a tiny loader can satisfy.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ALLOWED_IMPORTS, loadCore, moduleImports } from './wasm_loader.mjs';
+
+const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
+const WASM = { simd: join(ROOT, 'web/wasm/mdsrec-simd.wasm'), scalar: join(ROOT, 'web/wasm/mdsrec-scalar.wasm') };
+const BIN = [process.env.MDSREC_BIN, join(ROOT, 'build/bin/mdsrec')].find((p) => p && existsSync(p));
+const TOL = 1e-5;
+
+// The bundles: each dtype, with the pooling modes spread over them.
+const BUNDLES = [
+  { name: 'f32', args: ['--dtype', 'fp32', '--pool', 'last', '--seed', '11', '--catalog'] },
+  { name: 'f16', args: ['--dtype', 'fp16', '--pool', 'mean', '--seed', '12'] },
+  { name: 'i8', args: ['--dtype', 'int8', '--pool', 'token', '--seed', '13'] },
+  { name: 'i8-nopool', args: ['--dtype', 'int8', '--pool', 'none', '--seed', '14', '--channels', 'id,text'] },
+];
+const N_ITEMS = 2000;
+
+const key = (i) => `item-${String(i).padStart(6, '0')}`;
+const HISTORIES = [
+  { history: [] },
+  { history: [key(5)] },
+  { history: [key(17), key(400), key(1999)] },
+  { history: Array.from({ length: 12 }, (_, i) => key((i * 137) % N_ITEMS)), k: 25 },
+  { history: Array.from({ length: 70 }, (_, i) => key((i * 61 + 3) % N_ITEMS)) }, // longer than max_len 50
+  { history: [key(1), key(2)], exclude: [key(3), key(4)], k: 5, includeHistory: true },
+  { history: [key(9), key(10)], allow: Array.from({ length: 40 }, (_, i) => key(i * 50)), k: 8 },
+];
+
+let dir;
+before(() => {
+  assert.ok(BIN, 'the native tool: set MDSREC_BIN or build build/bin/mdsrec (npm run build)');
+  dir = mkdtempSync(join(tmpdir(), 'mdsrec-wasm-'));
+  for (const b of BUNDLES) {
+    b.path = join(dir, `${b.name}.mdsb`);
+    execFileSync(BIN, ['synth', '-o', b.path, '--items', String(N_ITEMS), ...b.args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    b.bytes = readFileSync(b.path);
+  }
+});
+after(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+function native(path, h) {
+  const args = ['recommend', path, '--json', '-k', String(h.k ?? 10)];
+  if (h.history.length) args.push('--history', h.history.join(','));
+  if (h.exclude) args.push('--exclude', h.exclude.join(','));
+  if (h.allow) args.push('--allow', h.allow.join(','));
+  if (h.includeHistory) args.push('--include-history');
+  return JSON.parse(execFileSync(BIN, args, { encoding: 'utf8' }));
+}
+
+function close(a, b) {
+  return Math.abs(a - b) <= TOL * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+function assertClose(a, b, what) {
+  assert.ok(close(a, b), `${what}: ${a} vs ${b}`);
+}
+
+// The same top-k: the same items in the same order, except that two items whose scores are
+// within the tolerance may trade places (a float tie the two kernel sets may break apart).
+function compare(nat, wasm, core, what) {
+  assert.equal(wasm.items.length, nat.items.length, `${what}: result count`);
+  const C = nat.channels.length;
+  for (let r = 0; r < nat.items.length; r++) {
+    const n = nat.items[r];
+    const wkey = core.itemKey(wasm.items[r]);
+    assertClose(wasm.scores[r], n.score, `${what}: score at rank ${r + 1}`);
+    if (wkey !== n.key) {
+      const j = nat.items.findIndex((x) => x.key === wkey);
+      assert.ok(j >= 0 && close(nat.items[j].score, n.score), `${what}: rank ${r + 1} is ${wkey}, natively ${n.key}`);
+      continue;
+    }
+    for (let c = 0; c < C; c++) assertClose(wasm.shares[r * C + c], n.shares[c], `${what}: share ${c} at rank ${r + 1}`);
+  }
+  for (let c = 0; c < C; c++) {
+    const nc = nat.channels[c];
+    assertClose(wasm.gates[c], nc.gate, `${what}: gate ${c}`);
+    assertClose(wasm.carrierWeights[c], nc.carrier_weight, `${what}: carrier weight ${c}`);
+    const carrier = wasm.carriers[c] === 0xffffffff ? null : core.itemKey(wasm.carriers[c]);
+    assert.equal(carrier, nc.carrier, `${what}: carrier of channel ${c}`);
+  }
+}
+
+for (const variant of ['simd', 'scalar']) {
+  test(`${variant} wasm recommends as the native core does`, async () => {
+    const core = await loadCore(WASM[variant]);
+    assert.equal(core.kernels(), variant === 'simd' ? 'simd128' : 'scalar');
+    for (const b of BUNDLES) {
+      core.open(b.bytes);
+      const cfg = core.config();
+      assert.equal(cfg.nItems, N_ITEMS);
+      assert.equal(cfg.version, 1);
+      for (const h of HISTORIES) {
+        const idx = (keys) => keys.map((k) => {
+          const i = core.findKey(k);
+          assert.ok(i >= 0, `key ${k}`);
+          return i;
+        });
+        const wasm = core.recommend({
+          history: idx(h.history), k: h.k ?? 10, includeHistory: h.includeHistory,
+          exclude: h.exclude ? idx(h.exclude) : [], allow: h.allow ? idx(h.allow) : null,
+        });
+        compare(native(b.path, h), wasm, core, `${variant} ${b.name} history of ${h.history.length}`);
+      }
+    }
+    core.close();
+  });
+}
+
+test('keys, catalog, similar and errors through the wasm exports', async () => {
+  const core = await loadCore(WASM.simd);
+  const [withCatalog, without] = BUNDLES;
+  core.open(withCatalog.bytes);
+  assert.equal(core.findKey(key(1234)), 1234);
+  assert.equal(core.findKey('item-99999999'), -1);
+  assert.equal(core.findKey(''), -1);
+  assert.equal(core.itemKey(77), key(77));
+  assert.equal(core.itemKey(N_ITEMS), null);
+  const catalog = JSON.parse(core.catalog());
+  assert.equal(catalog.length, N_ITEMS);
+  assert.equal(catalog[42].title, 'Item 42');
+  const s = core.similar(5, 1, 4);
+  assert.equal(s.items.length, 4);
+  for (let i = 1; i < 4; i++) assert.ok(s.weights[i] <= s.weights[i - 1]);
+  assert.ok(!s.items.includes(5));
+  assert.equal(core.similar(5, 1, 1000).items.length, 10); // --neighbours default
+  assert.throws(() => core.similar(N_ITEMS, 0, 3), (e) => e.status === 2);
+  assert.throws(() => core.recommend({ history: [N_ITEMS] }), (e) => e.status === 2);
+  assert.throws(() => core.recommend({ history: [1], k: 0 }), (e) => e.status === 2);
+  assert.deepEqual([...core.recommend({ history: [1], allow: [] }).items], []);
+  core.open(without.bytes); // reopening closes the first
+  assert.equal(core.catalog(), null);
+  // a damaged bundle: the loader's message names the section
+  const bad = Uint8Array.from(without.bytes);
+  bad[bad.length - 1] ^= 0xff;
+  assert.throws(() => core.open(bad), (e) => e.status === 5 && /section \w+/.test(e.message));
+  assert.equal(core.x.mdsrec_wasm_info(0), -1); // nothing open after a failed open
+  const future = Uint8Array.from(without.bytes);
+  future[8] = 2;
+  assert.throws(() => core.open(future), (e) => e.status === 4 && /version 2/.test(e.message));
+  core.close();
+});
+
+test('the SIMD build has v128 instructions, the scalar build none', () => {
+  const count = (path) => {
+    const dis = execFileSync('wasm-objdump', ['-d', path], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    return (dis.match(/\b(v128|[if](8x16|16x8|32x4|64x2))\.\w+/g) ?? []).length;
+  };
+  assert.ok(count(WASM.simd) > 50, 'SIMD build: v128 instructions');
+  assert.equal(count(WASM.scalar), 0, 'scalar build: no v128 instructions');
+});
+
+test('each build imports only what a tiny loader stubs', async () => {
+  for (const path of Object.values(WASM)) {
+    const imports = moduleImports(await WebAssembly.compile(readFileSync(path)));
+    for (const i of imports) assert.ok(ALLOWED_IMPORTS.includes(i), `${path} imports ${i}`);
+  }
+});

@@ -1,0 +1,284 @@
+/* cmd_recommend.c - `mdsrec recommend`: runs the core natively on a bundle for a history of
+   item keys and prints the top-k with each channel's share, gate and carrier. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mdsrec.h"
+
+const char cmd_recommend_summary[] = "top-k recommendations for a history of item keys";
+
+static void usage(FILE *to) {
+    fprintf(to,
+            "usage: mdsrec recommend FILE [options]\n"
+            "\n"
+            "Loads the bundle and recommends for a history of item keys (oldest first; none: the\n"
+            "popularity order).\n"
+            "\n"
+            "  --history KEY,KEY,...  the visitor's history (default: empty)\n"
+            "  -k N                   results wanted (10)\n"
+            "  --include-history      do not exclude the history items from the results\n"
+            "  --exclude KEY,...      items never returned\n"
+            "  --allow KEY,...        only these items may be returned\n"
+            "  --json                 JSON output instead of a table\n"
+            "  --repeat N             time N calls; mean and median latency on stderr\n");
+}
+
+/* A parsed list of item indices. */
+typedef struct {
+    uint32_t *idx;
+    uint32_t n;
+    int given;
+} key_list;
+
+/* Resolves "KEY,KEY,..." to indices; -1 after naming the unknown key. An empty string is an
+   empty list. */
+static int resolve(const mdsrec_model *m, const char *path, const char *opt, const char *s, key_list *out) {
+    out->given = 1;
+    size_t cap = 1;
+    for (const char *p = s; *p; p++) cap += *p == ',';
+    out->idx = malloc(cap * sizeof *out->idx);
+    if (!out->idx) {
+        cli_error("out of memory");
+        return -1;
+    }
+    out->n = 0;
+    if (!*s) return 0;
+    const char *p = s;
+    while (1) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        int64_t i = mdsrec_find_key(m, p, len);
+        if (i < 0) {
+            cli_error("%s: %s: unknown item key '%.*s'", path, opt, (int)len, p);
+            return -1;
+        }
+        out->idx[out->n++] = (uint32_t)i;
+        if (!end) break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+static void print_key(const mdsrec_model *m, uint32_t i, int width) {
+    size_t len;
+    const char *k = mdsrec_item_key(m, i, &len);
+    printf("%-*.*s", width, (int)len, k ? k : "-");
+}
+
+static void print_table(const mdsrec_model *m, const mdsrec_result *r) {
+    const mdsrec_config *c = mdsrec_model_config(m);
+    printf("%4s  %-20s %12s", "rank", "key", "score");
+    for (uint32_t ch = 0; ch < c->n_channels; ch++) printf(" %12.12s", c->channels[ch].name);
+    printf("\n");
+    for (uint32_t i = 0; i < r->count; i++) {
+        printf("%4u  ", i + 1);
+        print_key(m, r->items[i], 20);
+        printf(" %12.6f", (double)r->scores[i]);
+        for (uint32_t ch = 0; ch < r->n_channels; ch++) printf(" %12.6f", (double)r->shares[i * r->n_channels + ch]);
+        printf("\n");
+    }
+    printf("\n%-12s %8s  %s\n", "channel", "gate", "carrier (pooling weight)");
+    for (uint32_t ch = 0; ch < r->n_channels; ch++) {
+        printf("%-12.12s %8.4f  ", c->channels[ch].name, (double)r->gates[ch]);
+        if (r->carriers[ch] == MDSREC_NONE) {
+            printf("-\n");
+            continue;
+        }
+        print_key(m, r->carriers[ch], 0);
+        printf(" (%.4f)\n", (double)r->carrier_weights[ch]);
+    }
+}
+
+static cJSON *key_json(const mdsrec_model *m, uint32_t i) {
+    size_t len;
+    const char *k = mdsrec_item_key(m, i, &len);
+    char buf[MDSREC_MAX_KEY_LEN + 1];
+    memcpy(buf, k, len);
+    buf[len] = 0;
+    return cJSON_CreateString(buf);
+}
+
+static int print_json(const mdsrec_model *m, const mdsrec_result *r, const key_list *hist) {
+    const mdsrec_config *c = mdsrec_model_config(m);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "kernels", mdsrec_kernels_name());
+    cJSON *h = cJSON_AddArrayToObject(root, "history");
+    for (uint32_t i = 0; i < hist->n; i++) cJSON_AddItemToArray(h, key_json(m, hist->idx[i]));
+    cJSON *chans = cJSON_AddArrayToObject(root, "channels");
+    for (uint32_t ch = 0; ch < r->n_channels; ch++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", c->channels[ch].name);
+        cJSON_AddNumberToObject(o, "gate", r->gates[ch]);
+        if (r->carriers[ch] == MDSREC_NONE) {
+            cJSON_AddNullToObject(o, "carrier");
+        } else {
+            cJSON_AddItemToObject(o, "carrier", key_json(m, r->carriers[ch]));
+            cJSON_AddNumberToObject(o, "carrier_index", r->carriers[ch]);
+        }
+        cJSON_AddNumberToObject(o, "carrier_weight", r->carrier_weights[ch]);
+        cJSON_AddItemToArray(chans, o);
+    }
+    cJSON *items = cJSON_AddArrayToObject(root, "items");
+    for (uint32_t i = 0; i < r->count; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "rank", i + 1);
+        cJSON_AddNumberToObject(o, "index", r->items[i]);
+        cJSON_AddItemToObject(o, "key", key_json(m, r->items[i]));
+        cJSON_AddNumberToObject(o, "score", r->scores[i]);
+        cJSON *sh = cJSON_AddArrayToObject(o, "shares");
+        for (uint32_t ch = 0; ch < r->n_channels; ch++)
+            cJSON_AddItemToArray(sh, cJSON_CreateNumber(r->shares[i * r->n_channels + ch]));
+        cJSON_AddItemToArray(items, o);
+    }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) {
+        cli_error("out of memory");
+        return -1;
+    }
+    printf("%s\n", text);
+    cJSON_free(text);
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Times n calls: mean and median latency on stderr. */
+static int time_calls(const mdsrec_model *m, mdsrec_state *s, const mdsrec_query *q, uint32_t n) {
+    double *t = malloc(n * sizeof *t), sum = 0;
+    if (!t) {
+        cli_error("out of memory");
+        return -1;
+    }
+    mdsrec_result r;
+    for (uint32_t i = 0; i < n; i++) {
+        double t0 = cli_now();
+        mdsrec_recommend(m, s, q, &r);
+        t[i] = cli_now() - t0;
+        sum += t[i];
+    }
+    qsort(t, n, sizeof *t, cmp_double);
+    double median = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+    fprintf(stderr, "mdsrec recommend: %u calls (%s kernels): mean %.3f ms, median %.3f ms, min %.3f ms\n", n,
+            mdsrec_kernels_name(), sum / n * 1e3, median * 1e3, t[0] * 1e3);
+    free(t);
+    return 0;
+}
+
+typedef struct {
+    const char *path, *history, *exclude, *allow;
+    uint32_t k, repeat;
+    int include_history, json;
+} options;
+
+static int parse_args(int argc, char **argv, options *o) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return -1;
+        if (!strcmp(a, "--include-history")) o->include_history = 1;
+        else if (!strcmp(a, "--json")) o->json = 1;
+        else if (a[0] != '-') {
+            if (o->path) {
+                cli_error("unexpected argument %s", a);
+                return CLI_EXIT_USAGE;
+            }
+            o->path = a;
+        } else if (i + 1 >= argc) {
+            cli_error("%s: missing value (or unknown option)", a);
+            return CLI_EXIT_USAGE;
+        } else {
+            const char *v = argv[++i];
+            int bad = 0;
+            if (!strcmp(a, "--history")) o->history = v;
+            else if (!strcmp(a, "--exclude")) o->exclude = v;
+            else if (!strcmp(a, "--allow")) o->allow = v;
+            else if (!strcmp(a, "-k")) bad = cli_parse_u32(v, &o->k) || o->k == 0;
+            else if (!strcmp(a, "--repeat")) bad = cli_parse_u32(v, &o->repeat) || o->repeat == 0;
+            else {
+                cli_error("unknown option %s", a);
+                return CLI_EXIT_USAGE;
+            }
+            if (bad) {
+                cli_error("%s: bad value '%s' (a whole number >= 1)", a, v);
+                return CLI_EXIT_USAGE;
+            }
+        }
+    }
+    if (!o->path) {
+        cli_error("FILE is required");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Resolves the lists, recommends, prints. */
+static int run(const options *o, const mdsrec_model *m, mdsrec_state *s) {
+    key_list hist = {0}, excl = {0}, allow = {0};
+    int rc = CLI_EXIT_FAIL;
+    if ((o->history && resolve(m, o->path, "--history", o->history, &hist)) ||
+        (o->exclude && resolve(m, o->path, "--exclude", o->exclude, &excl)) ||
+        (o->allow && resolve(m, o->path, "--allow", o->allow, &allow)))
+        goto done;
+    mdsrec_query q = {hist.idx, hist.n, o->k, o->include_history ? MDSREC_INCLUDE_HISTORY : 0,
+                      excl.idx, excl.n, NULL, 0};
+    if (allow.given) q.allow = allow.idx, q.allow_len = allow.n;
+    mdsrec_result r;
+    mdsrec_status st = mdsrec_recommend(m, s, &q, &r);
+    if (st) {
+        cli_error("%s: recommend failed: %s", o->path, mdsrec_status_string(st));
+        goto done;
+    }
+    if (o->repeat && time_calls(m, s, &q, o->repeat)) goto done;
+    if (o->json) {
+        if (print_json(m, &r, &hist)) goto done;
+    } else {
+        print_table(m, &r);
+    }
+    rc = CLI_EXIT_OK;
+done:
+    free(hist.idx), free(excl.idx), free(allow.idx);
+    return rc;
+}
+
+int cmd_recommend(int argc, char **argv) {
+    options o = {0};
+    o.k = 10;
+    int rc = parse_args(argc, argv, &o);
+    if (rc == -1) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (rc) {
+        usage(stderr);
+        return rc;
+    }
+    size_t len;
+    uint8_t *buf = cli_read_file(o.path, &len);
+    if (!buf) return CLI_EXIT_FAIL;
+    mdsrec_model *m = NULL;
+    mdsrec_state *s = NULL;
+    mdsrec_error err = {0};
+    mdsrec_status st = mdsrec_open(buf, len, &m, &err);
+    if (st) {
+        cli_error("%s: invalid bundle (%s): %s", o.path, mdsrec_status_string(st), err.message);
+        free(buf);
+        return CLI_EXIT_FAIL;
+    }
+    st = mdsrec_state_new(m, &s);
+    if (st) {
+        cli_error("%s: %s", o.path, mdsrec_status_string(st));
+        rc = CLI_EXIT_FAIL;
+    } else {
+        rc = run(&o, m, s);
+    }
+    mdsrec_state_free(s);
+    mdsrec_close(m);
+    free(buf);
+    return rc;
+}
