@@ -18,7 +18,7 @@
 #include "tmodel.h"
 
 /* A window of a sequence: inputs items[0..n), the target at position t is items[t+1]. */
-typedef struct {
+typedef struct step_window {
     const uint32_t *items;
     uint32_t n;        /* 1..L inputs (n + 1 items are read) */
     uint64_t seed;     /* this window's dropout stream */
