@@ -82,7 +82,7 @@ int cmd_export(int argc, char **argv) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (uint32_t)n : 1;
     }
-    gemm_set_threads((int)threads);
+    gemm_set_threads(1); /* our workers split every sgemm themselves */
     loaded_model lm;
     if (load_model(model, data, &lm)) return CLI_EXIT_FAIL;
     uint8_t *buf = NULL;

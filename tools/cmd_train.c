@@ -174,7 +174,7 @@ int cmd_train(int argc, char **argv) {
         free(st);
         return CLI_EXIT_FAIL;
     }
-    gemm_set_threads((int)threads);
+    gemm_set_threads(1); /* our workers split every sgemm themselves */
 
     if (kind == TM_POP || kind == TM_ITEMKNN) {
         eval_scorer sc;

@@ -13,11 +13,24 @@
 
 /* ---------------------------------------------------------------- trained model */
 
+typedef struct {
+    model_scorer *m;
+    size_t count;
+    float *scores;
+} model_job;
+
+static void model_gemm_worker(void *p, int tid, int nt) {
+    model_job *j = p;
+    size_t lo, hi, N = j->m->s->cfg.n_items, cd = (size_t)j->m->s->cfg.n_channels * j->m->s->cfg.dim;
+    parallel_range(j->count, tid, nt, &lo, &hi);
+    if (hi > lo) gemm(0, 1, hi - lo, N, cd, 1.0f, j->m->v + lo * cd, cd, j->m->Hcat, cd, 0.0f, j->scores + lo * N, N);
+}
+
 static void model_score(void *p, const uint32_t *const *hist, const uint32_t *len, size_t count, float *scores) {
     model_scorer *m = p;
-    size_t N = m->s->cfg.n_items, cd = (size_t)m->s->cfg.n_channels * m->s->cfg.dim;
     step_visitors(m->s, m->params, m->H, hist, len, count, m->v, m->threads);
-    gemm(0, 1, count, N, cd, 1.0f, m->v, cd, m->Hcat, cd, 0.0f, scores, N);
+    model_job j = {m, count, scores};
+    parallel_run(m->threads, model_gemm_worker, &j);
 }
 
 int model_scorer_init(model_scorer *m, const tm_spec *s, const tm_inputs *in, const float *params, int threads,

@@ -13,7 +13,8 @@
 void gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
           const float *b, size_t ldb, float beta, float *c, size_t ldc);
 
-/* Limits BLAS's own threads (the trainer runs its workers beside it). */
+/* Limits BLAS's own threads. The commands set 1: the trainer splits each sgemm over its
+   own workers (BLAS's idle threads would otherwise spin beside them). */
 void gemm_set_threads(int n);
 
 #endif

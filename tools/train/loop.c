@@ -173,11 +173,19 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     size_t nwin = 0, wcap = 0;
     for (uint32_t u = 0; u < ds.n_users; u++) nwin += train_windows(&ds, u, s->cfg.max_len, (int)st->windows_all, NULL, 0);
     step_window *win = malloc((nwin + 1) * sizeof *win), *batch = malloc(((size_t)st->batch + 1) * sizeof *batch);
-    if (!win || !batch) goto oom2;
+    step_window *canon = malloc((nwin + 1) * sizeof *canon);
+    if (!win || !batch || !canon) {
+        free(canon);
+        goto oom2;
+    }
     for (uint32_t u = 0; u < ds.n_users; u++)
         wcap += train_windows(&ds, u, s->cfg.max_len, (int)st->windows_all, win + wcap, nwin - wcap);
+    memcpy(canon, win, nwin * sizeof *win);
     step_ctx *sc = step_new(s, &in, st->batch, st->p_hidden, st->p_attn, o->threads);
-    if (!sc) goto oom2;
+    if (!sc) {
+        free(canon);
+        goto oom2;
+    }
     if (!o->quiet)
         fprintf(stderr, "mdsrec train: %s, %u items, %u sequences, %zu windows, %zu parameters, %d threads\n",
                 tm_kind_name(s->kind), ds.n_items, ds.n_users, nwin, s->n_params, o->threads);
@@ -187,7 +195,9 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     while (st->epoch < st->epochs && st->bad_epochs < st->patience) {
         double t0 = cli_now();
         uint32_t e = st->epoch + 1;
-        /* shuffle (Fisher-Yates, a stream per epoch) */
+        /* shuffle (Fisher-Yates, a stream per epoch) from the same order every epoch, so that
+           epoch e's order depends on (seed, e) only and a resumed run repeats it */
+        memcpy(win, canon, nwin * sizeof *win);
         uint64_t r = mix64(st->seed * 0x9E3779B97F4A7C15ull + e);
         for (size_t i = nwin; i > 1; i--) {
             r = mix64(r + 0x9E3779B97F4A7C15ull);
@@ -263,6 +273,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         goto oom3;
     write_json(p_json, st, valid, test);
     step_free(sc);
+    free(canon);
     free(win);
     free(batch);
     free(params);
@@ -276,6 +287,7 @@ oom3:
     cli_error("out of memory");
 fail:
     step_free(sc);
+    free(canon);
     free(win);
     free(batch);
     free(params);

@@ -210,8 +210,11 @@ static void forward_worker(void *p, int tid, int nt) {
 
 static void ce_worker(void *p, int tid, int nt) {
     step_ctx *c = p;
-    size_t N = c->s->cfg.n_items, lo, hi;
+    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
     parallel_range(c->chunk_rows, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    /* this thread's rows: logits = V Hcat^T */
+    gemm(0, 1, hi - lo, N, cd, 1.0f, c->V + (c->chunk0 + lo) * cd, cd, c->Hcat, cd, 0.0f, c->logits + lo * N, N);
     double loss = 0;
     float inv = 1.0f / (float)c->nrows;
     for (size_t i = lo; i < hi; i++) {
@@ -231,6 +234,18 @@ static void ce_worker(void *p, int tid, int nt) {
         z[y] -= inv;
     }
     c->loss_part[tid] += loss;
+    /* dV = dlogits Hcat for the same rows */
+    gemm(0, 0, hi - lo, cd, N, 1.0f, c->logits + lo * N, N, c->Hcat, cd, 0.0f, c->dV + (c->chunk0 + lo) * cd, cd);
+}
+
+/* dHcat[items lo..hi) += dlogits[:, lo..hi)^T V: split by items, so no thread shares a row */
+static void dhcat_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
+    parallel_range(N, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    gemm(1, 0, hi - lo, cd, c->chunk_rows, 1.0f, c->logits + lo, N, c->V + c->chunk0 * cd, cd, 1.0f,
+         c->dHcat + lo * cd, cd);
 }
 
 /* ---------------------------------------------------------------- phase 3: backward of gate + encoders */
@@ -313,12 +328,10 @@ double step_run(step_ctx *c, const float *params, const step_window *w, size_t c
     for (int t = 0; t < c->threads; t++) c->loss_part[t] = 0;
     for (size_t r0 = 0; r0 < rows; r0 += SCORE_CHUNK) {
         size_t m = rows - r0 < SCORE_CHUNK ? rows - r0 : SCORE_CHUNK;
-        gemm(0, 1, m, N, cd, 1.0f, c->V + r0 * cd, cd, c->Hcat, cd, 0.0f, c->logits, N);
         c->chunk0 = r0;
         c->chunk_rows = m;
         parallel_run(c->threads, ce_worker, c);
-        gemm(0, 0, m, cd, N, 1.0f, c->logits, N, c->Hcat, cd, 0.0f, c->dV + r0 * cd, cd);
-        gemm(1, 0, N, cd, m, 1.0f, c->logits, N, c->V + r0 * cd, cd, 1.0f, c->dHcat, cd);
+        parallel_run(c->threads, dhcat_worker, c);
     }
     double loss = 0;
     for (int t = 0; t < c->threads; t++) loss += c->loss_part[t];
