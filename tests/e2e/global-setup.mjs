@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
-export const BIN = 'build/bin/mdsrec';
+export const BIN = process.env.MDSREC_BIN || 'build/bin/mdsrec';
 export const DIR = 'build/e2e-fixtures';
 
 export default function globalSetup() {

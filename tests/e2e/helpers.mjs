@@ -9,7 +9,7 @@ export const MODEL = '/fixtures/main.mdsb';
 export function nativeTopK(bundle, history, k) {
   const args = ['recommend', `${FIX}/${bundle}`, '-k', String(k), '--json'];
   if (history.length) args.push('--history', history.join(','));
-  const out = JSON.parse(execFileSync('build/bin/mdsrec', args, { encoding: 'utf8' }));
+  const out = JSON.parse(execFileSync(process.env.MDSREC_BIN || 'build/bin/mdsrec', args, { encoding: 'utf8' }));
   return out.items.map((it) => ({ key: it.key, score: it.score }));
 }
 
