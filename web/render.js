@@ -74,12 +74,12 @@ export function card(item, opts = {}) {
     i.decoding = 'async';
     thumb.append(i);
   } else {
-    const group = String(item[opts.group || 'category'] ?? title);
+    const group = String(item[opts.group || 'category'] ?? item.genres ?? title);
     thumb.classList.add('mdsrec-thumb--none', `mdsrec-hue-${hue(group)}`);
     thumb.append(el('span', 'mdsrec-initials', initials(item.sub_category ?? item.subcategory ?? group)));
   }
   a.append(thumb, el('span', 'mdsrec-title', title));
-  const price = formatPrice(item.price, opts);
+  const price = formatPrice(item.price, opts) || (item.year ? String(item.year) : '');
   if (price) a.append(el('span', 'mdsrec-price', price));
   li.append(a);
   if (opts.reason !== false && item.reason && item.reason.text) {

@@ -38,9 +38,13 @@ function banner(msg) {
   ui.banner.hidden = !msg;
 }
 
+// The browse chips: a category ("Office Supplies"), or the first of a film's genres (an array,
+// or a string "Action|Comedy" or "Action Comedy" as MovieLens writes them).
 const groupOf = (it) => {
-  const g = it.category ?? it.genre ?? (Array.isArray(it.genres) ? it.genres[0] : it.genres);
-  return typeof g === 'string' && g ? g.split('|')[0] : null;
+  const c = it.category ?? it.Category;
+  if (typeof c === 'string' && c) return c;
+  const g = it.genre ?? it.genres;
+  return (Array.isArray(g) ? g[0] : typeof g === 'string' ? g.split(/[|,\s]+/)[0] : null) || null;
 };
 const titleOf = (key) => {
   const it = state.byKey.get(key);
