@@ -74,7 +74,7 @@ static void usage(FILE *to) {
 
 /* ------------------------------------------------------------------ text */
 
-static int run_text(const char *dir, const dataset *d, const char *name, const text_params *tp) {
+static int run_text(const char *dir, const dataset_desc *d, const char *name, const text_params *tp) {
     seqset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
@@ -183,7 +183,7 @@ static char *apply_pattern(const char *pattern, const char *name) {
     return out;
 }
 
-static int run_image(const char *dir, const dataset *d, const char *name, int allow_unknown, uint32_t threads,
+static int run_image(const char *dir, const dataset_desc *d, const char *name, int allow_unknown, uint32_t threads,
                      int center) {
     const ds_images *im = &d->images;
     seqset s;
@@ -359,8 +359,8 @@ int cmd_featurize(int argc, char **argv) {
         cli_error("unknown kind \"%s\": expected text, image or matrix (see mdsrec featurize --help)", kind);
         return CLI_EXIT_USAGE;
     }
-    dataset d;
-    dataset_init(&d);
+    dataset_desc d;
+    dataset_desc_init(&d);
     const char *dir = NULL, *json = NULL, *name = NULL;
     const char *cat = NULL, *cfmt = NULL, *kcol = NULL, *fields = NULL;
     const char *imdir = NULL, *immap = NULL, *pattern = NULL;
@@ -372,7 +372,7 @@ int cmd_featurize(int argc, char **argv) {
         const char *v;
         if (arg_flag(argv, i, "help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
-            dataset_free(&d);
+            dataset_desc_free(&d);
             return CLI_EXIT_OK;
         } else if ((v = arg_value(argc, argv, &i, "dir", &miss))) {
             dir = v;
@@ -438,7 +438,7 @@ int cmd_featurize(int argc, char **argv) {
         cli_error("--dir DIR is required (see mdsrec featurize --help)");
         goto done;
     }
-    if (json && dataset_load_json(&d, json) != 0) {
+    if (json && dataset_desc_load_json(&d, json) != 0) {
         rc = CLI_EXIT_FAIL;
         goto done;
     }
@@ -497,6 +497,6 @@ int cmd_featurize(int argc, char **argv) {
         rc = run_matrix(dir, &f);
     }
 done:
-    dataset_free(&d);
+    dataset_desc_free(&d);
     return rc;
 }

@@ -242,13 +242,13 @@ static void test_doc_example(void) {
         FILE *f = fopen(path, "w");
         fwrite(a + 8, 1, (size_t)(b - a - 8), f);
         fclose(f);
-        dataset d;
-        dataset_init(&d);
-        CHECK(dataset_load_json(&d, path) == 0);
+        dataset_desc d;
+        dataset_desc_init(&d);
+        CHECK(dataset_desc_load_json(&d, path) == 0);
         CHECK(d.inter.format == TABLE_CSV && !strcmp(d.inter.time, "Order Date"));
         CHECK(d.catalog.n_text == 3 && d.catalog.n_display == 4 && d.n_features == 2 && d.features[1].width == 64);
         CHECK(d.images.map_header == 1 && strstr(d.images.map, "photos/map.tsv"));
-        dataset_free(&d);
+        dataset_desc_free(&d);
     }
     free(doc);
 }
