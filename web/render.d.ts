@@ -16,7 +16,7 @@ export interface CardOptions {
   imageOrigins?: string[];
 }
 
-/** One <li class="mdsrec-card"> with image (or lettered tile), title, a meta line (subcategory or category, year), price, link and reason badge. */
+/** One <li class="mdsrec-card"> with image (or lettered tile), title, a meta line (year; subcategory, category or genres), price, link and reason badge. */
 export function card(item: Item | { key: string; [field: string]: unknown }, options?: CardOptions): HTMLLIElement;
 /** Replaces the container's content with <ul class="mdsrec-cards"> of cards; returns the list. */
 export function renderCards(container: Element, items: Iterable<Item | { key: string; [field: string]: unknown }>, options?: CardOptions): HTMLUListElement;

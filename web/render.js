@@ -1,7 +1,7 @@
 // render.js - product cards from mdsrec results or catalog entries: image (or a lettered tile),
 // title, price, link and the reason badge. Plain DOM with stable class names, no styles of its
 // own (CSP-safe): the site styles .mdsrec-cards, .mdsrec-card, .mdsrec-thumb, .mdsrec-title,
-// .mdsrec-meta (sub-category or category, year), .mdsrec-price, .mdsrec-reason (holding .mdsrec-reason-text) and
+// .mdsrec-meta (year, sub-category, category or genres), .mdsrec-price, .mdsrec-reason (holding .mdsrec-reason-text) and
 // .mdsrec-reason--{id,image,text,feature,popular}.
 //
 //   renderCards(document.querySelector('#recs'), items, { onSelect: (item) => rec.track(item.key) });
@@ -79,7 +79,8 @@ export function card(item, opts = {}) {
     thumb.append(el('span', 'mdsrec-initials', initials(item.subcategory ?? item.sub_category ?? group)));
   }
   a.append(thumb, el('span', 'mdsrec-title', title));
-  const meta = [item.subcategory ?? item.sub_category ?? item.category, item.year].filter((x) => typeof x === 'string' || typeof x === 'number');
+  const meta = [item.year, item.subcategory ?? item.sub_category ?? item.category ?? item.genres]
+    .map((x) => (Array.isArray(x) ? x.join(', ') : x)).filter((x) => typeof x === 'string' || typeof x === 'number');
   if (meta.length) a.append(el('span', 'mdsrec-meta', meta.join(' · ')));
   const price = formatPrice(item.price, opts);
   if (price) a.append(el('span', 'mdsrec-price', price));

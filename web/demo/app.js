@@ -30,7 +30,7 @@ const ui = {
 
 const state = {
   rec: null, items: [], byKey: new Map(), popular: [], category: 'All', query: '', shown: PAGE,
-  selected: null, channel: 0, seq: 0,
+  selected: null, channel: 0, seq: 0, modelId: null, posters: new Map(),
 };
 
 function banner(msg) {
@@ -50,6 +50,19 @@ const titleOf = (key) => {
   const it = state.byKey.get(key);
   return (it && (it.title || it.name)) || key;
 };
+// MovieLens posters: a bundle whose catalog has no `image` gets them from the data set's own
+// map (ml-100k id -> MovieLens-1M poster file), served from /shared-data like the posters.
+const POSTERS = 'shared-data/ml-100k-posters/';
+async function loadPosters() {
+  const res = await fetch(POSTERS + 'ml100k_item_to_ml1m_poster.tsv').catch(() => null);
+  if (!res || !res.ok) return;
+  for (const line of (await res.text()).split('\n').slice(1)) {
+    const [id, poster] = line.split('\t');
+    if (id && poster) state.posters.set(id, `${POSTERS}posters/${poster}.jpg`);
+  }
+}
+const dress = (items) => items.map((it) => (it.image || !state.posters.has(it.key) ? it : { ...it, image: state.posters.get(it.key) }));
+
 const select = (item, ev) => {
   ev.preventDefault();
   choose(item.key).catch((e) => banner(`${e.code || 'Error'}: ${e.message}`));
@@ -79,7 +92,11 @@ async function pickModel() {
       });
     }
   }
-  if (chosen.id === 'movielens') $('store-name').textContent = 'Movie night';
+  if (chosen.id === 'movielens') {
+    $('store-name').textContent = 'Movie night';
+    ui.search.placeholder = 'Search films';
+  }
+  state.modelId = chosen.id;
   return chosen.url;
 }
 
@@ -107,7 +124,7 @@ function renderGrid() {
   const q = state.query.trim().toLowerCase();
   const list = state.popular.filter((it) => (state.category === 'All' || groupOf(it) === state.category)
     && (!q || String(it.title ?? it.name ?? it.key).toLowerCase().includes(q)));
-  renderCards(ui.grid, list.slice(0, state.shown), { onSelect: select, reason: false });
+  renderCards(ui.grid, dress(list.slice(0, state.shown)), { onSelect: select, reason: false });
   ui.more.hidden = list.length <= state.shown;
   if (!list.length) ui.grid.textContent = 'No product matches.';
 }
@@ -171,13 +188,13 @@ async function refresh() {
         .catch((e) => (e.code === 'MDSREC_NOT_FOUND' ? [] : Promise.reject(e))) : null,
     ]);
     if (seq !== state.seq) return;
-    renderCards(ui.recs, recs, { onSelect: select });
+    renderCards(ui.recs, dress(recs), { onSelect: select });
     ui.recsNote.textContent = h.length ? `from your ${h.length} click${h.length > 1 ? 's' : ''}, computed here` : 'popular right now · click a product to personalise';
     ui.recs.dataset.history = String(h.length);
     ui.similarPanel.hidden = !state.selected;
     if (state.selected) {
       ui.similarTo.textContent = titleOf(state.selected);
-      if (sim.length) renderCards(ui.similar, sim, { onSelect: select, reason: false });
+      if (sim.length) renderCards(ui.similar, dress(sim), { onSelect: select, reason: false });
       else ui.similar.textContent = 'This model has no neighbour list for this channel.';
       ui.similar.dataset.key = state.selected;
     }
@@ -227,7 +244,7 @@ function startKiosk(modelUrl) {
     off.textContent = 'offline mode unavailable';
     return;
   }
-  const images = state.items.map((it) => it.image).filter((u) => typeof u === 'string'
+  const images = dress(state.items).map((it) => it.image).filter((u) => typeof u === 'string'
     && new URL(u, location.href).origin === location.origin).slice(0, 2000);
   navigator.serviceWorker.register('kiosk-sw.js').then(() => navigator.serviceWorker.ready).then((reg) => new Promise((resolve, reject) => {
     const ch = new MessageChannel();
@@ -257,6 +274,7 @@ async function main() {
   const { rec } = state;
   const ms = Math.round(performance.now() - t0);
   state.items = await rec.catalog();
+  if (state.modelId === 'movielens' && !state.items.some((it) => it.image)) await loadPosters();
   state.byKey = new Map(state.items.map((it) => [it.key, it]));
   const order = await rec.recommend({ history: [], k: rec.info.nItems });
   state.popular = order.map((r) => state.byKey.get(r.key));
