@@ -6,7 +6,8 @@ import { load } from '../mdsrec.js';
 import { renderCards } from '../render.js';
 
 const params = new URLSearchParams(location.search);
-if (params.get('kiosk') === '1' && !document.body.dataset.kiosk) {
+const TO_KIOSK = params.get('kiosk') === '1' && !document.body.dataset.kiosk;
+if (TO_KIOSK) {
   params.delete('kiosk');
   location.replace(`kiosk.html${params.size ? '?' + params : ''}`);
 }
@@ -306,7 +307,9 @@ async function main() {
   if (KIOSK) startKiosk(modelUrl);
 }
 
-main().catch((e) => {
-  banner(`${e.code || 'Error'}: ${e.message}`);
-  document.body.dataset.state = 'error';
-});
+if (!TO_KIOSK) {
+  main().catch((e) => {
+    banner(`${e.code || 'Error'}: ${e.message}`);
+    document.body.dataset.state = 'error';
+  });
+}
