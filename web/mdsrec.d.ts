@@ -161,3 +161,12 @@ export function hasSimd(): boolean;
 /** Throws a BundleError unless bytes (the first 12 or more of a bundle) hold the mdsrec magic
     and format version 1. load() applies it as soon as those bytes arrive. */
 export function checkHeader(bytes: Uint8Array): void;
+
+/** The error (of the right subclass) for a code. */
+export function mdsrecError(code: MdsrecErrorCode, message: string): MdsrecError;
+/** The code of a core status (src/mdsrec.h mdsrec_status). */
+export function statusCode(status: number): MdsrecErrorCode;
+/** The .wasm URL load() uses for a `wasm` option and a SIMD choice. */
+export function wasmUrl(wasm: LoadOptions['wasm'] | undefined, simd: boolean): string;
+/** @internal The in-thread core that worker.js runs; not part of the API. */
+export class Engine {}
