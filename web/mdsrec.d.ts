@@ -10,7 +10,7 @@ export type MdsrecErrorCode =
   | 'MDSREC_CORRUPT_BUNDLE'
   /** A bundle of a format version this core does not read (e.g. version 2). */
   | 'MDSREC_INCOMPATIBLE_BUNDLE'
-  /** No WebAssembly, the .wasm is not the mdsrec core or fails wasmHash, the CSP forbids compiling it ('wasm-unsafe-eval'), or the worker failed to start. */
+  /** No WebAssembly, the .wasm is not the mdsrec core or fails wasmHash, the CSP forbids compiling it ('wasm-unsafe-eval'), or the worker failed after it started. */
   | 'MDSREC_WASM_UNAVAILABLE'
   /** The bundle or the .wasm could not be fetched (network error, HTTP status not 2xx). */
   | 'MDSREC_FETCH_FAILED'
@@ -47,7 +47,7 @@ export interface LoadOptions {
   wasm?: string | URL | { simd: string; scalar: string };
   /** Use the SIMD128 build (default: feature-detected). */
   simd?: boolean;
-  /** Run the core in a Web Worker (default true; main thread when false or without Worker). */
+  /** Run the core in a Web Worker (default true; main thread when false, without Worker, or when the worker cannot start). */
   worker?: boolean;
   /** URL of worker.js when it is not next to mdsrec.js. */
   workerUrl?: string | URL;

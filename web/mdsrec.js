@@ -472,7 +472,7 @@ export async function load(opts = {}) {
   if (opts.worker !== false && typeof Worker === 'function') {
     const w = new Worker(opts.workerUrl ? abs(opts.workerUrl) : here('./worker.js'), { type: 'module' });
     const pending = new Map();
-    let seq = 0, closed = false;
+    let seq = 0, closed = false, broken = false;
     const failAll = (err) => {
       for (const [, p] of pending) p.reject(err);
       pending.clear();
@@ -486,6 +486,7 @@ export async function load(opts = {}) {
     };
     w.onerror = (e) => {
       e.preventDefault();
+      broken = true;
       failAll(new WasmError('MDSREC_WASM_UNAVAILABLE', `the mdsrec worker failed: ${e.message || 'cannot load worker.js'}`));
     };
     const call = (op, ...a) => new Promise((resolve, reject) => {
@@ -503,7 +504,7 @@ export async function load(opts = {}) {
       return new Recommender(call, { ...info, mode: 'worker', simd }, opts, close);
     } catch (e) {
       close();
-      throw e;
+      if (!broken) throw e; // a worker that cannot start (no module workers, CSP): this thread
     }
   }
   const engine = await Engine.open(args);

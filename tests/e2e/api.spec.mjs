@@ -130,7 +130,7 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
       'load model 42': await code(() => m.load({ model: 42 })),
       'load bad storage': await code(() => m.load({ model, storage: 'disk' })),
       'load null': await code(() => m.load(null)),
-      'worker script missing': await code(() => m.load({ model, workerUrl: '/fixtures/no-worker.js' })),
+      'worker script missing': await code(async () => (await m.load({ model, workerUrl: '/fixtures/no-worker.js', storage: 'memory' })).info.mode),
     });
     const rec = await m.load({ model, storage: 'memory' });
     const events = [];
@@ -188,7 +188,7 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
     'load model 42': 'MDSREC_BAD_ARGUMENT',
     'load bad storage': 'MDSREC_BAD_ARGUMENT',
     'load null': 'MDSREC_BAD_ARGUMENT',
-    'worker script missing': 'MDSREC_WASM_UNAVAILABLE',
+    'worker script missing': 'resolved "main"',
     'track 42': 'MDSREC_BAD_ARGUMENT',
     'track empty': 'MDSREC_BAD_ARGUMENT',
     'track object': 'MDSREC_BAD_ARGUMENT',
