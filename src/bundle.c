@@ -577,6 +577,11 @@ static mdsrec_status read_neighbours(reader *r, const mdsrec_config *c, uint32_t
         if (row[i + 1] < row[i])
             return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS (channel %u): row_ptr decreases at item %llu", ch,
                         (unsigned long long)i);
+        /* bounded by nnz too, so no row is read past index[] and weight[] before a later
+           decrease would be found (as offsets[N] bounds the KEYS offsets) */
+        if (row[i + 1] > nnz)
+            return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS (channel %u): row_ptr[%llu] is %u, past nnz %llu", ch,
+                        (unsigned long long)(i + 1), row[i + 1], (unsigned long long)nnz);
         for (uint32_t j = row[i]; j < row[i + 1]; j++) {
             if (index[j] >= n)
                 return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS (channel %u): item %llu has neighbour %u, not below n_items %llu",
@@ -714,11 +719,20 @@ typedef struct {
     uint32_t n_sec;
 } writer;
 
+/* A float array of the spec: present and finite. ch is BUNDLE_NO_CHANNEL for global ones. */
 static mdsrec_status spec_floats(writer *w, const float *f, uint64_t n, const char *what, uint32_t ch) {
-    if (!f) return fail(w->err, MDSREC_EARG, "spec: channel %u %s is NULL", ch, what);
+    char name[48];
+    size_t at = 0;
+    name[0] = 0;
+    if (ch != BUNDLE_NO_CHANNEL) {
+        msg_put(name, sizeof name, &at, "channel ");
+        msg_put_u64(name, sizeof name, &at, ch);
+        msg_put(name, sizeof name, &at, " ");
+    }
+    msg_put(name, sizeof name, &at, what);
+    if (!f) return fail(w->err, MDSREC_EARG, "spec: %s is NULL", name);
     size_t bad = first_nonfinite(f, (size_t)n);
-    if (bad != n) return fail(w->err, MDSREC_EARG, "spec: channel %u %s value %llu is not finite", ch, what,
-                              (unsigned long long)bad);
+    if (bad != n) return fail(w->err, MDSREC_EARG, "spec: %s value %llu is not finite", name, (unsigned long long)bad);
     return MDSREC_OK;
 }
 
@@ -798,7 +812,7 @@ static mdsrec_status spec_check(writer *w) {
         if (c->pool_mode != MDSREC_POOL_NONE && (st = spec_floats(w, cs->pool, pool_floats64(c), "pool", ch))) return st;
         if ((st = spec_neighbours(w, ch))) return st;
     }
-    if ((st = spec_floats(w, s->gate, gate_floats64(c), "gate", 0))) return st;
+    if ((st = spec_floats(w, s->gate, gate_floats64(c), "gate", BUNDLE_NO_CHANNEL))) return st;
     if (!s->popularity) return fail(w->err, MDSREC_EARG, "spec: popularity is NULL");
     uint8_t *seen = calloc((n + 7) / 8, 1);
     if (!seen) return fail(w->err, MDSREC_ENOMEM, "spec: out of memory");

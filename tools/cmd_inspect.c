@@ -41,7 +41,12 @@ static const char *kind_name(uint32_t k) {
 
 static void print_view(const char *path, const uint8_t *buf, size_t len, const bundle_view *v) {
     const mdsrec_config *c = &v->cfg;
-    printf("%s: mdsrec bundle, format version %u, %zu bytes\n", path, le32(buf + 8), len);
+    printf("%s: mdsrec bundle, %zu bytes\n", path, len);
+    printf("\nheader\n");
+    printf("  version     %u\n  byte order  0x%08x (little-endian)\n  sections    %u\n", le32(buf + 8),
+           le32(buf + 12), le32(buf + 20));
+    printf("  table       at %llu, checksum %016llx OK\n  header      checksum %016llx OK\n",
+           (unsigned long long)le64(buf + 32), (unsigned long long)le64(buf + 40), (unsigned long long)le64(buf + 56));
     printf("\nconfig\n");
     printf("  items       %u\n  dim         %u\n  channels    %u\n  max_len     %u\n", c->n_items, c->dim,
            c->n_channels, c->max_len);

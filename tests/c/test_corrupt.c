@@ -7,6 +7,7 @@
 
 #include "bundle.h"
 #include "check.h"
+#include "checksum.h"
 #include "mdsrec.h"
 #include "synth.h"
 
@@ -31,8 +32,11 @@ static uint8_t *exact_copy(const uint8_t *b, size_t len) {
     return p;
 }
 
-/* Opens b; when it opens, uses the model a little. Returns the status. */
-static mdsrec_status open_and_use(const uint8_t *b, size_t len) {
+/* Opens b; when it opens, uses the model a little. Returns the status. With `exact`, the
+   results must be the full counts; without (a bundle whose checksums were rewritten over
+   damaged values), finite weights may still overflow to NaN scores, which rank nowhere, so
+   fewer results are fine: what matters is that nothing crashes. */
+static mdsrec_status open_and_use_(const uint8_t *b, size_t len, int exact) {
     mdsrec_model *m = (mdsrec_model *)1;
     mdsrec_error err;
     mdsrec_status st = mdsrec_open(b, len, &m, &err);
@@ -45,19 +49,25 @@ static mdsrec_status open_and_use(const uint8_t *b, size_t len) {
     uint32_t hist[3] = {0, 4, 2};
     mdsrec_query q = {hist, 3, 4, 0, NULL, 0, NULL, 0};
     mdsrec_result r;
-    CHECK(mdsrec_recommend(m, s, &q, &r) == MDSREC_OK && r.count == 3);
+    CHECK(mdsrec_recommend(m, s, &q, &r) == MDSREC_OK && (exact ? r.count == 3 : r.count <= 3));
     q.history_len = 0;
     CHECK(mdsrec_recommend(m, s, &q, &r) == MDSREC_OK && r.count == 4);
     uint32_t items[4];
     float w[4];
     uint32_t n;
-    CHECK(mdsrec_similar(m, 5, 1, 4, items, w, &n) == MDSREC_OK && n == 2);
+    mdsrec_status ss = mdsrec_similar(m, 5, 1, 4, items, w, &n);
+    if (exact) CHECK(ss == MDSREC_OK && n == 2);
+    else CHECK((ss == MDSREC_OK && n <= 4) || (ss == MDSREC_ENOTFOUND && n == 0)); /* relabelled: skipped */
     size_t kl;
-    CHECK(mdsrec_item_key(m, 3, &kl) != NULL && mdsrec_find_key(m, "item-000003", 11) == 3);
+    const char *k3 = mdsrec_item_key(m, 3, &kl);
+    CHECK(k3 != NULL && mdsrec_find_key(m, k3, kl) == 3);
+    if (exact) CHECK(mdsrec_find_key(m, "item-000003", 11) == 3);
     mdsrec_state_free(s);
     mdsrec_close(m);
     return MDSREC_OK;
 }
+
+static mdsrec_status open_and_use(const uint8_t *b, size_t len) { return open_and_use_(b, len, 1); }
 
 static void truncations(const uint8_t *good, size_t len) {
     int all = 1;
@@ -132,6 +142,51 @@ static void random_flips(const uint8_t *good, size_t len, uint64_t seed, int rou
     free(cov);
 }
 
+/* Rewrites every in-bounds payload checksum and the table's and header's, so that a damaged
+   bundle reaches the loader's structural and value checks instead of its checksums. */
+static void refresh(uint8_t *b, size_t len) {
+    uint32_t n;
+    memcpy(&n, b + 20, 4);
+    if (len < 64) return;
+    if (n <= BUNDLE_MAX_SECTIONS && 64 + 32ull * n <= len) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint8_t *e = b + 64 + 32 * (size_t)i;
+            uint64_t off, size, sum;
+            memcpy(&off, e + 8, 8);
+            memcpy(&size, e + 16, 8);
+            if (off > len || size > len - off) continue;
+            sum = checksum64(b + off, (size_t)size);
+            memcpy(e + 24, &sum, 8);
+        }
+        uint64_t t = checksum64(b + 64, 32 * (size_t)n);
+        memcpy(b + 40, &t, 8);
+    }
+    uint64_t h = checksum64(b, 56);
+    memcpy(b + 56, &h, 8);
+}
+
+/* Flips with the checksums made right again: the structure-aware fuzz of the reader's deeper
+   checks. Each result either fails to open or opens and recommends without a crash. */
+static void flips_past_checksums(const uint8_t *good, size_t len, uint64_t seed, int rounds) {
+    uint8_t *b = exact_copy(good, len);
+    int opened = 0;
+    for (int r = 0; r < rounds; r++) {
+        memcpy(b, good, len);
+        int flips = 1 + r % 4;
+        for (int f = 0; f < flips; f++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            size_t at = (size_t)(seed >> 33) % len;
+            /* small integer edits as often as bit flips: they reach count and offset checks */
+            if (seed & 0x100) b[at] ^= (uint8_t)(1u << ((seed >> 20) & 7));
+            else b[at] = (uint8_t)(b[at] + ((seed >> 9) & 1 ? 1 : 0xFF));
+        }
+        refresh(b, len);
+        opened += open_and_use_(b, len, 0) == MDSREC_OK;
+    }
+    CHECK(opened > 0 && opened < rounds);
+    free(b);
+}
+
 int main(void) {
     static const uint32_t dtypes[] = {MDSREC_I8, MDSREC_F32, MDSREC_F16};
     for (size_t i = 0; i < 3; i++) {
@@ -141,6 +196,7 @@ int main(void) {
         truncations(good, len);
         header_and_table(good, len);
         random_flips(good, len, 1234 + i, 3000);
+        flips_past_checksums(good, len, 777 + i, 20000);
         free(good);
     }
     return check_done("test_corrupt");
