@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "data/interactions.h"
 #include "data/table.h"
 #include "test_data_helpers.h"
 
@@ -54,7 +55,37 @@ static void column_twice(void) {
     }
 }
 
+/* ---------------------------------------------------------------- a time that is not finite */
+
+/* Found by review of parse_time while writing fuzz_csv's contract check (times finite): it took
+   strtod's "nan", "inf" and "-infinity" as times, and a NaN made the sort by time
+   inconsistent, so `mdsrec prepare` wrote sequences in an arbitrary order without a word. */
+static void time_not_finite(void) {
+    static const char *const bad[] = {"nan", "NaN", "inf", "-inf", "infinity", "-nan(0x1)", "1e999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        double t = 0;
+        CHECK_MSG(parse_time(bad[i], &t) == -1, "parse_time(\"%s\") = %g", bad[i], t);
+    }
+    double t = 0;
+    CHECK(parse_time("1700000000.5", &t) == 0 && t == 1700000000.5);
+    CHECK(parse_time("-3", &t) == 0 && t == -3);
+    CHECK(parse_time("1970-01-02", &t) == 0 && t == 86400);
+
+    const char *D = td_dir("regress_time_nan");
+    char csv[1100], out[1100];
+    snprintf(csv, sizeof csv, "%s/inter.csv", D);
+    snprintf(out, sizeof out, "%s/p", D);
+    FILE *f = fopen(csv, "w");
+    if (!f) return;
+    fputs("user_id,item_id,timestamp\nu1,i1,5\nu1,i2,nan\nu1,i3,7\n", f);
+    fclose(f);
+    int rc = td_run("prepare --out %s --inter %s --time-col timestamp", out, csv);
+    CHECK_MSG(rc == 1 && strstr(td_err, "inter.csv:3:") && strstr(td_err, "timestamp"), "exit %d: %s", rc, td_err);
+    CHECK(!td_exists(out));
+}
+
 int main(void) {
     column_twice();
+    time_not_finite();
     return check_done("test_regress_data");
 }
