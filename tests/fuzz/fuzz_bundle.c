@@ -25,16 +25,8 @@
 
 #include "bundle.h"
 #include "checksum.h"
+#include "fuzz_util.h"
 #include "mdsrec.h"
-
-/* A broken contract is a crash for the fuzzer: print what and abort. */
-#define EXPECT(cond)                                                                 \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "fuzz_bundle: %s:%d: contract broken: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                 \
-        }                                                                            \
-    } while (0)
 
 static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }

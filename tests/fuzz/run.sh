@@ -28,6 +28,8 @@ cmake -S . -B build-fuzz -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug -DMDS
   -DMDSREC_WASM=OFF -DMDSREC_FUZZ=ON -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target "${harnesses[@]}" >/dev/null
 
+scratch=/tmp
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then scratch=/dev/shm; fi
 failed=0
 summary=()
 for h in "${harnesses[@]}"; do
@@ -45,11 +47,14 @@ for h in "${harnesses[@]}"; do
   if [ -f "tests/fuzz/$name.dict" ]; then dict=(-dict="tests/fuzz/$name.dict"); fi
   echo "== fuzz: $h for ${secs}s ($(ls "$work/corpus" | wc -l) inputs to start)"
   rc=0
-  # ASan's leak check runs at exit and on each new input; UBSan stops at the first report
-  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  # ASan's leak check runs at exit and on each new input; UBSan stops at the first report.
+  # -close_fd_mask=2: the importers' error messages would flood the log (libFuzzer and the
+  # sanitizers keep reporting on a copy of stderr). The scratch input files go to /dev/shm.
+  TMPDIR=$scratch ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "build-fuzz/fuzz/$h" -max_total_time="$secs" -max_len="${FUZZ_MAX_LEN:-16384}" -timeout=20 \
-    -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${dict[@]}" \
-    ${FUZZ_ARGS:-} "$work/corpus" >"$work/log" 2>&1 || rc=$?
+    -rss_limit_mb=2560 -close_fd_mask=2 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
+    "${dict[@]}" ${FUZZ_ARGS:-} "$work/corpus" >"$work/log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$work/log" | tail -1)
   corp=$(grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' "$work/log" | tail -1)

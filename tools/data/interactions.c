@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +35,8 @@ int parse_time(const char *s, double *out) {
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (!errno && *end == 0 && end != s) {
+    /* strtod also reads "nan" and "inf": not times, and a NaN would break the sort by time */
+    if (!errno && *end == 0 && end != s && isfinite(v)) {
         *out = v;
         return 0;
     }

@@ -366,10 +366,18 @@ int table_load(table *t, const char *path, table_format fmt, const char *const *
             if (!l) goto oom;
             t->line = l;
         }
+        char **row = t->cells + (uint64_t)t->nrows * ncols;
         for (uint32_t j = 0; j < ncols; j++) {
-            /* Move the field out of fs; fields_clear then frees the rest. */
-            t->cells[(uint64_t)t->nrows * ncols + j] = fs.f[colidx[j]];
+            /* Move the field out of fs; fields_clear then frees the rest. A column requested
+               twice (a display field over the key column) is copied from its first request. */
+            uint32_t k = 0;
+            while (colidx[k] != colidx[j]) k++;
+            row[j] = k < j ? strdup(row[k]) : fs.f[colidx[j]];
             fs.f[colidx[j]] = NULL;
+            if (!row[j]) {
+                while (j > 0) free(row[--j]);
+                goto oom;
+            }
         }
         t->line[t->nrows++] = (uint32_t)line;
         fields_clear(&fs);
