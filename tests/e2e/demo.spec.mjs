@@ -55,7 +55,7 @@ test('clicks update the recommendations, which equal mdsrec recommend', async ({
   await expect.poll(() => keysIn(page, '#similar')).not.toEqual(idKeys);
 
   await page.evaluate(() => scrollTo({ top: 0, behavior: 'instant' }));
-  await page.screenshot({ path: '/tmp/mdsrec-demo.png' });
+  await page.screenshot({ path: 'test-results/mdsrec-demo-synth.png' });
   expect(await page.evaluate(() => window.__csp)).toEqual([]);
   expect(await page.evaluate(() => window.__unhandled)).toEqual([]);
 });
@@ -139,5 +139,7 @@ test('the embedded default model (models/superstore.mdsb) loads at / and ranks a
   for (const i of [0, 4, 9]) clicked.push(await clickGridCard(page, i, clicked.length + 1));
   expect(await keysIn(page, '#recs')).toEqual(nativeTopK('models/superstore.mdsb', clicked, 8).map((x) => x.key));
   await expect(page.locator('#history li')).toHaveCount(3);
+  await page.evaluate(() => scrollTo({ top: 0, behavior: 'instant' }));
+  await page.screenshot({ path: '/tmp/mdsrec-demo.png' }); // the storefront after three clicks
   expect(await page.evaluate(() => window.__csp)).toEqual([]);
 });
