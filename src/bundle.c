@@ -577,6 +577,11 @@ static mdsrec_status read_neighbours(reader *r, const mdsrec_config *c, uint32_t
         if (row[i + 1] < row[i])
             return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS (channel %u): row_ptr decreases at item %llu", ch,
                         (unsigned long long)i);
+        /* bounded by nnz too, so no row is read past index[] and weight[] before a later
+           decrease would be found (as offsets[N] bounds the KEYS offsets) */
+        if (row[i + 1] > nnz)
+            return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS (channel %u): row_ptr[%llu] is %u, past nnz %llu", ch,
+                        (unsigned long long)(i + 1), row[i + 1], (unsigned long long)nnz);
         for (uint32_t j = row[i]; j < row[i + 1]; j++) {
             if (index[j] >= n)
                 return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS (channel %u): item %llu has neighbour %u, not below n_items %llu",

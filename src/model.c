@@ -59,14 +59,16 @@ void encoder_weights_map(const mdsrec_config *cfg, const float *pos, const float
 /* ---------------------------------------------------------------- activations */
 
 /* Walks the layout once; with mem == NULL it only counts. One function for both keeps the
-   count and the map from drifting apart. */
-static size_t acts_layout(const mdsrec_config *cfg, float *mem, int with_dropout, channel_acts *a) {
-    size_t L = cfg->max_len, d = cfg->dim, f = cfg->ffn_dim, H = cfg->n_heads;
-    size_t used = 0;
-#define TAKE(field, count)                         \
-    do {                                           \
-        if (a) a->field = mem ? mem + used : NULL; \
-        used += (count);                           \
+   count and the map from drifting apart. Counts in 64 bits: the largest configs the format
+   allows need more than 2^32 floats (8 blocks of heads * L * L attention weights), past a
+   wasm32 size_t. */
+static uint64_t acts_layout(const mdsrec_config *cfg, float *mem, int with_dropout, channel_acts *a) {
+    uint64_t L = cfg->max_len, d = cfg->dim, f = cfg->ffn_dim, H = cfg->n_heads;
+    uint64_t used = 0;
+#define TAKE(field, count)                                 \
+    do {                                                   \
+        if (a) a->field = mem ? mem + (size_t)used : NULL; \
+        used += (count);                                   \
     } while (0)
     if (a) memset(a, 0, sizeof *a);
     TAKE(x, L * d);
@@ -112,7 +114,8 @@ static size_t acts_layout(const mdsrec_config *cfg, float *mem, int with_dropout
 }
 
 size_t channel_acts_floats(const mdsrec_config *cfg, int with_dropout) {
-    return acts_layout(cfg, NULL, with_dropout, NULL);
+    uint64_t n = acts_layout(cfg, NULL, with_dropout, NULL);
+    return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
 }
 
 void channel_acts_map(const mdsrec_config *cfg, float *mem, int with_dropout, channel_acts *a) {
@@ -276,7 +279,14 @@ mdsrec_status mdsrec_state_new(const mdsrec_model *model, mdsrec_state **out) {
     mdsrec_state *s = calloc(1, sizeof *s);
     if (!s) return MDSREC_ENOMEM;
     s->model = model;
+    /* the activations are the one size that can pass size_t (wasm32); the others are at most
+       N * |C| * 4 = 2^29 bytes under the format's limits. One set per channel: they are the
+       prefix cache. */
     size_t per_ch = channel_acts_floats(cfg, 0);
+    if (per_ch > SIZE_MAX / sizeof(float) / C) {
+        free(s);
+        return MDSREC_ENOMEM;
+    }
     s->acts_mem = malloc(C * per_ch * sizeof(float));
     s->cached = malloc(L * sizeof(uint32_t));
     s->rows = malloc(L * d * sizeof(float));

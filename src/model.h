@@ -90,7 +90,8 @@ typedef struct {
     float *pln_mean, *pln_rstd;   /* (L) */
 } channel_acts;
 
-/* Floats needed by channel_acts for this config, with or without dropout masks. */
+/* Floats needed by channel_acts for this config, with or without dropout masks; SIZE_MAX
+   when the count does not fit a size_t (the largest configs in wasm32). */
 size_t channel_acts_floats(const mdsrec_config *cfg, int with_dropout);
 /* Lays the fields of a out over mem (channel_acts_floats floats). */
 void channel_acts_map(const mdsrec_config *cfg, float *mem, int with_dropout, channel_acts *a);

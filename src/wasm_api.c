@@ -33,8 +33,11 @@ static void set_error(const char *msg) {
 }
 
 void *mdsrec_wasm_alloc(uint32_t size) {
-    /* 16-aligned, as mdsrec_open requires of the bundle */
-    return aligned_alloc(16, ((size_t)size + 15) / 16 * 16);
+    /* 16-aligned, as mdsrec_open requires of the bundle; rounded up in 64 bits, since in
+       wasm32 a size within 15 bytes of 4 GiB would wrap size_t to a 0-byte block */
+    uint64_t rounded = ((uint64_t)size + 15) / 16 * 16;
+    if (rounded > SIZE_MAX) return NULL;
+    return aligned_alloc(16, (size_t)rounded);
 }
 
 void mdsrec_wasm_free(void *p) { free(p); }

@@ -1,0 +1,502 @@
+/*
+ * cmd_featurize.c - `mdsrec featurize text|image|matrix`: adds a feature matrix
+ * (features/NAME.f32 + NAME.json, docs/DATASET.md) to a prepared directory.
+ *
+ *   text    catalog text fields -> hashed TF-IDF -> seeded projection (features/text.h)
+ *   image   image files -> colour/layout/gradient descriptor (features/image.h)
+ *   matrix  a precomputed .npy / raw float32 / CSV matrix with its row keys (data/matrix.h)
+ *
+ * An item that lacks the modality (no catalog row or no text; no image) gets an all-zero row
+ * and is listed in "missing" of NAME.json and counted in summary.json. Inputs are read and
+ * checked before anything is written.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "data/args.h"
+#include "data/catalog.h"
+#include "data/dataset.h"
+#include "data/matrix.h"
+#include "data/prepared.h"
+#include "data/table.h"
+#include "features/image.h"
+#include "features/text.h"
+
+const char cmd_featurize_summary[] = "text | image | matrix -> a feature matrix in a prepared directory";
+
+static void usage(FILE *to) {
+    fprintf(to,
+            "usage: mdsrec featurize text   --dir DIR [--dataset FILE.json] [--catalog PATH] [options]\n"
+            "       mdsrec featurize image  --dir DIR [--dataset FILE.json] [--images DIR] [options]\n"
+            "       mdsrec featurize matrix --dir DIR --name NAME --path FILE [--keys FILE] [options]\n"
+            "\n"
+            "Adds DIR/features/NAME.f32 and NAME.json (docs/DATASET.md) for the items of DIR/items.txt.\n"
+            "Items lacking the modality get a zero row and are listed in \"missing\".\n"
+            "\n"
+            "common:\n"
+            "  --dir DIR              the prepared directory (from mdsrec prepare)\n"
+            "  --dataset FILE.json    dataset description (docs/IMPORT.md); flags override it\n"
+            "  --name NAME            feature name (default: text, image; required for matrix)\n"
+            "text:\n"
+            "  --catalog PATH         catalog file;  --catalog-format F (auto, atomic, tsv, csv, jsonl)\n"
+            "  --key-col C            item key column (default item_id)\n"
+            "  --text-fields LIST     columns to use, comma-separated (e.g. movie_title,class)\n"
+            "  --width W              output width (default 256)\n"
+            "  --seed S               projection seed (default 1)\n"
+            "  --buckets-log2 B       hashing buckets 2^B, B from 4 to 24 (default 18)\n"
+            "  --unigrams             no bigrams\n"
+            "image:\n"
+            "  --images DIR           image directory\n"
+            "  --image-map TSV        \"key<TAB>file\" lines (a mapped file that is absent is an error)\n"
+            "  --map-header           the map's first line is a header\n"
+            "  --pattern P            file name from the key or mapped name, {} = it (default {} with\n"
+            "                         a map, {}.jpg without; without a map an absent file is missing)\n"
+            "  --threads N            decoding threads (default: all CPUs)\n"
+            "  --no-center            keep the raw descriptors (default: subtract the mean\n"
+            "                         descriptor of the items with an image, then L2-normalise)\n"
+            "matrix:\n"
+            "  --path FILE            .npy (float32/float16), raw float32 or CSV\n"
+            "  --format F             npy, f32, csv (default: by extension, else f32)\n"
+            "  --keys FILE            row keys, one per line (CSV without it: first column is the key)\n"
+            "  --width W              row width (required for f32)\n"
+            "  --allow-unknown        skip rows (text: always; image map, matrix: else an error)\n"
+            "                         whose key is not an item\n"
+            "\n"
+            "exit codes: 0 success, 1 bad input or failure (the message names the file and line\n"
+            "or field), 2 usage error\n");
+}
+
+/* ------------------------------------------------------------------ text */
+
+static int run_text(const char *dir, const dataset_desc *d, const char *name, const text_params *tp) {
+    seqset s;
+    keymap items;
+    if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
+    int rc = CLI_EXIT_FAIL;
+    catalog c;
+    char **docs = NULL;
+    feature_matrix m = {0};
+    if (catalog_load(&c, &d->catalog, (const char *const *)d->catalog.text, d->catalog.n_text, &items) != 0) goto done;
+    docs = calloc(items.n, sizeof *docs);
+    if (!docs) goto oom;
+    for (uint32_t i = 0; i < items.n; i++) {
+        if (c.row_of[i] == UINT32_MAX) continue;
+        size_t len = 1;
+        for (uint32_t f = 0; f < d->catalog.n_text; f++) len += strlen(table_cell(&c.t, c.row_of[i], f + 1)) + 1;
+        if (!(docs[i] = malloc(len))) goto oom;
+        docs[i][0] = 0;
+        for (uint32_t f = 0; f < d->catalog.n_text; f++) {
+            /* A newline separates tokens like any non-letter: the last word of one field and
+               the first of the next form a bigram, as adjacent words do. */
+            if (f) strcat(docs[i], "\n");
+            strcat(docs[i], table_cell(&c.t, c.row_of[i], f + 1));
+        }
+    }
+    m.rows = items.n;
+    m.width = tp->width;
+    m.name = strdup(name);
+    m.kind = strdup("text");
+    m.source = strdup(d->catalog.path);
+    m.x = malloc((size_t)m.rows * m.width * sizeof *m.x);
+    if (!m.name || !m.kind || !m.source || !m.x) goto oom;
+    double t0 = cli_now();
+    if (text_featurize((const char *const *)docs, items.n, tp, m.x) != 0) goto done;
+    if (feature_matrix_finish(&m, name) != 0 || prepared_write_feature(dir, &m) != 0) goto done;
+    printf("features/%s: %u items, width %u, %u without text (%u catalog rows matched, %u not items, %u repeated) in %.2fs\n",
+           name, m.rows, m.width, m.n_missing, c.matched, c.unknown, c.repeated, cli_now() - t0);
+    rc = CLI_EXIT_OK;
+    goto done;
+oom:
+    cli_error("out of memory");
+done:
+    if (docs)
+        for (uint32_t i = 0; i < items.n; i++) free(docs[i]);
+    free(docs);
+    feature_matrix_free(&m);
+    if (c.row_of || c.t.cells) catalog_free(&c);
+    keymap_free(&items);
+    seqset_free(&s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ image */
+
+typedef struct {
+    char **paths; /* per item: the file, or NULL (missing) */
+    uint32_t n;
+    float *x;
+    atomic_uint next, done;
+    pthread_mutex_t lock;
+    atomic_uint err_item; /* lowest failing item, UINT32_MAX = none (written under lock) */
+    char err[256];
+} image_job;
+
+static void *image_worker(void *arg) {
+    image_job *J = arg;
+    char why[200];
+    for (;;) {
+        uint32_t i = atomic_fetch_add(&J->next, 1);
+        if (i >= J->n) break;
+        /* Items after a known failure are skipped: only the lowest failing one is reported,
+           so the message does not depend on thread timing. */
+        if (J->paths[i] && i < atomic_load(&J->err_item) &&
+            image_describe_file(J->paths[i], J->x + (size_t)i * IMAGE_DESC_WIDTH, why, sizeof why) != 0) {
+            pthread_mutex_lock(&J->lock);
+            if (i < atomic_load(&J->err_item)) {
+                atomic_store(&J->err_item, i);
+                snprintf(J->err, sizeof J->err, "%s: cannot decode the image of item %u: %s", J->paths[i], i, why);
+            }
+            pthread_mutex_unlock(&J->lock);
+        }
+        atomic_fetch_add(&J->done, 1);
+    }
+    return NULL;
+}
+
+static int file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* pattern with every "{}" replaced by name. */
+static char *apply_pattern(const char *pattern, const char *name) {
+    size_t n = strlen(pattern) + 1, ln = strlen(name);
+    for (const char *p = strstr(pattern, "{}"); p; p = strstr(p + 2, "{}")) n += ln;
+    char *out = malloc(n), *o = out;
+    if (!out) return NULL;
+    for (const char *p = pattern; *p;) {
+        if (p[0] == '{' && p[1] == '}') {
+            memcpy(o, name, ln);
+            o += ln;
+            p += 2;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+static int run_image(const char *dir, const dataset_desc *d, const char *name, int allow_unknown, uint32_t threads,
+                     int center) {
+    const ds_images *im = &d->images;
+    seqset s;
+    keymap items;
+    if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
+    int rc = CLI_EXIT_FAIL;
+    char **mapped = calloc(items.n, sizeof *mapped); /* per item: name from the map */
+    uint32_t *map_line = calloc(items.n, sizeof *map_line);
+    image_job J = {.n = items.n};
+    atomic_init(&J.err_item, UINT32_MAX);
+    atomic_init(&J.next, 0);
+    atomic_init(&J.done, 0);
+    pthread_mutex_init(&J.lock, NULL);
+    J.paths = calloc(items.n, sizeof *J.paths);
+    feature_matrix m = {0};
+    uint8_t *buf = NULL;
+    if (!mapped || !map_line || !J.paths) goto oom;
+    const char *pattern = im->pattern ? im->pattern : im->map ? "{}" : "{}.jpg";
+    if (im->map) {
+        size_t n;
+        if (!(buf = cli_read_file(im->map, &n)) || table_check_utf8(im->map, buf, n) != 0) goto done;
+        uint32_t line = 0, unknown = 0;
+        for (char *p = (char *)buf, *end = (char *)buf + n; p < end;) {
+            char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl) nl = end;
+            *nl = 0;
+            if (nl > p && nl[-1] == '\r') nl[-1] = 0;
+            char *l = p;
+            p = nl + 1;
+            if (++line == 1 && im->map_header) continue;
+            if (!*l) continue;
+            char *tab = strchr(l, '\t');
+            if (!tab || !tab[1]) {
+                cli_error("%s:%u: expected \"key<TAB>file\"", im->map, line);
+                goto done;
+            }
+            *tab = 0;
+            char *file = tab + 1, *t2 = strchr(file, '\t');
+            if (t2) *t2 = 0; /* further columns are ignored */
+            uint32_t i = keymap_find(&items, l);
+            if (i == UINT32_MAX) {
+                if (allow_unknown) {
+                    unknown++;
+                    continue;
+                }
+                cli_error("%s:%u: key \"%.60s\" is not an item of items.txt (--allow-unknown skips such lines)", im->map,
+                          line, l);
+                goto done;
+            }
+            if (mapped[i]) {
+                cli_error("%s:%u: key \"%.60s\" is mapped twice (first on line %u)", im->map, line, l, map_line[i]);
+                goto done;
+            }
+            if (!(mapped[i] = strdup(file))) goto oom;
+            map_line[i] = line;
+        }
+        if (unknown) fprintf(stderr, "%s: skipped %u lines whose key is not an item\n", im->map, unknown);
+    }
+    /* Resolve every item's file before decoding anything, so a bad map fails fast. */
+    for (uint32_t i = 0; i < items.n; i++) {
+        if (im->map && !mapped[i]) continue;
+        char *fname = apply_pattern(pattern, im->map ? mapped[i] : keymap_key(&items, i));
+        char *path = fname ? path_join(im->dir, fname) : NULL;
+        free(fname);
+        if (!path) goto oom;
+        if (!file_exists(path)) {
+            if (im->map) {
+                cli_error("%s:%u: the image file %s does not exist", im->map, map_line[i], path);
+                free(path);
+                goto done;
+            }
+            free(path);
+            continue;
+        }
+        J.paths[i] = path;
+    }
+    m.rows = items.n;
+    m.width = IMAGE_DESC_WIDTH;
+    m.name = strdup(name);
+    m.kind = strdup("image");
+    m.source = strdup(im->dir);
+    m.x = calloc((size_t)m.rows * m.width, sizeof *m.x);
+    if (!m.name || !m.kind || !m.source || !m.x) goto oom;
+    J.x = m.x;
+    if (!threads) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = c > 0 ? (uint32_t)c : 1;
+    }
+    if (threads > 64) threads = 64;
+    pthread_t th[64];
+    uint32_t started = 0;
+    double t0 = cli_now();
+    for (; started < threads; started++)
+        if (pthread_create(&th[started], NULL, image_worker, &J) != 0) break;
+    if (!started) {
+        cli_error("cannot start a thread");
+        goto done;
+    }
+    cli_progress bar;
+    cli_progress_start(&bar, "images", items.n);
+    /* Poll the workers' progress: a short first sleep so small jobs return at once, then
+       up to 50 ms between redraws. */
+    long nap = 1000 * 1000;
+    while (atomic_load(&J.done) < items.n) {
+        struct timespec ts = {0, nap};
+        nanosleep(&ts, NULL);
+        if (nap < 50 * 1000 * 1000) nap *= 2;
+        cli_progress_update(&bar, atomic_load(&J.done));
+    }
+    for (uint32_t t = 0; t < started; t++) pthread_join(th[t], NULL);
+    cli_progress_end(&bar);
+    if (atomic_load(&J.err_item) != UINT32_MAX) {
+        cli_error("%s", J.err);
+        goto done;
+    }
+    if (center && feature_matrix_center(&m) != 0) goto oom;
+    if (feature_matrix_finish(&m, name) != 0 || prepared_write_feature(dir, &m) != 0) goto done;
+    printf("features/%s: %u items, width %u, %u without an image, decoded in %.2fs on %u threads\n", name, m.rows,
+           m.width, m.n_missing, cli_now() - t0, started);
+    rc = CLI_EXIT_OK;
+    goto done;
+oom:
+    cli_error("out of memory");
+done:
+    if (mapped)
+        for (uint32_t i = 0; i < items.n; i++) free(mapped[i]);
+    if (J.paths)
+        for (uint32_t i = 0; i < items.n; i++) free(J.paths[i]);
+    free(mapped);
+    free(map_line);
+    free(J.paths);
+    free(buf);
+    pthread_mutex_destroy(&J.lock);
+    feature_matrix_free(&m);
+    keymap_free(&items);
+    seqset_free(&s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ matrix */
+
+static int run_matrix(const char *dir, const ds_feature *f) {
+    seqset s;
+    keymap items;
+    if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
+    feature_matrix m;
+    int rc = CLI_EXIT_FAIL;
+    if (matrix_import(f, &items, &m) == 0) {
+        if (prepared_write_feature(dir, &m) == 0) {
+            printf("features/%s: %u items, width %u, %u missing\n", m.name, m.rows, m.width, m.n_missing);
+            rc = CLI_EXIT_OK;
+        }
+        feature_matrix_free(&m);
+    }
+    keymap_free(&items);
+    seqset_free(&s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ options */
+
+int cmd_featurize(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *kind = argv[1];
+    if (!strcmp(kind, "--help") || !strcmp(kind, "-h")) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(kind, "text") && strcmp(kind, "image") && strcmp(kind, "matrix")) {
+        cli_error("unknown kind \"%s\": expected text, image or matrix (see mdsrec featurize --help)", kind);
+        return CLI_EXIT_USAGE;
+    }
+    dataset_desc d;
+    dataset_desc_init(&d);
+    const char *dir = NULL, *json = NULL, *name = NULL;
+    const char *cat = NULL, *cfmt = NULL, *kcol = NULL, *fields = NULL;
+    const char *imdir = NULL, *immap = NULL, *pattern = NULL;
+    const char *path = NULL, *format = NULL, *keys = NULL;
+    text_params tp = {.width = 256, .seed = 1, .buckets_log2 = 18};
+    uint32_t threads = 0, width = 0;
+    int miss = 0, map_header = 0, allow_unknown = 0, no_center = 0, rc = CLI_EXIT_USAGE;
+    for (int i = 2; i < argc; i++) {
+        const char *v;
+        if (arg_flag(argv, i, "help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            dataset_desc_free(&d);
+            return CLI_EXIT_OK;
+        } else if ((v = arg_value(argc, argv, &i, "dir", &miss))) {
+            dir = v;
+        } else if ((v = arg_value(argc, argv, &i, "dataset", &miss))) {
+            json = v;
+        } else if ((v = arg_value(argc, argv, &i, "name", &miss))) {
+            name = v;
+        } else if ((v = arg_value(argc, argv, &i, "catalog", &miss))) {
+            cat = v;
+        } else if ((v = arg_value(argc, argv, &i, "catalog-format", &miss))) {
+            cfmt = v;
+        } else if ((v = arg_value(argc, argv, &i, "key-col", &miss))) {
+            kcol = v;
+        } else if ((v = arg_value(argc, argv, &i, "text-fields", &miss))) {
+            fields = v;
+        } else if ((v = arg_value(argc, argv, &i, "width", &miss))) {
+            if (cli_parse_u32(v, &width) != 0 || width == 0 || width > 65536) {
+                cli_error("--width: expected an integer from 1 to 65536, found \"%s\"", v);
+                goto done;
+            }
+        } else if ((v = arg_value(argc, argv, &i, "seed", &miss))) {
+            if (cli_parse_u64(v, &tp.seed) != 0) {
+                cli_error("--seed: expected a non-negative integer, found \"%s\"", v);
+                goto done;
+            }
+        } else if ((v = arg_value(argc, argv, &i, "buckets-log2", &miss))) {
+            if (cli_parse_u32(v, &tp.buckets_log2) != 0 || tp.buckets_log2 < 4 || tp.buckets_log2 > 24) {
+                cli_error("--buckets-log2: expected an integer from 4 to 24, found \"%s\"", v);
+                goto done;
+            }
+        } else if (arg_flag(argv, i, "unigrams")) {
+            tp.unigrams_only = 1;
+        } else if ((v = arg_value(argc, argv, &i, "images", &miss))) {
+            imdir = v;
+        } else if ((v = arg_value(argc, argv, &i, "image-map", &miss))) {
+            immap = v;
+        } else if (arg_flag(argv, i, "no-center")) {
+            no_center = 1;
+        } else if (arg_flag(argv, i, "map-header")) {
+            map_header = 1;
+        } else if ((v = arg_value(argc, argv, &i, "pattern", &miss))) {
+            pattern = v;
+        } else if ((v = arg_value(argc, argv, &i, "threads", &miss))) {
+            if (cli_parse_u32(v, &threads) != 0) {
+                cli_error("--threads: expected a non-negative integer, found \"%s\"", v);
+                goto done;
+            }
+        } else if ((v = arg_value(argc, argv, &i, "path", &miss))) {
+            path = v;
+        } else if ((v = arg_value(argc, argv, &i, "format", &miss))) {
+            format = v;
+        } else if ((v = arg_value(argc, argv, &i, "keys", &miss))) {
+            keys = v;
+        } else if (arg_flag(argv, i, "allow-unknown")) {
+            allow_unknown = 1;
+        } else {
+            if (!miss) cli_error("unknown option \"%s\" (see mdsrec featurize --help)", argv[i]);
+            goto done;
+        }
+        if (miss) goto done;
+    }
+    if (!dir) {
+        cli_error("--dir DIR is required (see mdsrec featurize --help)");
+        goto done;
+    }
+    if (json && dataset_desc_load_json(&d, json) != 0) {
+        rc = CLI_EXIT_FAIL;
+        goto done;
+    }
+    if (!name) name = !strcmp(kind, "text") ? "text" : !strcmp(kind, "image") ? "image" : NULL;
+    if (!name || !valid_channel_name(name)) {
+        cli_error("--name: expected a name of letters, digits, _ and - (not \"behaviour\")%s",
+                  name ? "" : "; matrix needs one");
+        goto done;
+    }
+    if (!strcmp(kind, "text")) {
+        if (cat) ds_set(&d.catalog.path, cat);
+        if (cfmt && table_format_parse(cfmt, &d.catalog.format) != 0) {
+            cli_error("--catalog-format: expected auto, atomic, tsv, csv or jsonl, found \"%s\"", cfmt);
+            goto done;
+        }
+        if (kcol) ds_set(&d.catalog.key, kcol);
+        if (fields && ds_set_text_fields(&d, fields) != 0) goto done;
+        if (!d.catalog.path || !d.catalog.n_text) {
+            cli_error("text needs a catalog and its text fields: --catalog PATH --text-fields A,B or a --dataset "
+                      "with \"catalog\": {\"path\", \"text\"}");
+            goto done;
+        }
+        if (width) tp.width = width;
+        rc = run_text(dir, &d, name, &tp);
+    } else if (!strcmp(kind, "image")) {
+        if (imdir) ds_set(&d.images.dir, imdir);
+        if (immap) ds_set(&d.images.map, immap);
+        if (map_header) d.images.map_header = 1;
+        if (pattern) ds_set(&d.images.pattern, pattern);
+        if (!d.images.dir) {
+            cli_error("image needs --images DIR or a --dataset with \"images\": {\"dir\"}");
+            goto done;
+        }
+        rc = run_image(dir, &d, name, allow_unknown, threads, !no_center);
+    } else {
+        /* matrix: the flags describe one matrix; without --path, a --dataset's feature of
+           that name. */
+        ds_feature f = {0}, *src = NULL;
+        for (uint32_t k = 0; k < d.n_features; k++)
+            if (!strcmp(d.features[k].name, name)) src = &d.features[k];
+        if (src) f = *src;
+        f.name = (char *)name;
+        if (path) f.path = (char *)path;
+        if (format) f.format = (char *)format;
+        if (keys) f.keys = (char *)keys;
+        if (width) f.width = width;
+        if (allow_unknown) f.allow_unknown = 1;
+        if (!f.path) {
+            cli_error("matrix needs --path FILE (or a --dataset feature named \"%s\")", name);
+            goto done;
+        }
+        if (f.format && strcmp(f.format, "npy") && strcmp(f.format, "f32") && strcmp(f.format, "csv")) {
+            cli_error("--format: expected npy, f32 or csv, found \"%s\"", f.format);
+            goto done;
+        }
+        rc = run_matrix(dir, &f);
+    }
+done:
+    dataset_desc_free(&d);
+    return rc;
+}

@@ -1,0 +1,333 @@
+/*
+ * cmd_graph.c - `mdsrec graph`: the modality relation graphs and the behaviour-only graph of
+ * MODEL.md section 1, from a prepared directory's features and the training part of its
+ * sequences, into DIR/graph/ (docs/DATASET.md).
+ *
+ * All graphs are computed in memory before any file is written.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "data/args.h"
+#include "data/prepared.h"
+#include "graph/cooccur.h"
+#include "graph/csr.h"
+#include "graph/knn.h"
+
+const char cmd_graph_summary[] = "feature + behaviour graphs (top-k, normalised) for a prepared directory";
+
+static void usage(FILE *to) {
+    fprintf(to,
+            "usage: mdsrec graph --dir DIR [options]\n"
+            "\n"
+            "For each feature matrix in DIR/features (or those named), the relation score\n"
+            "r(i,j) = cos(f_i, f_j) + beta * b~(i,j), where b~ is the windowed co-occurrence of the\n"
+            "training part of the sequences (never the last two items), normalised by\n"
+            "sqrt(cnt_i cnt_j). Keeps the top k (r > 0, ties by index), writes graph/NAME.knn.csr,\n"
+            "graph/NAME.adj.csr = D^-1/2 ((K + K^T)/2) D^-1/2 and graph/NAME.json; the same for b~\n"
+            "alone as graph/behaviour.*. Exact and deterministic for any thread count.\n"
+            "\n"
+            "  --dir DIR              the prepared directory\n"
+            "  --features LIST        feature names, comma-separated (default: all in DIR/features)\n"
+            "  --k K                  neighbours per item (default 10)\n"
+            "  --beta B               weight of the behaviour signal (default 1.0)\n"
+            "  --window W             co-occurrence window (default 3)\n"
+            "  --threads N            worker threads (default: all CPUs)\n"
+            "\n"
+            "inspection (reads the graphs already built, writes nothing):\n"
+            "  --show KEYS            item keys, comma-separated: print their top neighbours in each\n"
+            "                         graph (with catalog.jsonl titles when there are)\n"
+            "  --top N                neighbours to print (default 5)\n"
+            "\n"
+            "exit codes: 0 success, 1 bad input or failure, 2 usage error\n");
+}
+
+typedef struct {
+    char *name;
+    csr knn, adj;
+    double seconds;
+} graph_out;
+
+static int write_graph(const char *dir, const graph_out *g, const char *kind, uint32_t k, float beta, uint32_t window,
+                       uint32_t threads) {
+    char rel[160];
+    char *p;
+    int rc = -1;
+    snprintf(rel, sizeof rel, "graph/%s.knn.csr", g->name);
+    if (!(p = path_join(dir, rel)) || csr_write(p, &g->knn) != 0) goto done;
+    free(p);
+    snprintf(rel, sizeof rel, "graph/%s.adj.csr", g->name);
+    if (!(p = path_join(dir, rel)) || csr_write(p, &g->adj) != 0) goto done;
+    free(p);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", g->name);
+    cJSON_AddStringToObject(o, "kind", kind);
+    cJSON_AddNumberToObject(o, "rows", g->knn.n_rows);
+    cJSON_AddNumberToObject(o, "k", k);
+    cJSON_AddNumberToObject(o, "beta", !strcmp(kind, "behaviour") ? 0 : beta);
+    cJSON_AddNumberToObject(o, "window", window);
+    cJSON_AddNumberToObject(o, "knn_edges", g->knn.nnz);
+    cJSON_AddNumberToObject(o, "adj_edges", g->adj.nnz);
+    uint32_t empty = 0;
+    for (uint32_t i = 0; i < g->knn.n_rows; i++) empty += g->knn.row_ptr[i + 1] == g->knn.row_ptr[i];
+    cJSON_AddNumberToObject(o, "items_without_neighbours", empty);
+    cJSON_AddNumberToObject(o, "seconds", g->seconds);
+    cJSON_AddNumberToObject(o, "threads", threads);
+    cJSON_AddBoolToObject(o, "blas", knn_uses_blas());
+    snprintf(rel, sizeof rel, "graph/%s.json", g->name);
+    p = path_join(dir, rel);
+    rc = p ? write_json_file(p, o) : -1;
+    cJSON_Delete(o);
+done:
+    free(p);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ --show */
+
+static char **load_titles(const char *dir, uint32_t n) {
+    char *path = path_join(dir, "catalog.jsonl");
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    free(path);
+    if (!f) return NULL;
+    char **t = calloc(n, sizeof *t);
+    char *line = NULL;
+    size_t cap = 0;
+    for (uint32_t i = 0; t && i < n && getline(&line, &cap, f) > 0; i++) {
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *title = cJSON_GetObjectItemCaseSensitive(o, "title");
+        const cJSON *year = cJSON_GetObjectItemCaseSensitive(o, "year");
+        if (cJSON_IsString(title)) {
+            char buf[512];
+            if (cJSON_IsString(year))
+                snprintf(buf, sizeof buf, "%s (%s)", title->valuestring, year->valuestring);
+            else
+                snprintf(buf, sizeof buf, "%s", title->valuestring);
+            t[i] = strdup(buf);
+        }
+        cJSON_Delete(o);
+    }
+    free(line);
+    fclose(f);
+    return t;
+}
+
+static int show(const char *dir, const char *keys, const char *list, uint32_t top) {
+    seqset s;
+    keymap items;
+    if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
+    char **titles = load_titles(dir, s.n_items);
+    uint32_t nf = 0;
+    char **names = list ? NULL : prepared_list_features(dir, &nf);
+    int rc = CLI_EXIT_FAIL;
+    /* graphs to show: the features (or --features) and behaviour */
+    char *all = NULL;
+    size_t len = 16;
+    for (uint32_t f = 0; f < nf; f++) len += strlen(names[f]) + 1;
+    all = malloc(len + (list ? strlen(list) : 0));
+    if (!all) goto done;
+    all[0] = 0;
+    if (list) {
+        strcat(all, list);
+    } else {
+        for (uint32_t f = 0; f < nf; f++) strcat(strcat(all, names[f]), ",");
+        strcat(all, "behaviour");
+    }
+    for (const char *kp = keys; *kp;) {
+        const char *ke = strchr(kp, ',');
+        size_t kl = ke ? (size_t)(ke - kp) : strlen(kp);
+        char *key = strndup(kp, kl);
+        kp += kl + (ke != NULL);
+        uint32_t i = keymap_find(&items, key);
+        if (i == UINT32_MAX) {
+            cli_error("--show: \"%s\" is not an item of items.txt", key);
+            free(key);
+            goto done;
+        }
+        printf("%s %s\n", key, titles && titles[i] ? titles[i] : "");
+        free(key);
+        for (const char *gp = all; *gp;) {
+            const char *ge = strchr(gp, ',');
+            size_t gl = ge ? (size_t)(ge - gp) : strlen(gp);
+            char rel[160];
+            snprintf(rel, sizeof rel, "graph/%.*s.knn.csr", (int)gl, gp);
+            char *path = path_join(dir, rel);
+            csr m;
+            int bad = !path || csr_load(path, &m) != 0;
+            free(path);
+            if (bad) goto done;
+            if (m.n_rows != s.n_items) {
+                cli_error("%s: %u rows, items.txt has %u", rel, m.n_rows, s.n_items);
+                csr_release(&m);
+                goto done;
+            }
+            printf("  %.*s:\n", (int)gl, gp);
+            for (uint32_t e = m.row_ptr[i], q = 0; e < m.row_ptr[i + 1] && q < top; e++, q++)
+                printf("    %.4f  %s %s\n", m.w[e], keymap_key(&items, m.col[e]),
+                       titles && titles[m.col[e]] ? titles[m.col[e]] : "");
+            csr_release(&m);
+            gp += gl + (ge != NULL);
+        }
+    }
+    rc = CLI_EXIT_OK;
+done:
+    free(all);
+    if (titles)
+        for (uint32_t i = 0; i < s.n_items; i++) free(titles[i]);
+    free(titles);
+    for (uint32_t f = 0; f < nf; f++) free(names[f]);
+    free(names);
+    keymap_free(&items);
+    seqset_free(&s);
+    return rc;
+}
+
+int cmd_graph(int argc, char **argv) {
+    const char *dir = NULL, *list = NULL, *show_keys = NULL;
+    uint32_t top = 5;
+    uint32_t k = 10, window = 3, threads = 0;
+    float beta = 1.0f;
+    int miss = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (arg_flag(argv, i, "help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        } else if ((v = arg_value(argc, argv, &i, "dir", &miss))) {
+            dir = v;
+        } else if ((v = arg_value(argc, argv, &i, "features", &miss))) {
+            list = v;
+        } else if ((v = arg_value(argc, argv, &i, "show", &miss))) {
+            show_keys = v;
+        } else if ((v = arg_value(argc, argv, &i, "top", &miss))) {
+            if (cli_parse_u32(v, &top) != 0) {
+                cli_error("--top: expected a non-negative integer, found \"%s\"", v);
+                return CLI_EXIT_USAGE;
+            }
+        } else if ((v = arg_value(argc, argv, &i, "k", &miss))) {
+            if (cli_parse_u32(v, &k) != 0 || k == 0 || k > 1000) {
+                cli_error("--k: expected an integer from 1 to 1000, found \"%s\"", v);
+                return CLI_EXIT_USAGE;
+            }
+        } else if ((v = arg_value(argc, argv, &i, "beta", &miss))) {
+            if (cli_parse_float(v, &beta) != 0 || beta < 0) {
+                cli_error("--beta: expected a non-negative number, found \"%s\"", v);
+                return CLI_EXIT_USAGE;
+            }
+        } else if ((v = arg_value(argc, argv, &i, "window", &miss))) {
+            if (cli_parse_u32(v, &window) != 0 || window == 0 || window > 1000) {
+                cli_error("--window: expected an integer from 1 to 1000, found \"%s\"", v);
+                return CLI_EXIT_USAGE;
+            }
+        } else if ((v = arg_value(argc, argv, &i, "threads", &miss))) {
+            if (cli_parse_u32(v, &threads) != 0 || threads > 256) {
+                cli_error("--threads: expected an integer from 0 to 256, found \"%s\"", v);
+                return CLI_EXIT_USAGE;
+            }
+        } else {
+            if (!miss) cli_error("unknown option \"%s\" (see mdsrec graph --help)", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+        if (miss) return CLI_EXIT_USAGE;
+    }
+    if (!dir) {
+        cli_error("--dir DIR is required (see mdsrec graph --help)");
+        return CLI_EXIT_USAGE;
+    }
+    if (show_keys) return show(dir, show_keys, list, top);
+    if (!threads) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = c > 0 ? (uint32_t)c : 1;
+    }
+
+    /* The feature names: the list given, or every features/NAME.json. */
+    uint32_t nf = 0;
+    char **names = NULL;
+    if (list) {
+        uint32_t cap = 0;
+        for (const char *p = list; *p;) {
+            const char *e = strchr(p, ',');
+            size_t l = e ? (size_t)(e - p) : strlen(p);
+            if (l) {
+                if (nf == cap) {
+                    cap = cap ? cap * 2 : 8;
+                    names = realloc(names, cap * sizeof *names);
+                }
+                names[nf] = strndup(p, l);
+                if (!valid_channel_name(names[nf])) {
+                    cli_error("--features: \"%s\" is not a feature name", names[nf]);
+                    for (uint32_t q = 0; q <= nf; q++) free(names[q]);
+                    free(names);
+                    return CLI_EXIT_USAGE;
+                }
+                nf++;
+            }
+            p += l + (e != NULL);
+        }
+    } else {
+        names = prepared_list_features(dir, &nf);
+    }
+
+    int rc = CLI_EXIT_FAIL;
+    seqset s;
+    graph_out *g = calloc(nf + 1, sizeof *g);
+    csr bt = {0};
+    if (!g) goto free_names;
+    if (prepared_load(dir, &s, NULL) != 0) goto free_g;
+    double t0 = cli_now();
+    if (cooccur_build(&s, window, &bt) != 0) goto free_all;
+    /* The behaviour-only graph. */
+    g[nf].name = strdup("behaviour");
+    if (knn_from_sparse(&bt, k, &g[nf].knn) != 0 || csr_symmetric_normalise(&g[nf].knn, &g[nf].adj) != 0) {
+        cli_error("out of memory building the behaviour graph");
+        goto free_all;
+    }
+    g[nf].seconds = cli_now() - t0;
+    for (uint32_t f = 0; f < nf; f++) {
+        double t1 = cli_now();
+        feature_matrix m;
+        if (prepared_load_feature(dir, names[f], s.n_items, &m) != 0) goto free_all;
+        char label[96];
+        snprintf(label, sizeof label, "graph %s", names[f]);
+        knn_params kp = {k, beta, threads, label};
+        int bad = knn_build(m.x, m.rows, m.width, &bt, &kp, &g[f].knn);
+        feature_matrix_free(&m);
+        if (bad) goto free_all;
+        if (csr_symmetric_normalise(&g[f].knn, &g[f].adj) != 0) {
+            cli_error("out of memory normalising the %s graph", names[f]);
+            goto free_all;
+        }
+        g[f].name = strdup(names[f]);
+        g[f].seconds = cli_now() - t1;
+    }
+
+    char *gdir = path_join(dir, "graph");
+    int ok = gdir && ensure_dir(gdir) == 0;
+    free(gdir);
+    if (!ok) goto free_all;
+    for (uint32_t f = 0; f <= nf; f++) {
+        if (write_graph(dir, &g[f], f == nf ? "behaviour" : "modality", k, beta, window, threads) != 0) goto free_all;
+        printf("graph/%s: %u items, %u knn edges, %u adjacency edges, %.2fs\n", g[f].name, g[f].knn.n_rows,
+               g[f].knn.nnz, g[f].adj.nnz, g[f].seconds);
+    }
+    printf("graphs done in %.2fs (k %u, beta %g, window %u, %u threads, %s)\n", cli_now() - t0, k, beta, window, threads,
+           knn_uses_blas() ? "OpenBLAS" : "plain C");
+    rc = CLI_EXIT_OK;
+free_all:
+    seqset_free(&s);
+    csr_release(&bt);
+free_g:
+    for (uint32_t f = 0; f <= nf; f++) {
+        free(g[f].name);
+        csr_release(&g[f].knn);
+        csr_release(&g[f].adj);
+    }
+    free(g);
+free_names:
+    for (uint32_t f = 0; f < nf; f++) free(names[f]);
+    free(names);
+    return rc;
+}
