@@ -153,9 +153,32 @@ static void linear(float *out, const float *x, const float *w, const float *b, s
             for (size_t t = 0; t < 4; t++)
                 out[(r + t) * dout + j] = linear_one(x0 + t * din, w + j * din, din, b ? b[j] : 0.0f);
     }
-    for (; r < n; r++)
-        for (size_t j = 0; j < dout; j++)
-            out[r * dout + j] = linear_one(x + r * din, w + j * din, din, b ? b[j] : 0.0f);
+    /* the tokens left over (the prefix cache's appended click is one): 1 token x 4 outputs,
+       four independent sums instead of one chain of adds per output, each in linear_one's
+       order (so the same bits as in a 4x2 tile) */
+    for (; r < n; r++) {
+        const float *xr = x + r * din;
+        size_t j = 0;
+        for (; j + 4 <= dout; j += 4) {
+            const float *w0 = w + j * din, *w1 = w0 + din, *w2 = w1 + din, *w3 = w2 + din;
+            v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+            for (size_t k = 0; k < kv; k += 4) {
+                v128_t t = wasm_v128_load(xr + k);
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(t, wasm_v128_load(w0 + k)));
+                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(t, wasm_v128_load(w1 + k)));
+                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(t, wasm_v128_load(w2 + k)));
+                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(t, wasm_v128_load(w3 + k)));
+            }
+            float s[4];
+            wasm_v128_store(s, sum4_f32(a0, a1, a2, a3));
+            for (size_t o = 0; o < 4; o++) {
+                const float *wo = w + (j + o) * din;
+                for (size_t k = kv; k < din; k++) s[o] += xr[k] * wo[k];
+                out[r * dout + j + o] = s[o] + (b ? b[j + o] : 0.0f);
+            }
+        }
+        for (; j < dout; j++) out[r * dout + j] = linear_one(xr, w + j * din, din, b ? b[j] : 0.0f);
+    }
 }
 
 /* Four rows at a time: one load of q serves four rows, and sum4_f32 reduces the four dot

@@ -97,9 +97,26 @@ static void linear(float *out, const float *x, const float *w, const float *b, s
             for (size_t t = 0; t < 4; t++)
                 out[(r + t) * dout + j] = linear_one(x0 + t * din, w + j * din, din, b ? b[j] : 0.0f);
     }
-    for (; r < n; r++)
-        for (size_t j = 0; j < dout; j++)
-            out[r * dout + j] = linear_one(x + r * din, w + j * din, din, b ? b[j] : 0.0f);
+    /* leftover tokens: 1 token x 4 outputs, as kernels_simd128.c */
+    for (; r < n; r++) {
+        const float *xr = x + r * din;
+        size_t j = 0;
+        for (; j + 4 <= dout; j += 4) {
+            const float *w0 = w + j * din, *w1 = w0 + din, *w2 = w1 + din, *w3 = w2 + din;
+            v4f a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+            for (size_t k = 0; k < kv; k += 4) {
+                v4f t = ld(xr + k);
+                a0 += t * ld(w0 + k), a1 += t * ld(w1 + k), a2 += t * ld(w2 + k), a3 += t * ld(w3 + k);
+            }
+            float s[4] = {sum1(a0), sum1(a1), sum1(a2), sum1(a3)};
+            for (size_t o = 0; o < 4; o++) {
+                const float *wo = w + (j + o) * din;
+                for (size_t k = kv; k < din; k++) s[o] += xr[k] * wo[k];
+                out[r * dout + j + o] = s[o] + (b ? b[j + o] : 0.0f);
+            }
+        }
+        for (; j < dout; j++) out[r * dout + j] = linear_one(xr, w + j * din, din, b ? b[j] : 0.0f);
+    }
 }
 
 /* GELU with kernels_simd128.c's rational erf, element by element in the same order (so the
