@@ -47,7 +47,9 @@ for h in "${harnesses[@]}"; do
   dict=()
   if [ -f "tests/fuzz/$name.dict" ]; then dict=(-dict="tests/fuzz/$name.dict"); fi
   if [ "$secs" = 0 ]; then length=(-runs=0); else length=(-max_total_time="$secs"); fi
-  echo "== fuzz: $h for ${secs}s ($(ls "$work/corpus" | wc -l) inputs to start)"
+  what="for ${secs}s"
+  if [ "$secs" = 0 ]; then what="replaying the seeds"; fi
+  echo "== fuzz: $h $what ($(ls "$work/corpus" | wc -l) inputs to start)"
   rc=0
   # ASan's leak check runs at exit and on each new input; UBSan stops at the first report.
   # -close_fd_mask=2: the importers' error messages would flood the log (libFuzzer and the
