@@ -49,7 +49,7 @@ static void usage(FILE *to) {
             "  --text-fields LIST     columns to use, comma-separated (e.g. movie_title,class)\n"
             "  --width W              output width (default 256)\n"
             "  --seed S               projection seed (default 1)\n"
-            "  --buckets-log2 B       hashing buckets 2^B (default 18)\n"
+            "  --buckets-log2 B       hashing buckets 2^B, B from 4 to 24 (default 18)\n"
             "  --unigrams             no bigrams\n"
             "image:\n"
             "  --images DIR           image directory\n"
@@ -58,6 +58,8 @@ static void usage(FILE *to) {
             "  --pattern P            file name from the key or mapped name, {} = it (default {} with\n"
             "                         a map, {}.jpg without; without a map an absent file is missing)\n"
             "  --threads N            decoding threads (default: all CPUs)\n"
+            "  --no-center            keep the raw descriptors (default: subtract the mean\n"
+            "                         descriptor of the items with an image, then L2-normalise)\n"
             "matrix:\n"
             "  --path FILE            .npy (float32/float16), raw float32 or CSV\n"
             "  --format F             npy, f32, csv (default: by extension, else f32)\n"
@@ -72,7 +74,7 @@ static void usage(FILE *to) {
 
 /* ------------------------------------------------------------------ text */
 
-static int run_text(const char *dir, const dataset *d, const char *name, const text_params *tp) {
+static int run_text(const char *dir, const dataset_desc *d, const char *name, const text_params *tp) {
     seqset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
@@ -131,7 +133,7 @@ typedef struct {
     float *x;
     atomic_uint next, done;
     pthread_mutex_t lock;
-    uint32_t err_item; /* lowest failing item, UINT32_MAX = none */
+    atomic_uint err_item; /* lowest failing item, UINT32_MAX = none (written under lock) */
     char err[256];
 } image_job;
 
@@ -141,11 +143,13 @@ static void *image_worker(void *arg) {
     for (;;) {
         uint32_t i = atomic_fetch_add(&J->next, 1);
         if (i >= J->n) break;
-        if (J->paths[i] && i < J->err_item &&
+        /* Items after a known failure are skipped: only the lowest failing one is reported,
+           so the message does not depend on thread timing. */
+        if (J->paths[i] && i < atomic_load(&J->err_item) &&
             image_describe_file(J->paths[i], J->x + (size_t)i * IMAGE_DESC_WIDTH, why, sizeof why) != 0) {
             pthread_mutex_lock(&J->lock);
-            if (i < J->err_item) {
-                J->err_item = i;
+            if (i < atomic_load(&J->err_item)) {
+                atomic_store(&J->err_item, i);
                 snprintf(J->err, sizeof J->err, "%s: cannot decode the image of item %u: %s", J->paths[i], i, why);
             }
             pthread_mutex_unlock(&J->lock);
@@ -179,7 +183,8 @@ static char *apply_pattern(const char *pattern, const char *name) {
     return out;
 }
 
-static int run_image(const char *dir, const dataset *d, const char *name, int allow_unknown, uint32_t threads) {
+static int run_image(const char *dir, const dataset_desc *d, const char *name, int allow_unknown, uint32_t threads,
+                     int center) {
     const ds_images *im = &d->images;
     seqset s;
     keymap items;
@@ -187,7 +192,8 @@ static int run_image(const char *dir, const dataset *d, const char *name, int al
     int rc = CLI_EXIT_FAIL;
     char **mapped = calloc(items.n, sizeof *mapped); /* per item: name from the map */
     uint32_t *map_line = calloc(items.n, sizeof *map_line);
-    image_job J = {.n = items.n, .err_item = UINT32_MAX};
+    image_job J = {.n = items.n};
+    atomic_init(&J.err_item, UINT32_MAX);
     atomic_init(&J.next, 0);
     atomic_init(&J.done, 0);
     pthread_mutex_init(&J.lock, NULL);
@@ -289,10 +295,11 @@ static int run_image(const char *dir, const dataset *d, const char *name, int al
     }
     for (uint32_t t = 0; t < started; t++) pthread_join(th[t], NULL);
     cli_progress_end(&bar);
-    if (J.err_item != UINT32_MAX) {
+    if (atomic_load(&J.err_item) != UINT32_MAX) {
         cli_error("%s", J.err);
         goto done;
     }
+    if (center && feature_matrix_center(&m) != 0) goto oom;
     if (feature_matrix_finish(&m, name) != 0 || prepared_write_feature(dir, &m) != 0) goto done;
     printf("features/%s: %u items, width %u, %u without an image, decoded in %.2fs on %u threads\n", name, m.rows,
            m.width, m.n_missing, cli_now() - t0, started);
@@ -352,20 +359,20 @@ int cmd_featurize(int argc, char **argv) {
         cli_error("unknown kind \"%s\": expected text, image or matrix (see mdsrec featurize --help)", kind);
         return CLI_EXIT_USAGE;
     }
-    dataset d;
-    dataset_init(&d);
+    dataset_desc d;
+    dataset_desc_init(&d);
     const char *dir = NULL, *json = NULL, *name = NULL;
     const char *cat = NULL, *cfmt = NULL, *kcol = NULL, *fields = NULL;
     const char *imdir = NULL, *immap = NULL, *pattern = NULL;
     const char *path = NULL, *format = NULL, *keys = NULL;
     text_params tp = {.width = 256, .seed = 1, .buckets_log2 = 18};
     uint32_t threads = 0, width = 0;
-    int miss = 0, map_header = 0, allow_unknown = 0, rc = CLI_EXIT_USAGE;
+    int miss = 0, map_header = 0, allow_unknown = 0, no_center = 0, rc = CLI_EXIT_USAGE;
     for (int i = 2; i < argc; i++) {
         const char *v;
         if (arg_flag(argv, i, "help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
-            dataset_free(&d);
+            dataset_desc_free(&d);
             return CLI_EXIT_OK;
         } else if ((v = arg_value(argc, argv, &i, "dir", &miss))) {
             dir = v;
@@ -392,8 +399,8 @@ int cmd_featurize(int argc, char **argv) {
                 goto done;
             }
         } else if ((v = arg_value(argc, argv, &i, "buckets-log2", &miss))) {
-            if (cli_parse_u32(v, &tp.buckets_log2) != 0 || tp.buckets_log2 < 4 || tp.buckets_log2 > 28) {
-                cli_error("--buckets-log2: expected an integer from 4 to 28, found \"%s\"", v);
+            if (cli_parse_u32(v, &tp.buckets_log2) != 0 || tp.buckets_log2 < 4 || tp.buckets_log2 > 24) {
+                cli_error("--buckets-log2: expected an integer from 4 to 24, found \"%s\"", v);
                 goto done;
             }
         } else if (arg_flag(argv, i, "unigrams")) {
@@ -402,6 +409,8 @@ int cmd_featurize(int argc, char **argv) {
             imdir = v;
         } else if ((v = arg_value(argc, argv, &i, "image-map", &miss))) {
             immap = v;
+        } else if (arg_flag(argv, i, "no-center")) {
+            no_center = 1;
         } else if (arg_flag(argv, i, "map-header")) {
             map_header = 1;
         } else if ((v = arg_value(argc, argv, &i, "pattern", &miss))) {
@@ -429,7 +438,7 @@ int cmd_featurize(int argc, char **argv) {
         cli_error("--dir DIR is required (see mdsrec featurize --help)");
         goto done;
     }
-    if (json && dataset_load_json(&d, json) != 0) {
+    if (json && dataset_desc_load_json(&d, json) != 0) {
         rc = CLI_EXIT_FAIL;
         goto done;
     }
@@ -463,7 +472,7 @@ int cmd_featurize(int argc, char **argv) {
             cli_error("image needs --images DIR or a --dataset with \"images\": {\"dir\"}");
             goto done;
         }
-        rc = run_image(dir, &d, name, allow_unknown, threads);
+        rc = run_image(dir, &d, name, allow_unknown, threads, !no_center);
     } else {
         /* matrix: the flags describe one matrix; without --path, a --dataset's feature of
            that name. */
@@ -488,6 +497,6 @@ int cmd_featurize(int argc, char **argv) {
         rc = run_matrix(dir, &f);
     }
 done:
-    dataset_free(&d);
+    dataset_desc_free(&d);
     return rc;
 }

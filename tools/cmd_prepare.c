@@ -52,7 +52,7 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static cJSON *summary_json(const seqset *s, const dataset *d, const seq_filters *f) {
+static cJSON *summary_json(const seqset *s, const dataset_desc *d, const seq_filters *f) {
     cJSON *o = cJSON_CreateObject();
     uint64_t total = s->off[s->n_users], mn = UINT64_MAX, mx = 0;
     uint64_t *lens = malloc(s->n_users * sizeof *lens);
@@ -98,8 +98,8 @@ static cJSON *summary_json(const seqset *s, const dataset *d, const seq_filters 
 }
 
 int cmd_prepare(int argc, char **argv) {
-    dataset d;
-    dataset_init(&d);
+    dataset_desc d;
+    dataset_desc_init(&d);
     const char *out = NULL, *json = NULL;
     int rc = CLI_EXIT_USAGE, miss = 0, dedup_flag = 0;
     uint32_t kcore = 0;
@@ -111,7 +111,7 @@ int cmd_prepare(int argc, char **argv) {
         const char *v;
         if (arg_flag(argv, i, "help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
-            dataset_free(&d);
+            dataset_desc_free(&d);
             return CLI_EXIT_OK;
         } else if ((v = arg_value(argc, argv, &i, "out", &miss))) {
             out = v;
@@ -154,7 +154,7 @@ int cmd_prepare(int argc, char **argv) {
         goto usage_fail;
     }
     rc = CLI_EXIT_FAIL;
-    if (json && dataset_load_json(&d, json) != 0) goto done;
+    if (json && dataset_desc_load_json(&d, json) != 0) goto done;
     rc = CLI_EXIT_USAGE;
     if (inter) ds_set(&d.inter.path, inter);
     if (ifmt) {
@@ -254,6 +254,6 @@ cleanup:
 usage_fail:
     rc = CLI_EXIT_USAGE;
 done:
-    dataset_free(&d);
+    dataset_desc_free(&d);
     return rc;
 }

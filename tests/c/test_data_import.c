@@ -7,6 +7,7 @@
 #include "check.h"
 #include "test_data_helpers.h"
 
+#include "data/dataset.h"
 #include "data/interactions.h"
 #include "data/prepared.h"
 #include "data/sequences.h"
@@ -144,6 +145,7 @@ static void test_prepare_formats(void) {
         {"tsv", "--inter " FX "shop.tsv --user-col user --item-col item --time-col ts"},
         {"jsonl", "--inter " FX "shop.jsonl --user-col u --item-col i --time-col t"},
         {"seq", "--inter " FX "shop_seq.txt --inter-format sequences"},
+        {"history", "--inter " FX "shop_history.inter --inter-format sequences"}, /* RecBole header skipped */
     };
     char ref_items[1200], ref_seq[1200];
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
@@ -227,6 +229,30 @@ static void test_prepare_json(void) {
     keymap_free(&items);
 }
 
+/* The example description in docs/IMPORT.md is valid. */
+static void test_doc_example(void) {
+    char *doc = (char *)td_read("docs/IMPORT.md", NULL);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    char *a = strstr(doc, "```json\n"), *b = a ? strstr(a + 8, "```") : NULL;
+    CHECK(a && b);
+    if (a && b) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/import_example.json", td_dir("data_import_doc"));
+        FILE *f = fopen(path, "w");
+        fwrite(a + 8, 1, (size_t)(b - a - 8), f);
+        fclose(f);
+        dataset_desc d;
+        dataset_desc_init(&d);
+        CHECK(dataset_desc_load_json(&d, path) == 0);
+        CHECK(d.inter.format == TABLE_CSV && !strcmp(d.inter.time, "Order Date"));
+        CHECK(d.catalog.n_text == 3 && d.catalog.n_display == 4 && d.n_features == 2 && d.features[1].width == 64);
+        CHECK(d.images.map_header == 1 && strstr(d.images.map, "photos/map.tsv"));
+        dataset_desc_free(&d);
+    }
+    free(doc);
+}
+
 static void test_help(void) {
     CHECK(td_run("prepare --help") == 0 && strstr(td_out, "exit codes") != NULL);
     CHECK(td_run("featurize --help") == 0 && strstr(td_out, "exit codes") != NULL);
@@ -243,6 +269,7 @@ int main(void) {
     test_sequences();
     test_prepare_formats();
     test_prepare_json();
+    test_doc_example();
     test_help();
     return check_done("test_data_import");
 }

@@ -92,7 +92,7 @@ static void test_descriptor(void) {
 static void test_command(void) {
     const char *dir = td_dir("features_image");
     CHECK(td_run("prepare --out %s --inter " FX "shop.inter", dir) == 0);
-    int rc = td_run("featurize image --dir %s --images " FX "images --image-map " FX "images/map.tsv --map-header --threads 1", dir);
+    int rc = td_run("featurize image --dir %s --images " FX "images --image-map " FX "images/map.tsv --map-header --threads 1 --no-center", dir);
     CHECK_MSG(rc == 0, "%s", td_err);
     CHECK(strstr(td_out, "3 without an image") != NULL);
     char p[1200], q[1200];
@@ -113,15 +113,31 @@ static void test_command(void) {
     }
     free(x);
     /* more threads, same bytes */
-    rc = td_run("featurize image --dir %s --name image3 --images " FX "images --image-map " FX "images/map.tsv --map-header --threads 3", dir);
+    rc = td_run("featurize image --dir %s --name image3 --images " FX "images --image-map " FX "images/map.tsv --map-header --threads 3 --no-center", dir);
     CHECK_MSG(rc == 0, "%s", td_err);
     snprintf(q, sizeof q, "%s/features/image3.f32", dir);
     CHECK(td_same_file(p, q));
+    /* the default centres the descriptors on their mean: still unit rows, zero rows kept */
+    rc = td_run("featurize image --dir %s --name centred --images " FX "images --image-map " FX "images/map.tsv --map-header", dir);
+    CHECK_MSG(rc == 0, "%s", td_err);
+    snprintf(q, sizeof q, "%s/features/centred.f32", dir);
+    x = (float *)td_read(q, &n);
+    CHECK(x && n == 6 * IMAGE_DESC_WIDTH * 4 && !td_same_file(p, q));
+    for (int i = 0; x && i < 6; i++) {
+        double nn = dot(x + i * IMAGE_DESC_WIDTH, x + i * IMAGE_DESC_WIDTH, IMAGE_DESC_WIDTH);
+        if (i < 3)
+            CHECK_CLOSE(nn, 1.0, 1e-5);
+        else
+            CHECK(nn == 0);
+    }
+    /* three centred rows sum to zero before normalisation, so no two point the same way */
+    if (x) CHECK(dot(x, x + IMAGE_DESC_WIDTH, IMAGE_DESC_WIDTH) < 0.5);
+    free(x);
 
     /* Without a map: the file name is the pattern applied to the key; absent files are missing. */
     const char *d2 = td_dir("features_image_pattern");
     CHECK(td_run("prepare --out %s --inter " FX "digits_seq.txt --inter-format sequences", d2) == 0);
-    rc = td_run("featurize image --dir %s --images " FX "images --pattern 'p{}.jpg'", d2);
+    rc = td_run("featurize image --dir %s --images " FX "images --pattern 'p{}.jpg' --threads 2", d2);
     CHECK_MSG(rc == 0, "%s", td_err);
     snprintf(p, sizeof p, "%s/features/image.json", d2);
     meta = (char *)td_read(p, NULL);

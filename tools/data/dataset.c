@@ -8,9 +8,9 @@
 #include "cli.h"
 #include "data/prepared.h"
 
-void dataset_init(dataset *d) { memset(d, 0, sizeof *d); }
+void dataset_desc_init(dataset_desc *d) { memset(d, 0, sizeof *d); }
 
-void dataset_free(dataset *d) {
+void dataset_desc_free(dataset_desc *d) {
     free(d->inter.path);
     free(d->inter.user);
     free(d->inter.item);
@@ -42,7 +42,7 @@ int ds_set(char **slot, const char *value) {
     return 0;
 }
 
-int ds_set_text_fields(dataset *d, const char *list) {
+int ds_set_text_fields(dataset_desc *d, const char *list) {
     for (uint32_t i = 0; i < d->catalog.n_text; i++) free(d->catalog.text[i]);
     d->catalog.n_text = 0;
     const char *p = list;
@@ -61,7 +61,7 @@ int ds_set_text_fields(dataset *d, const char *list) {
     return 0;
 }
 
-int ds_set_display_fields(dataset *d, const char *list) {
+int ds_set_display_fields(dataset_desc *d, const char *list) {
     const char *p = list;
     while (*p) {
         const char *e = strchr(p, ',');
@@ -172,7 +172,7 @@ static int get_format(const ctx *c, const cJSON *obj, const char *where, table_f
     return rc;
 }
 
-static int load_inter(const ctx *c, dataset *d, const cJSON *o) {
+static int load_inter(const ctx *c, dataset_desc *d, const cJSON *o) {
     static const char *const allowed[] = {"path", "format", "user", "item", "time", NULL};
     if (!cJSON_IsObject(o)) return bad(c, "interactions", "an object");
     if (only(c, o, "interactions", allowed)) return -1;
@@ -184,7 +184,7 @@ static int load_inter(const ctx *c, dataset *d, const cJSON *o) {
     return 0;
 }
 
-static int load_catalog(const ctx *c, dataset *d, const cJSON *o) {
+static int load_catalog(const ctx *c, dataset_desc *d, const cJSON *o) {
     static const char *const allowed[] = {"path", "format", "key", "text", "display", NULL};
     if (!cJSON_IsObject(o)) return bad(c, "catalog", "an object");
     if (only(c, o, "catalog", allowed)) return -1;
@@ -216,7 +216,7 @@ static int load_catalog(const ctx *c, dataset *d, const cJSON *o) {
     return 0;
 }
 
-static int load_images(const ctx *c, dataset *d, const cJSON *o) {
+static int load_images(const ctx *c, dataset_desc *d, const cJSON *o) {
     static const char *const allowed[] = {"dir", "map", "map_header", "pattern", NULL};
     if (!cJSON_IsObject(o)) return bad(c, "images", "an object");
     if (only(c, o, "images", allowed)) return -1;
@@ -227,7 +227,7 @@ static int load_images(const ctx *c, dataset *d, const cJSON *o) {
     return 0;
 }
 
-static int load_features(const ctx *c, dataset *d, const cJSON *a) {
+static int load_features(const ctx *c, dataset_desc *d, const cJSON *a) {
     static const char *const allowed[] = {"name", "path", "format", "keys", "width", "allow_unknown", NULL};
     if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > DS_MAX_FEATURES) return bad(c, "features", "an array of objects (at most 16)");
     const cJSON *o;
@@ -251,7 +251,7 @@ static int load_features(const ctx *c, dataset *d, const cJSON *a) {
     return 0;
 }
 
-int dataset_load_json(dataset *d, const char *path) {
+int dataset_desc_load_json(dataset_desc *d, const char *path) {
     static const char *const allowed[] = {"interactions", "catalog", "images", "features", "filters", NULL};
     static const char *const filters[] = {"kcore", "dedup_consecutive", NULL};
     cJSON *root = read_json_file(path);

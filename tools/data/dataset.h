@@ -57,22 +57,22 @@ typedef struct {
     uint32_t n_features;
     uint32_t kcore;
     int dedup;
-} dataset;
+} dataset_desc;
 
-void dataset_init(dataset *d);
-void dataset_free(dataset *d);
+void dataset_desc_init(dataset_desc *d);
+void dataset_desc_free(dataset_desc *d);
 
-/* Reads a JSON description into d (which dataset_init prepared). 0, or -1 after cli_error
+/* Reads a JSON description into d (which dataset_desc_init prepared). 0, or -1 after cli_error
    naming the file and the field. */
-int dataset_load_json(dataset *d, const char *path);
+int dataset_desc_load_json(dataset_desc *d, const char *path);
 
 /* Replaces *slot with a copy of value (for flags). -1 when out of memory. */
 int ds_set(char **slot, const char *value);
 
 /* Splits "a,b,c" into d->catalog.text. -1 after cli_error when there are too many. */
-int ds_set_text_fields(dataset *d, const char *list);
+int ds_set_text_fields(dataset_desc *d, const char *list);
 /* Splits "title=movie_title,image=poster" into the display fields (a bare "title" means
    the column of the same name). -1 after cli_error. */
-int ds_set_display_fields(dataset *d, const char *list);
+int ds_set_display_fields(dataset_desc *d, const char *list);
 
 #endif

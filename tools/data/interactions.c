@@ -109,6 +109,12 @@ static int check_key(const char *path, uint64_t line, const char *col, const cha
     return 0;
 }
 
+/* A RecBole atomic header field: "name:token", "name:token_seq", "name:float", "name:float_seq". */
+static int is_typed_header(const char *field) {
+    const char *c = strrchr(field, ':');
+    return c && (!strcmp(c, ":token") || !strcmp(c, ":token_seq") || !strcmp(c, ":float") || !strcmp(c, ":float_seq"));
+}
+
 static int load_sequences(interactions *x, const char *path) {
     size_t n;
     uint8_t *buf = cli_read_file(path, &n);
@@ -117,7 +123,10 @@ static int load_sequences(interactions *x, const char *path) {
     uint64_t cap = 0, line = 0;
     if (table_check_utf8(path, buf, n) != 0) goto done;
     char *p = (char *)buf, *end = (char *)buf + n;
+    cli_progress bar;
+    cli_progress_start(&bar, "reading", n);
     while (p < end) {
+        if ((line & 0xFFF) == 0) cli_progress_update(&bar, (uint64_t)(p - (char *)buf));
         char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) nl = end;
         *nl = 0;
@@ -126,6 +135,7 @@ static int load_sequences(interactions *x, const char *path) {
         char *user = strtok_r(p, " \t\r", &s2);
         p = nl + 1;
         if (!user) continue;
+        if (line == 1 && is_typed_header(user)) continue; /* RecBole "user_id:token item_id_list:token_seq ..." */
         uint32_t u = keymap_add(&x->users, user, NULL);
         if (u == UINT32_MAX) goto oom;
         double pos = 0;
@@ -134,6 +144,7 @@ static int load_sequences(interactions *x, const char *path) {
             if (i == UINT32_MAX || push(x, &cap, u, i, pos++) != 0) goto oom;
         }
     }
+    cli_progress_end(&bar);
     if (x->n == 0) {
         cli_error("%s: no interactions in the file (expected lines \"user item item ...\")", path);
         goto done;

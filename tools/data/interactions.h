@@ -3,7 +3,9 @@
  *
  * Sources: a table (table.h: RecBole .inter, CSV, TSV, JSON Lines) with named user, item and
  * optional time columns, or a sequence file with one visitor per line, "user item item ..."
- * separated by spaces or tabs, already in time order (time = position in the line).
+ * separated by spaces or tabs, already in time order (time = position in the line); a first
+ * line that is a RecBole header ("user_id:token item_id_list:token_seq item_id:token") is
+ * skipped, so RecBole's history + target files read as whole sequences.
  * A time is a number (Unix seconds or any increasing number) or an ISO 8601 date
  * "YYYY-MM-DD", optionally followed by "[T ]HH:MM[:SS[.fff]]" and "Z"; without a time column
  * the row order of the file is the time order.

@@ -283,6 +283,33 @@ int feature_matrix_finish(feature_matrix *m, const char *what) {
     return 0;
 }
 
+int feature_matrix_center(feature_matrix *m) {
+    double *mean = calloc(m->width ? m->width : 1, sizeof *mean);
+    uint8_t *present = calloc(m->rows ? m->rows : 1, 1);
+    if (!mean || !present) {
+        free(mean);
+        free(present);
+        return -1;
+    }
+    uint64_t count = 0;
+    for (uint32_t i = 0; i < m->rows; i++) {
+        const float *r = m->x + (uint64_t)i * m->width;
+        for (uint32_t j = 0; j < m->width && !present[i]; j++) present[i] = r[j] != 0;
+        if (!present[i]) continue;
+        count++;
+        for (uint32_t j = 0; j < m->width; j++) mean[j] += r[j];
+    }
+    /* With a single image the centred row would vanish; centring needs two. */
+    for (uint32_t i = 0; count >= 2 && i < m->rows; i++) {
+        if (!present[i]) continue;
+        float *r = m->x + (uint64_t)i * m->width;
+        for (uint32_t j = 0; j < m->width; j++) r[j] = (float)(r[j] - mean[j] / (double)count);
+    }
+    free(mean);
+    free(present);
+    return 0;
+}
+
 static int update_summary(const char *dir, const feature_matrix *m) {
     char *path = path_join(dir, "summary.json");
     if (!path) return -1;

@@ -40,6 +40,13 @@ void feature_matrix_free(feature_matrix *m);
    m->missing. -1 when a value is not finite (after cli_error naming `what` and the row). */
 int feature_matrix_finish(feature_matrix *m, const char *what);
 
+/* Subtracts the mean of the non-zero rows from each non-zero row (zero rows, the items
+   lacking the modality, stay zero). Handcrafted descriptors are all-positive histograms
+   whose cosines crowd near 1; centring spreads them so neighbours differ by what sets
+   items apart. Does nothing with fewer than two non-zero rows. Call before
+   feature_matrix_finish. -1 when out of memory. */
+int feature_matrix_center(feature_matrix *m);
+
 /* Writes features/NAME.f32 and features/NAME.json and records the number of items missing
    the modality in summary.json ("missing": {NAME: count}). 0, or -1 after cli_error. */
 int prepared_write_feature(const char *dir, const feature_matrix *m);

@@ -348,7 +348,10 @@ int table_load(table *t, const char *path, table_format fmt, const char *const *
         }
     }
     uint64_t cap = 0;
+    cli_progress bar;
+    cli_progress_start(&bar, "reading", n);
     while ((got = next(&r, &fs, &line)) == 1) {
+        if ((t->nrows & 0xFFFF) == 0) cli_progress_update(&bar, r.pos);
         if (fs.n != nhead) {
             cli_error("%s:%llu: expected %u fields as in the header, found %u", path, (unsigned long long)line, nhead,
                       fs.n);
@@ -379,6 +382,7 @@ int table_load(table *t, const char *path, table_format fmt, const char *const *
         t->line[t->nrows++] = (uint32_t)line;
         fields_clear(&fs);
     }
+    cli_progress_end(&bar);
     if (got < 0) goto done;
     rc = 0;
     goto done;

@@ -15,13 +15,13 @@ int csr_alloc(csr *m, uint32_t n_rows, uint32_t nnz) {
     m->col = malloc((nnz ? nnz : 1) * sizeof *m->col);
     m->w = malloc((nnz ? nnz : 1) * sizeof *m->w);
     if (!m->row_ptr || !m->col || !m->w) {
-        csr_free(m);
+        csr_release(m);
         return -1;
     }
     return 0;
 }
 
-void csr_free(csr *m) {
+void csr_release(csr *m) {
     free(m->row_ptr);
     free(m->col);
     free(m->w);
@@ -45,7 +45,7 @@ int csr_write(const char *path, const csr *m) {
     return cli_out_commit(&o);
 }
 
-int csr_read(const char *path, csr *m) {
+int csr_load(const char *path, csr *m) {
     memset(m, 0, sizeof *m);
     size_t n;
     uint8_t *buf = cli_read_file(path, &n);
@@ -90,7 +90,7 @@ int csr_read(const char *path, csr *m) {
         }
     rc = 0;
 done:
-    if (rc != 0) csr_free(m);
+    if (rc != 0) csr_release(m);
     free(buf);
     return rc;
 }

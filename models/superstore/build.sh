@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Rebuilds the embedded demo model models/superstore.mdsb from models/superstore/superstore.csv:
+# prepare -> featurize text -> graph -> train (MDSRec: id + text channels) -> export int8.
+# Deterministic: one training thread and a fixed seed. Usage: bash models/superstore/build.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+M=build/bin/mdsrec
+[ -x "$M" ] || bash scripts/build.sh
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+csv=models/superstore/superstore.csv
+
+"$M" prepare --out "$work/data" --inter "$csv" --user-col "Customer ID" --item-col "Product ID" \
+  --time-col "Order Date" --catalog "$csv" --key-col "Product ID" \
+  --display "title=Product Name,category=Category,subcategory=Sub-Category"
+"$M" featurize text --dir "$work/data" --catalog "$csv" --key-col "Product ID" \
+  --text-fields "Product Name,Category,Sub-Category"
+"$M" graph --dir "$work/data"
+"$M" train --data "$work/data" --out "$work/model" --model mdsrec --seed 1 --threads 1 \
+  --epochs 40 --patience 8 --quiet
+"$M" export --model "$work/model" --data "$work/data" --out models/superstore.mdsb --dtype i8
+cp "$work/model/train.json" models/superstore/train.json 2>/dev/null || true
+"$M" inspect models/superstore.mdsb | head -3

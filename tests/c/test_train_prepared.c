@@ -1,0 +1,165 @@
+/*
+ * test_train_prepared.c - a prepared dataset directory (docs/DATASET.md) through train and
+ * export: items.txt, sequences.tsv, two feature matrices (features/NAME.f32 + .json),
+ * graph/image.adj.csr and the knn lists for image and behaviour (the other's graph is built from
+ * content), catalog.jsonl. mdsrec trains with three channels; the bundle opens in the core
+ * with the channels, keys, neighbour lists and catalog in place, and recommends.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "mdsrec.h"
+
+#define N 40
+#define USERS 200
+
+static uint64_t rng = 99;
+static uint32_t rnd(uint32_t n) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)((rng >> 33) % n);
+}
+
+static void write_csr(const char *path, const uint32_t *row, const uint32_t *col, const float *w) {
+    FILE *f = fopen(path, "wb");
+    uint32_t hdr[4] = {0x52534344u, N, row[N], 0};
+    fwrite(hdr, 4, 4, f);
+    fwrite(row, 4, N + 1, f);
+    fwrite(col, 4, row[N], f);
+    fwrite(w, 4, row[N], f);
+    fclose(f);
+}
+
+int main(void) {
+    const char *bin = getenv("MDSREC_BIN"), *tmp = getenv("MDSREC_TMP");
+    if (!bin || !tmp) return 1;
+    char dir[512], p[1200], cmd[8192];
+    snprintf(dir, sizeof dir, "%s/train_prepared", tmp);
+    mkdir(dir, 0777);
+    snprintf(p, sizeof p, "%s/features", dir);
+    mkdir(p, 0777);
+    snprintf(p, sizeof p, "%s/graph", dir);
+    mkdir(p, 0777);
+
+    FILE *f;
+    snprintf(p, sizeof p, "%s/items.txt", dir);
+    f = fopen(p, "w");
+    for (int i = 0; i < N; i++) fprintf(f, "sku-%03d\n", i);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/catalog.jsonl", dir);
+    f = fopen(p, "w");
+    for (int i = 0; i < N; i++) fprintf(f, "{\"title\":\"Item %d\",\"price\":%d}\n", i, 10 + i);
+    fclose(f);
+    /* sequences: i -> i+1 mod N, so features that encode i's neighbourhood help */
+    snprintf(p, sizeof p, "%s/sequences.tsv", dir);
+    f = fopen(p, "w");
+    for (int u = 0; u < USERS; u++) {
+        uint32_t len = 5 + rnd(6), it = rnd(N);
+        fprintf(f, "user%d\t", u);
+        for (uint32_t t = 0; t < len; t++, it = (it + 1) % N) fprintf(f, t ? " %u" : "%u", it);
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    /* features: image (width 4) and text (width 3), unit rows; item 7 lacks text (zeros) */
+    const char *names[2] = {"image", "text"};
+    uint32_t widths[2] = {4, 3};
+    for (int m = 0; m < 2; m++) {
+        float x[N * 4];
+        for (int i = 0; i < N; i++) {
+            double n2 = 0;
+            for (uint32_t j = 0; j < widths[m]; j++) {
+                x[i * widths[m] + j] = (float)rnd(1000) / 1000.0f + 0.01f;
+                n2 += x[i * widths[m] + j] * x[i * widths[m] + j];
+            }
+            for (uint32_t j = 0; j < widths[m]; j++) x[i * widths[m] + j] /= (float)sqrt(n2);
+            if (m == 1 && i == 7)
+                for (uint32_t j = 0; j < widths[m]; j++) x[i * widths[m] + j] = 0;
+        }
+        snprintf(p, sizeof p, "%s/features/%s.f32", dir, names[m]);
+        f = fopen(p, "wb");
+        fwrite(x, 4, N * widths[m], f);
+        fclose(f);
+        snprintf(p, sizeof p, "%s/features/%s.json", dir, names[m]);
+        f = fopen(p, "w");
+        fprintf(f, "{\"name\":\"%s\",\"kind\":\"%s\",\"width\":%u,\"rows\":%d,\"missing\":[%s],\"source\":\"test\"}\n",
+                names[m], names[m], widths[m], N, m ? "7" : "");
+        fclose(f);
+    }
+    /* graph/image.adj.csr: a ring i <-> i+-1, weight 1/2 (symmetric, normalised); knn lists */
+    uint32_t row[N + 1], col[2 * N];
+    float w[2 * N];
+    for (int i = 0; i < N; i++) {
+        row[i] = 2 * i;
+        col[2 * i] = (i + 1) % N;
+        col[2 * i + 1] = (i + N - 1) % N;
+        w[2 * i] = 0.5f;
+        w[2 * i + 1] = 0.5f;
+    }
+    row[N] = 2 * N;
+    snprintf(p, sizeof p, "%s/graph/image.adj.csr", dir);
+    write_csr(p, row, col, w);
+    for (int i = 0; i < N; i++) w[2 * i + 1] = 0.25f; /* strongest first */
+    snprintf(p, sizeof p, "%s/graph/image.knn.csr", dir);
+    write_csr(p, row, col, w);
+    snprintf(p, sizeof p, "%s/graph/behaviour.knn.csr", dir);
+    write_csr(p, row, col, w);
+
+    snprintf(cmd, sizeof cmd,
+             "%s train --data %s --out %s/run --model mdsrec --dim 8 --max-len 8 --blocks 1 --heads 2 --epochs 3 "
+             "--batch 32 --quiet --threads 2 > %s/train.txt 2>&1", bin, dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s export --model %s/run --out %s/m.mdsb --dtype f16 > %s/export.txt 2>&1", bin, dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    /* the ablations run too */
+    snprintf(cmd, sizeof cmd,
+             "%s train --data %s --out %s/abl --model mdsrec --no-id --no-behaviour --centre token --dim 8 --max-len 8 "
+             "--blocks 0 --heads 2 --epochs 1 --quiet --threads 1 >/dev/null 2>&1 && "
+             "%s train --data %s --out %s/abl2 --model sasrecf --channels text --dim 8 --max-len 8 --blocks 1 --heads 2 "
+             "--epochs 1 --quiet --threads 1 >/dev/null 2>&1 && "
+             "%s train --data %s --out %s/abl3 --model mdsrec --no-graph --centre mean --dim 8 --max-len 8 --blocks 1 "
+             "--heads 2 --epochs 1 --quiet --threads 1 >/dev/null 2>&1",
+             bin, dir, dir, bin, dir, dir, bin, dir, dir);
+    CHECK(system(cmd) == 0);
+
+    snprintf(p, sizeof p, "%s/m.mdsb", dir);
+    f = fopen(p, "rb");
+    CHECK(f != NULL);
+    if (!f) return check_done("test_train_prepared");
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    void *buf = aligned_alloc(64, ((size_t)len + 63) / 64 * 64);
+    CHECK(fread(buf, 1, (size_t)len, f) == (size_t)len);
+    fclose(f);
+    mdsrec_model *m = NULL;
+    mdsrec_error err;
+    CHECK(mdsrec_open(buf, (size_t)len, &m, &err) == MDSREC_OK);
+    if (m) {
+        const mdsrec_config *c = mdsrec_model_config(m);
+        CHECK(c->n_items == N && c->n_channels == 3 && c->item_dtype == MDSREC_F16 && c->pool_mode == MDSREC_POOL_LAST);
+        CHECK(!strcmp(c->channels[0].name, "id") && c->channels[0].kind == MDSREC_CHANNEL_ID);
+        CHECK(!strcmp(c->channels[1].name, "image") && c->channels[1].kind == MDSREC_CHANNEL_IMAGE);
+        CHECK(!strcmp(c->channels[2].name, "text") && c->channels[2].kind == MDSREC_CHANNEL_TEXT);
+        CHECK(mdsrec_find_key(m, "sku-013", 7) == 13);
+        size_t cl;
+        const char *cat = mdsrec_catalog(m, &cl);
+        CHECK(cat && cl > 2 && cat[0] == '[' && strstr(cat, "\"Item 39\""));
+        uint32_t it[4], cnt;
+        float wt[4];
+        CHECK(mdsrec_similar(m, 5, 1, 4, it, wt, &cnt) == MDSREC_OK && cnt == 2 && it[0] == 6 && it[1] == 4);
+        CHECK(mdsrec_similar(m, 5, 0, 4, it, wt, &cnt) == MDSREC_OK && cnt == 2);
+        CHECK(mdsrec_similar(m, 5, 2, 4, it, wt, &cnt) == MDSREC_ENOTFOUND); /* no text.knn.csr */
+        mdsrec_state *st;
+        CHECK(mdsrec_state_new(m, &st) == MDSREC_OK);
+        uint32_t hist[3] = {3, 4, 5};
+        mdsrec_query q = {hist, 3, 5, 0, NULL, 0, NULL, 0};
+        mdsrec_result r;
+        CHECK(mdsrec_recommend(m, st, &q, &r) == MDSREC_OK && r.count == 5);
+        mdsrec_state_free(st);
+        mdsrec_close(m);
+    }
+    free(buf);
+    return check_done("test_train_prepared");
+}

@@ -1,0 +1,30 @@
+// Makes the test bundles with the native tool: a 2000-item, 3-channel bundle with a catalog,
+// and broken copies of it (a flipped byte, a format-version-2 header, a truncated file).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+export const BIN = process.env.MDSREC_BIN || 'build/bin/mdsrec';
+export const DIR = 'build/e2e-fixtures';
+
+export default function globalSetup() {
+  for (const f of [BIN, 'web/wasm/mdsrec-simd.wasm', 'web/wasm/mdsrec-scalar.wasm']) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: build first (npm run build)`);
+  }
+  mkdirSync(DIR, { recursive: true });
+  execFileSync(BIN, ['synth', '-o', `${DIR}/main.mdsb`, '--items', '2000', '--channels', 'id,image,text', '--catalog', '--seed', '7']);
+  execFileSync(BIN, ['synth', '-o', `${DIR}/small.mdsb`, '--items', '40', '--channels', 'id,text', '--dim', '16', '--neighbours', '0', '--catalog', '--seed', '3']);
+  // where the demo looks for a MovieLens-posters bundle (served at /shared-data in the tests)
+  mkdirSync(`${DIR}/shared-data/ml-100k-posters`, { recursive: true });
+  execFileSync(BIN, ['synth', '-o', `${DIR}/shared-data/ml-100k-posters/ml-100k-posters.mdsb`, '--items', '300', '--channels', 'id,image,text', '--catalog', '--seed', '8']);
+  const b = readFileSync(`${DIR}/main.mdsb`);
+  const flipped = Buffer.from(b);
+  flipped[Math.floor(b.length / 2)] ^= 0x40;
+  writeFileSync(`${DIR}/corrupt.mdsb`, flipped);
+  const v2 = Buffer.from(b);
+  v2.writeUInt32LE(2, 8);
+  writeFileSync(`${DIR}/version2.mdsb`, v2);
+  writeFileSync(`${DIR}/truncated.mdsb`, b.subarray(0, Math.floor(b.length / 3)));
+  writeFileSync(`${DIR}/not-wasm.wasm`, 'this is not WebAssembly');
+  // A page with no script of its own, on the demo's origin and under its CSP, for API tests.
+  writeFileSync(`${DIR}/blank.html`, '<!doctype html><meta charset="utf-8"><title>blank</title><p>api tests</p>\n');
+}

@@ -1,0 +1,226 @@
+// web_shim.test.mjs - the browser shim (web/mdsrec.js) under Node: the JS-side header check,
+// SIMD detection, wasm file choice, error classes, the streaming bundle reader (known and
+// unknown length, truncation), history storage and forget, and the same top-k as the native
+// tool. fetch is replaced by a reader of local files; Node has no Worker, so the engine runs
+// in this thread (the browser tests cover the Worker).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createHash } from 'node:crypto';
+
+const ROOT = resolve(new URL('.', import.meta.url).pathname, '../..');
+const BIN = [process.env.MDSREC_BIN, join(ROOT, 'build/bin/mdsrec')].find((p) => p && existsSync(p));
+const HAVE_CORE = BIN && existsSync(join(ROOT, 'web/wasm/mdsrec-simd.wasm')) && existsSync(join(ROOT, 'web/wasm/mdsrec-scalar.wasm'));
+const m = await import(pathToFileURL(join(ROOT, 'web/mdsrec.js')).href);
+
+// ---------------------------------------------------------------- pure parts
+
+function header(version = 1, size = 64) {
+  const b = new Uint8Array(64);
+  b.set([0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(8, version, true);
+  dv.setUint32(24, size, true);
+  return b;
+}
+const codeOf = (f) => {
+  try {
+    f();
+  } catch (e) {
+    return e.code;
+  }
+  return 'no error';
+};
+
+test('checkHeader: magic and version', () => {
+  assert.equal(codeOf(() => m.checkHeader(header())), 'no error');
+  assert.equal(codeOf(() => m.checkHeader(header().subarray(0, 12))), 'no error');
+  const bad = header();
+  bad[3] = 0x43;
+  assert.equal(codeOf(() => m.checkHeader(bad)), 'MDSREC_CORRUPT_BUNDLE');
+  const crlf = header();
+  crlf[4] = 0x0a; // text-mode mangling of \r\n
+  assert.equal(codeOf(() => m.checkHeader(crlf)), 'MDSREC_CORRUPT_BUNDLE');
+  assert.equal(codeOf(() => m.checkHeader(header(2))), 'MDSREC_INCOMPATIBLE_BUNDLE');
+  assert.throws(() => m.checkHeader(header(2)), /version 2 is newer than the version 1/);
+  assert.equal(codeOf(() => m.checkHeader(header(0))), 'MDSREC_INCOMPATIBLE_BUNDLE');
+  assert.equal(codeOf(() => m.checkHeader(new Uint8Array(5))), 'MDSREC_CORRUPT_BUNDLE');
+  assert.equal(codeOf(() => m.checkHeader(new Uint8Array(0))), 'MDSREC_CORRUPT_BUNDLE');
+});
+
+test('error classes carry stable codes and names', () => {
+  const cases = {
+    MDSREC_BAD_ARGUMENT: m.ArgumentError, MDSREC_UNKNOWN_KEY: m.UnknownKeyError, MDSREC_CORRUPT_BUNDLE: m.BundleError,
+    MDSREC_INCOMPATIBLE_BUNDLE: m.BundleError, MDSREC_WASM_UNAVAILABLE: m.WasmError, MDSREC_NOT_FOUND: m.MdsrecError,
+  };
+  for (const [code, cls] of Object.entries(cases)) {
+    const e = m.mdsrecError(code, 'x');
+    assert.ok(e instanceof cls && e instanceof m.MdsrecError && e instanceof Error);
+    assert.equal(e.code, code);
+    assert.equal(e.name, cls.name);
+  }
+  // mdsrec_status (src/mdsrec.h) to codes
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 99].map(m.statusCode), ['MDSREC_OUT_OF_MEMORY', 'MDSREC_BAD_ARGUMENT',
+    'MDSREC_CORRUPT_BUNDLE', 'MDSREC_INCOMPATIBLE_BUNDLE', 'MDSREC_CORRUPT_BUNDLE', 'MDSREC_UNKNOWN_KEY', 'MDSREC_NOT_FOUND', 'MDSREC_INTERNAL']);
+});
+
+test('SIMD detection and the wasm file choice', () => {
+  assert.equal(m.hasSimd(), true); // Node 20 has SIMD128
+  assert.match(m.wasmUrl(undefined, true), /\/web\/wasm\/mdsrec-simd\.wasm$/);
+  assert.match(m.wasmUrl(undefined, false), /\/web\/wasm\/mdsrec-scalar\.wasm$/);
+  assert.equal(m.wasmUrl('https://a.test/x/', true), 'https://a.test/x/mdsrec-simd.wasm');
+  assert.equal(m.wasmUrl('https://a.test/x', false), 'https://a.test/x/mdsrec-scalar.wasm');
+  assert.equal(m.wasmUrl('https://a.test/core.wasm?v=3', true), 'https://a.test/core.wasm?v=3');
+  assert.equal(m.wasmUrl({ simd: 'https://a.test/s.wasm', scalar: 'https://a.test/c.wasm' }, false), 'https://a.test/c.wasm');
+});
+
+test('load() rejects bad options before touching the network', async () => {
+  for (const opts of [undefined, null, 5, {}, { model: 42 }, { model: {} }, { model: 'x.mdsb', storage: 'disk' },
+    { model: 'x.mdsb', maxHistory: 0 }, { model: 'x.mdsb', maxHistory: '5' }]) {
+    await assert.rejects(m.load(opts), (e) => e.code === 'MDSREC_BAD_ARGUMENT');
+  }
+});
+
+// ---------------------------------------------------------------- against the real core
+
+let dir;
+const realFetch = globalThis.fetch;
+// file:// fetch for the shim; `chunk` splits bodies, `length: false` drops Content-Length,
+// `cut` serves only the first bytes while announcing the full length.
+const serve = { chunk: 0, length: true, cut: 0, count: 0 };
+before(() => {
+  if (!HAVE_CORE) return;
+  dir = mkdtempSync(join(tmpdir(), 'mdsrec-web-'));
+  execFileSync(BIN, ['synth', '-o', join(dir, 'a.mdsb'), '--items', '500', '--catalog', '--seed', '5'], { stdio: 'ignore' });
+  globalThis.fetch = async (url) => {
+    serve.count++;
+    const bytes = readFileSync(new URL(String(url)));
+    const body = serve.cut && String(url).endsWith(".mdsb") ? bytes.subarray(0, serve.cut) : bytes;
+    const step = serve.chunk || body.length;
+    const stream = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < body.length; i += step) c.enqueue(new Uint8Array(body.subarray(i, i + step)));
+        c.close();
+      },
+    });
+    const headers = { 'content-type': String(url).endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream' };
+    if (serve.length) headers['content-length'] = String(bytes.length);
+    return new Response(stream, { headers });
+  };
+});
+after(() => {
+  globalThis.fetch = realFetch;
+  delete globalThis.sessionStorage;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+const bundleUrl = () => pathToFileURL(join(dir, 'a.mdsb')).href;
+const native = (history, k) => JSON.parse(execFileSync(BIN, ['recommend', join(dir, 'a.mdsb'), '-k', String(k), '--json',
+  ...(history.length ? ['--history', history.join(',')] : [])], { encoding: 'utf8' })).items;
+
+test('streams the bundle in (known and unknown length, small chunks) and ranks as the native tool', { skip: !HAVE_CORE && 'build first' }, async () => {
+  const history = ['item-000003', 'item-000250', 'item-000499'];
+  const want = native(history, 10);
+  for (const [chunk, length, simd] of [[0, true, true], [997, true, false], [4096, false, true]]) {
+    Object.assign(serve, { chunk, length, cut: 0 });
+    const rec = await m.load({ model: bundleUrl(), storage: 'memory', simd });
+    assert.equal(rec.info.kernels, simd ? 'simd128' : 'scalar');
+    assert.equal(rec.info.nItems, 500);
+    const got = await rec.recommend({ k: 10, history });
+    assert.deepEqual(got.map((x) => x.key), want.map((x) => x.key));
+    got.forEach((g, i) => assert.ok(Math.abs(g.score - want[i].score) <= 1e-5 * Math.max(1, Math.abs(want[i].score))));
+    for (const g of got) {
+      assert.equal(typeof g.title, 'string');
+      assert.ok(history.includes(g.reason.via));
+      assert.match(g.reason.text, /^(looks like|described like|often together with) Item \d+$/);
+    }
+    rec.close();
+  }
+});
+
+test('a truncated download is a corrupt bundle, and so are bytes that fail the core checks', { skip: !HAVE_CORE && 'build first' }, async () => {
+  Object.assign(serve, { chunk: 1000, length: true, cut: 5000 });
+  await assert.rejects(m.load({ model: bundleUrl(), storage: 'memory' }), (e) => e.code === 'MDSREC_CORRUPT_BUNDLE' && /truncated/.test(e.message));
+  Object.assign(serve, { chunk: 0, length: true, cut: 0 });
+  const bytes = new Uint8Array(readFileSync(join(dir, 'a.mdsb')));
+  bytes[bytes.length - 10] ^= 1;
+  await assert.rejects(m.load({ model: bytes, storage: 'memory' }), (e) => e.code === 'MDSREC_CORRUPT_BUNDLE' && e instanceof m.BundleError);
+  const v2 = new Uint8Array(readFileSync(join(dir, 'a.mdsb')));
+  v2[8] = 2;
+  await assert.rejects(m.load({ model: v2.buffer, storage: 'memory' }), (e) => e.code === 'MDSREC_INCOMPATIBLE_BUNDLE');
+});
+
+test('history: track, unknown keys as events, storage, forget', { skip: !HAVE_CORE && 'build first' }, async () => {
+  Object.assign(serve, { chunk: 0, length: true, cut: 0 });
+  const store = new Map();
+  globalThis.sessionStorage = {
+    getItem: (k) => (store.has(k) ? store.get(k) : null), setItem: (k, v) => store.set(k, String(v)), removeItem: (k) => store.delete(k),
+  };
+  const rec = await m.load({ model: bundleUrl() });
+  const unknown = [];
+  let changes = 0;
+  rec.addEventListener('unknownkey', (e) => unknown.push(e.detail.key));
+  rec.addEventListener('change', () => changes++);
+  assert.equal(await rec.track('item-000001'), true);
+  assert.equal(await rec.track('nope'), false);
+  assert.equal(await rec.track('x'.repeat(300)), false);
+  assert.equal(await rec.track('item-000002'), true);
+  await assert.rejects(rec.track(7), (e) => e.code === 'MDSREC_BAD_ARGUMENT');
+  assert.deepEqual(unknown, ['nope', 'x'.repeat(300)]);
+  assert.deepEqual(rec.history(), ['item-000001', 'item-000002']);
+  assert.equal(changes, 2);
+  assert.deepEqual(JSON.parse(store.get('mdsrec:history')), ['item-000001', 'item-000002']);
+  for (let i = 0; i < 60; i++) await rec.track('item-000003'); // capped at max_len
+  assert.equal(rec.history().length, rec.info.maxLen);
+  rec.close();
+
+  const again = await m.load({ model: bundleUrl() }); // a later page of the same session
+  assert.equal(again.history().length, again.info.maxLen);
+  const top = await again.recommend({ k: 5 });
+  assert.ok(!top.some((x) => x.key === 'item-000003'));
+  again.forget();
+  assert.deepEqual(again.history(), []);
+  assert.equal(store.size, 0);
+  const popular = await again.recommend({ k: 3 });
+  assert.deepEqual(popular.map((x) => x.key), native([], 3).map((x) => x.key));
+  assert.deepEqual(popular[0].reason, { channel: null, kind: 'popular', text: 'popular right now', via: null });
+  again.close();
+  await assert.rejects(again.recommend({ k: 1 }), (e) => e.code === 'MDSREC_CLOSED');
+  delete globalThis.sessionStorage;
+});
+
+test('similar(): channels by name or number, catalog fields, errors', { skip: !HAVE_CORE && 'build first' }, async () => {
+  Object.assign(serve, { chunk: 0, length: true, cut: 0 });
+  const rec = await m.load({ model: bundleUrl(), storage: 'memory' });
+  const byName = await rec.similar('item-000010', { channel: 'image', k: 4 });
+  const byNum = await rec.similar('item-000010', { channel: 1, k: 4 });
+  assert.deepEqual(byName, byNum);
+  assert.equal(byName.length, 4);
+  assert.equal(byName[0].reason.text, 'looks like Item 10');
+  assert.ok(byName[0].score >= byName[3].score);
+  assert.equal(typeof byName[0].price, 'number');
+  await assert.rejects(rec.similar('nope'), (e) => e.code === 'MDSREC_UNKNOWN_KEY' && e instanceof m.UnknownKeyError);
+  await assert.rejects(rec.similar('item-000010', { channel: 'sound' }), (e) => e.code === 'MDSREC_BAD_ARGUMENT');
+  await assert.rejects(rec.similar('item-000010', { k: 501 }), (e) => e.code === 'MDSREC_BAD_ARGUMENT');
+  const cat = await rec.catalog();
+  assert.equal(cat.length, 500);
+  assert.equal(cat[7].key, 'item-000007');
+  assert.equal(cat[7].title, 'Item 7');
+  rec.close();
+});
+
+test('modelHash and wasmHash: the download is checked before it is used', { skip: !HAVE_CORE && 'build first' }, async () => {
+  Object.assign(serve, { chunk: 0, length: true, cut: 0 });
+  const sha = (f) => createHash('sha256').update(readFileSync(f)).digest('hex');
+  const rec = await m.load({ model: bundleUrl(), storage: 'memory', modelHash: sha(join(dir, 'a.mdsb')),
+    simd: true, wasmHash: sha(join(ROOT, 'web/wasm/mdsrec-simd.wasm')) });
+  assert.equal((await rec.recommend({ k: 2 })).length, 2);
+  rec.close();
+  await assert.rejects(m.load({ model: bundleUrl(), storage: 'memory', modelHash: 'ab'.repeat(32) }),
+    (e) => e.code === 'MDSREC_CORRUPT_BUNDLE' && /SHA-256/.test(e.message));
+  await assert.rejects(m.load({ model: bundleUrl(), storage: 'memory', wasmHash: 'ab'.repeat(32) }),
+    (e) => e.code === 'MDSREC_WASM_UNAVAILABLE' && /SHA-256/.test(e.message));
+});

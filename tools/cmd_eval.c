@@ -1,0 +1,231 @@
+/* cmd_eval.c - `mdsrec eval`: MODEL.md 6 on checkpoints, bundles or baselines; table + JSON. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "eval/evaluate.h"
+#include "eval/load.h"
+#include "eval/scorers.h"
+#include "train/gemm.h"
+
+const char cmd_eval_summary[] = "leave-one-out full-ranking metrics of models, bundles or baselines";
+
+#define MAX_RUNS 64
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: mdsrec eval SOURCE... [options]\n"
+            "  --model PATH       a checkpoint (or the training directory); repeat it for several\n"
+            "                     seeds: each row is printed, then their mean and standard deviation\n"
+            "  --bundle FILE      an exported bundle, scored by the core (mdsrec_score_all) on --data\n"
+            "  --baseline NAME    pop | itemknn, on --data\n"
+            "  --data PATH        the dataset (default: the one the checkpoint names)\n"
+            "  --split S          valid | test | both (default both)\n"
+            "  --mask-history     score history items -inf (default: not masked, as published tables)\n"
+            "  --knn-k K          itemknn neighbours (100)   --max-len L  itemknn history read (50)\n"
+            "  --json FILE        write the results as JSON\n"
+            "  --threads N        (default: every core)\n");
+}
+
+typedef struct {
+    char label[64];
+    metrics m[2]; /* valid, test (means) */
+} run_result;
+
+static int eval_scorer_both(const dataset *ds, const eval_scorer *sc, int mask, int threads, int splits,
+                            run_result *r) {
+    for (int s = 0; s < 2; s++) {
+        if (!(splits & (1 << s))) continue;
+        metrics sums;
+        if (evaluate(ds, (eval_split)s, sc, mask, threads, &sums, NULL)) return -1;
+        r->m[s] = metrics_mean(&sums);
+    }
+    return 0;
+}
+
+static cJSON *metrics_json(const metrics *m) {
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; k < METRICS_NK; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "HR@%u", metrics_k[k]);
+        cJSON_AddNumberToObject(o, key, m->hr[k]);
+        snprintf(key, sizeof key, "NDCG@%u", metrics_k[k]);
+        cJSON_AddNumberToObject(o, key, m->ndcg[k]);
+    }
+    cJSON_AddNumberToObject(o, "MRR", m->mrr);
+    cJSON_AddNumberToObject(o, "users", (double)m->count);
+    return o;
+}
+
+/* Field j of a metrics struct as a flat array: hr[3], ndcg[3], mrr. */
+static double *field(metrics *m, int j) { return j < 3 ? &m->hr[j] : j < 6 ? &m->ndcg[j - 3] : &m->mrr; }
+
+int cmd_eval(int argc, char **argv) {
+    const char *models[MAX_RUNS], *bundles[MAX_RUNS], *baseline = NULL, *data = NULL, *json = NULL, *split = "both";
+    int n_models = 0, n_bundles = 0, mask = 0;
+    uint32_t threads = 0, knn_k = 100, max_len = 50;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        }
+        if (!strcmp(a, "--mask-history")) {
+            mask = 1;
+            continue;
+        }
+        int bad = !v;
+        if (bad) {
+        } else if (!strcmp(a, "--model") && n_models < MAX_RUNS) models[n_models++] = v;
+        else if (!strcmp(a, "--bundle") && n_bundles < MAX_RUNS) bundles[n_bundles++] = v;
+        else if (!strcmp(a, "--baseline")) baseline = v;
+        else if (!strcmp(a, "--data")) data = v;
+        else if (!strcmp(a, "--json")) json = v;
+        else if (!strcmp(a, "--split")) split = v;
+        else if (!strcmp(a, "--threads")) bad = cli_parse_u32(v, &threads);
+        else if (!strcmp(a, "--knn-k")) bad = cli_parse_u32(v, &knn_k);
+        else if (!strcmp(a, "--max-len")) bad = cli_parse_u32(v, &max_len);
+        else bad = 1;
+        if (bad) {
+            cli_error("bad option or value: %s", a);
+            usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+        i++;
+    }
+    int splits = !strcmp(split, "valid") ? 1 : !strcmp(split, "test") ? 2 : !strcmp(split, "both") ? 3 : 0;
+    int n_runs = n_models + n_bundles + (baseline ? 1 : 0);
+    if (!splits || n_runs == 0 || ((n_bundles || baseline) && !data) ||
+        (baseline && strcmp(baseline, "pop") && strcmp(baseline, "itemknn")) || knn_k == 0) {
+        cli_error("need --model, --bundle (with --data) or --baseline pop|itemknn (with --data); --split valid|test|both");
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (uint32_t)n : 1;
+    }
+    gemm_set_threads(1); /* our workers split every sgemm themselves */
+
+    run_result *res = calloc((size_t)n_runs, sizeof *res);
+    if (!res) return CLI_EXIT_FAIL;
+    int r = 0, rc = 0;
+    for (int i = 0; i < n_models && !rc; i++, r++) {
+        loaded_model lm;
+        if (load_model(models[i], data, &lm)) {
+            rc = -1;
+            break;
+        }
+        model_scorer ms;
+        eval_scorer sc;
+        rc = model_scorer_init(&ms, &lm.st->spec, &lm.in, lm.params, (int)threads, &sc);
+        if (!rc) rc = eval_scorer_both(&lm.ds, &sc, mask, (int)threads, splits, &res[r]);
+        snprintf(res[r].label, sizeof res[r].label, "%s s%llu", tm_kind_name(lm.st->spec.kind),
+                 (unsigned long long)lm.st->seed);
+        model_scorer_free(&ms);
+        loaded_model_free(&lm);
+        if (rc) cli_error("%s: out of memory", models[i]);
+    }
+    dataset ds;
+    int have_ds = 0;
+    if (!rc && (n_bundles || baseline)) {
+        if (dataset_load(data, &ds)) rc = -1;
+        else have_ds = 1;
+    }
+    for (int i = 0; i < n_bundles && !rc; i++, r++) {
+        size_t len;
+        uint8_t *buf = cli_read_file(bundles[i], &len);
+        mdsrec_model *m = NULL;
+        mdsrec_error err;
+        if (!buf) {
+            rc = -1;
+            break;
+        }
+        if (mdsrec_open(buf, len, &m, &err) != MDSREC_OK) {
+            cli_error("%s: %s", bundles[i], err.message);
+            free(buf);
+            rc = -1;
+            break;
+        }
+        if (mdsrec_model_config(m)->n_items != ds.n_items) {
+            cli_error("%s: %u items, %s has %u", bundles[i], mdsrec_model_config(m)->n_items, data, ds.n_items);
+            rc = -1;
+        } else {
+            bundle_scorer bs;
+            eval_scorer sc;
+            rc = bundle_scorer_init(&bs, m, (int)threads, &sc);
+            if (!rc) rc = eval_scorer_both(&ds, &sc, mask, (int)threads, splits, &res[r]);
+            bundle_scorer_free(&bs);
+            const char *base = strrchr(bundles[i], '/');
+            snprintf(res[r].label, sizeof res[r].label, "%.60s", base ? base + 1 : bundles[i]);
+        }
+        mdsrec_close(m);
+        free(buf);
+    }
+    if (!rc && baseline) {
+        eval_scorer sc;
+        pop_scorer ps = {0};
+        knn_scorer ks;
+        memset(&ks, 0, sizeof ks);
+        rc = !strcmp(baseline, "pop") ? pop_scorer_init(&ps, &ds, &sc) : knn_scorer_init(&ks, &ds, knn_k, max_len, &sc);
+        if (!rc) rc = eval_scorer_both(&ds, &sc, mask, (int)threads, splits, &res[r]);
+        snprintf(res[r].label, sizeof res[r].label, "%s", baseline);
+        pop_scorer_free(&ps);
+        knn_scorer_free(&ks);
+        r++;
+    }
+    if (have_ds) dataset_free(&ds);
+    if (rc) {
+        free(res);
+        return CLI_EXIT_FAIL;
+    }
+
+    /* the table, and mean/std over the checkpoints when there are several */
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddBoolToObject(j, "history_masked", mask);
+    cJSON *runs = cJSON_AddArrayToObject(j, "runs");
+    const char *sname[2] = {"valid", "test"};
+    for (int s = 0; s < 2; s++) {
+        if (!(splits & (1 << s))) continue;
+        metrics_print_header(stdout, sname[s]);
+        for (int i = 0; i < n_runs; i++) metrics_print_row(stdout, res[i].label, &res[i].m[s]);
+        if (n_models > 1) {
+            metrics mean = {{0}, {0}, 0, 0}, sd = {{0}, {0}, 0, 0};
+            for (int f = 0; f < 7; f++) {
+                double a = 0, b = 0;
+                for (int i = 0; i < n_models; i++) a += *field(&res[i].m[s], f);
+                a /= n_models;
+                for (int i = 0; i < n_models; i++) b += pow(*field(&res[i].m[s], f) - a, 2);
+                *field(&mean, f) = a;
+                *field(&sd, f) = sqrt(b / (n_models - 1)); /* sample standard deviation */
+            }
+            metrics_print_row(stdout, "mean (models)", &mean);
+            metrics_print_row(stdout, "std (models)", &sd);
+            cJSON *agg = cJSON_GetObjectItem(j, "aggregate");
+            if (!agg) agg = cJSON_AddObjectToObject(j, "aggregate");
+            cJSON *o = cJSON_AddObjectToObject(agg, sname[s]);
+            cJSON_AddItemToObject(o, "mean", metrics_json(&mean));
+            cJSON_AddItemToObject(o, "std", metrics_json(&sd));
+            cJSON_AddNumberToObject(o, "runs", n_models);
+        }
+    }
+    for (int i = 0; i < n_runs; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "label", res[i].label);
+        for (int s = 0; s < 2; s++)
+            if (splits & (1 << s)) cJSON_AddItemToObject(o, sname[s], metrics_json(&res[i].m[s]));
+        cJSON_AddItemToArray(runs, o);
+    }
+    if (json) {
+        char *text = cJSON_Print(j);
+        if (!text || cli_write_file(json, text, strlen(text))) rc = -1;
+        free(text);
+    }
+    cJSON_Delete(j);
+    free(res);
+    return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}

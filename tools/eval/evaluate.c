@@ -1,0 +1,78 @@
+/* evaluate.c - leave-one-out full ranking over a scorer (evaluate.h). */
+#include "evaluate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/parallel.h"
+
+typedef struct {
+    const dataset *ds;
+    const uint32_t *users;
+    const uint32_t *const *hist;
+    const uint32_t *len;
+    size_t count;
+    float *scores;
+    int mask;
+    eval_split split;
+    metrics part[64];
+    uint32_t *ranks;
+} rank_ctx;
+
+static void rank_worker(void *p, int tid, int nt) {
+    rank_ctx *c = p;
+    size_t lo, hi, N = c->ds->n_items;
+    parallel_range(c->count, tid, nt, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t u = c->users[i];
+        const uint32_t *s = ds_seq(c->ds, u);
+        uint32_t target = s[c->len[i]];
+        float *sc = c->scores + i * N;
+        if (c->mask)
+            for (uint32_t t = 0; t < c->len[i]; t++)
+                if (s[t] != target) sc[s[t]] = -INFINITY;
+        uint32_t r = metrics_rank(sc, N, target);
+        metrics_add(&c->part[tid], r);
+        if (c->ranks) c->ranks[u] = r;
+    }
+}
+
+int evaluate(const dataset *ds, eval_split split, const eval_scorer *sc, int mask_history, int threads,
+             metrics *sums, uint32_t *ranks) {
+    memset(sums, 0, sizeof *sums);
+    if (threads < 1) threads = 1;
+    if (threads > 64) threads = 64;
+    size_t B = sc->batch ? sc->batch : 256, N = ds->n_items;
+    float *scores = malloc(B * N * sizeof(float));
+    const uint32_t **hist = malloc(B * sizeof *hist);
+    uint32_t *len = malloc(B * sizeof *len), *users = malloc(B * sizeof *users);
+    if (!scores || !hist || !len || !users) {
+        free(scores);
+        free(hist);
+        free(len);
+        free(users);
+        return -1;
+    }
+    for (uint32_t u0 = 0; u0 < ds->n_users; u0 += (uint32_t)B) {
+        size_t count = ds->n_users - u0 < B ? ds->n_users - u0 : B;
+        for (size_t i = 0; i < count; i++) {
+            uint32_t u = u0 + (uint32_t)i;
+            users[i] = u;
+            hist[i] = ds_seq(ds, u);
+            len[i] = ds_len(ds, u) - (split == EVAL_VALID ? 2 : 1);
+        }
+        sc->score(sc->ctx, hist, len, count, scores);
+        rank_ctx rc;
+        memset(&rc, 0, sizeof rc);
+        rc.ds = ds; rc.users = users; rc.hist = hist; rc.len = len; rc.count = count;
+        rc.scores = scores; rc.mask = mask_history; rc.split = split; rc.ranks = ranks;
+        parallel_run(threads, rank_worker, &rc);
+        for (int t = 0; t < threads; t++) metrics_merge(sums, &rc.part[t]);
+    }
+    free(scores);
+    free(hist);
+    free(len);
+    free(users);
+    return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * scorers.h - everything evaluate() can rank with: a trained model's parameters (the
+ * trainer's own forward, batched, sgemm scoring), an exported bundle through the core's
+ * mdsrec_score_all (the code the browser runs), and the two baselines `pop` and `itemknn`.
+ */
+#ifndef MDSREC_EVAL_SCORERS_H
+#define MDSREC_EVAL_SCORERS_H
+
+#include "eval/evaluate.h"
+#include "mdsrec.h"
+#include "train/tmodel.h"
+
+/* ---- a trained model */
+typedef struct {
+    const tm_spec *s;
+    const float *params;
+    float *H, *Hcat;      /* item matrices at params (owned) */
+    float *v;             /* (batch, |C| d) */
+    int threads;
+} model_scorer;
+/* Computes the item matrices once. 0, or -1 (memory). */
+int model_scorer_init(model_scorer *m, const tm_spec *s, const tm_inputs *in, const float *params, int threads,
+                      eval_scorer *out);
+void model_scorer_free(model_scorer *m);
+
+/* ---- a bundle through the core */
+typedef struct {
+    const mdsrec_model *model;
+    mdsrec_state *state[64];
+    int threads;
+} bundle_scorer;
+int bundle_scorer_init(bundle_scorer *b, const mdsrec_model *model, int threads, eval_scorer *out);
+void bundle_scorer_free(bundle_scorer *b);
+
+/* ---- pop: the training-part count of each item (ties count against, as every tie) */
+typedef struct {
+    float *count;
+    uint32_t n;
+} pop_scorer;
+int pop_scorer_init(pop_scorer *p, const dataset *ds, eval_scorer *out);
+void pop_scorer_free(pop_scorer *p);
+
+/* ---- itemknn: item-item cosine of co-occurrence in the training parts (sequences as sets
+   of users: sim(i,j) = c(i,j) / sqrt(cnt_i cnt_j)), the top k neighbours kept per item;
+   score(i) = sum over the last max_len history items h of sim(h, i). */
+typedef struct {
+    csr_matrix sim;
+    uint32_t max_len;
+} knn_scorer;
+int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t max_len, eval_scorer *out);
+void knn_scorer_free(knn_scorer *k);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * export.h - a trained model as a bundle (models/FORMAT.md v1): every channel's item matrix
+ * H^c computed once here (projection and graph propagation included, so the browser never
+ * propagates), the encoder, pooling and gate weights as trained, neighbour lists from the
+ * dataset's graph/NAME.knn.csr (graph/behaviour.knn.csr for the id channel) where present,
+ * popularity by training-part counts (ties: lower index first), the item keys, and the
+ * catalog (catalog.jsonl turned into one JSON array) where present.
+ */
+#ifndef MDSREC_EXPORT_H
+#define MDSREC_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "train/checkpoint.h"
+#include "train/dataset.h"
+#include "train/tmodel.h"
+
+typedef struct {
+    uint32_t neighbours;  /* channels that got a neighbour list */
+    int catalog;          /* 1 if a catalog was included */
+} export_info;
+
+/* Builds the bundle of (st, params) in item dtype `dtype` into a malloc'd buffer (*out,
+   *len; free() it). with_extras 0 leaves out neighbours and catalog (a quick bundle for
+   comparisons). 0, or -1 after cli_error. */
+int export_bundle(const train_state *st, const float *params, const dataset *ds, const tm_inputs *in,
+                  uint32_t dtype, int with_extras, uint8_t **out, size_t *len, export_info *info);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * adam.h - the Adam optimiser (Kingma & Ba), dense over the whole parameter vector, with
+ * bias correction, as torch.optim.Adam without weight decay.
+ */
+#ifndef MDSREC_TRAIN_ADAM_H
+#define MDSREC_TRAIN_ADAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    float lr, beta1, beta2, eps;
+    uint64_t t;      /* steps taken */
+    float *m, *v;    /* first and second moments, n floats each (owned) */
+    size_t n;
+} adam;
+
+/* lr, and the defaults beta1 0.9, beta2 0.999, eps 1e-8; moments zero. 0, or -1 (memory). */
+int adam_init(adam *a, size_t n, float lr);
+void adam_free(adam *a);
+/* One step: p -= lr * mhat / (sqrt(vhat) + eps). */
+void adam_step(adam *a, float *p, const float *g);
+
+#endif

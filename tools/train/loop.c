@@ -1,0 +1,310 @@
+/* loop.c - epochs, batches, validation, early stopping, checkpoints (loop.h). */
+#include "loop.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "adam.h"
+#include "cli.h"
+#include "eval/evaluate.h"
+#include "eval/scorers.h"
+#include "gemm.h"
+#include "plot.h"
+#include "step.h"
+
+static uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+int train_open_data(const train_state *st, dataset *ds, tm_inputs *in) {
+    if (dataset_load(st->data, ds)) return -1;
+    if (dataset_load_features(ds)) {
+        dataset_free(ds);
+        return -1;
+    }
+    char gd[1100];
+    if (st->graph_dir[0])
+        snprintf(gd, sizeof gd, "%s", st->graph_dir);
+    else
+        snprintf(gd, sizeof gd, "%s/graph", st->data);
+    if (tm_inputs_bind(&st->spec, ds, ds->text_format && !st->graph_dir[0] ? NULL : gd, (int)st->content_only,
+                       st->knn_k, in)) {
+        dataset_free(ds);
+        return -1;
+    }
+    return 0;
+}
+
+size_t train_windows(const dataset *ds, uint32_t u, uint32_t L, int all, step_window *w, size_t cap) {
+    const uint32_t *s = ds_seq(ds, u);
+    uint32_t m = ds_len(ds, u) - 2; /* training part */
+    if (m < 2) return 0;
+    size_t count = 0;
+    uint32_t end = m - 1; /* inputs are s[start .. end), targets s[start+1 .. end] */
+    while (end > 0) {
+        uint32_t start = end > L ? end - L : 0;
+        if (count < cap) w[count] = (step_window){s + start, end - start, 0};
+        count++;
+        if (!all) break;
+        end = start;
+    }
+    return count;
+}
+
+static int evaluate_params(const train_state *st, const dataset *ds, const tm_inputs *in, const float *params,
+                           eval_split split, int threads, metrics *out) {
+    model_scorer ms;
+    eval_scorer sc;
+    if (model_scorer_init(&ms, &st->spec, in, params, threads, &sc)) return -1;
+    metrics sums;
+    int rc = evaluate(ds, split, &sc, 0, threads, &sums, NULL);
+    model_scorer_free(&ms);
+    *out = metrics_mean(&sums);
+    return rc;
+}
+
+static int write_json(const char *path, const train_state *st, const metrics *valid, const metrics *test) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "model", tm_kind_name(st->spec.kind));
+    cJSON_AddStringToObject(j, "data", st->data);
+    cJSON_AddNumberToObject(j, "seed", (double)st->seed);
+    cJSON_AddNumberToObject(j, "best_epoch", st->best_epoch);
+    cJSON_AddNumberToObject(j, "best_valid_ndcg10", st->best_ndcg);
+    cJSON *ep = cJSON_AddArrayToObject(j, "epochs");
+    for (uint32_t i = 0; i < st->n_hist; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "epoch", st->hist[i].epoch);
+        cJSON_AddNumberToObject(e, "loss", st->hist[i].loss);
+        cJSON_AddNumberToObject(e, "valid_hr10", st->hist[i].hr10);
+        cJSON_AddNumberToObject(e, "valid_ndcg10", st->hist[i].ndcg10);
+        cJSON_AddNumberToObject(e, "seconds", st->hist[i].seconds);
+        cJSON_AddItemToArray(ep, e);
+    }
+    const metrics *ms[2] = {valid, test};
+    const char *names[2] = {"valid", "test"};
+    for (int s = 0; s < 2; s++) {
+        if (!ms[s]) continue;
+        cJSON *m = cJSON_AddObjectToObject(j, names[s]);
+        for (int k = 0; k < METRICS_NK; k++) {
+            char key[16];
+            snprintf(key, sizeof key, "HR@%u", metrics_k[k]);
+            cJSON_AddNumberToObject(m, key, ms[s]->hr[k]);
+            snprintf(key, sizeof key, "NDCG@%u", metrics_k[k]);
+            cJSON_AddNumberToObject(m, key, ms[s]->ndcg[k]);
+        }
+        cJSON_AddNumberToObject(m, "MRR", ms[s]->mrr);
+        cJSON_AddNumberToObject(m, "users", (double)ms[s]->count);
+    }
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    if (!text) return -1;
+    size_t n = strlen(text);
+    text[n] = '\n';
+    int rc = cli_write_file(path, text, n + 1);
+    free(text);
+    return rc;
+}
+
+static void path_in(char *buf, size_t cap, const char *dir, const char *name) { snprintf(buf, cap, "%s/%s", dir, name); }
+
+int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *test) {
+    dataset ds;
+    tm_inputs in;
+    char p_model[1200], p_state[1200], p_svg[1200], p_json[1200];
+    path_in(p_model, sizeof p_model, o->out_dir, "model.ckpt");
+    path_in(p_state, sizeof p_state, o->out_dir, "state.ckpt");
+    path_in(p_svg, sizeof p_svg, o->out_dir, "train.svg");
+    path_in(p_json, sizeof p_json, o->out_dir, "train.json");
+    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
+        cli_error("%s: cannot create: %s", o->out_dir, strerror(errno));
+        return -1;
+    }
+
+    /* resume: the run's own state replaces the options given */
+    float *params = NULL, *best = NULL, *grads = NULL;
+    adam opt = {0};
+    struct stat sb;
+    if (o->resume && stat(p_state, &sb) == 0) {
+        train_state *saved = malloc(sizeof *saved);
+        if (!saved || ckpt_read(p_state, saved, &params, &opt)) {
+            free(saved);
+            return -1;
+        }
+        uint32_t epochs = st->epochs;
+        *st = *saved;
+        free(saved);
+        if (epochs > st->epochs) st->epochs = epochs; /* a resumed run may be given more epochs */
+        if (!opt.m && adam_init(&opt, st->spec.n_params, st->lr)) goto oom;
+        fprintf(stderr, "mdsrec train: resuming %s after epoch %u\n", p_state, st->epoch);
+    }
+    if (train_open_data(st, &ds, &in)) {
+        free(params);
+        adam_free(&opt);
+        return -1;
+    }
+    tm_spec *s = &st->spec;
+    if (!params) {
+        tm_layout(s);
+        params = malloc(s->n_params * sizeof(float));
+        if (!params || adam_init(&opt, s->n_params, st->lr)) goto oom;
+        tm_init(s, params, st->seed);
+    }
+    best = malloc(s->n_params * sizeof(float));
+    grads = malloc(s->n_params * sizeof(float));
+    if (!best || !grads) goto oom;
+    memcpy(best, params, s->n_params * sizeof(float));
+    if (st->best_epoch) {
+        float *bp = NULL;
+        train_state *bs = malloc(sizeof *bs);
+        if (bs && ckpt_read(p_model, bs, &bp, NULL) == 0 && bs->spec.n_params == s->n_params)
+            memcpy(best, bp, s->n_params * sizeof(float));
+        free(bp);
+        free(bs);
+    }
+
+    /* every window of every training part, once */
+    size_t nwin = 0, wcap = 0;
+    for (uint32_t u = 0; u < ds.n_users; u++) nwin += train_windows(&ds, u, s->cfg.max_len, (int)st->windows_all, NULL, 0);
+    step_window *win = malloc((nwin + 1) * sizeof *win), *batch = malloc(((size_t)st->batch + 1) * sizeof *batch);
+    step_window *canon = malloc((nwin + 1) * sizeof *canon);
+    if (!win || !batch || !canon) {
+        free(canon);
+        goto oom2;
+    }
+    for (uint32_t u = 0; u < ds.n_users; u++)
+        wcap += train_windows(&ds, u, s->cfg.max_len, (int)st->windows_all, win + wcap, nwin - wcap);
+    memcpy(canon, win, nwin * sizeof *win);
+    step_ctx *sc = step_new(s, &in, st->batch, st->p_hidden, st->p_attn, o->threads);
+    if (!sc) {
+        free(canon);
+        goto oom2;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "mdsrec train: %s, %u items, %u sequences, %zu windows, %zu parameters, %d threads\n",
+                tm_kind_name(s->kind), ds.n_items, ds.n_users, nwin, s->n_params, o->threads);
+
+    int rc = 0;
+    double t_total = 0;
+    while (st->epoch < st->epochs && st->bad_epochs < st->patience) {
+        double t0 = cli_now();
+        uint32_t e = st->epoch + 1;
+        /* shuffle (Fisher-Yates, a stream per epoch) from the same order every epoch, so that
+           epoch e's order depends on (seed, e) only and a resumed run repeats it */
+        memcpy(win, canon, nwin * sizeof *win);
+        uint64_t r = mix64(st->seed * 0x9E3779B97F4A7C15ull + e);
+        for (size_t i = nwin; i > 1; i--) {
+            r = mix64(r + 0x9E3779B97F4A7C15ull);
+            size_t j = (size_t)(r % i);
+            step_window t = win[i - 1];
+            win[i - 1] = win[j];
+            win[j] = t;
+        }
+        double loss_sum = 0;
+        size_t nb = 0;
+        cli_progress pr;
+        cli_progress_start(&pr, "epoch", nwin);
+        for (size_t b0 = 0; b0 < nwin; b0 += st->batch) {
+            size_t cnt = nwin - b0 < st->batch ? nwin - b0 : st->batch;
+            for (size_t i = 0; i < cnt; i++) {
+                batch[i] = win[b0 + i];
+                batch[i].seed = mix64(st->seed ^ mix64(((uint64_t)e << 32) + b0 + i));
+            }
+            double loss = step_run(sc, params, batch, cnt, grads);
+            if (!isfinite(loss)) {
+                cli_error("epoch %u: loss is %g (out of memory, or diverged)", e, loss);
+                rc = -1;
+                break;
+            }
+            adam_step(&opt, params, grads);
+            loss_sum += loss;
+            nb++;
+            if (!o->quiet) cli_progress_update(&pr, b0 + cnt);
+        }
+        cli_progress_end(&pr);
+        if (rc) break;
+        metrics v;
+        if (evaluate_params(st, &ds, &in, params, EVAL_VALID, o->threads, &v)) goto oom3;
+        double secs = cli_now() - t0;
+        t_total += secs;
+        st->epoch = e;
+        if (st->n_hist < CKPT_MAX_EPOCHS)
+            st->hist[st->n_hist++] = (ckpt_epoch){e, loss_sum / (double)(nb ? nb : 1), v.hr[1], v.ndcg[1], secs};
+        int improved = v.ndcg[1] > st->best_ndcg;
+        if (improved) {
+            st->best_ndcg = v.ndcg[1];
+            st->best_epoch = e;
+            st->bad_epochs = 0;
+            memcpy(best, params, s->n_params * sizeof(float));
+            if (ckpt_write(p_model, st, best, NULL)) goto fail;
+        } else {
+            st->bad_epochs++;
+        }
+        if (ckpt_write(p_state, st, params, &opt)) goto fail;
+        char title[1200];
+        snprintf(title, sizeof title, "%s on %.1000s (seed %llu)", tm_kind_name(s->kind), st->data,
+                 (unsigned long long)st->seed);
+        if (plot_write(p_svg, st, title)) goto fail;
+        write_json(p_json, st, NULL, NULL);
+        if (!o->quiet) {
+            uint32_t left = st->epochs - e;
+            uint32_t pat_left = st->patience - st->bad_epochs;
+            if (pat_left < left) left = pat_left; /* at most this many, if nothing improves */
+            fprintf(stderr,
+                    "epoch %3u/%u  loss %.4f  valid HR@10 %.4f NDCG@10 %.4f%s  %.1f s  best %.4f @%u  ETA <= %.0f s\n", e,
+                    st->epochs, loss_sum / (double)(nb ? nb : 1), v.hr[1], v.ndcg[1], improved ? " *" : "  ", secs,
+                    st->best_ndcg, st->best_epoch, (t_total / (double)(st->n_hist ? st->n_hist : 1)) * left);
+        }
+    }
+    if (rc) goto fail;
+    if (!st->best_epoch) { /* zero epochs run: the initial parameters are the model */
+        if (ckpt_write(p_model, st, best, NULL)) goto fail;
+    }
+
+    /* the best epoch on validation and test */
+    if (evaluate_params(st, &ds, &in, best, EVAL_VALID, o->threads, valid) ||
+        evaluate_params(st, &ds, &in, best, EVAL_TEST, o->threads, test))
+        goto oom3;
+    write_json(p_json, st, valid, test);
+    step_free(sc);
+    free(canon);
+    free(win);
+    free(batch);
+    free(params);
+    free(best);
+    free(grads);
+    adam_free(&opt);
+    tm_inputs_free(&in);
+    dataset_free(&ds);
+    return 0;
+oom3:
+    cli_error("out of memory");
+fail:
+    step_free(sc);
+    free(canon);
+    free(win);
+    free(batch);
+    free(params);
+    free(best);
+    free(grads);
+    adam_free(&opt);
+    tm_inputs_free(&in);
+    dataset_free(&ds);
+    return -1;
+oom2:
+    free(win);
+    free(batch);
+oom:
+    cli_error("out of memory");
+    free(params);
+    free(best);
+    free(grads);
+    adam_free(&opt);
+    return -1;
+}

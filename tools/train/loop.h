@@ -1,0 +1,41 @@
+/*
+ * loop.h - the training loop: windows of the training parts, shuffled batches, Adam, an
+ * evaluation on the validation targets after every epoch, early stopping on validation
+ * NDCG@10, checkpoints, the progress line and the SVG plot (docs/TRAINING.md).
+ *
+ * Files written in the output directory (each atomically):
+ *   model.ckpt    the best epoch's parameters          state.ckpt   the last epoch + Adam (resume)
+ *   train.svg     loss and valid NDCG@10 per epoch      train.json   the epochs and final metrics
+ */
+#ifndef MDSREC_TRAIN_LOOP_H
+#define MDSREC_TRAIN_LOOP_H
+
+#include "checkpoint.h"
+#include "dataset.h"
+#include "eval/metrics.h"
+#include "step.h"
+#include "tmodel.h"
+
+typedef struct {
+    const char *out_dir;
+    int threads;
+    int resume;     /* continue from out_dir/state.ckpt when it exists */
+    int quiet;      /* no progress lines */
+} train_opts;
+
+/* Loads st->data (items, sequences, features) and binds the model's inputs (graphs from
+   st->graph_dir or <data>/graph). 0, or -1 after cli_error. */
+int train_open_data(const train_state *st, dataset *ds, tm_inputs *in);
+
+/* Trains st->spec as st describes (st->epoch epochs already done when resuming), then
+   evaluates the best epoch on validation and test into *valid and *test. 0, or -1 after
+   cli_error. */
+int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *test);
+
+/* Windows of user u's training part i_1..i_m (m = n - 2): inputs i_1..i_{m-1}, targets
+   i_2..i_m. With all == 0 only the last window of at most L inputs; with all == 1 the part is
+   cut into consecutive windows of L from the end (every target once). Writes up to `cap`
+   windows to w and returns how many the sequence yields (may exceed cap). */
+size_t train_windows(const dataset *ds, uint32_t u, uint32_t L, int all, step_window *w, size_t cap);
+
+#endif

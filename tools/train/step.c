@@ -1,0 +1,419 @@
+/* step.c - one training step, forward and backward (step.h). */
+#include "step.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backward.h"
+#include "gemm.h"
+#include "ops.h"
+#include "parallel.h"
+
+#define SCORE_CHUNK 512 /* positions scored at once: SCORE_CHUNK x N floats of logits */
+
+typedef struct {
+    float *grads;        /* n_params: this thread's encoder and gate gradients */
+    float *arena;        /* activations of this thread's windows */
+    size_t arena_cap;
+    float *scratch;      /* backward scratch */
+    float *rows;         /* (L, d) item rows of one window */
+    float *du;           /* (L, d) */
+} worker;
+
+struct step_ctx {
+    const tm_spec *s;
+    const tm_inputs *in;
+    float p_hidden, p_attn;
+    int threads;
+    size_t max_windows;
+    worker wk[64];
+    float *H, *Hcat, *dHcat, *dH, *items_scratch;
+    /* per batch, rows = positions */
+    size_t cap_rows;
+    float *U;      /* (R, |C| d) visitor vectors u^c */
+    float *G;      /* (R, |C|) gates */
+    float *V;      /* (R, |C| d) g_c u^c */
+    float *dV;     /* (R, |C| d) */
+    float *drows;  /* (R, |C| d) gradient on the item rows */
+    float *logits; /* (SCORE_CHUNK, N) */
+    uint32_t *target;
+    size_t *row0;  /* first row of each window */
+    size_t *act0;  /* each window's offset in its thread's arena */
+    double *loss_part;
+    /* the batch in flight */
+    const float *params;
+    const step_window *w;
+    size_t count, nrows, chunk0, chunk_rows;
+    int oom;
+};
+
+/* The config a window of n positions runs with: activations laid out at their own length. */
+static mdsrec_config cfg_n(const mdsrec_config *c, size_t n) {
+    mdsrec_config x = *c;
+    x.max_len = (uint32_t)n;
+    return x;
+}
+
+static size_t acts_floats(const step_ctx *c, size_t n) {
+    mdsrec_config x = cfg_n(&c->s->cfg, n);
+    return channel_acts_floats(&x, c->p_hidden > 0 || c->p_attn > 0);
+}
+
+step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, float p_hidden, float p_attn,
+                   int threads) {
+    step_ctx *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (threads < 1) threads = 1;
+    if (threads > 64) threads = 64;
+    c->s = s;
+    c->in = in;
+    c->p_hidden = p_hidden;
+    c->p_attn = p_attn;
+    c->threads = threads;
+    c->max_windows = max_windows;
+    size_t N = s->cfg.n_items, d = s->cfg.dim, C = s->cfg.n_channels, L = s->cfg.max_len;
+    int ok = 1;
+    for (int t = 0; t < threads; t++) {
+        worker *w = &c->wk[t];
+        w->grads = calloc(s->n_params, sizeof(float));
+        w->scratch = malloc(channel_bwd_scratch_floats(&s->cfg) * sizeof(float));
+        w->rows = malloc(L * d * sizeof(float));
+        w->du = malloc(L * d * sizeof(float));
+        ok &= w->grads && w->scratch && w->rows && w->du;
+    }
+    c->H = malloc(C * N * d * sizeof(float));
+    c->Hcat = malloc(C * N * d * sizeof(float));
+    c->dHcat = malloc(C * N * d * sizeof(float));
+    c->dH = malloc(C * N * d * sizeof(float));
+    c->items_scratch = malloc(2 * N * d * sizeof(float));
+    c->logits = malloc((size_t)SCORE_CHUNK * N * sizeof(float));
+    c->row0 = malloc((max_windows + 1) * sizeof(size_t));
+    c->act0 = malloc((max_windows + 1) * sizeof(size_t));
+    c->loss_part = malloc(64 * sizeof(double));
+    ok &= c->H && c->Hcat && c->dHcat && c->dH && c->items_scratch && c->logits && c->row0 && c->act0 && c->loss_part;
+    if (!ok) {
+        step_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void step_free(step_ctx *c) {
+    if (!c) return;
+    for (int t = 0; t < c->threads; t++) {
+        worker *w = &c->wk[t];
+        free(w->grads);
+        free(w->arena);
+        free(w->scratch);
+        free(w->rows);
+        free(w->du);
+    }
+    free(c->H); free(c->Hcat); free(c->dHcat); free(c->dH); free(c->items_scratch);
+    free(c->U); free(c->G); free(c->V); free(c->dV); free(c->drows); free(c->logits);
+    free(c->target); free(c->row0); free(c->act0); free(c->loss_part);
+    free(c);
+}
+
+static int ensure_rows(step_ctx *c, size_t rows) {
+    if (rows <= c->cap_rows) return 0;
+    size_t cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, C = c->s->cfg.n_channels;
+    free(c->U); free(c->G); free(c->V); free(c->dV); free(c->drows); free(c->target);
+    c->U = malloc(rows * cd * sizeof(float));
+    c->G = malloc(rows * C * sizeof(float));
+    c->V = malloc(rows * cd * sizeof(float));
+    c->dV = malloc(rows * cd * sizeof(float));
+    c->drows = malloc(rows * cd * sizeof(float));
+    c->target = malloc(rows * sizeof(uint32_t));
+    if (!c->U || !c->G || !c->V || !c->dV || !c->drows || !c->target) {
+        c->cap_rows = 0;
+        return -1;
+    }
+    c->cap_rows = rows;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- item matrices */
+
+void step_items(const tm_spec *s, const tm_inputs *in, const float *params, float *H, float *Hcat, float *scratch) {
+    size_t N = s->cfg.n_items, d = s->cfg.dim, C = s->cfg.n_channels;
+    tm_items_forward(s, in, params, H, scratch);
+    for (size_t i = 0; i < N; i++)
+        for (size_t k = 0; k < C; k++) memcpy(Hcat + (i * C + k) * d, H + (k * N + i) * d, d * sizeof(float));
+}
+
+/* ---------------------------------------------------------------- phase 1: encoders + gate */
+
+/* Windows, rows of U/V, and this thread's encoder gradient ranges. */
+static void zero_encoder_grads(const tm_spec *s, float *g) {
+    for (uint32_t k = 0; k < s->cfg.n_channels; k++) {
+        const tm_channel *ch = &s->ch[k];
+        size_t end = ch->o_pool + bundle_pool_floats(&s->cfg);
+        memset(g + ch->o_pos, 0, (end - ch->o_pos) * sizeof(float));
+    }
+    memset(g + s->o_gate, 0, (s->n_params - s->o_gate) * sizeof(float));
+}
+
+static void forward_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    const tm_spec *s = c->s;
+    worker *w = &c->wk[tid];
+    size_t lo, hi, N = s->cfg.n_items, d = s->cfg.dim, C = s->cfg.n_channels, cd = C * d;
+    int drop = c->p_hidden > 0 || c->p_attn > 0;
+    parallel_range(c->count, tid, nt, &lo, &hi);
+    /* this thread's activations: one arena, windows one after the other */
+    size_t need = 0;
+    for (size_t i = lo; i < hi; i++) {
+        c->act0[i] = need;
+        need += C * acts_floats(c, c->w[i].n);
+    }
+    if (need > w->arena_cap) {
+        free(w->arena);
+        w->arena = malloc(need * sizeof(float));
+        w->arena_cap = w->arena ? need : 0;
+        if (!w->arena) {
+            c->oom = 1;
+            return;
+        }
+    }
+    for (size_t i = lo; i < hi; i++) {
+        const step_window *win = &c->w[i];
+        size_t n = win->n, r0 = c->row0[i];
+        mdsrec_config cn = cfg_n(&s->cfg, n);
+        uint64_t rng = win->seed;
+        dropout_cfg dc = {c->p_hidden, c->p_attn, &rng};
+        float *mem = w->arena + c->act0[i];
+        for (uint32_t k = 0; k < C; k++) {
+            const float *Hk = c->H + (size_t)k * N * d;
+            for (size_t t = 0; t < n; t++) memcpy(w->rows + t * d, Hk + (size_t)win->items[t] * d, d * sizeof(float));
+            encoder_weights ew;
+            tm_encoder(s, c->params, k, &ew);
+            channel_acts a;
+            channel_acts_map(&cn, mem, drop, &a);
+            channel_forward(&cn, &ew, w->rows, n, 1, drop ? &dc : NULL, &a);
+            for (size_t t = 0; t < n; t++) memcpy(c->U + (r0 + t) * cd + k * d, a.u + t * d, d * sizeof(float));
+            mem += acts_floats(c, n);
+        }
+        /* the gate and the fused visitor vector at every position */
+        for (size_t t = 0; t < n; t++) {
+            size_t r = r0 + t;
+            float *g = c->G + r * C;
+            op_gate(g, NULL, tm_gate_w(s, c->params), tm_gate_b(s, c->params), c->U + r * cd, C, d);
+            for (size_t k = 0; k < C; k++)
+                for (size_t j = 0; j < d; j++) c->V[r * cd + k * d + j] = g[k] * c->U[r * cd + k * d + j];
+            c->target[r] = win->items[t + 1];
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- phase 2: softmax CE over all items */
+
+static void ce_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
+    parallel_range(c->chunk_rows, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    /* this thread's rows: logits = V Hcat^T */
+    gemm(0, 1, hi - lo, N, cd, 1.0f, c->V + (c->chunk0 + lo) * cd, cd, c->Hcat, cd, 0.0f, c->logits + lo * N, N);
+    double loss = 0;
+    float inv = 1.0f / (float)c->nrows;
+    for (size_t i = lo; i < hi; i++) {
+        float *z = c->logits + i * N;
+        uint32_t y = c->target[c->chunk0 + i];
+        float zy = z[y], mx = z[0];
+        for (size_t j = 1; j < N; j++) mx = z[j] > mx ? z[j] : mx;
+        double sum = 0;
+        for (size_t j = 0; j < N; j++) {
+            z[j] = expf(z[j] - mx);
+            sum += z[j];
+        }
+        loss += log(sum) - (double)(zy - mx);
+        /* d loss_mean / d logit = (softmax - onehot) / rows */
+        float sc = inv / (float)sum;
+        for (size_t j = 0; j < N; j++) z[j] *= sc;
+        z[y] -= inv;
+    }
+    c->loss_part[tid] += loss;
+    /* dV = dlogits Hcat for the same rows */
+    gemm(0, 0, hi - lo, cd, N, 1.0f, c->logits + lo * N, N, c->Hcat, cd, 0.0f, c->dV + (c->chunk0 + lo) * cd, cd);
+}
+
+/* dHcat[items lo..hi) += dlogits[:, lo..hi)^T V: split by items, so no thread shares a row */
+static void dhcat_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
+    parallel_range(N, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    gemm(1, 0, hi - lo, cd, c->chunk_rows, 1.0f, c->logits + lo, N, c->V + c->chunk0 * cd, cd, 1.0f,
+         c->dHcat + lo * cd, cd);
+}
+
+/* ---------------------------------------------------------------- phase 3: backward of gate + encoders */
+
+static void backward_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    const tm_spec *s = c->s;
+    worker *w = &c->wk[tid];
+    size_t lo, hi, d = s->cfg.dim, C = s->cfg.n_channels, cd = C * d;
+    int drop = c->p_hidden > 0 || c->p_attn > 0;
+    parallel_range(c->count, tid, nt, &lo, &hi);
+    zero_encoder_grads(s, w->grads);
+    float *gwg = w->grads + s->o_gate, *gbg = gwg + (size_t)C * cd;
+    float du_all[MDSREC_MAX_CHANNELS * MDSREC_MAX_DIM];
+    for (size_t i = lo; i < hi; i++) {
+        const step_window *win = &c->w[i];
+        size_t n = win->n, r0 = c->row0[i];
+        mdsrec_config cn = cfg_n(&s->cfg, n);
+        /* the gate: v_c = g_c u_c, g = softmax(Wg u + bg) */
+        for (size_t t = 0; t < n; t++) {
+            size_t r = r0 + t;
+            const float *g = c->G + r * C, *u = c->U + r * cd, *dv = c->dV + r * cd;
+            float dg[MDSREC_MAX_CHANNELS];
+            for (size_t k = 0; k < C; k++) {
+                float z = 0;
+                for (size_t j = 0; j < d; j++) {
+                    z += dv[k * d + j] * u[k * d + j];
+                    du_all[k * d + j] = g[k] * dv[k * d + j];
+                }
+                dg[k] = z;
+            }
+            if (C > 1) gate_bwd(gwg, gbg, du_all, dg, g, tm_gate_w(s, c->params), u, C, d);
+            memcpy(c->U + r * cd, du_all, cd * sizeof(float)); /* U now holds dU */
+        }
+        float *mem = w->arena + c->act0[i];
+        for (uint32_t k = 0; k < C; k++) {
+            encoder_weights ew, gw;
+            tm_encoder(s, c->params, k, &ew);
+            tm_encoder(s, w->grads, k, &gw);
+            channel_acts a;
+            channel_acts_map(&cn, mem, drop, &a);
+            for (size_t t = 0; t < n; t++) memcpy(w->du + t * d, c->U + (r0 + t) * cd + k * d, d * sizeof(float));
+            float *dr = w->rows;
+            memset(dr, 0, n * d * sizeof(float));
+            mdsrec_config cs = cfg_n(&s->cfg, n);
+            channel_backward(&cs, &ew, &gw, &a, n, 1, w->du, dr, w->scratch);
+            for (size_t t = 0; t < n; t++) memcpy(c->drows + (r0 + t) * cd + k * d, dr + t * d, d * sizeof(float));
+            mem += acts_floats(c, n);
+        }
+        (void)cn;
+    }
+}
+
+/* ---------------------------------------------------------------- the step */
+
+double step_run(step_ctx *c, const float *params, const step_window *w, size_t count, float *grads) {
+    const tm_spec *s = c->s;
+    size_t N = s->cfg.n_items, d = s->cfg.dim, C = s->cfg.n_channels, cd = C * d;
+    if (count > c->max_windows) return NAN;
+    size_t rows = 0;
+    for (size_t i = 0; i < count; i++) {
+        c->row0[i] = rows;
+        rows += w[i].n;
+    }
+    if (ensure_rows(c, rows)) return NAN;
+    c->params = params;
+    c->w = w;
+    c->count = count;
+    c->nrows = rows;
+    c->oom = 0;
+
+    /* item matrices, and every window's encoders and gate */
+    step_items(s, c->in, params, c->H, c->Hcat, c->items_scratch);
+    parallel_run(c->threads, forward_worker, c);
+    if (c->oom) return NAN;
+
+    /* scores over all items, cross-entropy, and their gradients, a chunk of positions at a time:
+       logits = V Hcat^T; dV = dlogits Hcat; dHcat = dlogits^T V */
+    memset(c->dHcat, 0, N * cd * sizeof(float));
+    for (int t = 0; t < c->threads; t++) c->loss_part[t] = 0;
+    for (size_t r0 = 0; r0 < rows; r0 += SCORE_CHUNK) {
+        size_t m = rows - r0 < SCORE_CHUNK ? rows - r0 : SCORE_CHUNK;
+        c->chunk0 = r0;
+        c->chunk_rows = m;
+        parallel_run(c->threads, ce_worker, c);
+        parallel_run(c->threads, dhcat_worker, c);
+    }
+    double loss = 0;
+    for (int t = 0; t < c->threads; t++) loss += c->loss_part[t];
+
+    /* gate and encoders backward */
+    parallel_run(c->threads, backward_worker, c);
+
+    /* reduce, in a fixed order: threads 0..T-1, then item rows window by window */
+    memset(grads, 0, s->n_params * sizeof(float));
+    for (int t = 0; t < c->threads; t++) {
+        const float *g = c->wk[t].grads;
+        for (uint32_t k = 0; k < C; k++) {
+            const tm_channel *ch = &s->ch[k];
+            size_t end = ch->o_pool + bundle_pool_floats(&s->cfg);
+            for (size_t i = ch->o_pos; i < end; i++) grads[i] += g[i];
+        }
+        for (size_t i = s->o_gate; i < s->n_params; i++) grads[i] += g[i];
+    }
+    for (size_t k = 0; k < C; k++)
+        for (size_t i = 0; i < N; i++) memcpy(c->dH + (k * N + i) * d, c->dHcat + (i * C + k) * d, d * sizeof(float));
+    for (size_t i = 0; i < count; i++)
+        for (size_t t = 0; t < w[i].n; t++) {
+            size_t r = c->row0[i] + t;
+            uint32_t item = w[i].items[t];
+            for (size_t k = 0; k < C; k++) {
+                float *dst = c->dH + (k * N + item) * d;
+                const float *src = c->drows + r * cd + k * d;
+                for (size_t j = 0; j < d; j++) dst[j] += src[j];
+            }
+        }
+    tm_items_backward(s, c->in, c->dH, grads, c->items_scratch);
+    return loss / (double)rows;
+}
+
+/* ---------------------------------------------------------------- visitor vectors (no dropout) */
+
+typedef struct {
+    const tm_spec *s;
+    const float *params, *H;
+    const uint32_t *const *hist;
+    const uint32_t *len;
+    size_t count;
+    float *v;
+} visit_ctx;
+
+static void visit_worker(void *p, int tid, int nt) {
+    visit_ctx *c = p;
+    const tm_spec *s = c->s;
+    size_t lo, hi, N = s->cfg.n_items, d = s->cfg.dim, C = s->cfg.n_channels, L = s->cfg.max_len;
+    parallel_range(c->count, tid, nt, &lo, &hi);
+    float *mem = malloc(channel_acts_floats(&s->cfg, 0) * sizeof(float));
+    float *rows = malloc(L * d * sizeof(float));
+    float u[MDSREC_MAX_CHANNELS * MDSREC_MAX_DIM];
+    for (size_t i = lo; i < hi && mem && rows; i++) {
+        size_t n = c->len[i] < L ? c->len[i] : L;
+        if (n == 0) { /* nothing to read: a zero vector scores every item 0 */
+            memset(c->v + i * C * d, 0, C * d * sizeof(float));
+            continue;
+        }
+        const uint32_t *h = c->hist[i] + (c->len[i] - n);
+        mdsrec_config cn = cfg_n(&s->cfg, n);
+        for (uint32_t k = 0; k < C; k++) {
+            const float *Hk = c->H + (size_t)k * N * d;
+            for (size_t t = 0; t < n; t++) memcpy(rows + t * d, Hk + (size_t)h[t] * d, d * sizeof(float));
+            encoder_weights ew;
+            tm_encoder(s, c->params, k, &ew);
+            channel_acts a;
+            channel_acts_map(&cn, mem, 0, &a);
+            channel_forward(&cn, &ew, rows, n, 0, NULL, &a);
+            memcpy(u + k * d, a.u + (n - 1) * d, d * sizeof(float));
+        }
+        float g[MDSREC_MAX_CHANNELS];
+        op_gate(g, NULL, tm_gate_w(s, c->params), tm_gate_b(s, c->params), u, C, d);
+        for (size_t k = 0; k < C; k++)
+            for (size_t j = 0; j < d; j++) c->v[i * C * d + k * d + j] = g[k] * u[k * d + j];
+    }
+    free(mem);
+    free(rows);
+}
+
+void step_visitors(const tm_spec *s, const float *params, const float *H, const uint32_t *const *hist,
+                   const uint32_t *len, size_t count, float *v, int threads) {
+    visit_ctx c = {s, params, H, hist, len, count, v};
+    parallel_run(threads, visit_worker, &c);
+}

@@ -1,0 +1,260 @@
+/* tmodel.c - parameter layout, initialisation and the item side of each channel (tmodel.h). */
+#include "tmodel.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "gemm.h"
+#include "graph_content.h"
+
+static const char *const kind_names[] = {"mdsrec", "sasrec", "sasrecf", "pop", "itemknn"};
+
+const char *tm_kind_name(uint32_t kind) { return kind < 5 ? kind_names[kind] : NULL; }
+
+int tm_kind_parse(const char *name) {
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(name, kind_names[i])) return i;
+    return -1;
+}
+
+void tm_layout(tm_spec *s) {
+    const mdsrec_config *c = &s->cfg;
+    size_t N = c->n_items, d = c->dim, o = 0;
+    for (uint32_t k = 0; k < c->n_channels; k++) {
+        tm_channel *ch = &s->ch[k];
+        ch->o_emb = o;
+        if (ch->has_emb) o += N * d;
+        ch->o_w = o;
+        o += (size_t)ch->feat_width * d;
+        ch->o_b = o;
+        if (ch->n_feat) o += d;
+        ch->o_pos = o;
+        o += (size_t)c->max_len * d;
+        ch->o_enc = o;
+        o += bundle_encoder_floats(c);
+        ch->o_pool = o;
+        o += bundle_pool_floats(c);
+    }
+    s->o_gate = o;
+    o += (size_t)c->n_channels * c->n_channels * d + c->n_channels;
+    s->n_params = o;
+}
+
+/* ---------------------------------------------------------------- initialisation */
+
+static uint64_t next64(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Box-Muller from the splitmix64 stream: the same numbers on every platform (libm aside). */
+static void normal(float *x, size_t n, float std, uint64_t *rng) {
+    for (size_t i = 0; i < n; i++) {
+        double u1 = ((double)(next64(rng) >> 11) + 1.0) / 9007199254740993.0;
+        double u2 = (double)(next64(rng) >> 11) / 9007199254740992.0;
+        x[i] = (float)(std * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+    }
+}
+
+static void ones(const float *p, size_t n) {
+    float *x = (float *)p;
+    for (size_t i = 0; i < n; i++) x[i] = 1.0f;
+}
+
+void tm_init(const tm_spec *s, float *p, uint64_t seed) {
+    const mdsrec_config *c = &s->cfg;
+    size_t N = c->n_items, d = c->dim, f = c->ffn_dim;
+    uint64_t rng = seed ^ 0x6D64737265632121ull;
+    memset(p, 0, s->n_params * sizeof(float));
+    for (uint32_t k = 0; k < c->n_channels; k++) {
+        const tm_channel *ch = &s->ch[k];
+        if (ch->has_emb) normal(p + ch->o_emb, N * d, 0.02f, &rng);
+        if (ch->n_feat) normal(p + ch->o_w, (size_t)ch->feat_width * d, 0.02f, &rng);
+        normal(p + ch->o_pos, (size_t)c->max_len * d, 0.02f, &rng);
+        encoder_weights w;
+        tm_encoder(s, p, k, &w);
+        ones(w.ln_in_g, d);
+        for (uint32_t b = 0; b < c->n_blocks; b++) {
+            block_weights *bw = &w.blk[b];
+            normal((float *)bw->wq, d * d, 0.02f, &rng);
+            normal((float *)bw->wk, d * d, 0.02f, &rng);
+            normal((float *)bw->wv, d * d, 0.02f, &rng);
+            normal((float *)bw->wo, d * d, 0.02f, &rng);
+            normal((float *)bw->w1, f * d, 0.02f, &rng);
+            normal((float *)bw->w2, d * f, 0.02f, &rng);
+            ones(bw->ln1_g, d);
+            ones(bw->ln2_g, d);
+        }
+        if (c->pool_mode) {
+            normal((float *)w.pwq, d * d, 0.02f, &rng);
+            normal((float *)w.pwk, d * d, 0.02f, &rng);
+            normal((float *)w.pwv, d * d, 0.02f, &rng);
+            ones(w.pln_g, d);
+            if (c->pool_mode == MDSREC_POOL_TOKEN) normal((float *)w.ptoken, d, 0.02f, &rng);
+        }
+    }
+    normal(p + s->o_gate, (size_t)c->n_channels * c->n_channels * d, 0.02f, &rng);
+}
+
+void tm_encoder(const tm_spec *s, const float *p, uint32_t c, encoder_weights *w) {
+    const tm_channel *ch = &s->ch[c];
+    encoder_weights_map(&s->cfg, p + ch->o_pos, p + ch->o_enc, s->cfg.pool_mode ? p + ch->o_pool : NULL, w);
+}
+
+/* ---------------------------------------------------------------- inputs */
+
+int tm_inputs_bind(const tm_spec *s, const dataset *ds, const char *graph_dir, int content_only,
+                   uint32_t knn_k, tm_inputs *in) {
+    memset(in, 0, sizeof *in);
+    size_t N = s->cfg.n_items;
+    if (ds->n_items != N) {
+        cli_error("%s: %u items, the model has %zu", ds->path, ds->n_items, N);
+        return -1;
+    }
+    for (uint32_t k = 0; k < s->cfg.n_channels; k++) {
+        const tm_channel *ch = &s->ch[k];
+        if (ch->n_feat) {
+            int idx[DS_MAX_FEATURES];
+            uint32_t width = 0;
+            for (uint32_t j = 0; j < ch->n_feat; j++) {
+                idx[j] = dataset_feature(ds, ch->feat[j]);
+                if (idx[j] < 0) {
+                    cli_error("%s: no feature matrix named '%s'", ds->path, ch->feat[j]);
+                    goto fail;
+                }
+                width += ds->feat[idx[j]].width;
+            }
+            if (width != ch->feat_width) {
+                cli_error("%s: features of channel %s are %u wide, the model expects %u", ds->path,
+                          s->cfg.channels[k].name, width, ch->feat_width);
+                goto fail;
+            }
+            if (ch->n_feat == 1) {
+                in->feat[k] = ds->feat[idx[0]].data;
+            } else {
+                float *cat = malloc(N * width * sizeof(float));
+                if (!cat) {
+                    cli_error("out of memory for the concatenated features");
+                    goto fail;
+                }
+                for (size_t i = 0; i < N; i++) {
+                    size_t o = 0;
+                    for (uint32_t j = 0; j < ch->n_feat; j++) {
+                        const ds_feature *f = &ds->feat[idx[j]];
+                        memcpy(cat + i * width + o, f->data + i * f->width, f->width * sizeof(float));
+                        o += f->width;
+                    }
+                }
+                in->feat[k] = in->feat_owned[k] = cat;
+            }
+        }
+        if (ch->graph[0]) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", graph_dir ? graph_dir : ".", ch->graph);
+            struct stat st;
+            if (!content_only && graph_dir && stat(path, &st) == 0) {
+                if (csr_read(path, (uint32_t)N, &in->graph[k])) goto fail;
+            } else if (in->feat[k]) {
+                if (!content_only)
+                    fprintf(stderr, "mdsrec %s: %s not found: building a content-only graph (k=%u)\n",
+                            cli_command, path, knn_k);
+                if (graph_content(in->feat[k], (uint32_t)N, ch->feat_width, knn_k, &in->graph[k])) goto fail;
+            } else {
+                cli_error("%s: not found, and channel %s has no features to build one", path, s->cfg.channels[k].name);
+                goto fail;
+            }
+        }
+    }
+    return 0;
+fail:
+    tm_inputs_free(in);
+    return -1;
+}
+
+void tm_inputs_free(tm_inputs *in) {
+    for (int k = 0; k < MDSREC_MAX_CHANNELS; k++) {
+        free(in->feat_owned[k]);
+        csr_free(&in->graph[k]);
+    }
+    memset(in, 0, sizeof *in);
+}
+
+/* ---------------------------------------------------------------- item side */
+
+/* out = A^T x (A square, n_rows x n_rows); out must not alias x. */
+static void spmm_t(const csr_matrix *a, const float *x, float *out, size_t d) {
+    memset(out, 0, (size_t)a->n_rows * d * sizeof(float));
+    for (uint32_t r = 0; r < a->n_rows; r++) {
+        const float *xr = x + (size_t)r * d;
+        for (uint32_t e = a->row_ptr[r]; e < a->row_ptr[r + 1]; e++) {
+            float *o = out + (size_t)a->col[e] * d, w = a->w[e];
+            for (size_t j = 0; j < d; j++) o[j] += w * xr[j];
+        }
+    }
+}
+
+/* H = mean(X, A X, ..., A^K X), in place on x; t1, t2: N d scratch. transpose: use A^T
+   (the backward of the forward's linear map). */
+static void propagate(const csr_matrix *a, uint32_t K, float *x, float *t1, float *t2, size_t d, int transpose) {
+    size_t nd = (size_t)a->n_rows * d;
+    memcpy(t1, x, nd * sizeof(float));
+    for (uint32_t r = 0; r < K; r++) {
+        if (transpose)
+            spmm_t(a, t1, t2, d);
+        else
+            csr_spmm(a, t1, t2, d);
+        for (size_t i = 0; i < nd; i++) x[i] += t2[i];
+        float *t = t1;
+        t1 = t2;
+        t2 = t;
+    }
+    float inv = 1.0f / (float)(K + 1);
+    for (size_t i = 0; i < nd; i++) x[i] *= inv;
+}
+
+void tm_items_forward(const tm_spec *s, const tm_inputs *in, const float *p, float *H, float *scratch) {
+    size_t N = s->cfg.n_items, d = s->cfg.dim;
+    for (uint32_t k = 0; k < s->cfg.n_channels; k++) {
+        const tm_channel *ch = &s->ch[k];
+        float *h = H + (size_t)k * N * d;
+        if (ch->has_emb)
+            memcpy(h, p + ch->o_emb, N * d * sizeof(float));
+        else
+            memset(h, 0, N * d * sizeof(float));
+        if (ch->n_feat) {
+            /* X += F W^T + b: (N, w) x (w, d) */
+            gemm(0, 1, N, d, ch->feat_width, 1.0f, in->feat[k], ch->feat_width, p + ch->o_w, ch->feat_width,
+                 1.0f, h, d);
+            const float *b = p + ch->o_b;
+            for (size_t i = 0; i < N; i++)
+                for (size_t j = 0; j < d; j++) h[i * d + j] += b[j];
+        }
+        if (in->graph[k].n_rows) propagate(&in->graph[k], s->prop_k, h, scratch, scratch + N * d, d, 0);
+    }
+}
+
+void tm_items_backward(const tm_spec *s, const tm_inputs *in, float *dH, float *g, float *scratch) {
+    size_t N = s->cfg.n_items, d = s->cfg.dim;
+    for (uint32_t k = 0; k < s->cfg.n_channels; k++) {
+        const tm_channel *ch = &s->ch[k];
+        float *dh = dH + (size_t)k * N * d;
+        if (in->graph[k].n_rows) propagate(&in->graph[k], s->prop_k, dh, scratch, scratch + N * d, d, 1);
+        if (ch->has_emb) {
+            float *ge = g + ch->o_emb;
+            for (size_t i = 0; i < N * d; i++) ge[i] += dh[i];
+        }
+        if (ch->n_feat) {
+            /* dW (d, w) += dX^T F; db += column sums of dX */
+            gemm(1, 0, d, ch->feat_width, N, 1.0f, dh, d, in->feat[k], ch->feat_width, 1.0f, g + ch->o_w,
+                 ch->feat_width);
+            float *gb = g + ch->o_b;
+            for (size_t i = 0; i < N; i++)
+                for (size_t j = 0; j < d; j++) gb[j] += dh[i * d + j];
+        }
+    }
+}

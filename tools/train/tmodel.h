@@ -1,0 +1,84 @@
+/*
+ * tmodel.h - the trainable model: which channels it has, where each parameter lives in one
+ * flat float vector, and the item side of every channel (MODEL.md 2):
+ *
+ *   X^c = [E^c] + [F^c W^c^T + b^c]       (an id embedding, a feature projection, or both)
+ *   H^c = mean(X, A X, ..., A^K X)         (when the channel has a relation graph A)
+ *
+ * The encoder side (POS, ENCODER, POOL) is laid out exactly as the bundle's sections, one
+ * block per channel, so encoder_weights_map() maps it directly; the gate is GATE's layout.
+ *
+ * Parameter vector, per channel c in order: E (N, d) | W (d, width) | b (d) | POS (L, d) |
+ * ENCODER | POOL; then Wg (|C|, |C| d), bg (|C|). Absent parts take no room.
+ */
+#ifndef MDSREC_TRAIN_TMODEL_H
+#define MDSREC_TRAIN_TMODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+#include "model.h"
+
+typedef enum { TM_MDSREC = 0, TM_SASREC = 1, TM_SASRECF = 2, TM_POP = 3, TM_ITEMKNN = 4 } tm_kind;
+
+/* "mdsrec", ..., or NULL for an unknown kind; tm_kind_parse returns -1 for an unknown name. */
+const char *tm_kind_name(uint32_t kind);
+int tm_kind_parse(const char *name);
+
+typedef struct {
+    int has_emb;                           /* learned E[i] */
+    uint32_t n_feat;                       /* features projected, concatenated in this order */
+    char feat[DS_MAX_FEATURES][25];
+    uint32_t feat_width;                   /* their total width */
+    char graph[64];                        /* graph file under the graph directory, "" for none */
+    size_t o_emb, o_w, o_b, o_pos, o_enc, o_pool; /* offsets in the parameter vector */
+} tm_channel;
+
+typedef struct {
+    uint32_t kind;        /* tm_kind */
+    mdsrec_config cfg;    /* the bundle's config (item_dtype f32) */
+    uint32_t prop_k;      /* K rounds of propagation */
+    tm_channel ch[MDSREC_MAX_CHANNELS];
+    size_t o_gate;
+    size_t n_params;
+} tm_spec;
+
+/* Fills the offsets and n_params from cfg and the channels' sources. */
+void tm_layout(tm_spec *s);
+
+/* Initial values (a seed gives the same vector on every machine): embeddings, projections and
+   linear weights N(0, 0.02) (as SASRec/BERT), biases 0, LayerNorm gains 1, pool token N(0,0.02). */
+void tm_init(const tm_spec *s, float *params, uint64_t seed);
+
+/* The encoder weights of channel c mapped over a parameter (or gradient) vector. */
+void tm_encoder(const tm_spec *s, const float *params, uint32_t c, encoder_weights *w);
+
+/* The item side's inputs bound to a dataset: each channel's concatenated features and graph. */
+typedef struct {
+    const float *feat[MDSREC_MAX_CHANNELS];   /* N x feat_width, or NULL */
+    float *feat_owned[MDSREC_MAX_CHANNELS];   /* a concatenation this struct allocated */
+    csr_matrix graph[MDSREC_MAX_CHANNELS];    /* n_rows 0: none */
+} tm_inputs;
+
+/* Binds s's channel sources to ds (features by name) and reads graphs from graph_dir (or builds
+   a content-only graph when the file is absent or content_only is set: see graph_content.h).
+   0, or -1 after cli_error. */
+int tm_inputs_bind(const tm_spec *s, const dataset *ds, const char *graph_dir, int content_only,
+                   uint32_t knn_k, tm_inputs *in);
+void tm_inputs_free(tm_inputs *in);
+
+/* H (|C|, N, d): every channel's item matrix. scratch: 3 N d floats. */
+void tm_items_forward(const tm_spec *s, const tm_inputs *in, const float *params, float *H, float *scratch);
+
+/* From dH (|C|, N, d) adds the item side's gradients to grads (dH is used as scratch and
+   destroyed). scratch: 3 N d floats. */
+void tm_items_backward(const tm_spec *s, const tm_inputs *in, float *dH, float *grads, float *scratch);
+
+/* Gate parameters inside a vector. */
+static inline const float *tm_gate_w(const tm_spec *s, const float *p) { return p + s->o_gate; }
+static inline const float *tm_gate_b(const tm_spec *s, const float *p) {
+    return p + s->o_gate + (size_t)s->cfg.n_channels * s->cfg.n_channels * s->cfg.dim;
+}
+
+#endif

@@ -1,0 +1,520 @@
+// mdsrec.js - in-browser recommendations from the visitor's own clicks; nothing is sent anywhere.
+// The core is a standalone wasm module (src/wasm_api.h is the whole contract), run in a Worker
+// (worker.js) or on the main thread. Guide: docs/WEB.md; types: mdsrec.d.ts.
+
+// ---------------------------------------------------------------- errors
+
+/** Every error the shim raises: an Error with a stable `code` (docs/WEB.md lists them). */
+export class MdsrecError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+export class ArgumentError extends MdsrecError {}
+export class UnknownKeyError extends MdsrecError {}
+export class BundleError extends MdsrecError {}
+export class WasmError extends MdsrecError {}
+
+const CLASSES = {
+  MDSREC_BAD_ARGUMENT: ArgumentError,
+  MDSREC_UNKNOWN_KEY: UnknownKeyError,
+  MDSREC_CORRUPT_BUNDLE: BundleError,
+  MDSREC_INCOMPATIBLE_BUNDLE: BundleError,
+  MDSREC_WASM_UNAVAILABLE: WasmError,
+};
+for (const [k, c] of Object.entries({ MdsrecError, ArgumentError, UnknownKeyError, BundleError, WasmError })) c.prototype.name = k;
+
+/** Builds the error class that belongs to a code. */
+export function mdsrecError(code, message) {
+  return new (CLASSES[code] || MdsrecError)(code, message);
+}
+
+// mdsrec_status (src/mdsrec.h) -> code
+const STATUS = ',OUT_OF_MEMORY,BAD_ARGUMENT,CORRUPT_BUNDLE,INCOMPATIBLE_BUNDLE,CORRUPT_BUNDLE,UNKNOWN_KEY,NOT_FOUND'.split(',');
+export const statusCode = (s) => 'MDSREC_' + (STATUS[s] || 'INTERNAL');
+
+const bad = (msg) => new ArgumentError('MDSREC_BAD_ARGUMENT', msg);
+const corrupt = (msg) => new BundleError('MDSREC_CORRUPT_BUNDLE', msg);
+
+// ---------------------------------------------------------------- bundle header (models/FORMAT.md)
+
+export const FORMAT_VERSION = 1;
+const MAGIC = [0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Checks the magic and format version in the first 12 bytes of a bundle: a clear BundleError
+    early, before the download ends (the core checks the rest, file_size included). */
+export function checkHeader(b) {
+  if (b.length < 12 || MAGIC.some((m, i) => b[i] !== m))
+    throw corrupt('not an mdsrec bundle (bad magic)');
+  const version = b[8] | (b[9] << 8) | (b[10] << 16) | (b[11] << 24);
+  if (version !== FORMAT_VERSION)
+    throw new BundleError('MDSREC_INCOMPATIBLE_BUNDLE',
+      `bundle format version ${version >>> 0} is ${version > FORMAT_VERSION ? 'newer than' : 'not'} the version ${FORMAT_VERSION} this mdsrec reads`);
+}
+
+// ---------------------------------------------------------------- fetching and caching
+
+// A tiny module whose function returns i8x16.splat(0): it validates only where SIMD128 exists.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+  10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
+export const hasSimd = () => WebAssembly.validate(SIMD_PROBE);
+
+const CACHE = 'mdsrec-v1';
+const HASH = 'x-mdsrec-sha256';
+const openCache = () => (typeof caches !== 'undefined' && globalThis.isSecureContext !== false
+  ? caches.open(CACHE).catch(() => null) : Promise.resolve(null));
+
+/** url from the Cache API (unless its SHA-256 tag differs from sha256), else the network. */
+async function fetchAsset(url, useCache, sha256) {
+  const cache = useCache ? await openCache() : null;
+  if (cache) {
+    const hit = await cache.match(url).catch(() => null);
+    if (hit && (!sha256 || hit.headers.get(HASH) === sha256)) return { res: hit, cache: null, source: 'cache' };
+  }
+  let res;
+  try {
+    res = await fetch(url, { credentials: 'same-origin' });
+  } catch (e) {
+    throw new MdsrecError('MDSREC_FETCH_FAILED', `cannot fetch ${url}: ${e.message}`);
+  }
+  if (!res.ok) throw new MdsrecError('MDSREC_FETCH_FAILED', `cannot fetch ${url}: HTTP ${res.status}`);
+  return { res, cache, source: 'network' };
+}
+
+const hex = (buf) => Array.from(new Uint8Array(buf), (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Checks bytes against a SHA-256; returns a function caching them (called once they load). */
+async function hashed(cache, url, bytes, type, sha256) {
+  const got = (cache || sha256) && hex(await crypto.subtle.digest('SHA-256', bytes));
+  if (sha256 && got !== sha256) throw mdsrecError(type ? 'MDSREC_WASM_UNAVAILABLE' : 'MDSREC_CORRUPT_BUNDLE', `${url}: SHA-256 ${got}, expected ${sha256}`);
+  const headers = { 'content-type': type || 'application/octet-stream', 'content-length': String(bytes.byteLength), [HASH]: got };
+  return (b) => cache && cache.put(url, new Response(b.slice(), { headers })).catch(() => {});
+}
+
+// ---------------------------------------------------------------- the engine (worker or main thread)
+
+const KINDS = ['id', 'image', 'text', 'feature'];
+const REASON = {
+  id: (x) => `often together with ${x}`,
+  image: (x) => `looks like ${x}`,
+  text: (x) => `described like ${x}`,
+};
+const NONE = 0xffffffff;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** One wasm instance with one open model. The Recommender talks to it directly (main thread)
+    or through worker.js; every method takes and returns plain, cloneable data. */
+export class Engine {
+  /** opts: {wasm: .wasm URL, model: URL or bytes, cache, modelHash, wasmHash} */
+  static async open(opts) {
+    const e = new Engine();
+    e.source = {};
+    try {
+      await e._instantiate(opts);
+      await e._openModel(opts);
+    } catch (err) {
+      // a cached file that fails (say a new core, an old bundle): retry from the network
+      const from = err instanceof BundleError ? e.source.model : err instanceof WasmError && e.source.wasm;
+      if (!opts.retry && from === 'cache') {
+        await caches.delete(CACHE);
+        return Engine.open({ ...opts, retry: 1 });
+      }
+      throw err;
+    }
+    return e;
+  }
+
+  async _instantiate({ wasm, cache, wasmHash }) {
+    const { res, cache: store, source } = await fetchAsset(wasm, cache, wasmHash);
+    this.source.wasm = source;
+    const bytes = res.clone().arrayBuffer();
+    bytes.catch(() => {});
+    // checked before it runs; cached once it has started
+    const save = source === 'network' && (await hashed(store, wasm, await bytes, 'application/wasm', wasmHash));
+    let module;
+    try {
+      try {
+        module = await WebAssembly.compileStreaming(res);
+      } catch {
+        module = await WebAssembly.compile(await bytes); // wrong MIME type or no streaming
+      }
+      const imports = {};
+      for (const imp of WebAssembly.Module.imports(module)) {
+        if (imp.kind !== 'function') continue;
+        const ns = (imports[imp.module] ??= {});
+        ns[imp.name] = imp.name === 'emscripten_notify_memory_growth' ? () => { this._buf = null; }
+          : imp.name === 'proc_exit' ? (c) => { throw new MdsrecError('MDSREC_INTERNAL', `wasm exited (${c})`); }
+          : imp.module === 'wasi_snapshot_preview1' ? () => 52 /* ENOSYS */ : () => 0;
+      }
+      this.x = (await WebAssembly.instantiate(module, imports)).exports;
+      if (this.x._initialize) this.x._initialize();
+      if (!this.x.memory || !this.x.mdsrec_wasm_open) throw new Error('not the mdsrec core');
+    } catch (err) {
+      throw new WasmError('MDSREC_WASM_UNAVAILABLE', `cannot start the wasm core ${wasm}: ${err.message}`);
+    }
+    if (save) await save(await bytes);
+  }
+
+  // Typed views over the instance memory, re-created when it has grown.
+  get u8() {
+    if (this._buf !== this.x.memory.buffer) {
+      this._buf = this.x.memory.buffer;
+      this._u8 = new Uint8Array(this._buf);
+    }
+    return this._u8;
+  }
+  u32(p, n) { return new Uint32Array(this.u8.buffer, p, n); }
+  f32(p, n) { return new Float32Array(this.u8.buffer, p, n); }
+  cstr(p) {
+    const m = this.u8;
+    return fromUtf8.decode(m.subarray(p, m.indexOf(0, p)));
+  }
+  alloc(n) {
+    const p = this.x.mdsrec_wasm_alloc(Math.max(n, 1)) >>> 0;
+    if (!p) throw new MdsrecError('MDSREC_OUT_OF_MEMORY', `cannot allocate ${n} bytes in the wasm core`);
+    return p;
+  }
+  fail(status) {
+    return mdsrecError(statusCode(status), this.cstr(this.x.mdsrec_wasm_error_message() >>> 0) || `mdsrec status ${status}`);
+  }
+
+  /** Reads the bundle into wasm memory: streamed straight in when its length is known. */
+  async _openModel({ model, cache, modelHash }) {
+    let p = 0, len = 0, store = null;
+    const url = typeof model === 'string' && model;
+    try {
+      if (url) {
+        const { res, cache: c, source } = await fetchAsset(url, cache, modelHash);
+        this.source.model = source;
+        store = c;
+        const known = !res.headers.get('content-encoding') && +res.headers.get('content-length');
+        if (known > 0) p = this.alloc(known);
+        const parts = [];
+        for (const reader = res.body.getReader(); ;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          if (!p) parts.push(value);
+          else if (len + value.length > known) throw corrupt(`bundle longer than its Content-Length ${known}`);
+          else this.u8.set(value, p + len);
+          const was = len;
+          len += value.length;
+          if (was < 12 && len >= 12) checkHeader(p ? this.u8.subarray(p, p + 12) : concat(parts, len));
+        }
+        if (p && len !== known) throw corrupt(`bundle truncated: ${len} of ${known} bytes`);
+        if (!p) model = concat(parts, len);
+      } else {
+        this.source.model = 'bytes';
+        model = ArrayBuffer.isView(model) ? new Uint8Array(model.buffer, model.byteOffset, model.byteLength) : new Uint8Array(model);
+        len = model.length;
+      }
+      if (!p) {
+        p = this.alloc(len);
+        this.u8.set(model, p);
+      }
+      checkHeader(this.u8.subarray(p, p + Math.min(len, 12)));
+      if (this.source.model === 'network') this.save = await hashed(store, url, this.u8.subarray(p, p + len), '', modelHash);
+    } catch (err) {
+      if (p) this.x.mdsrec_wasm_free(p);
+      throw err;
+    }
+    const st = this.x.mdsrec_wasm_open(p, len); // the instance owns p from here on
+    if (st) throw this.fail(st);
+    if (this.save) await this.save(this.u8.subarray(p, p + len));
+    this._setup();
+  }
+
+  _setup() {
+    const x = this.x;
+    const nc = x.mdsrec_wasm_info(2);
+    this.channels = [];
+    for (let c = 0; c < nc; c++) {
+      this.channels.push({ name: this.cstr(x.mdsrec_wasm_channel_name(c) >>> 0), kind: KINDS[x.mdsrec_wasm_channel_kind(c)] || 'feature' });
+    }
+    this.n = x.mdsrec_wasm_info(0);
+    this.scratch = this.alloc(512); // [0,4): length out; [16,272): a key
+    this.keys = new Map(); // index -> key, filled lazily
+    const lp = this.scratch;
+    const cp = x.mdsrec_wasm_catalog(lp) >>> 0;
+    this.catalog = null;
+    if (cp) {
+      try {
+        const c = JSON.parse(fromUtf8.decode(this.u8.subarray(cp, cp + this.u32(lp, 1)[0])));
+        if (Array.isArray(c) && c.length === this.n) this.catalog = c;
+      } catch { /* a catalog that is not JSON: recommend without it */ }
+    }
+    this.info = {
+      nItems: this.n, dim: x.mdsrec_wasm_info(1), maxLen: x.mdsrec_wasm_info(3), version: x.mdsrec_wasm_info(9),
+      channels: this.channels, kernels: this.cstr(x.mdsrec_wasm_kernels() >>> 0), hasCatalog: !!this.catalog, source: this.source,
+    };
+  }
+
+  /** Item index of a key, or -1. */
+  index(key) {
+    const kp = this.scratch + 16;
+    const { read, written } = utf8.encodeInto(key, this.u8.subarray(kp, kp + 256));
+    if (read < key.length || written > 255 || !written) return -1;
+    return this.x.mdsrec_wasm_find_key(kp, written);
+  }
+  key(i) {
+    let k = this.keys.get(i);
+    if (k === undefined) {
+      const p = this.x.mdsrec_wasm_item_key(i, this.scratch) >>> 0;
+      k = fromUtf8.decode(this.u8.subarray(p, p + this.u32(this.scratch, 1)[0]));
+      this.keys.set(i, k);
+    }
+    return k;
+  }
+  title(i) {
+    const c = this.catalog && this.catalog[i];
+    return (c && (c.title || c.name)) || this.key(i);
+  }
+  item(i, score, extra) {
+    return Object.assign({}, this.catalog ? this.catalog[i] : null, { key: this.key(i), score }, extra);
+  }
+  indices(keys) {
+    const out = [];
+    for (const k of keys) {
+      const i = this.index(k);
+      if (i >= 0) out.push(i);
+    }
+    return out;
+  }
+  reason(c, via) {
+    const ch = this.channels[c];
+    const t = this.title(via);
+    return { channel: ch.name, kind: ch.kind, text: (REASON[ch.kind] || ((x) => `similar ${ch.name} to ${x}`))(t), via: this.key(via) };
+  }
+
+  /** q: {history, k, exclude, allow, includeHistory}; keys are checked strings. */
+  recommend({ history, k, exclude = [], allow = null, includeHistory = false }) {
+    const x = this.x;
+    const lists = [this.indices(history), this.indices(exclude), allow ? this.indices(allow) : []];
+    const ptrs = lists.map((l) => this.alloc(l.length * 4));
+    try {
+      lists.forEach((l, j) => this.u32(ptrs[j], l.length).set(l));
+      const n = x.mdsrec_wasm_recommend(ptrs[0], lists[0].length, k, includeHistory ? 1 : 0,
+        ptrs[1], lists[1].length, ptrs[2], lists[2].length, allow ? 1 : 0);
+      if (n < 0) throw this.fail(-n);
+      const nc = this.channels.length;
+      const items = Array.from(this.u32(x.mdsrec_wasm_result(0) >>> 0, n));
+      const scores = this.f32(x.mdsrec_wasm_result(1) >>> 0, n);
+      const shares = this.f32(x.mdsrec_wasm_result(2) >>> 0, n * nc);
+      const carriers = this.u32(x.mdsrec_wasm_result(4) >>> 0, nc);
+      return items.map((it, r) => {
+        const sh = {};
+        let best = -1;
+        for (let c = 0; c < nc; c++) {
+          sh[this.channels[c].name] = shares[r * nc + c];
+          if (carriers[c] !== NONE && (best < 0 || shares[r * nc + c] > shares[r * nc + best])) best = c;
+        }
+        const reason = best < 0 ? { channel: null, kind: 'popular', text: 'popular right now', via: null } : this.reason(best, carriers[best]);
+        return this.item(it, scores[r], { shares: sh, reason });
+      });
+    } finally {
+      ptrs.forEach((p) => x.mdsrec_wasm_free(p));
+    }
+  }
+
+  similar(key, channel, k) {
+    const i = this.index(key);
+    if (i < 0) throw new UnknownKeyError('MDSREC_UNKNOWN_KEY', `unknown item key ${JSON.stringify(key)}`);
+    const n = this.x.mdsrec_wasm_similar(i, channel, k);
+    if (n < 0) throw this.fail(-n);
+    const items = Array.from(this.u32(this.x.mdsrec_wasm_result(0) >>> 0, n));
+    const w = this.f32(this.x.mdsrec_wasm_result(1) >>> 0, n);
+    const reason = this.reason(channel, i);
+    return items.map((it, r) => this.item(it, w[r], { reason }));
+  }
+
+  /** The whole catalog with keys ([{key, ...fields}]); without a CATALOG section, keys only. */
+  list() {
+    return Array.from({ length: this.n }, (_, i) => ({ ...this.catalog?.[i], key: this.key(i) }));
+  }
+
+  close() {
+    this.x.mdsrec_wasm_close();
+  }
+}
+
+function concat(parts, len) {
+  const out = new Uint8Array(len);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the page side
+
+const isKey = (k) => typeof k === 'string' && k.length > 0;
+function checkKeys(a, name) {
+  if (a === undefined || a === null) return null;
+  if (!Array.isArray(a) || !a.every(isKey)) throw bad(`${name} must be an array of non-empty strings`);
+  return a.slice();
+}
+function checkK(k, n, dflt) {
+  if (k === undefined) k = Math.min(dflt, n);
+  if (!Number.isInteger(k) || k < 1 || k > n) throw bad(`k must be an integer from 1 to ${n} (the catalog size), got ${String(k)}`);
+  return k;
+}
+function pickStorage(kind) {
+  if (kind !== 'session' && kind !== 'local' && kind !== 'memory') throw bad(`storage must be 'session', 'local' or 'memory'`);
+  try {
+    const s = kind === 'memory' ? null : globalThis[kind + 'Storage'];
+    if (s) return s;
+  } catch { /* storage disabled: fall back to memory */ }
+  return null;
+}
+
+/** A loaded model and this visitor's history (mdsrec.d.ts documents each method). */
+class Recommender extends EventTarget {
+  constructor(call, info, opts, close) {
+    super();
+    this._call = call;
+    this._close = close;
+    this.info = info;
+    this._store = pickStorage(opts.storage ?? 'session');
+    this._skey = opts.storageKey ?? 'mdsrec:history';
+    this._max = opts.maxHistory ?? Math.max(info.maxLen, 1);
+    this._mem = [];
+    try {
+      const saved = this._store && JSON.parse(this._store.getItem(this._skey) || '[]');
+      if (Array.isArray(saved)) this._mem = saved.filter(isKey).slice(-this._max);
+    } catch { /* unreadable history: start afresh */ }
+  }
+
+  /** true, or false (and an 'unknownkey' event) for a key the model does not know. */
+  async track(key) {
+    if (!isKey(key)) throw bad('track(key): key must be a non-empty string');
+    if ((await this._call('index', key)) < 0) {
+      this.dispatchEvent(new CustomEvent('unknownkey', { detail: { key } }));
+      return false;
+    }
+    this._mem.push(key);
+    if (this._mem.length > this._max) this._mem.splice(0, this._mem.length - this._max);
+    this._save();
+    return true;
+  }
+
+  /** Top-k for the stored history (or opts.history). */
+  async recommend(opts = {}) {
+    if (typeof opts !== 'object' || opts === null) throw bad('recommend(options): options must be an object');
+    const q = {
+      k: checkK(opts.k, this.info.nItems, 10),
+      history: checkKeys(opts.history, 'history') ?? this._mem.slice(),
+      exclude: checkKeys(opts.exclude, 'exclude') ?? [],
+      allow: checkKeys(opts.allow, 'allow'),
+      includeHistory: !!opts.includeHistory,
+    };
+    return this._call('recommend', q);
+  }
+
+  /** Neighbours of one item in one channel (name or number; default the first channel). */
+  async similar(key, opts = {}) {
+    if (!isKey(key)) throw bad('similar(key): key must be a non-empty string');
+    if (typeof opts !== 'object' || opts === null) throw bad('similar(key, options): options must be an object');
+    const chs = this.info.channels;
+    let c = opts.channel ?? 0;
+    if (typeof c === 'string') c = chs.findIndex((x) => x.name === c);
+    if (!Number.isInteger(c) || c < 0 || c >= chs.length) throw bad(`channel must be one of ${chs.map((x) => x.name).join(', ')}`);
+    return this._call('similar', key, c, checkK(opts.k, this.info.nItems, 10));
+  }
+
+  catalog() { return this._call('list'); }
+
+  history() { return this._mem.slice(); }
+
+  forget() {
+    this._mem = [];
+    try { this._store && this._store.removeItem(this._skey); } catch { /* nothing stored */ }
+    this.dispatchEvent(new Event('change'));
+  }
+
+  close() { this._close(); }
+
+  _save() {
+    try { this._store && this._store.setItem(this._skey, JSON.stringify(this._mem)); } catch { /* quota: keep in memory */ }
+    this.dispatchEvent(new Event('change'));
+  }
+}
+
+const isClosed = () => new MdsrecError('MDSREC_CLOSED', 'the recommender is closed');
+const here = (p) => new URL(p, import.meta.url).href;
+const abs = (u) => new URL(u, globalThis.document ? document.baseURI : import.meta.url).href;
+
+/** Picks the wasm file: a URL ending in .wasm as is; else a folder with both builds. */
+export function wasmUrl(wasm, simd) {
+  if (wasm && typeof wasm === 'object' && !(wasm instanceof URL)) return abs(simd ? wasm.simd : wasm.scalar);
+  const base = wasm ? abs(String(wasm)) : here('./wasm/');
+  if (/\.wasm([?#]|$)/.test(base)) return base;
+  return new URL(simd ? 'mdsrec-simd.wasm' : 'mdsrec-scalar.wasm', base.endsWith('/') ? base : base + '/').href;
+}
+
+/** Loads the core and a model. See mdsrec.d.ts for the options. */
+export async function load(opts = {}) {
+  if (typeof opts !== 'object' || opts === null) throw bad('load(options): options must be an object');
+  const { model } = opts;
+  const bytes = model instanceof ArrayBuffer || ArrayBuffer.isView(model);
+  if (!bytes && typeof model !== 'string' && !(model instanceof URL)) throw bad('load: model must be a URL or the bundle bytes');
+  pickStorage(opts.storage ?? 'session');
+  const mh = opts.maxHistory;
+  if (mh !== undefined && !(Number.isInteger(mh) && mh > 0)) throw bad('maxHistory must be a positive integer');
+  if (typeof WebAssembly !== 'object') throw new WasmError('MDSREC_WASM_UNAVAILABLE', 'WebAssembly is not available');
+  const simd = opts.simd ?? hasSimd();
+  const args = {
+    wasm: wasmUrl(opts.wasm, simd), model: bytes ? model : abs(String(model)), cache: opts.cache ?? true,
+    modelHash: opts.modelHash, wasmHash: opts.wasmHash,
+  };
+  if (opts.worker !== false && typeof Worker === 'function') {
+    const w = new Worker(opts.workerUrl ? abs(opts.workerUrl) : here('./worker.js'), { type: 'module' });
+    const pending = new Map();
+    let seq = 0, closed = false, broken = false;
+    const failAll = (err) => {
+      for (const [, p] of pending) p.reject(err);
+      pending.clear();
+    };
+    w.onmessage = ({ data }) => {
+      const p = pending.get(data.id);
+      if (!p) return;
+      pending.delete(data.id);
+      if (data.ok) p.resolve(data.value);
+      else p.reject(mdsrecError(data.code, data.message));
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      broken = true;
+      failAll(new WasmError('MDSREC_WASM_UNAVAILABLE', `the mdsrec worker failed: ${e.message || 'cannot load worker.js'}`));
+    };
+    const call = (op, ...a) => new Promise((resolve, reject) => {
+      if (closed) throw isClosed();
+      pending.set(++seq, { resolve, reject });
+      w.postMessage({ id: seq, op, args: a }); // arguments are checked plain data
+    });
+    const close = () => {
+      closed = true;
+      w.terminate();
+      failAll(isClosed());
+    };
+    try {
+      const info = await call('open', args);
+      return new Recommender(call, { ...info, mode: 'worker', simd }, opts, close);
+    } catch (e) {
+      close();
+      if (!broken) throw e; // a worker that cannot start (no module workers, CSP): this thread
+    }
+  }
+  const engine = await Engine.open(args);
+  let closed = false;
+  const call = async (op, ...a) => {
+    if (closed) throw isClosed();
+    return engine[op](...a);
+  };
+  return new Recommender(call, { ...engine.info, mode: 'main', simd }, opts, () => {
+    if (!closed) engine.close();
+    closed = true;
+  });
+}
