@@ -1,5 +1,6 @@
 // The storefront: clicks update the recommendations (and match the native tool), the similar
 // tabs, the privacy panel and Forget, the CSP, and privacy over a whole scripted session.
+import { existsSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
 import { instrument, nativeTopK, expectSameRanking, MODEL } from './helpers.mjs';
 
@@ -54,7 +55,7 @@ test('clicks update the recommendations, which equal mdsrec recommend', async ({
   await expect.poll(() => keysIn(page, '#similar')).not.toEqual(idKeys);
 
   await page.evaluate(() => scrollTo({ top: 0, behavior: 'instant' }));
-  await page.screenshot({ path: '/tmp/mdsrec-demo.png' });
+  await page.screenshot({ path: 'test-results/mdsrec-demo-synth.png' });
   expect(await page.evaluate(() => window.__csp)).toEqual([]);
   expect(await page.evaluate(() => window.__unhandled)).toEqual([]);
 });
@@ -126,4 +127,19 @@ test('the MovieLens-posters bundle is found under /shared-data, with a switch wh
     await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
     await expect(page.locator('#store-name')).toHaveText('Superstore');
   }
+});
+
+test('the embedded default model (models/superstore.mdsb) loads at / and ranks as the native tool', async ({ page }) => {
+  test.skip(!existsSync('models/superstore.mdsb'), 'models/superstore.mdsb is not built');
+  await instrument(page);
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
+  await expect(page.locator('#chips .chip')).toHaveText(['All', 'Furniture', 'Office Supplies', 'Technology']);
+  const clicked = [];
+  for (const i of [0, 4, 9]) clicked.push(await clickGridCard(page, i, clicked.length + 1));
+  expect(await keysIn(page, '#recs')).toEqual(nativeTopK('models/superstore.mdsb', clicked, 8).map((x) => x.key));
+  await expect(page.locator('#history li')).toHaveCount(3);
+  await page.evaluate(() => scrollTo({ top: 0, behavior: 'instant' }));
+  await page.screenshot({ path: '/tmp/mdsrec-demo.png' }); // the storefront after three clicks
+  expect(await page.evaluate(() => window.__csp)).toEqual([]);
 });

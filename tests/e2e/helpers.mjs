@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 export const FIX = 'build/e2e-fixtures';
 export const MODEL = '/fixtures/main.mdsb';
 
-/** `mdsrec recommend --json` on a fixture: [{key, score}] */
+/** `mdsrec recommend --json` on a fixture (or a path with a slash): [{key, score}] */
 export function nativeTopK(bundle, history, k) {
-  const args = ['recommend', `${FIX}/${bundle}`, '-k', String(k), '--json'];
+  const args = ['recommend', bundle.includes('/') ? bundle : `${FIX}/${bundle}`, '-k', String(k), '--json'];
   if (history.length) args.push('--history', history.join(','));
   const out = JSON.parse(execFileSync(process.env.MDSREC_BIN || 'build/bin/mdsrec', args, { encoding: 'utf8' }));
   return out.items.map((it) => ({ key: it.key, score: it.score }));
