@@ -111,7 +111,7 @@ typedef struct {
 } att_ctx;
 static double att_loss(void *p) {
     att_ctx *c = p;
-    op_causal_attention(c->ctx, c->att, c->q, c->k, c->v, c->use_drop ? c->drop : NULL, AN, AD, AH, AL);
+    op_causal_attention(c->ctx, c->att, c->q, c->k, c->v, c->use_drop ? c->drop : NULL, 0, AN, AD, AH, AL);
     return dotr(c->ctx, c->r, AN * AD);
 }
 static void test_attention(int use_drop) {
