@@ -134,19 +134,25 @@ static void add_dropped(float *dst, const float *src, const float *mask, size_t 
 
 void channel_forward(const mdsrec_config *cfg, const encoder_weights *w, const float *rows,
                      size_t n, int pool_all, const dropout_cfg *drop, channel_acts *a) {
+    channel_forward_from(cfg, w, rows, 0, n, pool_all, drop, a);
+}
+
+void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, const float *rows,
+                          size_t t0, size_t n, int pool_all, const dropout_cfg *drop, channel_acts *a) {
     size_t d = cfg->dim, f = cfg->ffn_dim, L = cfg->max_len, H = cfg->n_heads;
+    size_t m = n - t0, o = t0 * d; /* the positions computed, and their first float */
     float eps = cfg->ln_eps;
     int training = drop && (drop->p_hidden > 0.0f || drop->p_attn > 0.0f);
 
     /* input: item row + position, LayerNorm, dropout */
-    for (size_t t = 0; t < n; t++) {
+    for (size_t t = t0; t < n; t++) {
         float *x = a->x + t * d;
         for (size_t i = 0; i < d; i++) x[i] = rows[t * d + i] + w->pos[t * d + i];
         op_layernorm(a->z0 + t * d, a->ln0_mean + t, a->ln0_rstd + t, x, w->ln_in_g, w->ln_in_b, d, eps);
     }
     if (training && a->drop0) {
-        op_dropout_mask(a->drop0, n * d, drop->p_hidden, drop->rng);
-        for (size_t i = 0; i < n * d; i++) a->z0[i] *= a->drop0[i];
+        op_dropout_mask(a->drop0 + o, m * d, drop->p_hidden, drop->rng);
+        for (size_t i = o; i < n * d; i++) a->z0[i] *= a->drop0[i];
     }
 
     /* attention blocks, post-LN: z = LN1(z + attn(z)); z = LN2(z + ffn(z)) */
@@ -156,9 +162,9 @@ void channel_forward(const mdsrec_config *cfg, const encoder_weights *w, const f
         block_acts *s = &a->blk[b];
 
         /* q, k, v projections */
-        op_linear(s->q, z, bw->wq, bw->bq, n, d, d);
-        op_linear(s->k, z, bw->wk, bw->bk, n, d, d);
-        op_linear(s->v, z, bw->wv, bw->bv, n, d, d);
+        op_linear(s->q + o, z + o, bw->wq, bw->bq, m, d, d);
+        op_linear(s->k + o, z + o, bw->wk, bw->bk, m, d, d);
+        op_linear(s->v + o, z + o, bw->wv, bw->bv, m, d, d);
 
         /* causal multi-head attention (dropout on the probabilities when training) */
         const float *att_drop = NULL;
@@ -166,50 +172,51 @@ void channel_forward(const mdsrec_config *cfg, const encoder_weights *w, const f
             op_dropout_mask(s->att_drop, H * L * L, drop->p_attn, drop->rng);
             att_drop = s->att_drop;
         }
-        op_causal_attention(s->ctx, s->att, s->q, s->k, s->v, att_drop, n, d, H, L);
+        op_causal_attention(s->ctx, s->att, s->q, s->k, s->v, att_drop, t0, n, d, H, L);
 
         /* output projection, dropout, residual, LayerNorm */
-        op_linear(s->ao, s->ctx, bw->wo, bw->bo, n, d, d);
+        op_linear(s->ao + o, s->ctx + o, bw->wo, bw->bo, m, d, d);
         const float *ao_drop = NULL;
         if (training && s->ao_drop) {
-            op_dropout_mask(s->ao_drop, n * d, drop->p_hidden, drop->rng);
-            ao_drop = s->ao_drop;
+            op_dropout_mask(s->ao_drop + o, m * d, drop->p_hidden, drop->rng);
+            ao_drop = s->ao_drop + o;
         }
-        memcpy(s->r1, z, n * d * sizeof(float));
-        add_dropped(s->r1, s->ao, ao_drop, n * d);
-        for (size_t t = 0; t < n; t++)
+        memcpy(s->r1 + o, z + o, m * d * sizeof(float));
+        add_dropped(s->r1 + o, s->ao + o, ao_drop, m * d);
+        for (size_t t = t0; t < n; t++)
             op_layernorm(s->z1 + t * d, s->ln1_mean + t, s->ln1_rstd + t, s->r1 + t * d, bw->ln1_g, bw->ln1_b, d, eps);
 
         /* feed-forward: W2 GELU(W1 z + b1) + b2, dropout, residual, LayerNorm */
-        op_linear(s->f1, s->z1, bw->w1, bw->b1, n, d, f);
-        op_gelu(s->g1, s->f1, n * f);
-        op_linear(s->f2, s->g1, bw->w2, bw->b2, n, f, d);
+        op_linear(s->f1 + t0 * f, s->z1 + o, bw->w1, bw->b1, m, d, f);
+        op_gelu(s->g1 + t0 * f, s->f1 + t0 * f, m * f);
+        op_linear(s->f2 + o, s->g1 + t0 * f, bw->w2, bw->b2, m, f, d);
         const float *f2_drop = NULL;
         if (training && s->f2_drop) {
-            op_dropout_mask(s->f2_drop, n * d, drop->p_hidden, drop->rng);
-            f2_drop = s->f2_drop;
+            op_dropout_mask(s->f2_drop + o, m * d, drop->p_hidden, drop->rng);
+            f2_drop = s->f2_drop + o;
         }
-        memcpy(s->r2, s->z1, n * d * sizeof(float));
-        add_dropped(s->r2, s->f2, f2_drop, n * d);
-        for (size_t t = 0; t < n; t++)
+        memcpy(s->r2 + o, s->z1 + o, m * d * sizeof(float));
+        add_dropped(s->r2 + o, s->f2 + o, f2_drop, m * d);
+        for (size_t t = t0; t < n; t++)
             op_layernorm(s->z2 + t * d, s->ln2_mean + t, s->ln2_rstd + t, s->r2 + t * d, bw->ln2_g, bw->ln2_b, d, eps);
         z = s->z2;
     }
     const float *h = a->h; /* == z */
 
-    size_t t0 = pool_all ? 0 : n - 1;
+    /* the positions whose visitor vector is wanted: every new one, or the last */
+    size_t p0 = pool_all ? t0 : n - 1;
 
     /* plain SASRec: the visitor vector is the last state */
     if (cfg->pool_mode == MDSREC_POOL_NONE) {
-        memcpy(a->u + t0 * d, h + t0 * d, (n - t0) * d * sizeof(float));
+        memcpy(a->u + p0 * d, h + p0 * d, (n - p0) * d * sizeof(float));
         return;
     }
 
-    /* interest-centralized pooling: keys and values of every state */
-    op_linear(a->pk, h, w->pwk, w->pbk, n, d, d);
-    op_linear(a->pv, h, w->pwv, w->pbv, n, d, d);
+    /* interest-centralized pooling: keys and values of the new states */
+    op_linear(a->pk + o, h + o, w->pwk, w->pbk, m, d, d);
+    op_linear(a->pv + o, h + o, w->pwv, w->pbv, m, d, d);
     float scale = 1.0f / sqrtf((float)d);
-    for (size_t t = t0; t < n; t++) {
+    for (size_t t = p0; t < n; t++) {
         /* the interest centre q_t */
         float *q = a->centre + t * d;
         if (cfg->pool_mode == MDSREC_POOL_LAST) {
@@ -354,99 +361,6 @@ static void item_row(const mdsrec_model *m, uint32_t c, uint32_t i, float *out) 
     }
 }
 
-/* Inference's channel_forward, for positions t0..n-1 only: the activations of positions
-   below t0 are taken as they are in a (from an earlier call whose history had the same first
-   t0 items). Attention is causal and every per-position step (LayerNorm, the linear layers,
-   GELU, residuals) reads only its own row, so the states of a prefix do not depend on what
-   follows it, and kernels' linear() gives a row the same bits whichever rows it is computed
-   with: the result is bit-identical to a pass from t0 = 0. Each step is channel_forward's,
-   in the same order, without dropout and pooling only at n-1; it must follow any change to
-   channel_forward's arithmetic (test_forward checks cached against uncached, and both
-   against a double-precision reference). */
-static void encode_from(const mdsrec_config *cfg, const encoder_weights *w, const float *rows, size_t n,
-                        size_t t0, channel_acts *a) {
-    const mdsrec_kernels *kern = kernels_active();
-    size_t d = cfg->dim, f = cfg->ffn_dim, L = cfg->max_len, H = cfg->n_heads, dh = d / H;
-    size_t m = n - t0; /* the new positions */
-    float eps = cfg->ln_eps;
-
-    /* input: item row + position, LayerNorm */
-    for (size_t t = t0; t < n; t++) {
-        float *x = a->x + t * d;
-        for (size_t i = 0; i < d; i++) x[i] = rows[t * d + i] + w->pos[t * d + i];
-        op_layernorm(a->z0 + t * d, a->ln0_mean + t, a->ln0_rstd + t, x, w->ln_in_g, w->ln_in_b, d, eps);
-    }
-    const float *z = a->z0;
-    for (uint32_t b = 0; b < cfg->n_blocks; b++) {
-        const block_weights *bw = &w->blk[b];
-        block_acts *s = &a->blk[b];
-        size_t o = t0 * d;
-        op_linear(s->q + o, z + o, bw->wq, bw->bq, m, d, d);
-        op_linear(s->k + o, z + o, bw->wk, bw->bk, m, d, d);
-        op_linear(s->v + o, z + o, bw->wv, bw->bv, m, d, d);
-        /* op_causal_attention's loop, for rows t0..n-1 (keys and values of every row) */
-        float scale = 1.0f / sqrtf((float)dh);
-        for (size_t h = 0; h < H; h++) {
-            for (size_t t = t0; t < n; t++) {
-                float *at = s->att + (h * L + t) * L;
-                const float *qt = s->q + t * d + h * dh;
-                for (size_t u = 0; u <= t; u++) at[u] = kern->dot_f32(qt, s->k + u * d + h * dh, dh) * scale;
-                op_softmax(at, t + 1);
-                for (size_t u = t + 1; u < n; u++) at[u] = 0.0f;
-                float *c = s->ctx + t * d + h * dh;
-                for (size_t j = 0; j < dh; j++) c[j] = 0.0f;
-                for (size_t u = 0; u <= t; u++) {
-                    float p = at[u];
-                    const float *vs = s->v + u * d + h * dh;
-                    for (size_t j = 0; j < dh; j++) c[j] += p * vs[j];
-                }
-            }
-        }
-        op_linear(s->ao + o, s->ctx + o, bw->wo, bw->bo, m, d, d);
-        for (size_t i = o; i < n * d; i++) s->r1[i] = z[i] + s->ao[i];
-        for (size_t t = t0; t < n; t++)
-            op_layernorm(s->z1 + t * d, s->ln1_mean + t, s->ln1_rstd + t, s->r1 + t * d, bw->ln1_g, bw->ln1_b, d, eps);
-        op_linear(s->f1 + t0 * f, s->z1 + o, bw->w1, bw->b1, m, d, f);
-        op_gelu(s->g1 + t0 * f, s->f1 + t0 * f, m * f);
-        op_linear(s->f2 + o, s->g1 + t0 * f, bw->w2, bw->b2, m, f, d);
-        for (size_t i = o; i < n * d; i++) s->r2[i] = s->z1[i] + s->f2[i];
-        for (size_t t = t0; t < n; t++)
-            op_layernorm(s->z2 + t * d, s->ln2_mean + t, s->ln2_rstd + t, s->r2 + t * d, bw->ln2_g, bw->ln2_b, d, eps);
-        z = s->z2;
-    }
-    const float *h = a->h;
-    size_t t = n - 1;
-    if (cfg->pool_mode == MDSREC_POOL_NONE) {
-        memcpy(a->u + t * d, h + t * d, d * sizeof(float));
-        return;
-    }
-    /* pooling at n-1: keys and values of the new rows (the older ones are cached) */
-    op_linear(a->pk + t0 * d, h + t0 * d, w->pwk, w->pbk, m, d, d);
-    op_linear(a->pv + t0 * d, h + t0 * d, w->pwv, w->pbv, m, d, d);
-    float *q = a->centre + t * d;
-    if (cfg->pool_mode == MDSREC_POOL_LAST) {
-        memcpy(q, h + t * d, d * sizeof(float));
-    } else if (cfg->pool_mode == MDSREC_POOL_MEAN) {
-        for (size_t i = 0; i < d; i++) q[i] = 0.0f;
-        for (size_t u = 0; u <= t; u++)
-            for (size_t i = 0; i < d; i++) q[i] += h[u * d + i];
-        for (size_t i = 0; i < d; i++) q[i] /= (float)(t + 1);
-    } else {
-        memcpy(q, w->ptoken, d * sizeof(float));
-    }
-    op_linear(a->pq + t * d, q, w->pwq, w->pbq, 1, d, d);
-    float *pa = a->pa + t * L, pscale = 1.0f / sqrtf((float)d);
-    for (size_t u = 0; u <= t; u++) pa[u] = kern->dot_f32(a->pq + t * d, a->pk + u * d, d) * pscale;
-    op_softmax(pa, t + 1);
-    float *c = a->pctx + t * d;
-    for (size_t i = 0; i < d; i++) c[i] = 0.0f;
-    for (size_t u = 0; u <= t; u++)
-        for (size_t i = 0; i < d; i++) c[i] += pa[u] * a->pv[u * d + i];
-    float *r = a->pr + t * d;
-    for (size_t i = 0; i < d; i++) r[i] = q[i] + c[i];
-    op_layernorm(a->u + t * d, a->pln_mean + t, a->pln_rstd + t, r, w->pln_g, w->pln_b, d, eps);
-}
-
 /* Encodes the history (n <= L items in s->hist) in every channel, fuses the channels with
    the gate, and leaves the gate-scaled visitor vectors in s->q (and s->q8 for i8). */
 static void visitor_forward(const mdsrec_model *m, mdsrec_state *s, size_t n) {
@@ -465,7 +379,7 @@ static void visitor_forward(const mdsrec_model *m, mdsrec_state *s, size_t n) {
     for (size_t c = 0; c < C; c++) {
         channel_acts *a = &s->acts[c];
         for (size_t t = t0; t < n; t++) item_row(m, (uint32_t)c, s->hist[t], s->rows + t * d);
-        encode_from(cfg, &m->enc[c], s->rows, n, t0, a);
+        channel_forward_from(cfg, &m->enc[c], s->rows, t0, n, 0, NULL, a);
         memcpy(s->u + c * d, a->u + (n - 1) * d, d * sizeof(float));
 
         /* the history item that carried this channel's interest: the largest pooling weight */

@@ -110,6 +110,16 @@ typedef struct {
 void channel_forward(const mdsrec_config *cfg, const encoder_weights *w, const float *rows,
                      size_t n, int pool_all, const dropout_cfg *drop, channel_acts *a);
 
+/* channel_forward for the positions t0..n-1 only (0 <= t0 < n): the activations of the
+   positions below t0 are read from a as an earlier call left them, for a sequence with the
+   same first t0 items. Attention is causal and every other step reads only its own row, so
+   the states of a prefix do not depend on what follows it, and op_linear gives a row the same
+   bits whichever rows it is computed with: the result is bit-identical to t0 = 0. Inference
+   uses it as a prefix cache (a click appended recomputes one position); with t0 = 0 it is
+   channel_forward (which the trainer calls), dropout's random stream included. */
+void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, const float *rows,
+                          size_t t0, size_t n, int pool_all, const dropout_cfg *drop, channel_acts *a);
+
 /* ---------------------------------------------------------------- the model */
 
 struct mdsrec_model {

@@ -48,12 +48,12 @@ void op_linear(float *out, const float *x, const float *w, const float *b,
 }
 
 void op_causal_attention(float *ctx, float *att, const float *q, const float *k, const float *v,
-                         const float *drop, size_t n, size_t d, size_t heads, size_t L) {
+                         const float *drop, size_t t0, size_t n, size_t d, size_t heads, size_t L) {
     const mdsrec_kernels *kern = kernels_active();
     size_t dh = d / heads;
     float scale = 1.0f / sqrtf((float)dh);
     for (size_t h = 0; h < heads; h++) {
-        for (size_t t = 0; t < n; t++) {
+        for (size_t t = t0; t < n; t++) {
             float *a = att + (h * L + t) * L;
             const float *qt = q + t * d + h * dh;
             /* scores against positions 0..t only: the future is masked */

@@ -28,13 +28,15 @@ void op_softmax(float *x, size_t n);
 void op_linear(float *out, const float *x, const float *w, const float *b,
                size_t n, size_t din, size_t dout);
 
-/* Causal multi-head attention of one sequence:
+/* Causal multi-head attention of one sequence, for the query positions t0..n-1 (keys and
+   values of every position 0..n-1; t0 > 0 leaves the rows below t0 as they are: attention is
+   causal, so they do not depend on the later positions):
    for head h (width dh = d/heads), position t: att[h][t][s] = softmax_{s<=t}(q_t.k_s / sqrt(dh))
    (att[h][t][s] = 0 for s > t), ctx_t = sum_s att'[h][t][s] v_s where att' = att * drop (if
    drop is not NULL: a [heads][L][L] mask of 0 or 1/(1-p) from dropout, else att' = att).
    q, k, v, ctx: (n, d); att and drop: [heads][L][L] with L >= n the row stride. */
 void op_causal_attention(float *ctx, float *att, const float *q, const float *k, const float *v,
-                         const float *drop, size_t n, size_t d, size_t heads, size_t L);
+                         const float *drop, size_t t0, size_t n, size_t d, size_t heads, size_t L);
 
 /* Dropout masks: fills mask[0..n) with 0 (probability p) or 1/(1-p), from a splitmix64
    stream in *rng. p == 0 fills ones. Deterministic for a seed. */

@@ -156,19 +156,19 @@ static int show(const char *dir, const char *keys, const char *list, uint32_t to
             snprintf(rel, sizeof rel, "graph/%.*s.knn.csr", (int)gl, gp);
             char *path = path_join(dir, rel);
             csr m;
-            int bad = !path || csr_load(path, &m) != 0;
+            int bad = !path || csr_read(path, &m) != 0;
             free(path);
             if (bad) goto done;
             if (m.n_rows != s.n_items) {
                 cli_error("%s: %u rows, items.txt has %u", rel, m.n_rows, s.n_items);
-                csr_release(&m);
+                csr_free(&m);
                 goto done;
             }
             printf("  %.*s:\n", (int)gl, gp);
             for (uint32_t e = m.row_ptr[i], q = 0; e < m.row_ptr[i + 1] && q < top; e++, q++)
                 printf("    %.4f  %s %s\n", m.w[e], keymap_key(&items, m.col[e]),
                        titles && titles[m.col[e]] ? titles[m.col[e]] : "");
-            csr_release(&m);
+            csr_free(&m);
             gp += gl + (ge != NULL);
         }
     }
@@ -318,12 +318,12 @@ int cmd_graph(int argc, char **argv) {
     rc = CLI_EXIT_OK;
 free_all:
     seqset_free(&s);
-    csr_release(&bt);
+    csr_free(&bt);
 free_g:
     for (uint32_t f = 0; f <= nf; f++) {
         free(g[f].name);
-        csr_release(&g[f].knn);
-        csr_release(&g[f].adj);
+        csr_free(&g[f].knn);
+        csr_free(&g[f].adj);
     }
     free(g);
 free_names:

@@ -153,10 +153,10 @@ static void test_dense(void) {
     /* rows strongest first */
     for (uint32_t i = 0; i < N; i++)
         for (uint32_t e = g1.row_ptr[i] + 1; e < g1.row_ptr[i + 1]; e++) CHECK(g1.w[e] <= g1.w[e - 1]);
-    csr_release(&g1);
-    csr_release(&g4);
-    csr_release(&plain);
-    csr_release(&bt);
+    csr_free(&g1);
+    csr_free(&g4);
+    csr_free(&plain);
+    csr_free(&bt);
     free(x);
 
     /* More columns than one column block (4096), duplicated rows for exact ties. */
@@ -170,7 +170,7 @@ static void test_dense(void) {
     compare(y, N2, W2, NULL, 0, 5, &g, 37);
     /* item 0's copy (4200) is its best neighbour */
     CHECK(g.col[g.row_ptr[0]] == 4200 && g.col[g.row_ptr[4200]] == 0);
-    csr_release(&g);
+    csr_free(&g);
     free(y);
 }
 
@@ -181,8 +181,8 @@ static void test_sparse_topk(void) {
     float zero[50];
     memset(zero, 0, sizeof zero);
     compare(zero, 50, 1, &bt, 1.0f, 4, &g, 1);
-    csr_release(&g);
-    csr_release(&bt);
+    csr_free(&g);
+    csr_free(&bt);
 }
 
 static void test_cooccur(void) {
@@ -210,7 +210,7 @@ static void test_cooccur(void) {
     CHECK_CLOSE(w12, 2.0 / sqrt(2.0 * 3.0), 1e-6);
     CHECK(w10 == w01);
     CHECK(b.row_ptr[4] == b.row_ptr[3] && b.row_ptr[5] == b.row_ptr[4]); /* 3, 4: only in targets */
-    csr_release(&b);
+    csr_free(&b);
 }
 
 static void test_normalise_and_file(void) {
@@ -250,17 +250,17 @@ static void test_normalise_and_file(void) {
     CHECK(raw && hdr[1] == 40 && hdr[2] == adj.nnz && hdr[3] == 0);
     free(raw);
     csr back;
-    CHECK(csr_load(p, &back) == 0 && csr_equal(&back, &adj));
-    csr_release(&back);
+    CHECK(csr_read(p, &back) == 0 && csr_equal(&back, &adj));
+    csr_free(&back);
     FILE *f = fopen(p, "r+b");
     fseek(f, 16 + 4 * 41, SEEK_SET);
     uint32_t badcol = 99;
     fwrite(&badcol, 4, 1, f);
     fclose(f);
-    CHECK(csr_load(p, &back) != 0);
-    csr_release(&adj);
-    csr_release(&knn);
-    csr_release(&bt);
+    CHECK(csr_read(p, &back) != 0);
+    csr_free(&adj);
+    csr_free(&knn);
+    csr_free(&bt);
 }
 
 int main(void) {

@@ -44,7 +44,7 @@ void pop_scorer_free(pop_scorer *p);
    of users: sim(i,j) = c(i,j) / sqrt(cnt_i cnt_j)), the top k neighbours kept per item;
    score(i) = sum over the last max_len history items h of sim(h, i). */
 typedef struct {
-    csr_matrix sim;
+    csr sim;
     uint32_t max_len;
 } knn_scorer;
 int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t max_len, eval_scorer *out);

@@ -59,7 +59,7 @@ static char *read_catalog(const char *dir, uint32_t n, size_t *len) {
 }
 
 /* Sorts each row strongest first (the format's order), in place. */
-static void sort_rows(csr_matrix *m) {
+static void sort_rows(csr *m) {
     for (uint32_t r = 0; r < m->n_rows; r++)
         for (uint32_t i = m->row_ptr[r] + 1; i < m->row_ptr[r + 1]; i++) {
             float w = m->w[i];
@@ -82,7 +82,7 @@ int export_bundle(const train_state *st, const float *params, const dataset *ds,
     float *H = malloc(C * N * d * sizeof(float)), *Hcat = malloc(C * N * d * sizeof(float));
     float *scratch = malloc(2 * N * d * sizeof(float));
     uint32_t *counts = malloc(N * sizeof(uint32_t)), *order = malloc(N * sizeof(uint32_t));
-    csr_matrix nb[MDSREC_MAX_CHANNELS];
+    csr nb[MDSREC_MAX_CHANNELS];
     memset(nb, 0, sizeof nb);
     char *catalog = NULL;
     size_t catalog_len = 0;
@@ -127,7 +127,7 @@ int export_bundle(const train_state *st, const float *params, const dataset *ds,
                     s->cfg.channels[k].name);
             continue;
         }
-        if (csr_read(path, (uint32_t)N, &nb[k])) goto out;
+        if (csr_read_rows(path, (uint32_t)N, &nb[k])) goto out;
         sort_rows(&nb[k]);
         cs->nb_row = nb[k].row_ptr;
         cs->nb_index = nb[k].col;

@@ -68,6 +68,6 @@ oom:
 done:
     free(cnt);
     free(pairs);
-    if (rc != 0) csr_release(bt);
+    if (rc != 0) csr_free(bt);
     return rc;
 }

@@ -15,13 +15,13 @@ int csr_alloc(csr *m, uint32_t n_rows, uint32_t nnz) {
     m->col = malloc((nnz ? nnz : 1) * sizeof *m->col);
     m->w = malloc((nnz ? nnz : 1) * sizeof *m->w);
     if (!m->row_ptr || !m->col || !m->w) {
-        csr_release(m);
+        csr_free(m);
         return -1;
     }
     return 0;
 }
 
-void csr_release(csr *m) {
+void csr_free(csr *m) {
     free(m->row_ptr);
     free(m->col);
     free(m->w);
@@ -45,7 +45,7 @@ int csr_write(const char *path, const csr *m) {
     return cli_out_commit(&o);
 }
 
-int csr_load(const char *path, csr *m) {
+int csr_read(const char *path, csr *m) {
     memset(m, 0, sizeof *m);
     size_t n;
     uint8_t *buf = cli_read_file(path, &n);
@@ -90,7 +90,7 @@ int csr_load(const char *path, csr *m) {
         }
     rc = 0;
 done:
-    if (rc != 0) csr_release(m);
+    if (rc != 0) csr_free(m);
     free(buf);
     return rc;
 }
@@ -147,4 +147,26 @@ done:
     free(t);
     free(deg);
     return rc;
+}
+
+int csr_read_rows(const char *path, uint32_t n_rows, csr *m) {
+    if (csr_read(path, m) != 0) return -1;
+    if (m->n_rows != n_rows) {
+        cli_error("%s: %u rows, the dataset has %u items", path, m->n_rows, n_rows);
+        csr_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+void csr_spmm(const csr *a, const float *x, float *out, size_t d) {
+    for (uint32_t r = 0; r < a->n_rows; r++) {
+        float *o = out + (size_t)r * d;
+        memset(o, 0, d * sizeof(float));
+        for (uint32_t e = a->row_ptr[r]; e < a->row_ptr[r + 1]; e++) {
+            const float *xr = x + (size_t)a->col[e] * d;
+            float w = a->w[e];
+            for (size_t j = 0; j < d; j++) o[j] += w * xr[j];
+        }
+    }
 }

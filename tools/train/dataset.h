@@ -12,20 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A sparse matrix as DATASET.md's .csr files hold it. */
-typedef struct {
-    uint32_t n_rows, nnz;
-    uint32_t *row_ptr; /* n_rows + 1 */
-    uint32_t *col;     /* nnz */
-    float *w;          /* nnz */
-} csr_matrix;
-
-/* Reads a .csr file; its rows must be n_rows (0: any) and its columns < n_rows.
-   0, or -1 after cli_error naming the file. */
-int csr_read(const char *path, uint32_t n_rows, csr_matrix *m);
-void csr_free(csr_matrix *m);
-/* out (n_rows, d) = A x (n_rows, d). out must not alias x. */
-void csr_spmm(const csr_matrix *a, const float *x, float *out, size_t d);
+#include "graph/csr.h"
 
 /* One feature matrix (features/NAME.f32 + .json). */
 typedef struct {

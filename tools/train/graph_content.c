@@ -20,7 +20,7 @@ static int cmp_edge(const void *a, const void *b) {
     return 0;
 }
 
-int graph_content(const float *f, uint32_t n, uint32_t width, uint32_t k, csr_matrix *out) {
+int graph_content(const float *f, uint32_t n, uint32_t width, uint32_t k, csr *out) {
     memset(out, 0, sizeof *out);
     if (k >= n) k = n - 1;
     const size_t blk = 256;

@@ -10,6 +10,6 @@
 #include "dataset.h"
 
 /* Builds the graph of the N x width feature rows f. 0, or -1 (out of memory, after cli_error). */
-int graph_content(const float *f, uint32_t n, uint32_t width, uint32_t k, csr_matrix *out);
+int graph_content(const float *f, uint32_t n, uint32_t width, uint32_t k, csr *out);
 
 #endif

@@ -158,7 +158,7 @@ int tm_inputs_bind(const tm_spec *s, const dataset *ds, const char *graph_dir, i
             snprintf(path, sizeof path, "%s/%s", graph_dir ? graph_dir : ".", ch->graph);
             struct stat st;
             if (!content_only && graph_dir && stat(path, &st) == 0) {
-                if (csr_read(path, (uint32_t)N, &in->graph[k])) goto fail;
+                if (csr_read_rows(path, (uint32_t)N, &in->graph[k])) goto fail;
             } else if (in->feat[k]) {
                 if (!content_only)
                     fprintf(stderr, "mdsrec %s: %s not found: building a content-only graph (k=%u)\n",
@@ -187,7 +187,7 @@ void tm_inputs_free(tm_inputs *in) {
 /* ---------------------------------------------------------------- item side */
 
 /* out = A^T x (A square, n_rows x n_rows); out must not alias x. */
-static void spmm_t(const csr_matrix *a, const float *x, float *out, size_t d) {
+static void spmm_t(const csr *a, const float *x, float *out, size_t d) {
     memset(out, 0, (size_t)a->n_rows * d * sizeof(float));
     for (uint32_t r = 0; r < a->n_rows; r++) {
         const float *xr = x + (size_t)r * d;
@@ -200,7 +200,7 @@ static void spmm_t(const csr_matrix *a, const float *x, float *out, size_t d) {
 
 /* H = mean(X, A X, ..., A^K X), in place on x; t1, t2: N d scratch. transpose: use A^T
    (the backward of the forward's linear map). */
-static void propagate(const csr_matrix *a, uint32_t K, float *x, float *t1, float *t2, size_t d, int transpose) {
+static void propagate(const csr *a, uint32_t K, float *x, float *t1, float *t2, size_t d, int transpose) {
     size_t nd = (size_t)a->n_rows * d;
     memcpy(t1, x, nd * sizeof(float));
     for (uint32_t r = 0; r < K; r++) {

@@ -58,7 +58,7 @@ void tm_encoder(const tm_spec *s, const float *params, uint32_t c, encoder_weigh
 typedef struct {
     const float *feat[MDSREC_MAX_CHANNELS];   /* N x feat_width, or NULL */
     float *feat_owned[MDSREC_MAX_CHANNELS];   /* a concatenation this struct allocated */
-    csr_matrix graph[MDSREC_MAX_CHANNELS];    /* n_rows 0: none */
+    csr graph[MDSREC_MAX_CHANNELS];    /* n_rows 0: none */
 } tm_inputs;
 
 /* Binds s's channel sources to ds (features by name) and reads graphs from graph_dir (or builds
