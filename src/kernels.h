@@ -27,6 +27,19 @@ typedef struct {
 
     /* out[r] = b[r] + sum_c w[r*cols + c] * x[c] for r < rows (b may be NULL). W is [rows][cols]. */
     void (*matvec)(float *out, const float *w, const float *x, const float *b, size_t rows, size_t cols);
+    /* The encoder's linear layers over all n tokens at once: out (n, dout) = x (n, din) W^T + b,
+       W (dout, din), b (dout) or NULL. Tiles of tokens x outputs reuse each loaded weight
+       across tokens. Every output is summed in the same order whatever tile it falls in, so a
+       token's result does not depend on n or on its position in x (model.c's prefix cache
+       relies on this: recomputing one token gives the bits a full pass gave). */
+    void (*linear)(float *out, const float *x, const float *w, const float *b, size_t n, size_t din,
+                   size_t dout);
+
+    /* out[i] = GELU(x[i]) = x/2 (1 + erf(x/sqrt 2)) for i < n; out may alias x. The scalar
+       set calls erff; simd128 and vec128 evaluate erf as the rational function of erf_fit.h
+       (4e-7 absolute at worst, against erff's 1e-7), four at a time in wasm: erff was a third
+       of a fresh forward there. */
+    void (*gelu)(float *out, const float *x, size_t n);
 
     /* Scoring of rows [row0, row0+count) of n_ch item matrices of d columns each:
        out[r] = sum_c <q + c*d, mats[c] + (row0+r)*d>                                (f32, f16)
@@ -49,7 +62,11 @@ typedef struct {
 const mdsrec_kernels *kernels_scalar(void);
 /* The SIMD128 set, or NULL in a build without -msimd128. */
 const mdsrec_kernels *kernels_simd128(void);
-/* The best set of this build (simd128 where compiled in, else scalar). Never NULL. */
+/* The SIMD128 algorithms in 16-byte generic vectors, for native builds; NULL in wasm (and
+   with a compiler without vector extensions). Active only with MDSREC_VEC_ACTIVE. */
+const mdsrec_kernels *kernels_vec128(void);
+/* The best set of this build (simd128 where compiled in; vec128 natively with
+   MDSREC_VEC_ACTIVE; else scalar). Never NULL. */
 const mdsrec_kernels *kernels_active(void);
 
 #endif /* MDSREC_KERNELS_H */

@@ -1,6 +1,9 @@
 /* kernels_scalar.c - the reference kernels: plain C, every build (see kernels.h). The
    compiler may vectorise them natively; the SIMD set is compared against these. */
 #include "kernels.h"
+
+#include <math.h>
+
 #include "half.h"
 
 static float dot_f32(const float *a, const float *b, size_t n) {
@@ -25,9 +28,55 @@ static void matvec(float *out, const float *w, const float *x, const float *b, s
     for (size_t r = 0; r < rows; r++) out[r] = (b ? b[r] : 0.0f) + dot_f32(w + r * cols, x, cols);
 }
 
+/* Four outputs at a time: four independent sums, each still added in order from 0 (so the
+   results are bit-identical to matvec's), which gives the CPU four chains to overlap instead
+   of one add after another. */
+static void linear(float *out, const float *x, const float *w, const float *b, size_t n, size_t din,
+                   size_t dout) {
+    for (size_t r = 0; r < n; r++) {
+        const float *xr = x + r * din;
+        float *o = out + r * dout;
+        size_t j = 0;
+        for (; j + 4 <= dout; j += 4) {
+            const float *w0 = w + j * din, *w1 = w0 + din, *w2 = w1 + din, *w3 = w2 + din;
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+            for (size_t i = 0; i < din; i++) {
+                s0 += w0[i] * xr[i];
+                s1 += w1[i] * xr[i];
+                s2 += w2[i] * xr[i];
+                s3 += w3[i] * xr[i];
+            }
+            o[j] = (b ? b[j] : 0.0f) + s0;
+            o[j + 1] = (b ? b[j + 1] : 0.0f) + s1;
+            o[j + 2] = (b ? b[j + 2] : 0.0f) + s2;
+            o[j + 3] = (b ? b[j + 3] : 0.0f) + s3;
+        }
+        for (; j < dout; j++) o[j] = (b ? b[j] : 0.0f) + dot_f32(w + j * din, xr, din);
+    }
+}
+
+/* Four rows at a time for the same reason as linear(): each row's sum keeps the order of
+   the one-row loop below (channel by channel, each channel's dot from 0). */
 static void score_f32(float *out, const float *const *mats, const float *q, size_t n_ch, size_t d,
                       size_t row0, size_t count) {
-    for (size_t r = 0; r < count; r++) {
+    size_t r = 0;
+    for (; r + 4 <= count; r += 4) {
+        float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
+        for (size_t c = 0; c < n_ch; c++) {
+            const float *qc = q + c * d, *m0 = mats[c] + (row0 + r) * d;
+            const float *m1 = m0 + d, *m2 = m1 + d, *m3 = m2 + d;
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+            for (size_t i = 0; i < d; i++) {
+                s0 += qc[i] * m0[i];
+                s1 += qc[i] * m1[i];
+                s2 += qc[i] * m2[i];
+                s3 += qc[i] * m3[i];
+            }
+            t0 += s0, t1 += s1, t2 += s2, t3 += s3;
+        }
+        out[r] = t0, out[r + 1] = t1, out[r + 2] = t2, out[r + 3] = t3;
+    }
+    for (; r < count; r++) {
         float s = 0.0f;
         for (size_t c = 0; c < n_ch; c++) s += dot_f32(q + c * d, mats[c] + (row0 + r) * d, d);
         out[r] = s;
@@ -55,6 +104,10 @@ static void score_i8(float *out, const int8_t *const *mats, const float *const *
     }
 }
 
+static void gelu(float *out, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+
 static size_t above(const float *s, size_t n, float thr, uint32_t *idx) {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
@@ -63,14 +116,18 @@ static size_t above(const float *s, size_t n, float thr, uint32_t *idx) {
 }
 
 static const mdsrec_kernels scalar_set = {
-    "scalar", dot_f32, dot_f16, dot_i8, matvec, score_f32, score_f16, score_i8, above,
+    "scalar", dot_f32, dot_f16, dot_i8, matvec, linear, gelu, score_f32, score_f16, score_i8, above,
 };
 
 const mdsrec_kernels *kernels_scalar(void) { return &scalar_set; }
 
 #ifndef __wasm_simd128__
 const mdsrec_kernels *kernels_simd128(void) { return 0; }
+#ifdef MDSREC_VEC_ACTIVE
+const mdsrec_kernels *kernels_active(void) { return kernels_vec128() ? kernels_vec128() : &scalar_set; }
+#else
 const mdsrec_kernels *kernels_active(void) { return &scalar_set; }
+#endif
 #endif
 
 #include "mdsrec.h"

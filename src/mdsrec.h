@@ -189,7 +189,7 @@ mdsrec_status mdsrec_similar(const mdsrec_model *model, uint32_t item, uint32_t 
 /* A short English name of a status ("corrupt bundle", ...). Never NULL. */
 const char *mdsrec_status_string(int status);
 
-/* The kernel set in use ("scalar" or "simd128"). */
+/* The kernel set in use ("scalar", "simd128", or "vec128" in a native MDSREC_NATIVE_ARCH build). */
 const char *mdsrec_kernels_name(void);
 
 #ifdef __cplusplus

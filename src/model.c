@@ -245,8 +245,10 @@ void channel_forward(const mdsrec_config *cfg, const encoder_weights *w, const f
 
 struct mdsrec_state {
     const mdsrec_model *model;
-    float *acts_mem;       /* channel_acts_floats(cfg, 0) */
-    channel_acts acts;
+    float *acts_mem;       /* |C| * channel_acts_floats(cfg, 0) */
+    channel_acts acts[MDSREC_MAX_CHANNELS]; /* one per channel: they persist as the prefix cache */
+    uint32_t *cached;      /* (L) the history whose states acts[] hold */
+    size_t cached_n;       /* its length; 0: nothing cached */
     float *rows;           /* (L, d) dequantized history rows of one channel */
     uint32_t *hist;        /* (L) the history items read */
     float *u;              /* (|C|, d) visitor vectors */
@@ -278,13 +280,15 @@ mdsrec_status mdsrec_state_new(const mdsrec_model *model, mdsrec_state **out) {
     if (!s) return MDSREC_ENOMEM;
     s->model = model;
     /* the activations are the one size that can pass size_t (wasm32); the others are at most
-       N * |C| * 4 = 2^29 bytes under the format's limits */
-    size_t acts = channel_acts_floats(cfg, 0);
-    if (acts > SIZE_MAX / sizeof(float)) {
+       N * |C| * 4 = 2^29 bytes under the format's limits. One set per channel: they are the
+       prefix cache. */
+    size_t per_ch = channel_acts_floats(cfg, 0);
+    if (per_ch > SIZE_MAX / sizeof(float) / C) {
         free(s);
         return MDSREC_ENOMEM;
     }
-    s->acts_mem = malloc(acts * sizeof(float));
+    s->acts_mem = malloc(C * per_ch * sizeof(float));
+    s->cached = malloc(L * sizeof(uint32_t));
     s->rows = malloc(L * d * sizeof(float));
     s->hist = malloc(L * sizeof(uint32_t));
     s->u = malloc(C * d * sizeof(float));
@@ -297,12 +301,12 @@ mdsrec_status mdsrec_state_new(const mdsrec_model *model, mdsrec_state **out) {
     s->res_items = malloc(N * sizeof(uint32_t));
     s->res_scores = malloc(N * sizeof(float));
     s->res_shares = malloc(N * C * sizeof(float));
-    if (!s->acts_mem || !s->rows || !s->hist || !s->u || !s->q || !s->q8 || !s->block || !s->cand ||
+    if (!s->acts_mem || !s->cached || !s->rows || !s->hist || !s->u || !s->q || !s->q8 || !s->block || !s->cand ||
         !s->excluded || !s->allowed || !s->res_items || !s->res_scores || !s->res_shares) {
         mdsrec_state_free(s);
         return MDSREC_ENOMEM;
     }
-    channel_acts_map(cfg, s->acts_mem, 0, &s->acts);
+    for (size_t c = 0; c < C; c++) channel_acts_map(cfg, s->acts_mem + c * per_ch, 0, &s->acts[c]);
     *out = s;
     return MDSREC_OK;
 }
@@ -310,6 +314,7 @@ mdsrec_status mdsrec_state_new(const mdsrec_model *model, mdsrec_state **out) {
 void mdsrec_state_free(mdsrec_state *s) {
     if (!s) return;
     free(s->acts_mem);
+    free(s->cached);
     free(s->rows);
     free(s->hist);
     free(s->u);
@@ -349,24 +354,126 @@ static void item_row(const mdsrec_model *m, uint32_t c, uint32_t i, float *out) 
     }
 }
 
+/* Inference's channel_forward, for positions t0..n-1 only: the activations of positions
+   below t0 are taken as they are in a (from an earlier call whose history had the same first
+   t0 items). Attention is causal and every per-position step (LayerNorm, the linear layers,
+   GELU, residuals) reads only its own row, so the states of a prefix do not depend on what
+   follows it, and kernels' linear() gives a row the same bits whichever rows it is computed
+   with: the result is bit-identical to a pass from t0 = 0. Each step is channel_forward's,
+   in the same order, without dropout and pooling only at n-1; it must follow any change to
+   channel_forward's arithmetic (test_forward checks cached against uncached, and both
+   against a double-precision reference). */
+static void encode_from(const mdsrec_config *cfg, const encoder_weights *w, const float *rows, size_t n,
+                        size_t t0, channel_acts *a) {
+    const mdsrec_kernels *kern = kernels_active();
+    size_t d = cfg->dim, f = cfg->ffn_dim, L = cfg->max_len, H = cfg->n_heads, dh = d / H;
+    size_t m = n - t0; /* the new positions */
+    float eps = cfg->ln_eps;
+
+    /* input: item row + position, LayerNorm */
+    for (size_t t = t0; t < n; t++) {
+        float *x = a->x + t * d;
+        for (size_t i = 0; i < d; i++) x[i] = rows[t * d + i] + w->pos[t * d + i];
+        op_layernorm(a->z0 + t * d, a->ln0_mean + t, a->ln0_rstd + t, x, w->ln_in_g, w->ln_in_b, d, eps);
+    }
+    const float *z = a->z0;
+    for (uint32_t b = 0; b < cfg->n_blocks; b++) {
+        const block_weights *bw = &w->blk[b];
+        block_acts *s = &a->blk[b];
+        size_t o = t0 * d;
+        op_linear(s->q + o, z + o, bw->wq, bw->bq, m, d, d);
+        op_linear(s->k + o, z + o, bw->wk, bw->bk, m, d, d);
+        op_linear(s->v + o, z + o, bw->wv, bw->bv, m, d, d);
+        /* op_causal_attention's loop, for rows t0..n-1 (keys and values of every row) */
+        float scale = 1.0f / sqrtf((float)dh);
+        for (size_t h = 0; h < H; h++) {
+            for (size_t t = t0; t < n; t++) {
+                float *at = s->att + (h * L + t) * L;
+                const float *qt = s->q + t * d + h * dh;
+                for (size_t u = 0; u <= t; u++) at[u] = kern->dot_f32(qt, s->k + u * d + h * dh, dh) * scale;
+                op_softmax(at, t + 1);
+                for (size_t u = t + 1; u < n; u++) at[u] = 0.0f;
+                float *c = s->ctx + t * d + h * dh;
+                for (size_t j = 0; j < dh; j++) c[j] = 0.0f;
+                for (size_t u = 0; u <= t; u++) {
+                    float p = at[u];
+                    const float *vs = s->v + u * d + h * dh;
+                    for (size_t j = 0; j < dh; j++) c[j] += p * vs[j];
+                }
+            }
+        }
+        op_linear(s->ao + o, s->ctx + o, bw->wo, bw->bo, m, d, d);
+        for (size_t i = o; i < n * d; i++) s->r1[i] = z[i] + s->ao[i];
+        for (size_t t = t0; t < n; t++)
+            op_layernorm(s->z1 + t * d, s->ln1_mean + t, s->ln1_rstd + t, s->r1 + t * d, bw->ln1_g, bw->ln1_b, d, eps);
+        op_linear(s->f1 + t0 * f, s->z1 + o, bw->w1, bw->b1, m, d, f);
+        op_gelu(s->g1 + t0 * f, s->f1 + t0 * f, m * f);
+        op_linear(s->f2 + o, s->g1 + t0 * f, bw->w2, bw->b2, m, f, d);
+        for (size_t i = o; i < n * d; i++) s->r2[i] = s->z1[i] + s->f2[i];
+        for (size_t t = t0; t < n; t++)
+            op_layernorm(s->z2 + t * d, s->ln2_mean + t, s->ln2_rstd + t, s->r2 + t * d, bw->ln2_g, bw->ln2_b, d, eps);
+        z = s->z2;
+    }
+    const float *h = a->h;
+    size_t t = n - 1;
+    if (cfg->pool_mode == MDSREC_POOL_NONE) {
+        memcpy(a->u + t * d, h + t * d, d * sizeof(float));
+        return;
+    }
+    /* pooling at n-1: keys and values of the new rows (the older ones are cached) */
+    op_linear(a->pk + t0 * d, h + t0 * d, w->pwk, w->pbk, m, d, d);
+    op_linear(a->pv + t0 * d, h + t0 * d, w->pwv, w->pbv, m, d, d);
+    float *q = a->centre + t * d;
+    if (cfg->pool_mode == MDSREC_POOL_LAST) {
+        memcpy(q, h + t * d, d * sizeof(float));
+    } else if (cfg->pool_mode == MDSREC_POOL_MEAN) {
+        for (size_t i = 0; i < d; i++) q[i] = 0.0f;
+        for (size_t u = 0; u <= t; u++)
+            for (size_t i = 0; i < d; i++) q[i] += h[u * d + i];
+        for (size_t i = 0; i < d; i++) q[i] /= (float)(t + 1);
+    } else {
+        memcpy(q, w->ptoken, d * sizeof(float));
+    }
+    op_linear(a->pq + t * d, q, w->pwq, w->pbq, 1, d, d);
+    float *pa = a->pa + t * L, pscale = 1.0f / sqrtf((float)d);
+    for (size_t u = 0; u <= t; u++) pa[u] = kern->dot_f32(a->pq + t * d, a->pk + u * d, d) * pscale;
+    op_softmax(pa, t + 1);
+    float *c = a->pctx + t * d;
+    for (size_t i = 0; i < d; i++) c[i] = 0.0f;
+    for (size_t u = 0; u <= t; u++)
+        for (size_t i = 0; i < d; i++) c[i] += pa[u] * a->pv[u * d + i];
+    float *r = a->pr + t * d;
+    for (size_t i = 0; i < d; i++) r[i] = q[i] + c[i];
+    op_layernorm(a->u + t * d, a->pln_mean + t, a->pln_rstd + t, r, w->pln_g, w->pln_b, d, eps);
+}
+
 /* Encodes the history (n <= L items in s->hist) in every channel, fuses the channels with
    the gate, and leaves the gate-scaled visitor vectors in s->q (and s->q8 for i8). */
 static void visitor_forward(const mdsrec_model *m, mdsrec_state *s, size_t n) {
     const mdsrec_config *cfg = &m->cfg;
     size_t d = cfg->dim, C = cfg->n_channels, L = cfg->max_len;
 
+    /* the prefix cache: positions whose item (and so, attention being causal, whose states)
+       are those of the last call are not computed again. A click appended to a history
+       shorter than L recomputes one position; a history that slid (longer than L) or changed
+       early recomputes from there. Position n-1 is always recomputed (it is where pooling
+       reads, and costs one token). */
+    size_t t0 = 0;
+    while (t0 < n - 1 && t0 < s->cached_n && s->cached[t0] == s->hist[t0]) t0++;
+
     /* each channel on its own: item rows, encoder, pooled visitor vector u_c */
     for (size_t c = 0; c < C; c++) {
-        for (size_t t = 0; t < n; t++) item_row(m, (uint32_t)c, s->hist[t], s->rows + t * d);
-        channel_forward(cfg, &m->enc[c], s->rows, n, 0, NULL, &s->acts);
-        memcpy(s->u + c * d, s->acts.u + (n - 1) * d, d * sizeof(float));
+        channel_acts *a = &s->acts[c];
+        for (size_t t = t0; t < n; t++) item_row(m, (uint32_t)c, s->hist[t], s->rows + t * d);
+        encode_from(cfg, &m->enc[c], s->rows, n, t0, a);
+        memcpy(s->u + c * d, a->u + (n - 1) * d, d * sizeof(float));
 
         /* the history item that carried this channel's interest: the largest pooling weight */
         if (cfg->pool_mode == MDSREC_POOL_NONE) {
             s->carriers[c] = s->hist[n - 1];
             s->carrier_w[c] = 1.0f;
         } else {
-            const float *pa = s->acts.pa + (n - 1) * L;
+            const float *pa = a->pa + (n - 1) * L;
             size_t best = 0;
             for (size_t t = 1; t < n; t++)
                 if (pa[t] > pa[best]) best = t;
@@ -374,6 +481,9 @@ static void visitor_forward(const mdsrec_model *m, mdsrec_state *s, size_t n) {
             s->carrier_w[c] = pa[best];
         }
     }
+
+    memcpy(s->cached, s->hist, n * sizeof(uint32_t));
+    s->cached_n = n;
 
     /* fusion gate g = softmax(Wg [u_0..u_C-1] + bg), and q_c = g_c u_c */
     const float *wg = m->view.gate, *bg = m->view.gate + C * C * d;

@@ -25,7 +25,7 @@ void op_layernorm(float *out, float *mean, float *rstd, const float *x,
 }
 
 void op_gelu(float *out, const float *x, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+    kernels_active()->gelu(out, x, n);
 }
 
 void op_softmax(float *x, size_t n) {
@@ -44,8 +44,7 @@ void op_softmax(float *x, size_t n) {
 
 void op_linear(float *out, const float *x, const float *w, const float *b,
                size_t n, size_t din, size_t dout) {
-    const mdsrec_kernels *k = kernels_active();
-    for (size_t r = 0; r < n; r++) k->matvec(out + r * dout, w, x + r * din, b, dout, din);
+    kernels_active()->linear(out, x, w, b, n, din, dout);
 }
 
 void op_causal_attention(float *ctx, float *att, const float *q, const float *k, const float *v,

@@ -1,6 +1,6 @@
 // mdsrec.js - in-browser recommendations from the visitor's own clicks; nothing is sent anywhere.
-// The core is a standalone wasm module (src/wasm_api.h is the whole contract), run in a Worker
-// (worker.js) or on the main thread. Guide: docs/WEB.md; types: mdsrec.d.ts.
+// The core: a standalone wasm (contract: src/wasm_api.h) in a Worker or on the main thread.
+// Guide: docs/WEB.md.
 
 // ---------------------------------------------------------------- errors
 
@@ -172,7 +172,7 @@ export class Engine {
     return fromUtf8.decode(m.subarray(p, m.indexOf(0, p)));
   }
   alloc(n) {
-    const p = this.x.mdsrec_wasm_alloc(Math.max(n, 1)) >>> 0;
+    const p = n < 4294967280 ? this.x.mdsrec_wasm_alloc(Math.max(n, 1)) >>> 0 : 0;
     if (!p) throw new MdsrecError('MDSREC_OUT_OF_MEMORY', `cannot allocate ${n} bytes in the wasm core`);
     return p;
   }

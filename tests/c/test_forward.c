@@ -410,6 +410,34 @@ static void check_query_options(void) {
     fixture_free(&fx);
 }
 
+/* The prefix cache (model.c): a state that saw a shorter, a changed or a slid history before
+   must score exactly (bit for bit) as a new state does: appended clicks, a change in the
+   middle, the same history again, a history longer than L (all positions shift), a shorter one. */
+static void check_prefix_cache(uint32_t pool_mode, uint32_t dtype) {
+    const uint32_t N = 101, L = 8;
+    fixture fx;
+    fixture_make(&fx, N, 16, 3, L, 2, 2, pool_mode, dtype);
+    mdsrec_state *warm = NULL;
+    CHECK(mdsrec_state_new(&fx.m, &warm) == MDSREC_OK);
+    float *a = malloc(N * sizeof(float)), *b = malloc(N * sizeof(float));
+    uint32_t h[12] = {3, 17, 44, 9, 100, 0, 51, 77, 23, 64, 5, 88};
+    static const struct { uint32_t len; int change_at; } steps[] = {
+        {5, -1}, {6, -1}, {7, -1}, {8, -1}, {8, -1}, {8, 3}, {9, -1}, {12, -1}, {4, -1}, {4, 0}, {1, -1}, {2, -1}};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        if (steps[i].change_at >= 0) h[steps[i].change_at] = (h[steps[i].change_at] + 13) % N;
+        mdsrec_state *fresh = NULL;
+        CHECK(mdsrec_state_new(&fx.m, &fresh) == MDSREC_OK);
+        CHECK(mdsrec_score_all(&fx.m, warm, h, steps[i].len, a) == MDSREC_OK);
+        CHECK(mdsrec_score_all(&fx.m, fresh, h, steps[i].len, b) == MDSREC_OK);
+        CHECK_MSG(memcmp(a, b, N * sizeof(float)) == 0, "prefix cache: pool %u %s step %zu differs from a new state",
+                  pool_mode, dtype_name[dtype], i);
+        mdsrec_state_free(fresh);
+    }
+    free(a), free(b);
+    mdsrec_state_free(warm);
+    fixture_free(&fx);
+}
+
 int main(void) {
     printf("kernels: %s\n", kernels_active()->name);
     static const uint32_t pools[] = {MDSREC_POOL_NONE, MDSREC_POOL_LAST, MDSREC_POOL_MEAN, MDSREC_POOL_TOKEN};
@@ -417,5 +445,7 @@ int main(void) {
         for (size_t p = 0; p < 4; p++)
             for (uint32_t B = 0; B <= 2; B += 2) check_against_reference(B, pools[p], dt);
     check_query_options();
+    for (uint32_t dt = 0; dt < 3; dt++)
+        for (size_t p = 0; p < 4; p++) check_prefix_cache(pools[p], dt);
     return check_done("test_forward");
 }

@@ -76,6 +76,56 @@ static void test_matvec(const mdsrec_kernels *k) {
     free(w);
 }
 
+/* linear over n tokens, for shapes that hit every edge of the SIMD tiles (tokens not a
+   multiple of 4, outputs odd, din not a multiple of 4): against double, and each token
+   recomputed alone must give the very same bits (model.c's prefix cache relies on it). */
+static void test_linear(const mdsrec_kernels *k) {
+    static const size_t shapes[][3] = {{50, 64, 64}, {7, 64, 256}, {5, 256, 64}, {3, 9, 5}, {1, 64, 64}, {6, 17, 3}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        size_t n = shapes[si][0], din = shapes[si][1], dout = shapes[si][2];
+        float *x = malloc(n * din * sizeof(float)), *w = malloc(dout * din * sizeof(float));
+        float *b = malloc(dout * sizeof(float)), *out = malloc(n * dout * sizeof(float));
+        float *one = malloc(dout * sizeof(float)), *nob = malloc(n * dout * sizeof(float));
+        for (size_t i = 0; i < n * din; i++) x[i] = frand();
+        for (size_t i = 0; i < dout * din; i++) w[i] = frand();
+        for (size_t i = 0; i < dout; i++) b[i] = frand();
+        k->linear(out, x, w, b, n, din, dout);
+        k->linear(nob, x, w, NULL, n, din, dout);
+        int same = 1;
+        for (size_t r = 0; r < n; r++) {
+            for (size_t j = 0; j < dout; j++) {
+                double ref = 0, mag = 0;
+                for (size_t c = 0; c < din; c++) {
+                    ref += (double)x[r * din + c] * w[j * din + c];
+                    mag += fabs((double)x[r * din + c] * w[j * din + c]);
+                }
+                CHECK_DOT(nob[r * dout + j], ref, mag, 1e-5);
+                CHECK_DOT(out[r * dout + j], ref + b[j], mag + fabs(b[j]), 1e-5);
+            }
+            k->linear(one, x + r * din, w, b, 1, din, dout);
+            if (memcmp(one, out + r * dout, dout * sizeof(float)) != 0) same = 0;
+        }
+        CHECK_MSG(same, "linear of %s: a token alone differs from the same token in a tile", k->name);
+        free(x), free(w), free(b), free(out), free(one), free(nob);
+    }
+}
+
+/* GELU against double erf, over the whole range and past the clamp, odd lengths for the tail */
+static void test_gelu(const mdsrec_kernels *k) {
+    size_t n = 2003;
+    float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) x[i] = (float)(((double)i / (n - 1) * 2 - 1) * 12.0);
+    x[0] = 0.0f, x[1] = -0.0f, x[2] = 1e-30f, x[3] = 5.5437f;
+    k->gelu(y, x, n);
+    for (size_t i = 0; i < n; i++) {
+        double ref = 0.5 * x[i] * (1.0 + erf(x[i] / sqrt(2.0)));
+        CHECK_MSG(fabs(y[i] - ref) <= 1e-6 * (1 + fabs((double)x[i])), "gelu(%.9g) = %.9g, expected %.9g", (double)x[i], (double)y[i], ref);
+    }
+    k->gelu(x, x, n); /* in place */
+    CHECK(memcmp(x, y, n * sizeof(float)) == 0);
+    free(x), free(y);
+}
+
 /* score_* over 3 channels, rows [row0, row0+count), against double and against scalar */
 static void test_scores(const mdsrec_kernels *k) {
     const mdsrec_kernels *ref_k = kernels_scalar();
@@ -128,13 +178,14 @@ static void test_scores(const mdsrec_kernels *k) {
     ref_k->score_i8(out_ref, (const int8_t *const *)m8, (const float *const *)sc, q8, qscale, C, d, row0, count);
     int same = 1;
     for (size_t r = 0; r < count; r++) {
-        double ref = 0;
+        double ref = 0, mag = 0; /* mag: the channel terms' sizes, as cancellation is possible */
         for (size_t c = 0; c < C; c++) {
             int64_t dot = 0;
             for (size_t j = 0; j < d; j++) dot += (int64_t)q8[c * d + j] * m8[c][(row0 + r) * d + j];
             ref += (double)sc[c][row0 + r] * qscale[c] * (double)dot;
+            mag += fabs((double)sc[c][row0 + r] * qscale[c] * (double)dot);
         }
-        CHECK_DOT(out[r], ref, fabs(ref) + 1e-6, 1e-5);
+        CHECK_DOT(out[r], ref, mag + 1e-6, 1e-5);
         if (memcmp(&out[r], &out_ref[r], sizeof(float)) != 0) same = 0;
     }
     CHECK_MSG(same, "i8 scores of %s are not bit-identical to scalar", k->name);
@@ -160,14 +211,16 @@ static void test_above(const mdsrec_kernels *k) {
 }
 
 int main(void) {
-    const mdsrec_kernels *sets[2] = {kernels_scalar(), kernels_simd128()};
+    const mdsrec_kernels *sets[3] = {kernels_scalar(), kernels_simd128(), kernels_vec128()};
     CHECK(sets[0] != NULL);
     CHECK(kernels_active() != NULL);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (!sets[i]) continue;
         printf("kernel set: %s\n", sets[i]->name);
         test_dots(sets[i]);
         test_matvec(sets[i]);
+        test_linear(sets[i]);
+        test_gelu(sets[i]);
         test_scores(sets[i]);
         test_above(sets[i]);
     }

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "data/interactions.h"
+#include "data/matrix.h"
 #include "data/table.h"
 #include "test_data_helpers.h"
 
@@ -84,8 +85,39 @@ static void time_not_finite(void) {
     CHECK(!td_exists(out));
 }
 
+/* ---------------------------------------------------------------- .npy header ending at 'descr': */
+
+/* Found by fuzz_npy in its first minute (tests/fuzz/corpus/npy/regress-descr-at-header-end.npy):
+   when the header ends right after "'descr': ", the unsupported-dtype message looked for the
+   closing quote from one byte past the header's terminating NUL, reading past its block (ASan:
+   heap-buffer-overflow in strchr). */
+static void npy_descr_at_end(void) {
+    static const char hdr[] = "{'fortran_order': False, 'shape': (1, 1), 'descr': ";
+    const char *D = td_dir("regress_npy");
+    char path[1100];
+    snprintf(path, sizeof path, "%s/cut.npy", D);
+    FILE *f = fopen(path, "wb");
+    if (!f) return;
+    uint16_t hlen = (uint16_t)(sizeof hdr - 1);
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    fputc(hlen & 0xFF, f), fputc(hlen >> 8, f);
+    fwrite(hdr, 1, hlen, f);
+    fwrite("\0\0\x80\x3f", 1, 4, f);
+    fclose(f);
+    raw_matrix m;
+    CHECK(matrix_read_npy(path, &m) == -1 && m.x == NULL);
+    /* and through the CLI, into a prepared directory: exit 1 naming the file and the field */
+    char prep[1100];
+    snprintf(prep, sizeof prep, "%s/p", D);
+    int rc = td_run("prepare --out %s --inter " FX "shop.inter", prep);
+    CHECK_MSG(rc == 0, "setup: %s", td_err);
+    rc = td_run("featurize matrix --dir %s --name m --path %s --keys " FX "feat_keys.txt", prep, path);
+    CHECK_MSG(rc == 1 && strstr(td_err, "cut.npy") && strstr(td_err, "descr"), "exit %d: %s", rc, td_err);
+}
+
 int main(void) {
     column_twice();
+    npy_descr_at_end();
     time_not_finite();
     return check_done("test_regress_data");
 }

@@ -5,8 +5,9 @@
  * Each check: loss = sum_i r_i * y_i (r fixed random), analytic gradient from the backward,
  * numeric gradient by central differences (eps 1e-3 for single ops, 1e-2 for the whole
  * encoder, float forwards) on random coordinates.
- * Tolerance: relative error <= 2e-2 with a floor of 1e-2 on the denominator (float rounding
- * of the differences is ~1e-4 relative; a wrong term gives errors of order 1).
+ * Tolerance: relative error <= 2e-2 with a floor of 1e-2 on the denominator for single ops and
+ * 3e-2 for the whole encoder (float rounding of the differences; a wrong term gives errors of
+ * order 1).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,10 @@
 
 #define TOL 2e-2
 #define FLOOR 1e-2
+/* The whole encoder in float carries ~1.5e-4 of absolute noise in its numeric derivatives
+   (eps 1e-2, loss ~5): a floor of 3e-2 keeps that under 0.5 % while a gradient of 0.03 or more
+   that is wrong by a term is still far outside TOL. */
+#define CH_FLOOR 3e-2
 
 static uint64_t rng = 12345;
 static double worst_all = 0;
@@ -212,18 +217,18 @@ static void test_channel(uint32_t pool_mode, uint32_t blocks, int pool_all, floa
              pool_all ? " all" : "", p_drop > 0 ? " dropout" : "");
     /* only the first n rows of pos are used; check those, the encoder and the pool */
     size_t npos = 6 * d;
-    double e1 = gc_check(c.params, c.grads, c.n * d, 20, ch_loss, &c, &rng, FLOOR);
-    double e2 = gc_check(c.params + npos, c.grads + npos, c.np - npos, 150, ch_loss, &c, &rng, FLOOR);
+    double e1 = gc_check(c.params, c.grads, c.n * d, 20, ch_loss, &c, &rng, CH_FLOOR);
+    double e2 = gc_check(c.params + npos, c.grads + npos, c.np - npos, 150, ch_loss, &c, &rng, CH_FLOOR);
     note(name, fmax(e1, e2));
     snprintf(name, sizeof name, "channel pool %u B %u%s%s: rows", pool_mode, blocks,
              pool_all ? " all" : "", p_drop > 0 ? " dropout" : "");
-    note(name, gc_check(c.rows, drows, c.n * d, 40, ch_loss, &c, &rng, FLOOR));
+    note(name, gc_check(c.rows, drows, c.n * d, 40, ch_loss, &c, &rng, CH_FLOOR));
 
     /* the check can fail: a gradient off by 10% in one coordinate is caught */
     if (pool_mode == 1 && blocks == 2 && pool_all && p_drop == 0) {
         size_t i = c.np - 1 - d; /* a pool LN bias, always used */
         c.grads[i] = c.grads[i] * 1.1f + 0.05f;
-        double e = gc_relerr(c.grads[i], gc_numeric(c.params + i, ch_loss, &c), FLOOR);
+        double e = gc_relerr(c.grads[i], gc_numeric(c.params + i, ch_loss, &c), CH_FLOOR);
         CHECK_MSG(e > TOL, "a corrupted gradient passed the check (err %.3g)", e);
     }
     gc_eps = 1e-3f;

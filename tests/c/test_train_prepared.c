@@ -119,8 +119,10 @@ int main(void) {
              "%s train --data %s --out %s/abl2 --model sasrecf --channels text --dim 8 --max-len 8 --blocks 1 --heads 2 "
              "--epochs 1 --quiet --threads 1 >/dev/null 2>&1 && "
              "%s train --data %s --out %s/abl3 --model mdsrec --no-graph --centre mean --dim 8 --max-len 8 --blocks 1 "
-             "--heads 2 --epochs 1 --quiet --threads 1 >/dev/null 2>&1",
-             bin, dir, dir, bin, dir, dir, bin, dir, dir);
+             "--heads 2 --epochs 1 --quiet --threads 1 >/dev/null 2>&1 && "
+             "%s train --data %s --out %s/abl4 --model sasrec --windows all --dim 8 --max-len 3 --blocks 2 "
+             "--heads 1 --epochs 1 --quiet --threads 2 >/dev/null 2>&1",
+             bin, dir, dir, bin, dir, dir, bin, dir, dir, bin, dir, dir);
     CHECK(system(cmd) == 0);
 
     snprintf(p, sizeof p, "%s/m.mdsb", dir);

@@ -13,6 +13,8 @@ export default function globalSetup() {
   mkdirSync(DIR, { recursive: true });
   execFileSync(BIN, ['synth', '-o', `${DIR}/main.mdsb`, '--items', '2000', '--channels', 'id,image,text', '--catalog', '--seed', '7']);
   execFileSync(BIN, ['synth', '-o', `${DIR}/small.mdsb`, '--items', '40', '--channels', 'id,text', '--dim', '16', '--neighbours', '0', '--catalog', '--seed', '3']);
+  // small and fast, for the 100,000-call soak (tests/e2e/soak.spec.mjs)
+  execFileSync(BIN, ['synth', '-o', `${DIR}/soak.mdsb`, '--items', '500', '--channels', 'id,image,text', '--dim', '16', '--blocks', '1', '--max-len', '20', '--neighbours', '3', '--catalog', '--seed', '11']);
   // where the demo looks for a MovieLens-posters bundle (served at /shared-data in the tests)
   mkdirSync(`${DIR}/shared-data/ml-100k-posters`, { recursive: true });
   execFileSync(BIN, ['synth', '-o', `${DIR}/shared-data/ml-100k-posters/ml-100k-posters.mdsb`, '--items', '300', '--channels', 'id,image,text', '--catalog', '--seed', '8']);

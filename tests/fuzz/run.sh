@@ -3,6 +3,7 @@
 # with clang-14 + ASan + UBSan in build-fuzz/ and runs each for SECONDS (default 60), one
 # process at a time, on a scratch copy of its committed seeds (tests/fuzz/corpus/NAME, where
 # NAME is the harness name without "fuzz_" and "_deep"), so the repository is not touched.
+# SECONDS 0 only replays the seeds once (npm test does that: quick and deterministic).
 # Prints executions and coverage per harness; exits 1 if any harness crashed, leaked, broke a
 # contract, timed out or ran out of memory (the reproducer is in build-fuzz/work/H/).
 #
@@ -45,14 +46,17 @@ for h in "${harnesses[@]}"; do
   mkdir -p "$work/artifacts"
   dict=()
   if [ -f "tests/fuzz/$name.dict" ]; then dict=(-dict="tests/fuzz/$name.dict"); fi
-  echo "== fuzz: $h for ${secs}s ($(ls "$work/corpus" | wc -l) inputs to start)"
+  if [ "$secs" = 0 ]; then length=(-runs=0); else length=(-max_total_time="$secs"); fi
+  what="for ${secs}s"
+  if [ "$secs" = 0 ]; then what="replaying the seeds"; fi
+  echo "== fuzz: $h $what ($(ls "$work/corpus" | wc -l) inputs to start)"
   rc=0
   # ASan's leak check runs at exit and on each new input; UBSan stops at the first report.
   # -close_fd_mask=2: the importers' error messages would flood the log (libFuzzer and the
   # sanitizers keep reporting on a copy of stderr). The scratch input files go to /dev/shm.
   TMPDIR=$scratch ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    "build-fuzz/fuzz/$h" -max_total_time="$secs" -max_len="${FUZZ_MAX_LEN:-16384}" -timeout=20 \
+    "build-fuzz/fuzz/$h" "${length[@]}" -max_len="${FUZZ_MAX_LEN:-16384}" -timeout=20 \
     -rss_limit_mb=2560 -close_fd_mask=2 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
     "${dict[@]}" ${FUZZ_ARGS:-} "$work/corpus" >"$work/log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)

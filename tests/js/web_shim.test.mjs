@@ -91,7 +91,7 @@ let dir;
 const realFetch = globalThis.fetch;
 // file:// fetch for the shim; `chunk` splits bodies, `length: false` drops Content-Length,
 // `cut` serves only the first bytes while announcing the full length.
-const serve = { chunk: 0, length: true, cut: 0, count: 0 };
+const serve = { chunk: 0, length: true, cut: 0, count: 0, announce: 0 };
 before(() => {
   if (!HAVE_CORE) return;
   dir = mkdtempSync(join(tmpdir(), 'mdsrec-web-'));
@@ -108,7 +108,7 @@ before(() => {
       },
     });
     const headers = { 'content-type': String(url).endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream' };
-    if (serve.length) headers['content-length'] = String(bytes.length);
+    if (serve.length) headers['content-length'] = String(serve.announce || bytes.length);
     return new Response(stream, { headers });
   };
 });
@@ -151,6 +151,16 @@ test('a truncated download is a corrupt bundle, and so are bytes that fail the c
   const v2 = new Uint8Array(readFileSync(join(dir, 'a.mdsb')));
   v2[8] = 2;
   await assert.rejects(m.load({ model: v2.buffer, storage: 'memory' }), (e) => e.code === 'MDSREC_INCOMPATIBLE_BUNDLE');
+});
+
+test('a Content-Length past what wasm32 can hold is refused before anything is written', { skip: !HAVE_CORE && 'build first' }, async () => {
+  // 2^32 + 100 used to wrap to a 100-byte block that the download then overran
+  Object.assign(serve, { chunk: 0, length: true, cut: 0, announce: 2 ** 32 + 100 });
+  try {
+    await assert.rejects(m.load({ model: bundleUrl(), storage: 'memory' }), (e) => e.code === 'MDSREC_OUT_OF_MEMORY');
+  } finally {
+    serve.announce = 0;
+  }
 });
 
 test('history: track, unknown keys as events, storage, forget', { skip: !HAVE_CORE && 'build first' }, async () => {

@@ -90,7 +90,7 @@ int matrix_read_npy(const char *path, raw_matrix *m) {
     } else if (!strncmp(d, "'<f2'", 5) || !strncmp(d, "'=f2'", 5)) {
         f16 = 1;
     } else {
-        const char *e = strchr(d + 1, '\'');
+        const char *e = *d ? strchr(d + 1, '\'') : NULL; /* d may be the header's final NUL */
         cli_error("%s: header field 'descr': unsupported dtype %.*s (expected '<f4' float32 or '<f2' float16)", path,
                   e ? (int)(e - d + 1) : 8, d);
         goto done;

@@ -129,6 +129,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
 
     /* resume: the run's own state replaces the options given */
     float *params = NULL, *best = NULL, *grads = NULL;
+    int data_open = 0;
     adam opt = {0};
     struct stat sb;
     if (o->resume && stat(p_state, &sb) == 0) {
@@ -149,6 +150,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         adam_free(&opt);
         return -1;
     }
+    data_open = 1;
     tm_spec *s = &st->spec;
     if (!params) {
         tm_layout(s);
@@ -306,5 +308,9 @@ oom:
     free(best);
     free(grads);
     adam_free(&opt);
+    if (data_open) {
+        tm_inputs_free(&in);
+        dataset_free(&ds);
+    }
     return -1;
 }

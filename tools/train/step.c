@@ -290,12 +290,10 @@ static void backward_worker(void *p, int tid, int nt) {
             for (size_t t = 0; t < n; t++) memcpy(w->du + t * d, c->U + (r0 + t) * cd + k * d, d * sizeof(float));
             float *dr = w->rows;
             memset(dr, 0, n * d * sizeof(float));
-            mdsrec_config cs = cfg_n(&s->cfg, n);
-            channel_backward(&cs, &ew, &gw, &a, n, 1, w->du, dr, w->scratch);
+            channel_backward(&cn, &ew, &gw, &a, n, 1, w->du, dr, w->scratch);
             for (size_t t = 0; t < n; t++) memcpy(c->drows + (r0 + t) * cd + k * d, dr + t * d, d * sizeof(float));
             mem += acts_floats(c, n);
         }
-        (void)cn;
     }
 }
 

@@ -1,0 +1,189 @@
+// run.mjs - the bench's driver: serves bench/ on 127.0.0.1 (with the cross-origin isolation
+// headers that give workers a 5 us performance.now() instead of 100 us), runs the page once in
+// Debian's headless chromium, checks every peer's top-k against the core's, sets the native
+// numbers (mdsrec bench) beside the wasm ones, and writes the JSON and markdown reports.
+// Usage: node bench/run.mjs --bundles DIR --native FILE.json --cases a,b --calls N --warmup N
+//                           --md docs/BENCH.md --json docs/BENCH.json [--no-peers]
+import { createServer } from 'node:http';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { gzipSync } from 'node:zlib';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const HERE = resolve(new URL('.', import.meta.url).pathname);
+const ROOT = resolve(HERE, '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+const bundles = resolve(opt('--bundles', join(ROOT, 'build-bench/bundles')));
+const nativeFile = opt('--native', null);
+const calls = Number(opt('--calls', 200)), warmup = Number(opt('--warmup', 20));
+const caseNames = opt('--cases', 'synth-100000-int8,synth-10000-fp32,synth-10000-int8,synth-100000-fp32,synth-1000000-fp32,synth-1000000-int8').split(',');
+const peers = !args.includes('--no-peers');
+const mdOut = opt('--md', null), jsonOut = opt('--json', null);
+
+const cases = caseNames.filter((n) => existsSync(join(bundles, `${n}.mdsb`))).map((n) => {
+  const [, items, dtype] = n.match(/-(\d+)-(\w+)$/);
+  return { name: n, items: Number(items), dtype, url: `/bundles/${n}.mdsb`, bytes: statSync(join(bundles, `${n}.mdsb`)).size };
+});
+if (!cases.length) throw new Error(`no bundles in ${bundles}`);
+// --wasm FILE: another build of the core (e.g. a kernel variant to compare), served as /wasm-alt/
+const altWasm = opt('--wasm', null);
+const config = { wasm: altWasm ? `/wasm-alt/${altWasm.split('/').pop()}` : '/wasm/mdsrec-simd.wasm', calls, warmup, len: 50, k: 10, peers, cases };
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
+const MOUNTS = [['/bundles/', bundles], ['/wasm/', join(ROOT, 'web/wasm')], ['/wasm-alt/', altWasm ? resolve(altWasm, '..') : HERE], ['/node_modules/', join(HERE, 'node_modules')], ['/', HERE]];
+const server = createServer((req, res) => {
+  const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-store' };
+  if (url === '/config.json') return res.writeHead(200, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(config));
+  const [prefix, dir] = MOUNTS.find(([p]) => url.startsWith(p));
+  const file = normalize(join(dir, url === '/' ? 'index.html' : url.slice(prefix.length)));
+  if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
+  res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] || 'application/octet-stream', 'Content-Length': statSync(file).size });
+  createReadStream(file, { highWaterMark: 1 << 20 }).pipe(res); // 1 MiB reads: the default 64 KiB throttles a 1 GB bundle
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const port = server.address().port;
+
+const loadStart = loadavg()[0];
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+         '--no-first-run', '--disable-quic', '--disable-sync'],
+});
+let result;
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => console.log(`page: ${m.text()}`));
+  page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+  let last = '';
+  const poll = setInterval(async () => {
+    const t = await page.textContent('#log').catch(() => '');
+    if (t && t !== last) { process.stderr.write(t.slice(last.length) + '\n'); last = t; }
+  }, 2000);
+  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.waitForFunction(() => window.__bench, null, { timeout: 40 * 60 * 1000, polling: 500 });
+  clearInterval(poll);
+  result = await page.evaluate(() => window.__bench);
+  result.browser = `Chromium ${browser.version()}`;
+} finally {
+  await browser.close();
+  server.close();
+}
+if (result.fatal) throw new Error(`bench page: ${result.fatal}`);
+
+// ---------------------------------------------------------------- the report
+const native = nativeFile ? JSON.parse(readFileSync(nativeFile, 'utf8')) : [];
+const nativeOf = (name) => native.find((n) => n.file.endsWith(`${name}.mdsb`));
+const failures = [...result.errors];
+for (const c of result.cases) {
+  if (c.error) continue;
+  const n = nativeOf(c.name);
+  c.native = n ? { fresh: n.fresh, append: n.append, read_ms: n.read_ms, open_ms: n.open_ms, first_ms: n.first_ms, kernels: n.kernels } : null;
+  c.native_match = n ? n.topk.join() === c.core.topk.join() : null;
+  if (n && !c.native_match) failures.push(`${c.name}: native top-k ${n.topk} differs from wasm ${c.core.topk}`);
+  if (peers && !c.tf_match) failures.push(`${c.name}: TF.js top-k ${c.tf.topk} differs from mdsrec ${c.core.topk}`);
+  if (peers && !c.ort_match) failures.push(`${c.name}: ORT-web top-k ${c.ort.topk} differs from mdsrec ${c.core.topk}`);
+}
+const wasmFile = altWasm ? resolve(altWasm) : join(ROOT, 'web/wasm/mdsrec-simd.wasm');
+const wasmBytes = readFileSync(wasmFile);
+const report = {
+  load_average: { start: loadStart, end: loadavg()[0] },
+  date: new Date().toISOString(), machine: `${cpus()[0].model}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+  browser: result.browser, userAgent: result.userAgent, crossOriginIsolated: result.crossOriginIsolated,
+  settings: { calls, warmup, history: 50, k: 10, peers },
+  core_wasm: { bytes: wasmBytes.length, gzip_bytes: gzipSync(wasmBytes, { level: 9 }).length },
+  cases: result.cases, failures,
+};
+
+const f = (x, d = 2) => (x == null || Number.isNaN(x) ? '-' : x.toFixed(d));
+const pp = (q) => (q ? `${f(q.p50_ms)} / ${f(q.p95_ms)}` : '-');
+const ratio = (a, b) => (a && b ? `${f(a / b)}x` : '-');
+const label = (c) => `${c.items >= 1e6 ? c.items / 1e6 + 'M' : c.items / 1000 + 'k'} ${c.dtype}`;
+const ok = report.cases.filter((c) => !c.error);
+const byName = (n) => ok.find((c) => c.name === n);
+
+// bytes per item by section kind, from the bundle's own section table
+const KINDS = { 1: 'CONFIG', 2: 'KEYS', 3: 'KEY_ORDER', 4: 'ITEMS', 5: 'SCALES', 6: 'POS', 7: 'ENCODER', 8: 'POOL', 9: 'GATE', 10: 'NEIGHBOURS', 11: 'POPULARITY', 12: 'CATALOG' };
+function breakdown(name) {
+  const fd = openSync(join(bundles, `${name}.mdsb`), 'r'), b = Buffer.alloc(64 + 32 * 4096);
+  readSync(fd, b, 0, b.length, 0);
+  closeSync(fd);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength), out = {};
+  for (let i = 0; i < dv.getUint32(20, true); i++) {
+    const k = KINDS[dv.getUint32(64 + 32 * i, true)] || 'other';
+    out[k] = (out[k] || 0) + Number(dv.getBigUint64(64 + 32 * i + 16, true));
+  }
+  return out;
+}
+
+const md = [];
+md.push('# Benchmark: mdsrec in the browser, beside TF.js, onnxruntime-web and native', '');
+md.push(`Written by \`npm run bench\` (scripts/bench.sh, bench/run.mjs); rerun it rather than editing. ${report.date}`, '');
+md.push(`- Machine: ${report.machine}, shared with other work: 1-minute load average ${f(report.load_average.start, 1)} when the browser run started, ${f(report.load_average.end, 1)} when it ended. Timings move with that load: p95s most, p50s less; min values are in the JSON.`);
+md.push(`- Browser: ${report.browser} headless (Debian's), one page, one run; each runtime in its own dedicated Worker, one thread, terminated before the next starts. crossOriginIsolated: ${report.crossOriginIsolated} (5 us timers).`);
+md.push(`- Bundles: \`mdsrec synth\` (random weights), 3 channels (id, image, text), d = 64, 2 blocks, 2 heads, FFN 256, max length 50, pooling "last", 10 neighbours per item and channel. History of 50 items, k = 10, history items excluded.`);
+md.push(`- ${warmup} warm-up calls, then ${calls} timed calls per case and runtime; p50 / p95 in ms.`);
+md.push(`  - **fresh**: a new history of 50 items on every call: the full forward (50 tokens x 2 blocks x 3 channels), scoring of every item, top-k.`);
+md.push(`  - **append**: every call has the same first 49 items and a new 50th click. mdsrec's state keeps the activations of the history it saw last and recomputes only the positions after the common prefix (attention is causal; bit-identical to a full pass, tested), so this is one token per channel plus the scoring. TF.js recomputes everything (its append = its fresh).`);
+md.push(`- Native: \`mdsrec bench\` on the same bundles and histories, built with -O3 -march=native and the vec128 kernels (the SIMD128 kernels' algorithms in 16-byte vectors), so wasm/native compares the same code at the same vector width.`);
+md.push(`- TF.js ${'4.22.0'} (wasm backend, SIMD, one thread): the whole forward and the scoring on the bundle's weights, every weight pre-transposed to [in, out], items as one [C*d, N] matrix scored by matMul(user[1, C*d], items) (untransposed, its fast path), tf.topk. It has no int8 matmul: int8 bundles are dequantized to float32 for it (4x the memory), with the visitor vector quantized as the core does so both rank alike.`);
+md.push(`- onnxruntime-web ${'1.30.0'} (wasm, one thread): scoring and top-k alone: Gemm(user[1, C*d], items[N, C*d], transB = 1) with the items as a constant initializer, then TopK (bench/onnx.js writes the model); int8 bundles dequantized to float32. Its visitor vector is TF.js's for history 0.`);
+md.push(`- Every runtime's top-k for history 0 must equal mdsrec's (items and order); a difference fails the bench. The last column says whether they did.`);
+md.push(`- Core wasm (SIMD128): ${wasmBytes.length} bytes, ${report.core_wasm.gzip_bytes} bytes gzip -9.`, '');
+md.push('| case | bundle | B/item | wasm heap | cold start | mdsrec fresh | mdsrec append | native fresh | native append | wasm/native fresh, append | TF.js fresh | TF.js / mdsrec fresh | ORT score+top-k | ORT / mdsrec append | top-k |');
+md.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const c of report.cases) {
+  if (c.error) { md.push(`| ${c.name} | error: ${c.error.split('\n')[0].replace(/\|/g, '/')} |`); continue; }
+  const core = c.core.cases, nat = c.native;
+  const same = [c.native_match !== false, !peers || c.tf_match, !peers || c.ort_match].every(Boolean);
+  md.push(`| ${label(c)} | ${f(c.core.bundle_bytes / 2 ** 20, 1)} MiB | ${f(c.core.bundle_bytes / c.items, 0)} | ${f(c.core.heap_bytes / 2 ** 20, 0)} MiB | ${f(c.cold_ms, 0)} ms | ${pp(core.fresh)} | ${pp(core.append)} | ${pp(nat && nat.fresh)} | ${pp(nat && nat.append)} | ${ratio(core.fresh.p50_ms, nat && nat.fresh.p50_ms)}, ${ratio(core.append.p50_ms, nat && nat.append.p50_ms)} | ${pp(c.tf && c.tf.cases.fresh)} | ${ratio(c.tf && c.tf.cases.fresh.p50_ms, core.fresh.p50_ms)} | ${pp(c.ort && c.ort.cases.score_topk)} | ${ratio(c.ort && c.ort.cases.score_topk.p50_ms, core.append.p50_ms)} | ${same ? 'equal' : '**DIFFERENT**'} |`);
+}
+md.push('', 'Ratios are of p50s. Peer / mdsrec above 1: mdsrec is faster. ORT runs scoring and top-k alone, so it is set beside mdsrec\'s append case (one token of forward, then the same scoring and top-k); its ratio to the fresh case is in the JSON.', '');
+
+// the targets of issue 6, each with its number
+const T = [];
+const tgt = (what, value, met) => T.push(`| ${what} | ${value} | ${met == null ? '-' : met ? 'met' : '**not met**'} |`);
+const i100 = byName('synth-100000-int8'), i1m = byName('synth-1000000-int8');
+if (i100) tgt('int8 100k: recommend() p50 <= 1.5 ms', `fresh ${f(i100.core.cases.fresh.p50_ms)} ms, append ${f(i100.core.cases.append.p50_ms)} ms`, i100.core.cases.fresh.p50_ms <= 1.5);
+if (i1m) tgt('int8 1M: recommend() p50 <= 12 ms', `fresh ${f(i1m.core.cases.fresh.p50_ms)} ms, append ${f(i1m.core.cases.append.p50_ms)} ms`, i1m.core.cases.fresh.p50_ms <= 12);
+if (peers) for (const c of ok) {
+  const need = c.items >= 1e6 ? 2 : 3, r = c.tf.cases.fresh.p50_ms / c.core.cases.fresh.p50_ms;
+  tgt(`${label(c)}: >= ${need}x faster than TF.js's whole forward`, `${f(r)}x`, r >= need);
+}
+if (peers) for (const c of ok) {
+  const o = c.ort.cases.score_topk.p50_ms;
+  tgt(`${label(c)}: faster than ORT-web's scoring + top-k alone`, `ORT ${f(o)} ms; mdsrec append ${f(c.core.cases.append.p50_ms)} ms (${f(o / c.core.cases.append.p50_ms)}x), fresh ${f(c.core.cases.fresh.p50_ms)} ms (${f(o / c.core.cases.fresh.p50_ms)}x)`, o > c.core.cases.append.p50_ms);
+}
+for (const c of ok) if (c.native) {
+  const r = c.core.cases.fresh.p50_ms / c.native.fresh.p50_ms, ra = c.core.cases.append.p50_ms / c.native.append.p50_ms;
+  tgt(`${label(c)}: wasm p50 <= 1.3x native${c.items < 1e5 ? ' (reported only)' : ''}`, `fresh ${f(r)}x, append ${f(ra)}x`, c.items < 1e5 ? null : r <= 1.3 && ra <= 1.3);
+}
+tgt('core wasm <= 40 KB gzip', `${f(report.core_wasm.gzip_bytes / 1024, 1)} KiB`, report.core_wasm.gzip_bytes <= 40 * 1024);
+if (i100) {
+  const bd = breakdown(i100.name), per = i100.core.bundle_bytes / i100.items;
+  report.bytes_per_item_100k_int8 = Object.fromEntries(Object.entries(bd).map(([k, v]) => [k, v / i100.items]));
+  tgt('int8 bundle <= 300 bytes per item (100k)', `${f(per, 0)} B/item: ` + Object.entries(bd).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${f(v / i100.items, 1)}`).join(', '), per <= 300);
+  tgt('cold start of the 100k int8 bundle <= 150 ms (page start to first recommendation)', `${f(i100.cold_ms, 0)} ms`, i100.cold_ms <= 150);
+}
+md.push('## The targets of issue 6', '', '| target | measured | |', '|---|---|---|', ...T, '');
+md.push('### Where the cold start goes', '', 'Fetch starts with the worker, so it overlaps the compile; "fetch" is what was left of it after the compile.', '', '| case | cold start | from | page up (navigation to main.js) | worker up | wasm compile | bundle fetch into heap | open (checksums + validation) | first recommend |', '|---|---|---|---|---|---|---|---|---|');
+for (const c of ok)
+  md.push(`| ${label(c)} | ${f(c.cold_ms, 1)} | ${c.cold_from} | ${c.load.page_ms ? f(c.load.page_ms, 1) : '-'} | ${f(c.load.worker_ms, 1)} | ${f(c.load.compile_ms, 1)} | ${f(c.load.fetch_ms, 1)} | ${f(c.load.open_ms, 1)} | ${f(c.load.first_ms, 1)} |`);
+md.push('', 'Native, for comparison (read the file + open + first recommend, ms): ' + ok.filter((c) => c.native).map((c) => `${label(c)} ${f(c.native.read_ms, 1)} + ${f(c.native.open_ms, 1)}`).join('; ') + '.');
+if (peers) {
+  md.push('', '### The peers\' append case and load time', '', '| case | TF.js append | TF.js / mdsrec append | TF.js load | ORT load |', '|---|---|---|---|---|');
+  for (const c of ok) md.push(`| ${label(c)} | ${pp(c.tf.cases.append)} | ${ratio(c.tf.cases.append.p50_ms, c.core.cases.append.p50_ms)} | ${f(c.tf.load_ms, 0)} ms | ${f(c.ort.load_ms, 0)} ms |`);
+}
+const notes = join(HERE, 'NOTES.md'); // hand-written: what was optimised, what was tried, what is missing
+if (existsSync(notes)) md.push('', readFileSync(notes, 'utf8').trim());
+if (failures.length) md.push('', '## FAILURES', '', ...failures.map((s) => `- ${s}`));
+md.push('');
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify(report, null, 1) + '\n');
+if (mdOut) writeFileSync(mdOut, md.join('\n'));
+console.log(md.join('\n'));
+if (failures.length) {
+  console.error(`bench: ${failures.length} failure(s)`);
+  process.exit(1);
+}

@@ -1,0 +1,186 @@
+/* cmd_bench.c - `mdsrec bench`: the native side of the benchmark (bench/, scripts/bench.sh).
+   Times the same cases as the browser page on the same bundles, with the same histories, so
+   the report can set wasm beside native. Build with -DMDSREC_NATIVE_ARCH=ON for the numbers
+   that go into docs/BENCH.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mdsrec.h"
+
+const char cmd_bench_summary[] = "time recommend() on bundles (the native side of npm run bench)";
+
+static void usage(FILE *to) {
+    fprintf(to,
+            "usage: mdsrec bench FILE... [options]\n"
+            "\n"
+            "For each bundle: load time (read + open + state), then recommend() latency for two\n"
+            "cases, one JSON object per bundle on stdout:\n"
+            "  fresh   a new history of --len items on every call (a full forward)\n"
+            "  append  the same first --len - 1 items and a new last click on every call\n"
+            "Histories are bench_history(j, t) = (j*2654435761 + t*40503 + 17) mod 2^32 mod N, the\n"
+            "same as bench/worker.js, so the top-k of call 0 can be compared across runtimes.\n"
+            "\n"
+            "  --calls N    timed calls per case (200)\n"
+            "  --warmup N   untimed calls first (20)\n"
+            "  --len L      history length (50)\n"
+            "  -k K         results per call (10)\n");
+}
+
+/* The bench's history generator; bench/worker.js computes the same with Math.imul. */
+static uint32_t bench_history(uint32_t j, uint32_t t, uint32_t n) {
+    return (j * 2654435761u + t * 40503u + 17u) % n;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The q-quantile of sorted t[0..n): nearest rank, as the browser side computes it. */
+static double quantile(const double *t, uint32_t n, double q) {
+    uint32_t i = (uint32_t)(q * (n - 1) + 0.5);
+    return t[i < n ? i : n - 1];
+}
+
+typedef struct {
+    uint32_t calls, warmup, len, k;
+} options;
+
+/* Times o->calls calls of one case (append: 0 fresh, 1 one new click); p50/p95 in ms. */
+static int time_case(const mdsrec_model *m, mdsrec_state *s, const options *o, int append, double *p50,
+                     double *p95) {
+    uint32_t n = mdsrec_model_config(m)->n_items;
+    uint32_t *h = malloc(o->len * sizeof *h);
+    double *t = malloc(o->calls * sizeof *t);
+    if (!h || !t) {
+        free(h), free(t);
+        cli_error("out of memory");
+        return -1;
+    }
+    for (uint32_t c = 0; c < o->warmup + o->calls; c++) {
+        uint32_t j = c + 1; /* call 0's history is the one whose top-k the report compares */
+        for (uint32_t i = 0; i < o->len; i++)
+            h[i] = append && i + 1 < o->len ? bench_history(0, i, n) : bench_history(j, i, n);
+        mdsrec_query q = {h, o->len, o->k, 0, NULL, 0, NULL, 0};
+        mdsrec_result r;
+        double t0 = cli_now();
+        mdsrec_status st = mdsrec_recommend(m, s, &q, &r);
+        double dt = cli_now() - t0;
+        if (st) {
+            free(h), free(t);
+            cli_error("recommend failed: %s", mdsrec_status_string(st));
+            return -1;
+        }
+        if (c >= o->warmup) t[c - o->warmup] = dt * 1e3;
+    }
+    qsort(t, o->calls, sizeof *t, cmp_double);
+    *p50 = quantile(t, o->calls, 0.5), *p95 = quantile(t, o->calls, 0.95);
+    free(h), free(t);
+    return 0;
+}
+
+static int bench_one(const char *path, const options *o, int first) {
+    double t0 = cli_now();
+    size_t len;
+    uint8_t *buf = cli_read_file(path, &len);
+    if (!buf) return -1;
+    double t_read = cli_now();
+    mdsrec_model *m = NULL;
+    mdsrec_state *s = NULL;
+    mdsrec_error err = {0};
+    mdsrec_status st = mdsrec_open(buf, len, &m, &err);
+    if (st) {
+        cli_error("%s: invalid bundle (%s): %s", path, mdsrec_status_string(st), err.message);
+        free(buf);
+        return -1;
+    }
+    double t_open = cli_now();
+    int rc = -1;
+    if ((st = mdsrec_state_new(m, &s))) {
+        cli_error("%s: %s", path, mdsrec_status_string(st));
+        goto done;
+    }
+    const mdsrec_config *c = mdsrec_model_config(m);
+    uint32_t n = c->n_items;
+    /* call 0: the reference top-k, and the first recommendation of the load time */
+    uint32_t *h = malloc(o->len * sizeof *h);
+    if (!h) goto done;
+    for (uint32_t i = 0; i < o->len; i++) h[i] = bench_history(0, i, n);
+    mdsrec_query q = {h, o->len, o->k, 0, NULL, 0, NULL, 0};
+    mdsrec_result r;
+    st = mdsrec_recommend(m, s, &q, &r);
+    double t_first = cli_now();
+    free(h);
+    if (st) {
+        cli_error("%s: recommend failed: %s", path, mdsrec_status_string(st));
+        goto done;
+    }
+    printf("%s{\"file\":\"%s\",\"items\":%u,\"dtype\":%u,\"bytes\":%zu,\"kernels\":\"%s\",", first ? "" : ",\n",
+           path, n, c->item_dtype, len, mdsrec_kernels_name());
+    printf("\"read_ms\":%.3f,\"open_ms\":%.3f,\"first_ms\":%.3f,\"topk\":[", (t_read - t0) * 1e3,
+           (t_open - t_read) * 1e3, (t_first - t_open) * 1e3);
+    for (uint32_t i = 0; i < r.count; i++) printf("%s%u", i ? "," : "", r.items[i]);
+    printf("],\"scores\":[");
+    for (uint32_t i = 0; i < r.count; i++) printf("%s%.9g", i ? "," : "", (double)r.scores[i]);
+    printf("]");
+    for (int append = 0; append < 2; append++) {
+        double p50, p95;
+        if (time_case(m, s, o, append, &p50, &p95)) goto done;
+        printf(",\"%s\":{\"p50_ms\":%.4f,\"p95_ms\":%.4f}", append ? "append" : "fresh", p50, p95);
+    }
+    printf("}");
+    fflush(stdout);
+    rc = 0;
+done:
+    mdsrec_state_free(s);
+    mdsrec_close(m);
+    free(buf);
+    return rc;
+}
+
+int cmd_bench(int argc, char **argv) {
+    options o = {200, 20, 50, 10};
+    const char *files[64];
+    int nf = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        }
+        if (a[0] != '-') {
+            if (nf == 64) {
+                cli_error("at most 64 bundles");
+                return CLI_EXIT_USAGE;
+            }
+            files[nf++] = a;
+            continue;
+        }
+        uint32_t *dst = !strcmp(a, "--calls") ? &o.calls : !strcmp(a, "--warmup") ? &o.warmup
+                      : !strcmp(a, "--len") ? &o.len : !strcmp(a, "-k") ? &o.k : NULL;
+        if (!dst || i + 1 >= argc) {
+            cli_error("%s: unknown option or missing value", a);
+            usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+        if (cli_parse_u32(argv[++i], dst) || (*dst == 0 && dst != &o.warmup)) {
+            cli_error("%s: bad value '%s'", a, argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!nf) {
+        cli_error("no bundle given");
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    printf("[");
+    for (int i = 0; i < nf; i++)
+        if (bench_one(files[i], &o, i == 0)) {
+            printf("]\n");
+            return CLI_EXIT_FAIL;
+        }
+    printf("]\n");
+    return CLI_EXIT_OK;
+}
