@@ -100,6 +100,34 @@ if (mode === 'table') {
   L.push('');
   fs.writeFileSync(path.join(RES, 'tune.md'), L.join('\n'));
   process.stdout.write(L.join('\n'));
+} else if (mode === "visitors") {
+  // visitors TSV RES: the i8 bundle's answers for five sample visitors -> visitors.json, visitors.md
+  const [tsv, res] = names;
+  const out = [];
+  for (const line of fs.readFileSync(tsv, "utf8").trim().split("\n")) {
+    const [user, target, file] = line.split("\t");
+    const j = readJson(file);
+    out.push({
+      user, target, history: j.history.map((h) => h.key ?? h), history_length: j.history.length,
+      channels: j.channels.map((c) => ({ name: c.name, gate: c.gate, carrier: c.carrier && (c.carrier.key ?? c.carrier),
+        carrier_weight: c.carrier_weight })),
+      top5: j.items.slice(0, 5).map((it) => ({ key: it.key, score: it.score, shares: it.shares })),
+      target_rank_in_top10: (j.items.findIndex((it) => String(it.key) === target) + 1) || null,
+    });
+  }
+  fs.writeFileSync(path.join(res, "visitors.json"), JSON.stringify(out, null, 1) + "\n");
+  const L = ["| visitor | history | test target (its rank if in the top 10) | gates | carrier per channel (pooling weight) | top 5 (shares per channel) |",
+    "|---|---|---|---|---|---|"];
+  for (const v of out) {
+    const names = v.channels.map((c) => c.name);
+    L.push(`| ${v.user} | ${v.history_length} items | ${v.target} (${v.target_rank_in_top10 ?? "-"}) | ` +
+      v.channels.map((c) => `${c.name} ${c.gate.toFixed(2)}`).join(", ") + " | " +
+      v.channels.map((c) => `${c.name}: ${c.carrier} (${Number(c.carrier_weight).toFixed(2)})`).join(", ") + " | " +
+      v.top5.map((t) => `${t.key} [${t.shares.map((x, i) => names[i] + " " + x.toFixed(2)).join(" ")}]`).join("; ") + " |");
+  }
+  L.push("");
+  fs.writeFileSync(path.join(res, "visitors.md"), L.join("\n"));
+  process.stdout.write(L.join("\n"));
 } else {
   console.error('usage: eval-report.mjs table|tune NAMES...');
   process.exit(2);
