@@ -17,6 +17,7 @@ for (const ds of datasets) {
   const j = JSON.parse(fs.readFileSync(f, 'utf8'));
   const rows = j.rows.filter((r) => r.n > 0).map((r) => ({
     name: r.row, mean: r.test.mean['NDCG@10'], std: r.test.std['NDCG@10'], n: r.n,
+    det: r.seeds && r.seeds[0] === 'deterministic',
   }));
   if (rows.length) panels.push({ ds, rows });
 }
@@ -40,7 +41,7 @@ for (const p of panels) {
       const a = x(Math.max(0, r.mean - r.std)), b = x(r.mean + r.std), m = y + barH / 2;
       parts.push(`<path d="M${a.toFixed(1)} ${m}H${b.toFixed(1)}M${a.toFixed(1)} ${m - 4}V${m + 4}M${b.toFixed(1)} ${m - 4}V${m + 4}" stroke="#111" fill="none"/>`);
     }
-    parts.push(`<text x="${(x(r.mean + r.std) + 6).toFixed(1)}" y="${y + barH - 3}">${r.mean.toFixed(4)}${r.n > 1 ? ` ± ${r.std.toFixed(4)}` : ''} (${r.n === 1 ? '1 seed' : r.n + ' seeds'})</text>`);
+    parts.push(`<text x="${(x(r.mean + r.std) + 6).toFixed(1)}" y="${y + barH - 3}">${r.mean.toFixed(4)}${r.n > 1 ? ` ± ${r.std.toFixed(4)}` : ''} (${r.det ? 'deterministic' : r.n === 1 ? '1 seed' : r.n + ' seeds'})</text>`);
     y += barH + gap;
   }
   parts.push(`<line x1="${label}" y1="${top - 2}" x2="${label}" y2="${y}" stroke="#111"/>`);
