@@ -1,0 +1,134 @@
+// eval-report.mjs - the tables of tools/eval.sh from the runs it made (no training here).
+//   node eval-report.mjs table ROW...   -> $RES_DIR/results.json, results.md
+//   node eval-report.mjs tune  GRID...  -> $RES_DIR/tune.json, tune.md (selection on VALID NDCG@10)
+// Environment: RUNS_DIR (runs/ROW/sSEED/train.json, runs/ROW.json for baselines), RES_DIR, DATASET,
+// SEEDS (comma list). Mean and sample standard deviation (n - 1) over the seeds that finished.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [mode, ...names] = process.argv.slice(2);
+const RUNS = process.env.RUNS_DIR, RES = process.env.RES_DIR, DS = process.env.DATASET;
+const SEEDS = (process.env.SEEDS || '1,2,3').split(',').map(Number);
+const KEYS = ['HR@5', 'HR@10', 'HR@20', 'NDCG@5', 'NDCG@10', 'NDCG@20', 'MRR'];
+
+const readJson = (f) => { try { return JSON.parse(fs.readFileSync(f, 'utf8')); } catch { return null; } };
+const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
+const std = (a) => a.length < 2 ? 0 : Math.sqrt(a.reduce((s, x) => s + (x - mean(a)) ** 2, 0) / (a.length - 1));
+const agg = (list) => {
+  const o = { mean: {}, std: {} };
+  for (const k of KEYS) { const v = list.map((m) => m[k]); o.mean[k] = mean(v); o.std[k] = std(v); }
+  return o;
+};
+const f4 = (x) => x.toFixed(4);
+const pm = (a, k) => a.n > 1 ? `${f4(a.test.mean[k])} ± ${f4(a.test.std[k])}` : f4(a.test.mean[k]);
+
+function trainedRun(dir) {
+  const t = readJson(path.join(dir, 'train.json'));
+  if (!t || !t.test) return null;
+  const secs = t.epochs.map((e) => e.seconds);
+  return {
+    valid: t.valid, test: t.test, best_epoch: t.best_epoch, epochs: t.epochs.length,
+    seconds: secs.reduce((s, x) => s + x, 0), seconds_per_epoch: mean(secs),
+  };
+}
+
+function rowResult(row, seeds) {
+  if (row === 'pop' || row === 'itemknn') {
+    const j = readJson(path.join(RUNS, `${row}.json`));
+    if (!j) return { row, n: 0 };
+    const secs = Number((fs.existsSync(path.join(RUNS, `${row}.seconds`)) &&
+      fs.readFileSync(path.join(RUNS, `${row}.seconds`), 'utf8')) || NaN);
+    const r = j.runs[0];
+    return { row, n: 1, seeds: ['deterministic'], valid: agg([r.valid]), test: agg([r.test]), seconds: secs };
+  }
+  const runs = [];
+  for (const s of seeds) {
+    const r = trainedRun(path.join(RUNS, row, `s${s}`));
+    if (r) runs.push({ seed: s, ...r });
+  }
+  if (!runs.length) return { row, n: 0 };
+  return {
+    row, n: runs.length, seeds: runs.map((r) => r.seed),
+    valid: agg(runs.map((r) => r.valid)), test: agg(runs.map((r) => r.test)),
+    seconds: mean(runs.map((r) => r.seconds)),
+    seconds_per_epoch: mean(runs.map((r) => r.seconds_per_epoch)),
+    best_epochs: runs.map((r) => r.best_epoch), epochs: runs.map((r) => r.epochs),
+    per_seed: runs.map((r) => ({ seed: r.seed, valid_ndcg10: r.valid['NDCG@10'], test_ndcg10: r.test['NDCG@10'],
+      test_hr10: r.test['HR@10'], best_epoch: r.best_epoch, epochs: r.epochs, seconds: r.seconds })),
+  };
+}
+
+if (mode === 'table') {
+  const rows = names.map((r) => rowResult(r, SEEDS));
+  fs.writeFileSync(path.join(RES, 'results.json'), JSON.stringify({
+    dataset: DS, protocol: 'MODEL.md 6: leave-one-out, full ranking over all items, ties count against, history not masked',
+    seeds_asked: SEEDS, rows,
+  }, null, 1) + '\n');
+  const L = [];
+  L.push(`### ${DS}: test split, mean ± sample std over the seeds listed`);
+  L.push('');
+  L.push('| row | seeds | HR@10 | NDCG@10 | HR@20 | NDCG@20 | MRR | valid NDCG@10 | best epoch | s/epoch | s/run |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    if (!r.n) { L.push(`| ${r.row} | not run | | | | | | | | | |`); continue; }
+    const vd = r.n > 1 ? `${f4(r.valid.mean['NDCG@10'])} ± ${f4(r.valid.std['NDCG@10'])}` : f4(r.valid.mean['NDCG@10']);
+    L.push(`| ${r.row} | ${r.seeds.join(',')} | ${pm(r, 'HR@10')} | ${pm(r, 'NDCG@10')} | ${pm(r, 'HR@20')} | ` +
+      `${pm(r, 'NDCG@20')} | ${pm(r, 'MRR')} | ${vd} | ${r.best_epochs ? r.best_epochs.join(',') : '-'} | ` +
+      `${r.seconds_per_epoch ? r.seconds_per_epoch.toFixed(1) : '-'} | ${Number.isFinite(r.seconds) ? r.seconds.toFixed(0) : '-'} |`);
+  }
+  L.push('');
+  fs.writeFileSync(path.join(RES, 'results.md'), L.join('\n'));
+  process.stdout.write(L.join('\n'));
+} else if (mode === 'tune') {
+  const rows = [];
+  for (const g of names) {
+    const r = trainedRun(path.join(RUNS, g));
+    rows.push(r ? { setting: g, valid_ndcg10: r.valid['NDCG@10'], valid_hr10: r.valid['HR@10'],
+      test_ndcg10: r.test['NDCG@10'], best_epoch: r.best_epoch, seconds: r.seconds } : { setting: g, not_run: true });
+  }
+  const done = rows.filter((r) => !r.not_run);
+  const best = done.reduce((b, r) => (!b || r.valid_ndcg10 > b.valid_ndcg10 ? r : b), null);
+  fs.writeFileSync(path.join(RES, 'tune.json'), JSON.stringify({ dataset: DS, model: 'mdsrec', seed: 1,
+    selected_on: 'valid NDCG@10', selected: best && best.setting, rows }, null, 1) + '\n');
+  const L = [`### ${DS}: mdsrec validation grid (seed 1; chosen on valid NDCG@10, test shown only for the record)`, '',
+    '| setting | valid NDCG@10 | valid HR@10 | test NDCG@10 | best epoch | s/run |', '|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    if (r.not_run) { L.push(`| ${r.setting} | not run | | | | |`); continue; }
+    L.push(`| ${r.setting}${r === best ? ' **(selected)**' : ''} | ${f4(r.valid_ndcg10)} | ${f4(r.valid_hr10)} | ` +
+      `${f4(r.test_ndcg10)} | ${r.best_epoch} | ${r.seconds.toFixed(0)} |`);
+  }
+  L.push('');
+  fs.writeFileSync(path.join(RES, 'tune.md'), L.join('\n'));
+  process.stdout.write(L.join('\n'));
+} else if (mode === "visitors") {
+  // visitors TSV RES: the i8 bundle's answers for five sample visitors -> visitors.json, visitors.md
+  const [tsv, res] = names;
+  const out = [];
+  for (const line of fs.readFileSync(tsv, "utf8").trim().split("\n")) {
+    const [user, target, file] = line.split("\t");
+    const j = readJson(file);
+    out.push({
+      user, target, history: j.history.map((h) => h.key ?? h), history_length: j.history.length,
+      channels: j.channels.map((c) => ({ name: c.name, gate: c.gate, carrier: c.carrier && (c.carrier.key ?? c.carrier),
+        carrier_weight: c.carrier_weight })),
+      top5: j.items.slice(0, 5).map((it) => ({ key: it.key, score: it.score, shares: it.shares })),
+      target_rank_in_top10: (j.items.findIndex((it) => String(it.key) === target) + 1) || null,
+    });
+  }
+  fs.writeFileSync(path.join(res, "visitors.json"), JSON.stringify(out, null, 1) + "\n");
+  const L = ["| visitor | history | test target (its rank if in the top 10) | gates | carrier per channel (pooling weight) | top 5 (shares per channel) |",
+    "|---|---|---|---|---|---|"];
+  for (const v of out) {
+    const names = v.channels.map((c) => c.name);
+    L.push(`| ${v.user} | ${v.history_length} items | ${v.target} (${v.target_rank_in_top10 ?? "-"}) | ` +
+      v.channels.map((c) => `${c.name} ${c.gate.toFixed(2)}`).join(", ") + " | " +
+      v.channels.map((c) => `${c.name}: ${c.carrier} (${Number(c.carrier_weight).toFixed(2)})`).join(", ") + " | " +
+      v.top5.map((t) => `${t.key} [${t.shares.map((x, i) => names[i] + " " + x.toFixed(2)).join(" ")}]`).join("; ") + " |");
+  }
+  L.push("");
+  fs.writeFileSync(path.join(res, "visitors.md"), L.join("\n"));
+  process.stdout.write(L.join("\n"));
+} else {
+  console.error('usage: eval-report.mjs table|tune NAMES...');
+  process.exit(2);
+}
