@@ -37,7 +37,8 @@ for h in "${harnesses[@]}"; do
   name=${h#fuzz_}
   name=${name%_deep}
   seeds=tests/fuzz/corpus/$name
-  work=build-fuzz/work/$h
+  # the seed replay (npm test) has its own scratch, so it never clobbers a long run's corpus
+  work=build-fuzz/$([ "$secs" = 0 ] && echo replay || echo work)/$h
   if [ "${FUZZ_KEEP:-0}" != 1 ] || [ ! -d "$work/corpus" ]; then
     rm -rf "$work"
     mkdir -p "$work/corpus"
