@@ -28,6 +28,9 @@ static void usage(FILE *f) {
             "  --graph-dir DIR    graphs (default DATA/graph)   --knn-k K  neighbours (10; itemknn: 100)\n"
             "  --dropout P        hidden dropout (0.5)     --attn-dropout P  (default: --dropout)\n"
             "  --lr X (1e-3)  --batch N (256)  --epochs N (200)  --patience N (10)  --seed N (1)\n"
+            "  --aux-loss W       add W x each channel's own cross-entropy (mdsrec: 2; else 0)\n"
+            "  --channel-drop P   leave each channel out of a window's gate with probability P (0)\n"
+            "  --gate G           fixed (the plain mean of the channels; mdsrec default) | learned\n"
             "  --windows last|all windows of each training part (last: the last L inputs)\n"
             "  --threads N        worker threads (default: every core)\n"
             "  --resume           continue from DIR/state.ckpt\n"
@@ -63,13 +66,20 @@ static void print_table(const char *model, const metrics *v, const metrics *t) {
     metrics_print_row(stdout, "test", t);
 }
 
+/* Fusion training of mdsrec, chosen on validation NDCG@10 (docs/TRAINING.md, "Fusion"):
+   every channel also trained on its own score, and the gate left at the plain mean. */
+#define MDSREC_AUX_DEFAULT 2.0f
+#define MDSREC_GATE_FIXED_DEFAULT 1
+
 int cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = NULL, *model = "mdsrec", *centre = NULL, *channels = NULL, *graph_dir = NULL;
     const char *windows = "last";
     uint32_t dim = 64, max_len = 50, blocks = 2, heads = 2, ffn = 0, prop_k = 2, knn_k = 0, batch = 256, epochs = 200;
     uint32_t patience = 10, threads = 0;
     uint64_t seed = 1;
-    float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f;
+    /* fusion training: -1 / NULL = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
+    float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0;
+    const char *gate = NULL;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -111,6 +121,9 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--dropout")) bad = cli_parse_float(v, &dropout);
         else if (!strcmp(a, "--attn-dropout")) bad = cli_parse_float(v, &attn_dropout);
         else if (!strcmp(a, "--lr")) bad = cli_parse_float(v, &lr);
+        else if (!strcmp(a, "--aux-loss")) bad = cli_parse_float(v, &aux_w);
+        else if (!strcmp(a, "--channel-drop")) bad = cli_parse_float(v, &channel_drop);
+        else if (!strcmp(a, "--gate")) gate = v;
         else {
             cli_error("unknown option '%s'", a);
             usage(stderr);
@@ -136,9 +149,12 @@ int cmd_train(int argc, char **argv) {
     if (!data || (!out && kind != TM_POP && kind != TM_ITEMKNN) || kind < 0 || dim == 0 || heads == 0 || dim % heads ||
         max_len == 0 || max_len > MDSREC_MAX_LEN || blocks > MDSREC_MAX_BLOCKS || dim > MDSREC_MAX_DIM || batch == 0 ||
         !(dropout >= 0 && dropout < 1) || !(attn_dropout >= 0 && attn_dropout < 1) || !(lr > 0) ||
+        !((aux_w >= 0 && aux_w <= 100) || aux_w == -1) || !(channel_drop >= 0 && channel_drop < 1) ||
+        (gate && strcmp(gate, "learned") && strcmp(gate, "fixed")) ||
         (strcmp(windows, "last") && strcmp(windows, "all"))) {
         cli_error("need --data and --out, a known --model, heads dividing dim, max-len 1..%d, blocks <= %d, "
-                  "dropout in [0,1), --windows last|all", MDSREC_MAX_LEN, MDSREC_MAX_BLOCKS);
+                  "dropout and channel-drop in [0,1), aux-loss in [0,100], --gate learned|fixed, --windows last|all",
+                  MDSREC_MAX_LEN, MDSREC_MAX_BLOCKS);
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -167,6 +183,9 @@ int cmd_train(int argc, char **argv) {
     st->patience = patience ? patience : 1;
     st->windows_all = !strcmp(windows, "all");
     st->seed = seed;
+    st->aux_w = aux_w >= 0 ? aux_w : kind == TM_MDSREC ? MDSREC_AUX_DEFAULT : 0;
+    st->channel_drop = channel_drop;
+    st->gate_fixed = gate ? !strcmp(gate, "fixed") : kind == TM_MDSREC ? MDSREC_GATE_FIXED_DEFAULT : 0;
 
     /* the dataset, to know N and its features */
     dataset ds;
@@ -253,6 +272,11 @@ int cmd_train(int argc, char **argv) {
         cli_error("no channel left (--no-id on a dataset without features, or --channels matched nothing)");
         free(st);
         return CLI_EXIT_USAGE;
+    }
+    if (nc == 1) { /* one channel: its own loss is the fused loss, and its gate is 1 */
+        st->aux_w = 0;
+        st->channel_drop = 0;
+        st->gate_fixed = 0;
     }
     if (kind == TM_SASRECF && s->ch[0].n_feat == 0)
         fprintf(stderr, "mdsrec train: sasrecf on a dataset without features is sasrec\n");

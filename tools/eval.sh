@@ -60,7 +60,7 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0"
 ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0"
 case $DS in
 amazon-scientific-mm)
@@ -89,6 +89,9 @@ row_flags() {
     sasrec) echo "--model sasrec" ;;
     sasrecf) echo "--model sasrecf" ;;
     mdsrec) echo "--model mdsrec" ;;
+    plain-fusion) echo "--model mdsrec --aux-loss 0 --gate learned" ;;  # MODEL.md 4 trained as written
+    no-aux) echo "--model mdsrec --aux-loss 0" ;;
+    gate-learned) echo "--model mdsrec --gate learned" ;;
     no-graph) echo "--model mdsrec --no-graph" ;;
     no-behaviour) echo "--model mdsrec --no-behaviour" ;;
     no-id) echo "--model mdsrec --no-id" ;;
@@ -231,27 +234,42 @@ if [ $TUNE = 1 ]; then
     # Validation grid for mdsrec, seed 1: dropout, learning rate, propagation depth, graph beta.
     # Selection by VALID NDCG@10 only; the test column is reported but never used to choose.
     TR=$WORK/tune; mkdir -p "$TR"
-    GRID=${MDSREC_TUNE_GRID:-"default d0.3 d0.2 lr0.003 k1 k3 beta0.5 beta2"}
-    # "default": the table run of mdsrec seed 1 (the shipped settings), not trained twice
+    GRID=${MDSREC_TUNE_GRID:-"default aux0-fixed aux1-fixed aux1-learned plain plain-d0.3 plain-lr0.003 k1 k3 beta0.5 beta2"}
+    # "default": the table run of mdsrec seed 1 (the shipped settings: --aux-loss 2, --gate fixed),
+    # "plain": the plain-fusion row's seed 1; neither is trained twice.
     [ -d "$RUNS/mdsrec/s1" ] && ln -sfn "$RUNS/mdsrec/s1" "$TR/default"
+    [ -d "$RUNS/plain-fusion/s1" ] && ln -sfn "$RUNS/plain-fusion/s1" "$TR/plain"
     for g in $GRID; do
         case $g in
-        default) train_one mdsrec 1 "$RUNS/mdsrec/s1" >&2 || true ;;
-        d*) echo "mdsrec 1 $TR/$g --dropout ${g#d}" ;;
-        lr*) echo "mdsrec 1 $TR/$g --lr ${g#lr}" ;;
-        k*) echo "mdsrec 1 $TR/$g --prop-k ${g#k}" ;;
-        beta*) b=${g#beta}
-            if [ -n "$PREP" ] && [ ! -f "$WORK/graph-beta$b/behaviour.adj.csr" ]; then
-                # graphs of another beta, in their own directory (the prepared one keeps beta 1)
-                mkdir -p "$WORK/prep-beta$b"
-                for f in items.txt sequences.tsv summary.json features catalog.jsonl; do
-                    [ -e "$PREP/$f" ] && ln -sfn "$PREP/$f" "$WORK/prep-beta$b/$f"
-                done
-                nice -n 19 "$BIN" graph --dir "$WORK/prep-beta$b" --beta "$b" > /dev/null
-                mkdir -p "$WORK/graph-beta$b"; cp "$WORK/prep-beta$b"/graph/* "$WORK/graph-beta$b/"
-            fi
-            echo "mdsrec 1 $TR/$g --graph-dir $WORK/graph-beta$b" ;;
+        default) train_one mdsrec 1 "$RUNS/mdsrec/s1" >&2 || true; continue ;;
+        plain) train_one plain-fusion 1 "$RUNS/plain-fusion/s1" >&2 || true; continue ;;
         esac
+        # a setting is dash-separated changes to the shipped flags: plain (aux 0, learned gate),
+        # auxW, fixed | learned (the gate), dP (dropout), lrX, kK (propagation rounds), betaB
+        flags=""
+        for part in ${g//-/ }; do
+            case $part in
+            plain) flags="$flags --aux-loss 0 --gate learned" ;;
+            aux*) flags="$flags --aux-loss ${part#aux}" ;;
+            fixed|learned) flags="$flags --gate $part" ;;
+            d*) flags="$flags --dropout ${part#d}" ;;
+            lr*) flags="$flags --lr ${part#lr}" ;;
+            k*) flags="$flags --prop-k ${part#k}" ;;
+            beta*) b=${part#beta}
+                if [ -n "$PREP" ] && [ ! -f "$WORK/graph-beta$b/behaviour.adj.csr" ]; then
+                    # graphs of another beta, in their own directory (the prepared one keeps beta 1)
+                    mkdir -p "$WORK/prep-beta$b"
+                    for f in items.txt sequences.tsv summary.json features catalog.jsonl; do
+                        [ -e "$PREP/$f" ] && ln -sfn "$PREP/$f" "$WORK/prep-beta$b/$f"
+                    done
+                    nice -n 19 "$BIN" graph --dir "$WORK/prep-beta$b" --beta "$b" > /dev/null
+                    mkdir -p "$WORK/graph-beta$b"; cp "$WORK/prep-beta$b"/graph/* "$WORK/graph-beta$b/"
+                fi
+                flags="$flags --graph-dir $WORK/graph-beta$b" ;;
+            *) echo "eval.sh: unknown tuning setting $g" >&2; exit 2 ;;
+            esac
+        done
+        echo "mdsrec 1 $TR/$g$flags"
     done | run_queue || true
     RUNS_DIR=$TR RES_DIR=$RES DATASET=$DS "$NODE" "$ROOT/tools/examples/eval-report.mjs" tune $GRID
     exit 0

@@ -1,7 +1,8 @@
 /*
  * test_train_grad_model.c - finite-difference check of the whole model's gradient: item side
  * (embeddings, feature projections, graph propagation), every channel's encoder and pooling,
- * the gate, the fused score over all items and the cross-entropy (tools/train/step.c), on a
+ * the gate, the fused score over all items and the cross-entropy (tools/train/step.c), with
+ * and without the fusion training options (auxiliary losses, channel dropout, fixed gate), on a
  * tiny configuration: N = 11 items, d = 8, 2 heads, 1 or 2 blocks, L = 6, three channels
  * (id + two feature matrices with content graphs), and the sasrecf layout.
  *
@@ -36,7 +37,7 @@ static double m_loss(void *p) {
     return step_run(c->st, c->params, c->w, c->nw, c->scratch_grads);
 }
 
-static void run(const char *label, tm_spec *s, tm_inputs *in, int threads) {
+static void run(const char *label, tm_spec *s, tm_inputs *in, int threads, const step_fusion *fu) {
     static const uint32_t seqs[3][7] = {{1, 4, 2, 7, 3, 9, 0}, {5, 5, 8, 10, 6, 2, 1}, {3, 1, 4, 1, 5, 9, 2}};
     step_window w[4] = {{seqs[0], 6, 1}, {seqs[1], 3, 2}, {seqs[2], 5, 3}, {seqs[1] + 3, 2, 4}};
     tm_layout(s);
@@ -49,6 +50,7 @@ static void run(const char *label, tm_spec *s, tm_inputs *in, int threads) {
     step_ctx *st = step_new(s, in, 4, 0, 0, threads);
     CHECK(st != NULL);
     if (!st) return;
+    if (fu) step_set_fusion(st, fu);
     m_ctx c = {s, in, st, w, 4, params, tmp};
     double loss = step_run(st, params, w, 4, grads);
     CHECK(isfinite(loss) && loss > 0);
@@ -75,7 +77,13 @@ static void run(const char *label, tm_spec *s, tm_inputs *in, int threads) {
         }
     }
     size_t ng = s->n_params - s->o_gate;
-    double e = gc_check(params + s->o_gate, grads + s->o_gate, ng, 20, m_loss, &c, &rng, FLOOR);
+    if (fu && fu->gate_fixed) { /* a fixed gate gets no gradient at all */
+        size_t nz = 0;
+        for (size_t i = 0; i < ng; i++) nz += grads[s->o_gate + i] != 0;
+        CHECK_MSG(nz == 0, "%s: %zu gate gradients not zero", label, nz);
+        ng = 0;
+    }
+    double e = ng ? gc_check(params + s->o_gate, grads + s->o_gate, ng, 20, m_loss, &c, &rng, FLOOR) : 0;
     snprintf(name, sizeof name, "%s gate", label);
     printf("  %-34s max rel err %.2e\n", name, e);
     CHECK_MSG(e <= TOL, "%s: %.3g", name, e);
@@ -139,7 +147,15 @@ int main(void) {
         CHECK(in.graph[1].nnz > 0 && in.graph[2].nnz > 0);
         char label[32];
         snprintf(label, sizeof label, "mdsrec pool %u", pool);
-        run(label, &s, &in, pool == 2 ? 2 : 1);
+        run(label, &s, &in, pool == 2 ? 2 : 1, NULL);
+        if (pool == 1) {
+            /* the fusion training options: per-channel auxiliary losses and channel dropout
+               (window seeds 1..4 leave out some channels), then a fixed gate */
+            step_fusion fu = {0.7f, 0.4f, 0};
+            run("mdsrec aux + channel drop", &s, &in, 2, &fu);
+            step_fusion fx = {0.5f, 0.0f, 1};
+            run("mdsrec aux + fixed gate", &s, &in, 1, &fx);
+        }
         tm_inputs_free(&in);
     }
     {
@@ -154,7 +170,7 @@ int main(void) {
         tm_inputs in;
         int rc = tm_inputs_bind(&s, &ds, NULL, 1, 3, &in);
         CHECK(rc == 0);
-        if (!rc) run("sasrecf", &s, &in, 1);
+        if (!rc) run("sasrecf", &s, &in, 1, NULL);
         tm_inputs_free(&in);
     }
     for (int f = 0; f < 2; f++) free(ds.feat[f].data);

@@ -5,7 +5,9 @@
  * content), catalog.jsonl. mdsrec trains with three channels; the bundle opens in the core
  * with the channels, keys, neighbour lists and catalog in place, and recommends.
  */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +32,42 @@ static void write_csr(const char *path, const uint32_t *row, const uint32_t *col
     fwrite(col, 4, row[N], f);
     fwrite(w, 4, row[N], f);
     fclose(f);
+}
+
+/* A file's bytes, NUL-terminated; NULL if unreadable. */
+static char *slurp_n(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (b && fread(b, 1, (size_t)n, f) == (size_t)n) b[n] = 0;
+    else {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b && len) *len = (size_t)n;
+    return b;
+}
+static char *slurp(const char *path) { return slurp_n(path, NULL); }
+
+/* Two checkpoints hold the same parameters and Adam moments (the text headers hold timings). */
+static int same_payload(const char *a, const char *b) {
+    size_t la = 0, lb = 0;
+    char *x = slurp_n(a, &la), *y = slurp_n(b, &lb);
+    int same = 0;
+    if (x && y) {
+        char *ea = strstr(x, "\nend\n"), *eb = strstr(y, "\nend\n");
+        if (ea && eb) {
+            size_t oa = ((size_t)(ea + 5 - x) + 63) / 64 * 64, ob = ((size_t)(eb + 5 - y) + 63) / 64 * 64;
+            same = oa <= la && ob <= lb && la - oa == lb - ob && memcmp(x + oa, y + ob, la - oa) == 0;
+        }
+    }
+    free(x);
+    free(y);
+    return same;
 }
 
 int main(void) {
@@ -112,6 +150,27 @@ int main(void) {
     CHECK(system(cmd) == 0);
     snprintf(cmd, sizeof cmd, "%s export --model %s/run --out %s/m.mdsb --dtype f16 > %s/export.txt 2>&1", bin, dir, dir, dir);
     CHECK(system(cmd) == 0);
+    /* the fusion training settings are recorded in the checkpoint: mdsrec's defaults, then
+       explicit ones, and a resumed run with channel dropout ends where a straight one does */
+    snprintf(p, sizeof p, "%s/run/model.ckpt", dir);
+    char *hdr = slurp(p);
+    CHECK(hdr && strstr(hdr, "\naux_w 2\n") && strstr(hdr, "\nchannel_drop 0\n") && strstr(hdr, "\ngate_fixed 1\n"));
+    free(hdr);
+    const char *fu = "--model mdsrec --aux-loss 0.5 --channel-drop 0.3 --gate learned --dim 8 --max-len 8 --blocks 1 "
+                     "--heads 2 --batch 32 --quiet --threads 1 --seed 4 --patience 9";
+    snprintf(cmd, sizeof cmd,
+             "%s train --data %s --out %s/fu1 %s --epochs 3 >/dev/null 2>&1 && "
+             "%s train --data %s --out %s/fu2 %s --epochs 2 >/dev/null 2>&1 && "
+             "%s train --data %s --out %s/fu2 %s --epochs 3 --resume >/dev/null 2>&1",
+             bin, dir, dir, fu, bin, dir, dir, fu, bin, dir, dir, fu);
+    CHECK(system(cmd) == 0);
+    snprintf(p, sizeof p, "%s/fu2/state.ckpt", dir);
+    hdr = slurp(p);
+    CHECK(hdr && strstr(hdr, "\naux_w 0.5\n") && strstr(hdr, "\nchannel_drop 0.3") && strstr(hdr, "\ngate_fixed 0\n"));
+    free(hdr);
+    char p2[1200];
+    snprintf(p2, sizeof p2, "%s/fu1/state.ckpt", dir);
+    CHECK_MSG(same_payload(p, p2), "a resumed run with the fusion options differs from a straight one");
     /* the ablations run too */
     snprintf(cmd, sizeof cmd,
              "%s train --data %s --out %s/abl --model mdsrec --no-id --no-behaviour --centre token --dim 8 --max-len 8 "
@@ -159,6 +218,8 @@ int main(void) {
         mdsrec_query q = {hist, 3, 5, 0, NULL, 0, NULL, 0};
         mdsrec_result r;
         CHECK(mdsrec_recommend(m, st, &q, &r) == MDSREC_OK && r.count == 5);
+        /* mdsrec's default fusion training keeps the gate fixed: every channel weighs 1/3 */
+        for (int k = 0; k < 3; k++) CHECK_MSG(fabsf(r.gates[k] - 1.0f / 3) < 1e-6f, "gate %d: %g", k, r.gates[k]);
         mdsrec_state_free(st);
         mdsrec_close(m);
     }

@@ -34,6 +34,8 @@ typedef struct {
     float lr, p_hidden, p_attn;
     uint32_t batch, epochs, patience, windows_all;
     uint64_t seed;
+    float aux_w, channel_drop; /* fusion in training (step_fusion); 0 in older checkpoints */
+    uint32_t gate_fixed;
     /* progress */
     uint32_t epoch;         /* epochs completed */
     uint32_t best_epoch, bad_epochs;

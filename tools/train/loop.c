@@ -75,6 +75,9 @@ static int write_json(const char *path, const train_state *st, const metrics *va
     cJSON_AddStringToObject(j, "model", tm_kind_name(st->spec.kind));
     cJSON_AddStringToObject(j, "data", st->data);
     cJSON_AddNumberToObject(j, "seed", (double)st->seed);
+    if (st->aux_w > 0) cJSON_AddNumberToObject(j, "aux_loss", (double)st->aux_w);
+    if (st->channel_drop > 0) cJSON_AddNumberToObject(j, "channel_drop", (double)st->channel_drop);
+    if (st->gate_fixed) cJSON_AddStringToObject(j, "gate", "fixed");
     cJSON_AddNumberToObject(j, "best_epoch", st->best_epoch);
     cJSON_AddNumberToObject(j, "best_valid_ndcg10", st->best_ndcg);
     cJSON *ep = cJSON_AddArrayToObject(j, "epochs");
@@ -157,6 +160,8 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         params = malloc(s->n_params * sizeof(float));
         if (!params || adam_init(&opt, s->n_params, st->lr)) goto oom;
         tm_init(s, params, st->seed);
+        /* a fixed gate is the plain mean of the channels: softmax(0) */
+        if (st->gate_fixed) memset(params + s->o_gate, 0, (s->n_params - s->o_gate) * sizeof(float));
     }
     best = malloc(s->n_params * sizeof(float));
     grads = malloc(s->n_params * sizeof(float));
@@ -188,6 +193,8 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         free(canon);
         goto oom2;
     }
+    step_fusion fu = {st->aux_w, st->channel_drop, (int)st->gate_fixed};
+    step_set_fusion(sc, &fu);
     if (!o->quiet)
         fprintf(stderr, "mdsrec train: %s, %u items, %u sequences, %zu windows, %zu parameters, %d threads\n",
                 tm_kind_name(s->kind), ds.n_items, ds.n_users, nwin, s->n_params, o->threads);

@@ -25,6 +25,7 @@ struct step_ctx {
     const tm_spec *s;
     const tm_inputs *in;
     float p_hidden, p_attn;
+    step_fusion fu;
     int threads;
     size_t max_windows;
     worker wk[64];
@@ -35,6 +36,7 @@ struct step_ctx {
     float *G;      /* (R, |C|) gates */
     float *V;      /* (R, |C| d) g_c u^c */
     float *dV;     /* (R, |C| d) */
+    float *dUa;    /* (R, |C| d) gradient on U from the per-channel auxiliary losses */
     float *drows;  /* (R, |C| d) gradient on the item rows */
     float *logits; /* (SCORE_CHUNK, N) */
     uint32_t *target;
@@ -44,7 +46,7 @@ struct step_ctx {
     /* the batch in flight */
     const float *params;
     const step_window *w;
-    size_t count, nrows, chunk0, chunk_rows;
+    size_t count, nrows, chunk0, chunk_rows, aux_k;
     int oom;
 };
 
@@ -99,6 +101,24 @@ step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, fl
     return c;
 }
 
+void step_set_fusion(step_ctx *c, const step_fusion *f) {
+    c->fu = *f;
+    c->cap_rows = 0; /* dUa is allocated with the rows */
+}
+
+/* keep[k] = 1 or 0: each channel left out with probability p, independently, from the window's
+   own stream (a resumed run draws the same); at least one channel is always kept. */
+static void channel_mask(float p, size_t C, uint64_t seed, float *keep) {
+    uint64_t z = seed ^ 0xC2B2AE3D27D4EB4Full;
+    size_t kept = 0;
+    for (size_t k = 0; k < C; k++) {
+        z = z * 6364136223846793005ull + 1442695040888963407ull;
+        keep[k] = p > 0 && (double)(z >> 11) / 9007199254740992.0 < p ? 0.0f : 1.0f;
+        kept += keep[k] > 0;
+    }
+    if (!kept) keep[(z >> 33) % C] = 1.0f;
+}
+
 void step_free(step_ctx *c) {
     if (!c) return;
     for (int t = 0; t < c->threads; t++) {
@@ -110,7 +130,7 @@ void step_free(step_ctx *c) {
         free(w->du);
     }
     free(c->H); free(c->Hcat); free(c->dHcat); free(c->dH); free(c->items_scratch);
-    free(c->U); free(c->G); free(c->V); free(c->dV); free(c->drows); free(c->logits);
+    free(c->U); free(c->G); free(c->V); free(c->dV); free(c->dUa); free(c->drows); free(c->logits);
     free(c->target); free(c->row0); free(c->act0); free(c->loss_part);
     free(c);
 }
@@ -118,14 +138,16 @@ void step_free(step_ctx *c) {
 static int ensure_rows(step_ctx *c, size_t rows) {
     if (rows <= c->cap_rows) return 0;
     size_t cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, C = c->s->cfg.n_channels;
-    free(c->U); free(c->G); free(c->V); free(c->dV); free(c->drows); free(c->target);
+    free(c->U); free(c->G); free(c->V); free(c->dV); free(c->dUa); free(c->drows); free(c->target);
+    c->dUa = NULL;
     c->U = malloc(rows * cd * sizeof(float));
     c->G = malloc(rows * C * sizeof(float));
     c->V = malloc(rows * cd * sizeof(float));
     c->dV = malloc(rows * cd * sizeof(float));
     c->drows = malloc(rows * cd * sizeof(float));
     c->target = malloc(rows * sizeof(uint32_t));
-    if (!c->U || !c->G || !c->V || !c->dV || !c->drows || !c->target) {
+    if (c->fu.aux_w > 0) c->dUa = malloc(rows * cd * sizeof(float));
+    if (!c->U || !c->G || !c->V || !c->dV || !c->drows || !c->target || (c->fu.aux_w > 0 && !c->dUa)) {
         c->cap_rows = 0;
         return -1;
     }
@@ -194,11 +216,19 @@ static void forward_worker(void *p, int tid, int nt) {
             for (size_t t = 0; t < n; t++) memcpy(c->U + (r0 + t) * cd + k * d, a.u + t * d, d * sizeof(float));
             mem += acts_floats(c, n);
         }
+        /* channel dropout: whole channels left out of this window's fusion */
+        float keep[MDSREC_MAX_CHANNELS];
+        channel_mask(c->fu.channel_drop, C, win->seed, keep);
         /* the gate and the fused visitor vector at every position */
         for (size_t t = 0; t < n; t++) {
             size_t r = r0 + t;
             float *g = c->G + r * C;
             op_gate(g, NULL, tm_gate_w(s, c->params), tm_gate_b(s, c->params), c->U + r * cd, C, d);
+            if (c->fu.channel_drop > 0) { /* the softmax over the kept channels only */
+                float sum = 0;
+                for (size_t k = 0; k < C; k++) sum += g[k] *= keep[k];
+                for (size_t k = 0; k < C; k++) g[k] /= sum;
+            }
             for (size_t k = 0; k < C; k++)
                 for (size_t j = 0; j < d; j++) c->V[r * cd + k * d + j] = g[k] * c->U[r * cd + k * d + j];
             c->target[r] = win->items[t + 1];
@@ -208,19 +238,12 @@ static void forward_worker(void *p, int tid, int nt) {
 
 /* ---------------------------------------------------------------- phase 2: softmax CE over all items */
 
-static void ce_worker(void *p, int tid, int nt) {
-    step_ctx *c = p;
-    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
-    parallel_range(c->chunk_rows, tid, nt, &lo, &hi);
-    if (lo == hi) return;
-    /* this thread's rows: logits = V Hcat^T */
-    gemm(0, 1, hi - lo, N, cd, 1.0f, c->V + (c->chunk0 + lo) * cd, cd, c->Hcat, cd, 0.0f, c->logits + lo * N, N);
+/* Softmax cross-entropy of rows z[0..m) (N logits each) against targets y: returns the summed
+   loss and turns z into its gradient scaled by `scale` ((softmax - onehot) * scale). */
+static double ce_rows(float *z, size_t m, size_t N, const uint32_t *y, float scale) {
     double loss = 0;
-    float inv = 1.0f / (float)c->nrows;
-    for (size_t i = lo; i < hi; i++) {
-        float *z = c->logits + i * N;
-        uint32_t y = c->target[c->chunk0 + i];
-        float zy = z[y], mx = z[0];
+    for (size_t i = 0; i < m; i++, z += N) {
+        float zy = z[y[i]], mx = z[0];
         for (size_t j = 1; j < N; j++) mx = z[j] > mx ? z[j] : mx;
         double sum = 0;
         for (size_t j = 0; j < N; j++) {
@@ -228,14 +251,45 @@ static void ce_worker(void *p, int tid, int nt) {
             sum += z[j];
         }
         loss += log(sum) - (double)(zy - mx);
-        /* d loss_mean / d logit = (softmax - onehot) / rows */
-        float sc = inv / (float)sum;
+        float sc = scale / (float)sum;
         for (size_t j = 0; j < N; j++) z[j] *= sc;
-        z[y] -= inv;
+        z[y[i]] -= scale;
     }
-    c->loss_part[tid] += loss;
+    return loss;
+}
+
+static void ce_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
+    parallel_range(c->chunk_rows, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    /* this thread's rows: logits = V Hcat^T; d loss_mean / d logit = (softmax - onehot) / rows */
+    gemm(0, 1, hi - lo, N, cd, 1.0f, c->V + (c->chunk0 + lo) * cd, cd, c->Hcat, cd, 0.0f, c->logits + lo * N, N);
+    c->loss_part[tid] += ce_rows(c->logits + lo * N, hi - lo, N, c->target + c->chunk0 + lo, 1.0f / (float)c->nrows);
     /* dV = dlogits Hcat for the same rows */
     gemm(0, 0, hi - lo, cd, N, 1.0f, c->logits + lo * N, N, c->Hcat, cd, 0.0f, c->dV + (c->chunk0 + lo) * cd, cd);
+}
+
+/* The auxiliary loss of channel c->aux_k alone: logits = U_k H_k^T, weighted aux_w; dUa_k. */
+static void ce_aux_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    size_t N = c->s->cfg.n_items, d = c->s->cfg.dim, cd = (size_t)c->s->cfg.n_channels * d, k = c->aux_k, lo, hi;
+    parallel_range(c->chunk_rows, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    size_t r = c->chunk0 + lo;
+    gemm(0, 1, hi - lo, N, d, 1.0f, c->U + r * cd + k * d, cd, c->Hcat + k * d, cd, 0.0f, c->logits + lo * N, N);
+    c->loss_part[tid] += c->fu.aux_w *
+        ce_rows(c->logits + lo * N, hi - lo, N, c->target + r, c->fu.aux_w / (float)c->nrows);
+    gemm(0, 0, hi - lo, d, N, 1.0f, c->logits + lo * N, N, c->Hcat + k * d, cd, 0.0f, c->dUa + r * cd + k * d, cd);
+}
+
+static void dhcat_aux_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    size_t N = c->s->cfg.n_items, d = c->s->cfg.dim, cd = (size_t)c->s->cfg.n_channels * d, k = c->aux_k, lo, hi;
+    parallel_range(N, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    gemm(1, 0, hi - lo, d, c->chunk_rows, 1.0f, c->logits + lo, N, c->U + c->chunk0 * cd + k * d, cd, 1.0f,
+         c->dHcat + lo * cd + k * d, cd);
 }
 
 /* dHcat[items lo..hi) += dlogits[:, lo..hi)^T V: split by items, so no thread shares a row */
@@ -273,7 +327,7 @@ static void backward_worker(void *p, int tid, int nt) {
                 float z = 0;
                 for (size_t j = 0; j < d; j++) {
                     z += dv[k * d + j] * u[k * d + j];
-                    du_all[k * d + j] = g[k] * dv[k * d + j];
+                    du_all[k * d + j] = g[k] * dv[k * d + j] + (c->dUa ? c->dUa[r * cd + k * d + j] : 0.0f);
                 }
                 dg[k] = z;
             }
@@ -330,6 +384,11 @@ double step_run(step_ctx *c, const float *params, const step_window *w, size_t c
         c->chunk_rows = m;
         parallel_run(c->threads, ce_worker, c);
         parallel_run(c->threads, dhcat_worker, c);
+        for (size_t k = 0; c->fu.aux_w > 0 && k < C; k++) {
+            c->aux_k = k;
+            parallel_run(c->threads, ce_aux_worker, c);
+            parallel_run(c->threads, dhcat_aux_worker, c);
+        }
     }
     double loss = 0;
     for (int t = 0; t < c->threads; t++) loss += c->loss_part[t];
@@ -348,6 +407,7 @@ double step_run(step_ctx *c, const float *params, const step_window *w, size_t c
         }
         for (size_t i = s->o_gate; i < s->n_params; i++) grads[i] += g[i];
     }
+    if (c->fu.gate_fixed) memset(grads + s->o_gate, 0, (s->n_params - s->o_gate) * sizeof(float));
     for (size_t k = 0; k < C; k++)
         for (size_t i = 0; i < N; i++) memcpy(c->dH + (k * N + i) * d, c->dHcat + (i * C + k) * d, d * sizeof(float));
     for (size_t i = 0; i < count; i++)

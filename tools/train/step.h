@@ -32,8 +32,20 @@ step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, fl
                    int threads);
 void step_free(step_ctx *c);
 
+/* How the channels are fused in training (docs/TRAINING.md, "Fusion"); all zero = MODEL.md 4
+   as written. The inference side (step_visitors, the bundle) is the same for every setting. */
+typedef struct step_fusion {
+    float aux_w;        /* > 0: add aux_w * CE of each channel scored alone (u^c . H^c) */
+    float channel_drop; /* per window, each channel left out of the gate with this probability */
+    int gate_fixed;     /* the gate's gradient is zeroed: Wg, bg stay as initialised */
+} step_fusion;
+
+/* Sets the fusion options of the batches to come (default: all zero). */
+void step_set_fusion(step_ctx *c, const step_fusion *f);
+
 /* Forward and backward of one batch at params: sets grads (n_params floats) to the gradient
-   of the mean cross-entropy over all the batch's positions, and returns that mean (NaN on
+   of the mean cross-entropy over all the batch's positions (plus aux_w times each channel's
+   own mean cross-entropy when step_fusion.aux_w > 0), and returns that objective (NaN on
    out of memory). */
 double step_run(step_ctx *c, const float *params, const step_window *w, size_t count, float *grads);
 
