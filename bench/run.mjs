@@ -105,7 +105,7 @@ const ok = report.cases.filter((c) => !c.error);
 const byName = (n) => ok.find((c) => c.name === n);
 
 // bytes per item by section kind, from the bundle's own section table
-const KINDS = { 1: 'CONFIG', 2: 'KEYS', 3: 'KEY_ORDER', 4: 'ITEMS', 5: 'SCALES', 6: 'POS', 7: 'ENCODER', 8: 'POOL', 9: 'GATE', 10: 'NEIGHBOURS', 11: 'POPULARITY', 12: 'CATALOG' };
+const KINDS = { 1: 'CONFIG', 2: 'KEYS', 3: 'KEY_ORDER', 4: 'ITEMS', 5: 'SCALES', 6: 'POS', 7: 'ENCODER', 8: 'POOL', 9: 'GATE', 10: 'NEIGHBOURS', 11: 'POPULARITY', 12: 'CATALOG', 13: 'NEIGHBOURS_K' };
 function breakdown(name) {
   const fd = openSync(join(bundles, `${name}.mdsb`), 'r'), b = Buffer.alloc(64 + 32 * 4096);
   readSync(fd, b, 0, b.length, 0);
@@ -123,7 +123,7 @@ md.push('# Benchmark: mdsrec in the browser, beside TF.js, onnxruntime-web and n
 md.push(`Written by \`npm run bench\` (scripts/bench.sh, bench/run.mjs); rerun it rather than editing. ${report.date}`, '');
 md.push(`- Machine: ${report.machine}, shared with other work: 1-minute load average ${f(report.load_average.start, 1)} when the browser run started, ${f(report.load_average.end, 1)} when it ended. Timings move with that load: p95s most, p50s less; min values are in the JSON.`);
 md.push(`- Browser: ${report.browser} headless (Debian's), one page, one run; each runtime in its own dedicated Worker, one thread, terminated before the next starts. crossOriginIsolated: ${report.crossOriginIsolated} (5 us timers).`);
-md.push(`- Bundles: \`mdsrec synth\` (random weights), 3 channels (id, image, text), d = 64, 2 blocks, 2 heads, FFN 256, max length 50, pooling "last", 10 neighbours per item and channel. History of 50 items, k = 10, history items excluded.`);
+md.push(`- Bundles: \`mdsrec synth\` (random weights), 3 channels (id, image, text), d = 64, 2 blocks, 2 heads, FFN 256, max length 50, pooling "last", 10 neighbours per item and channel (compact lists, NEIGHBOURS_K: 4 bytes each). History of 50 items, k = 10, history items excluded.`);
 md.push(`- ${warmup} warm-up calls, then ${calls} timed calls per case and runtime; p50 / p95 in ms.`);
 md.push(`  - **fresh**: a new history of 50 items on every call: the full forward (50 tokens x 2 blocks x 3 channels), scoring of every item, top-k.`);
 md.push(`  - **append**: every call has the same first 49 items and a new 50th click. mdsrec's state keeps the activations of the history it saw last and recomputes only the positions after the common prefix (attention is causal; bit-identical to a full pass, tested), so this is one token per channel plus the scoring. TF.js recomputes everything (its append = its fresh).`);

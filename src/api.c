@@ -107,12 +107,11 @@ mdsrec_status mdsrec_similar(const mdsrec_model *model, uint32_t item, uint32_t 
     if (!model || !items || !weights || !count || k == 0) return MDSREC_EARG;
     if (item >= model->cfg.n_items || channel >= model->cfg.n_channels) return MDSREC_EARG;
     const bundle_channel *ch = &model->view.ch[channel];
-    if (!ch->nb_row) return MDSREC_ENOTFOUND;
-    /* rows are stored strongest first, so the first k are the answer */
-    uint32_t begin = ch->nb_row[item], n = ch->nb_row[item + 1] - begin;
+    if (!ch->nb_kind) return MDSREC_ENOTFOUND;
+    /* rows are stored strongest first (either encoding), so the first k are the answer */
+    uint32_t n = bundle_nb_count(ch, item);
     if (n > k) n = k;
-    memcpy(items, ch->nb_index + begin, n * sizeof *items);
-    memcpy(weights, ch->nb_weight + begin, n * sizeof *weights);
+    for (uint32_t j = 0; j < n; j++) items[j] = bundle_nb_get(ch, item, j, &weights[j]);
     *count = n;
     return MDSREC_OK;
 }

@@ -23,7 +23,7 @@ const uint8_t BUNDLE_MAGIC[8] = {0x4D, 0x44, 0x53, 0x42, 0x0D, 0x0A, 0x1A, 0x0A}
 
 static const char *const section_names[SEC_KIND_MAX + 1] = {
     "unknown", "CONFIG", "KEYS", "KEY_ORDER", "ITEMS", "SCALES", "POS",
-    "ENCODER", "POOL", "GATE", "NEIGHBOURS", "POPULARITY", "CATALOG"};
+    "ENCODER", "POOL", "GATE", "NEIGHBOURS", "POPULARITY", "CATALOG", "NEIGHBOURS_K"};
 
 const char *bundle_section_name(uint32_t kind) {
     return kind >= 1 && kind <= SEC_KIND_MAX ? section_names[kind] : "unknown";
@@ -32,7 +32,7 @@ const char *bundle_section_name(uint32_t kind) {
 /* Per-channel kinds carry a channel number; the others carry BUNDLE_NO_CHANNEL. */
 static int kind_is_per_channel(uint32_t kind) {
     return kind == SEC_ITEMS || kind == SEC_SCALES || kind == SEC_POS || kind == SEC_ENCODER ||
-           kind == SEC_POOL || kind == SEC_NEIGHBOURS;
+           kind == SEC_POOL || kind == SEC_NEIGHBOURS || kind == SEC_NEIGHBOURS_K;
 }
 
 /* ---------------------------------------------------------------- sizes */
@@ -594,10 +594,111 @@ static mdsrec_status read_neighbours(reader *r, const mdsrec_config *c, uint32_t
                             ch, (unsigned long long)i);
         }
     }
+    v->ch[ch].nb_kind = SEC_NEIGHBOURS;
     v->ch[ch].nb_row = row;
     v->ch[ch].nb_index = index;
     v->ch[ch].nb_weight = weight;
     return MDSREC_OK;
+}
+
+/* NEIGHBOURS_K: u32 n, u32 k, f32 w_min, f32 w_max, u32 entry[N][k] (index | q << 24, rows
+   padded at the tail with BUNDLE_NB_PAD, q non-increasing along a row). */
+static mdsrec_status read_neighbours_k(reader *r, const mdsrec_config *c, uint32_t ch, bundle_view *v) {
+    const sec_loc *s = &r->chan[SEC_NEIGHBOURS_K][ch];
+    if (!s->p) return MDSREC_OK; /* optional */
+    uint64_t n = c->n_items;
+    if (s->size < 16)
+        return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel %u): size %llu, shorter than its 16-byte head",
+                    ch, (unsigned long long)s->size);
+    const uint8_t *p = s->p;
+    if (rd32(p) != n)
+        return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel %u): n is %u, expected n_items %llu", ch,
+                    rd32(p), (unsigned long long)n);
+    if (n > BUNDLE_NB_K_MAX_ITEMS)
+        return fail(r->err, MDSREC_EFORMAT,
+                    "section NEIGHBOURS_K (channel %u): n_items %llu, the compact encoding holds at most 16777215", ch,
+                    (unsigned long long)n);
+    uint32_t k = rd32(p + 4);
+    if (k < 1 || k > BUNDLE_NB_K_MAX)
+        return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel %u): k %u outside 1..1024", ch, k);
+    float w_min = rdf32(p + 8), w_max = rdf32(p + 12);
+    if (!isfinite(w_min) || !isfinite(w_max) || !(w_min <= w_max))
+        return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel %u): w_min and w_max must be finite, w_min <= w_max", ch);
+    uint64_t want = 16 + 4 * n * k; /* n < 2^24, k <= 1024: no overflow */
+    if (s->size != want)
+        return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel %u): size %llu, expected %llu for n %llu and k %u",
+                    ch, (unsigned long long)s->size, (unsigned long long)want, (unsigned long long)n, k);
+    const uint32_t *e = (const uint32_t *)(const void *)(p + 16); /* 64-aligned section + 16 */
+    for (uint64_t i = 0; i < n; i++) {
+        const uint32_t *row = e + i * k;
+        int padded = 0;
+        for (uint32_t j = 0; j < k; j++) {
+            uint32_t x = row[j];
+            if (x == BUNDLE_NB_PAD) {
+                padded = 1;
+                continue;
+            }
+            if (padded)
+                return fail(r->err, MDSREC_EFORMAT,
+                            "section NEIGHBOURS_K (channel %u): item %llu has a neighbour at rank %u after padding (padding only at a row's tail)",
+                            ch, (unsigned long long)i, j);
+            if ((x & BUNDLE_NB_INDEX_MASK) >= n)
+                return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel %u): item %llu has neighbour %u, not below n_items %llu",
+                            ch, (unsigned long long)i, x & BUNDLE_NB_INDEX_MASK, (unsigned long long)n);
+            if (j > 0 && (x >> 24) > (row[j - 1] >> 24))
+                return fail(r->err, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel %u): item %llu's neighbours are not strongest first",
+                            ch, (unsigned long long)i);
+        }
+    }
+    v->ch[ch].nb_kind = SEC_NEIGHBOURS_K;
+    v->ch[ch].nb_packed = e;
+    v->ch[ch].nb_k = k;
+    v->ch[ch].nb_w_min = w_min;
+    v->ch[ch].nb_w_max = w_max;
+    return MDSREC_OK;
+}
+
+/* ---------------------------------------------------------------- neighbour access */
+
+float bundle_nb_dequant(float w_min, float w_max, uint32_t q) {
+    return (float)((double)w_min + (double)q * ((double)w_max - (double)w_min) / 255.0);
+}
+
+uint32_t bundle_nb_count(const bundle_channel *c, uint32_t item) {
+    if (c->nb_kind == SEC_NEIGHBOURS) return c->nb_row[item + 1] - c->nb_row[item];
+    if (c->nb_kind != SEC_NEIGHBOURS_K) return 0;
+    const uint32_t *row = c->nb_packed + (size_t)item * c->nb_k;
+    uint32_t n = 0;
+    while (n < c->nb_k && row[n] != BUNDLE_NB_PAD) n++; /* the padding is only at the tail */
+    return n;
+}
+
+uint32_t bundle_nb_get(const bundle_channel *c, uint32_t item, uint32_t j, float *weight) {
+    if (c->nb_kind == SEC_NEIGHBOURS) {
+        uint32_t at = c->nb_row[item] + j;
+        *weight = c->nb_weight[at];
+        return c->nb_index[at];
+    }
+    uint32_t x = c->nb_packed[(size_t)item * c->nb_k + j];
+    *weight = bundle_nb_dequant(c->nb_w_min, c->nb_w_max, x >> 24);
+    return x & BUNDLE_NB_INDEX_MASK;
+}
+
+uint32_t bundle_nb_max_row(const bundle_channel *c, uint32_t n_items) {
+    if (c->nb_kind == SEC_NEIGHBOURS_K) return c->nb_k;
+    if (c->nb_kind != SEC_NEIGHBOURS) return 0;
+    uint32_t best = 0;
+    for (uint32_t i = 0; i < n_items; i++)
+        if (c->nb_row[i + 1] - c->nb_row[i] > best) best = c->nb_row[i + 1] - c->nb_row[i];
+    return best;
+}
+
+uint64_t bundle_nb_total(const bundle_channel *c, uint32_t n_items) {
+    if (c->nb_kind == SEC_NEIGHBOURS) return c->nb_row[n_items];
+    uint64_t t = 0;
+    if (c->nb_kind == SEC_NEIGHBOURS_K)
+        for (uint32_t i = 0; i < n_items; i++) t += bundle_nb_count(c, i);
+    return t;
 }
 
 static mdsrec_status read_channel(reader *r, const mdsrec_config *c, uint32_t ch, bundle_view *v) {
@@ -612,7 +713,12 @@ static mdsrec_status read_channel(reader *r, const mdsrec_config *c, uint32_t ch
         st = need_floats(r, SEC_POOL, ch, pool_floats64(c), &v->ch[ch].pool);
         if (st) return st;
     }
-    return read_neighbours(r, c, ch, v);
+    if (r->chan[SEC_NEIGHBOURS][ch].p && r->chan[SEC_NEIGHBOURS_K][ch].p)
+        return fail(r->err, MDSREC_EFORMAT,
+                    "section NEIGHBOURS_K (channel %u): the channel also has a NEIGHBOURS section (at most one of the two)", ch);
+    st = read_neighbours(r, c, ch, v);
+    if (!st) st = read_neighbours_k(r, c, ch, v);
+    return st;
 }
 
 /* POPULARITY: a permutation, proved with a temporary bitmap. */
@@ -714,7 +820,9 @@ typedef struct {
     size_t *key_len;      /* N */
     uint32_t *key_order;  /* N */
     uint64_t key_bytes;
-    uint64_t nnz[MDSREC_MAX_CHANNELS];
+    uint64_t nnz[MDSREC_MAX_CHANNELS];     /* neighbours written (after nb_keep) */
+    uint32_t nb_k[MDSREC_MAX_CHANNELS];     /* compact: entries per item */
+    float nb_w_min[MDSREC_MAX_CHANNELS], nb_w_max[MDSREC_MAX_CHANNELS]; /* compact: weight range */
     out_sec sec[MAX_OUT_SECS];
     uint32_t n_sec;
 } writer;
@@ -772,10 +880,19 @@ static mdsrec_status spec_keys(writer *w) {
     return MDSREC_OK;
 }
 
+/* The neighbours row i keeps: all of them, or the first (strongest) nb_keep. */
+static uint32_t kept(const writer *w, const bundle_channel_spec *c, uint32_t i) {
+    uint32_t len = c->nb_row[i + 1] - c->nb_row[i], keep = w->spec->nb_keep;
+    return keep && len > keep ? keep : len;
+}
+
 static mdsrec_status spec_neighbours(writer *w, uint32_t ch) {
     const bundle_channel_spec *c = &w->spec->ch[ch];
     uint32_t n = w->spec->cfg.n_items;
     if (!c->nb_row) return MDSREC_OK;
+    if (w->spec->nb_compact && n > BUNDLE_NB_K_MAX_ITEMS)
+        return fail(w->err, MDSREC_EARG,
+                    "spec: channel %u neighbours: the compact encoding needs n_items below 16777216 (write them as CSR)", ch);
     if (!c->nb_index || !c->nb_weight)
         return fail(w->err, MDSREC_EARG, "spec: channel %u neighbours: index or weight is NULL", ch);
     if (c->nb_row[0] != 0) return fail(w->err, MDSREC_EARG, "spec: channel %u neighbours: row_ptr[0] is not 0", ch);
@@ -789,7 +906,24 @@ static mdsrec_status spec_neighbours(writer *w, uint32_t ch) {
                 return fail(w->err, MDSREC_EARG, "spec: channel %u neighbours of item %u are not strongest first", ch, i);
         }
     }
-    w->nnz[ch] = c->nb_row[n];
+    uint64_t nnz = 0;
+    uint32_t longest = 0;
+    float lo = 0, hi = 0; /* the kept weights' range (0, 0 when there are none) */
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t m = kept(w, c, i);
+        if (m && nnz == 0) lo = hi = c->nb_weight[c->nb_row[i]];
+        if (m) /* rows are strongest first: the first and the last kept bound the row */
+            hi = fmaxf(hi, c->nb_weight[c->nb_row[i]]), lo = fminf(lo, c->nb_weight[c->nb_row[i] + m - 1]);
+        nnz += m;
+        if (m > longest) longest = m;
+    }
+    if (w->spec->nb_compact && longest > BUNDLE_NB_K_MAX)
+        return fail(w->err, MDSREC_EARG,
+                    "spec: channel %u neighbours: %u for one item, the compact encoding holds at most 1024 (keep fewer)", ch,
+                    longest);
+    w->nnz[ch] = nnz;
+    w->nb_k[ch] = longest ? longest : 1; /* k >= 1: a channel of empty rows is all padding */
+    w->nb_w_min[ch] = lo, w->nb_w_max[ch] = hi;
     return MDSREC_OK;
 }
 
@@ -850,7 +984,8 @@ static uint64_t plan_layout(writer *w) {
         add_sec(w, SEC_POS, ch, 4 * (uint64_t)c->max_len * d);
         add_sec(w, SEC_ENCODER, ch, 4 * encoder_floats64(c));
         if (c->pool_mode != MDSREC_POOL_NONE) add_sec(w, SEC_POOL, ch, 4 * pool_floats64(c));
-        if (w->spec->ch[ch].nb_row) add_sec(w, SEC_NEIGHBOURS, ch, 8 + 4 * (n + 1) + 8 * w->nnz[ch]);
+        if (w->spec->ch[ch].nb_row && w->spec->nb_compact) add_sec(w, SEC_NEIGHBOURS_K, ch, 16 + 4 * n * w->nb_k[ch]);
+        else if (w->spec->ch[ch].nb_row) add_sec(w, SEC_NEIGHBOURS, ch, 8 + 4 * (n + 1) + 8 * w->nnz[ch]);
     }
     if (w->spec->catalog) add_sec(w, SEC_CATALOG, BUNDLE_NO_CHANNEL, w->spec->catalog_len);
     uint64_t at = BUNDLE_HEADER_SIZE + (uint64_t)w->n_sec * BUNDLE_ENTRY_SIZE;
@@ -926,13 +1061,44 @@ static mdsrec_status put_items(writer *w, uint32_t ch, uint8_t *p, uint8_t *scal
     return MDSREC_OK;
 }
 
+/* NEIGHBOURS (CSR): each row's first kept() entries. */
 static void put_neighbours(const writer *w, uint32_t ch, uint8_t *p) {
     const bundle_channel_spec *c = &w->spec->ch[ch];
     size_t n = w->spec->cfg.n_items, nnz = (size_t)w->nnz[ch];
     wr32(p, (uint32_t)n), wr32(p + 4, (uint32_t)nnz);
-    put_u32s(p + 8, c->nb_row, n + 1);
-    put_u32s(p + 8 + 4 * (n + 1), c->nb_index, nnz);
-    put_floats(p + 8 + 4 * (n + 1) + 4 * nnz, c->nb_weight, nnz);
+    uint8_t *row = p + 8, *index = row + 4 * (n + 1), *weight = index + 4 * nnz;
+    size_t at = 0;
+    wr32(row, 0);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t m = kept(w, c, i);
+        put_u32s(index + 4 * at, c->nb_index + c->nb_row[i], m);
+        put_floats(weight + 4 * at, c->nb_weight + c->nb_row[i], m);
+        at += m;
+        wr32(row + 4 * ((size_t)i + 1), (uint32_t)at);
+    }
+}
+
+/* The 8-bit code of weight x in [lo, hi]: the nearest of the 256 levels bundle_nb_dequant
+   gives back. Monotone in x, so rows strongest first keep non-increasing codes. */
+static uint32_t nb_quant(float x, float lo, float hi) {
+    double range = (double)hi - (double)lo;
+    if (!(range > 0)) return 0;
+    double q = floor(((double)x - (double)lo) / range * 255.0 + 0.5);
+    return q < 0 ? 0 : q > 255 ? 255 : (uint32_t)q;
+}
+
+/* NEIGHBOURS_K: u32 n, k, f32 w_min, w_max, then k entries per item, padded at the tail. */
+static void put_neighbours_k(const writer *w, uint32_t ch, uint8_t *p) {
+    const bundle_channel_spec *c = &w->spec->ch[ch];
+    uint32_t n = w->spec->cfg.n_items, k = w->nb_k[ch];
+    float lo = w->nb_w_min[ch], hi = w->nb_w_max[ch];
+    wr32(p, n), wr32(p + 4, k), wrf32(p + 8, lo), wrf32(p + 12, hi);
+    uint8_t *e = p + 16;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t m = kept(w, c, i), at = c->nb_row[i];
+        for (uint32_t j = 0; j < k; j++, e += 4)
+            wr32(e, j < m ? c->nb_index[at + j] | nb_quant(c->nb_weight[at + j], lo, hi) << 24 : BUNDLE_NB_PAD);
+    }
 }
 
 static uint8_t *sec_ptr(const writer *w, uint8_t *buf, uint32_t kind, uint32_t channel) {
@@ -958,7 +1124,8 @@ static mdsrec_status fill(writer *w, uint8_t *buf, uint64_t total) {
         put_floats(sec_ptr(w, buf, SEC_ENCODER, ch), cs->encoder, (size_t)encoder_floats64(c));
         if (c->pool_mode != MDSREC_POOL_NONE)
             put_floats(sec_ptr(w, buf, SEC_POOL, ch), cs->pool, (size_t)pool_floats64(c));
-        if (cs->nb_row) put_neighbours(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS, ch));
+        if (cs->nb_row && s->nb_compact) put_neighbours_k(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS_K, ch));
+        else if (cs->nb_row) put_neighbours(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS, ch));
     }
     if (s->catalog && s->catalog_len) memcpy(sec_ptr(w, buf, SEC_CATALOG, BUNDLE_NO_CHANNEL), s->catalog, s->catalog_len);
 

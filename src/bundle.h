@@ -33,8 +33,18 @@ typedef enum {
     SEC_NEIGHBOURS = 10,
     SEC_POPULARITY = 11,
     SEC_CATALOG = 12,
-    SEC_KIND_MAX = 12
+    SEC_NEIGHBOURS_K = 13,
+    SEC_KIND_MAX = 13
 } bundle_section_kind;
+
+/* NEIGHBOURS_K, the compact neighbour lists: k packed u32 entries per item, the neighbour's
+   index in the low 24 bits and its weight quantized to 8 bits in the high 8; a row with fewer
+   than k neighbours is padded at its tail with BUNDLE_NB_PAD. Index 2^24 - 1 is the pad's,
+   so this section needs n_items < 2^24. */
+#define BUNDLE_NB_PAD 0xFFFFFFFFu
+#define BUNDLE_NB_INDEX_MASK 0x00FFFFFFu
+#define BUNDLE_NB_K_MAX 1024u          /* k: 1 .. 1024 entries per item */
+#define BUNDLE_NB_K_MAX_ITEMS 0xFFFFFFu /* n_items at most 2^24 - 1 */
 
 /* The name of a section kind ("ITEMS"), or "unknown". */
 const char *bundle_section_name(uint32_t kind);
@@ -58,10 +68,30 @@ typedef struct {
     const float *pos;         /* L*d */
     const float *encoder;     /* bundle_encoder_floats(cfg) */
     const float *pool;        /* bundle_pool_floats(cfg), NULL if pool_mode 0 */
-    const uint32_t *nb_row;   /* N+1, NULL if no NEIGHBOURS section */
-    const uint32_t *nb_index; /* nnz */
-    const float *nb_weight;   /* nnz */
+    /* the neighbour lists, in one of two encodings (read them with bundle_nb_*) */
+    uint32_t nb_kind;         /* 0 none, SEC_NEIGHBOURS (CSR) or SEC_NEIGHBOURS_K (compact) */
+    const uint32_t *nb_row;   /* CSR: N+1 */
+    const uint32_t *nb_index; /* CSR: nnz */
+    const float *nb_weight;   /* CSR: nnz */
+    const uint32_t *nb_packed; /* compact: N*nb_k entries */
+    uint32_t nb_k;            /* compact: entries per item */
+    float nb_w_min, nb_w_max; /* compact: the range the 8-bit weights span */
 } bundle_channel;
+
+/* Neighbour lists of either encoding. The loader proved every row's bounds and order, so
+   these only read inside the bundle for item < N (and rank < bundle_nb_count). */
+/* How many neighbours item has (0 for a channel without neighbour lists). */
+uint32_t bundle_nb_count(const bundle_channel *c, uint32_t item);
+/* Item's neighbour of rank j (0 = strongest; j < bundle_nb_count): its index, and its weight
+   (dequantized for the compact encoding) in *weight. */
+uint32_t bundle_nb_get(const bundle_channel *c, uint32_t item, uint32_t j, float *weight);
+/* An upper bound of every row's length (the longest row for CSR, k for compact); 0 if none. */
+uint32_t bundle_nb_max_row(const bundle_channel *c, uint32_t n_items);
+/* Neighbours stored over all items (padding not counted). */
+uint64_t bundle_nb_total(const bundle_channel *c, uint32_t n_items);
+/* The compact encoding's weight of an 8-bit code q (FORMAT.md, NEIGHBOURS_K):
+   w_min + q * (w_max - w_min) / 255 in binary64, rounded to binary32. */
+float bundle_nb_dequant(float w_min, float w_max, uint32_t q);
 
 typedef struct {
     mdsrec_config cfg;
@@ -89,8 +119,8 @@ typedef struct {
     const float *pos;             /* L*d */
     const float *encoder;         /* bundle_encoder_floats */
     const float *pool;            /* bundle_pool_floats, or NULL when pool_mode is 0 */
-    const uint32_t *nb_row;       /* optional neighbour CSR (N+1), NULL for none */
-    const uint32_t *nb_index;
+    const uint32_t *nb_row;       /* optional neighbour CSR (N+1), NULL for none; each row */
+    const uint32_t *nb_index;     /* strongest first, whichever encoding is written */
     const float *nb_weight;
 } bundle_channel_spec;
 
@@ -102,6 +132,10 @@ typedef struct {
     const char *catalog;          /* optional JSON, NULL for none */
     size_t catalog_len;
     bundle_channel_spec ch[MDSREC_MAX_CHANNELS];
+    int nb_compact;               /* 1: neighbours as NEIGHBOURS_K (4 B a neighbour, weights in 8
+                                     bits), 0: as NEIGHBOURS (CSR, f32 weights) */
+    uint32_t nb_keep;             /* keep at most this many neighbours per item (the strongest);
+                                     0 keeps them all */
 } bundle_spec;
 
 /* Builds a complete bundle in a malloc'd buffer (*out, *out_len; free() it). The result

@@ -179,7 +179,9 @@ mdsrec_status mdsrec_score_all(const mdsrec_model *model, mdsrec_state *state,
 
 /* Up to k neighbours of `item` in channel `channel` (its relation graph: for the id channel
    the behaviour graph), strongest first, into items[] and weights[] (each room for k);
-   their number in *count. MDSREC_EARG for bad indices, NULL pointers or k of 0;
+   their number in *count. The weights are the bundle's: f32 from a NEIGHBOURS section,
+   dequantized from 8 bits from a NEIGHBOURS_K one (models/FORMAT.md); the items and their
+   order are the same either way. MDSREC_EARG for bad indices, NULL pointers or k of 0;
    MDSREC_ENOTFOUND if the bundle has no neighbour list for that channel. */
 mdsrec_status mdsrec_similar(const mdsrec_model *model, uint32_t item, uint32_t channel,
                              uint32_t k, uint32_t *items, float *weights, uint32_t *count);

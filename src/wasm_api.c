@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle.h"
 #include "mdsrec.h"
 #include "model.h"
 
@@ -53,14 +54,13 @@ void mdsrec_wasm_close(void) {
     memset(g_result, 0, sizeof g_result);
 }
 
-/* The longest neighbour row over every channel: the most similar() can return. */
+/* The longest neighbour row over every channel (k for the compact encoding): the most
+   similar() can return. */
 static uint32_t longest_row(const mdsrec_model *m) {
     uint32_t best = 1;
     for (uint32_t c = 0; c < m->cfg.n_channels; c++) {
-        const uint32_t *row = m->view.ch[c].nb_row;
-        if (!row) continue;
-        for (uint32_t i = 0; i < m->cfg.n_items; i++)
-            if (row[i + 1] - row[i] > best) best = row[i + 1] - row[i];
+        uint32_t r = bundle_nb_max_row(&m->view.ch[c], m->cfg.n_items);
+        if (r > best) best = r;
     }
     return best;
 }

@@ -20,6 +20,10 @@ static void usage(FILE *f) {
             "  --out FILE        the bundle\n"
             "  --dtype T         f32 (default) | f16 | i8: the item matrices' type\n"
             "  --data PATH       the dataset (default: the one the checkpoint names)\n"
+            "  --neighbours K    keep at most K neighbours per item and channel, the strongest\n"
+            "                    (default: all the graph has)\n"
+            "  --neighbours-format F  compact (default; NEIGHBOURS_K: 4 bytes a neighbour, 8-bit\n"
+            "                    weights) or csr (NEIGHBOURS: row pointers, f32 weights)\n"
             "  --no-compare      skip the test-metric comparison of the bundle against f32\n"
             "  --threads N       (default: every core)\n");
 }
@@ -44,8 +48,9 @@ static int bundle_metrics(uint8_t *buf, size_t len, const dataset *ds, int threa
 }
 
 int cmd_export(int argc, char **argv) {
-    const char *model = NULL, *out = NULL, *dt = "f32", *data = NULL;
+    const char *model = NULL, *out = NULL, *dt = "f32", *data = NULL, *nbf = "compact";
     int compare = 1;
+    export_neighbours nbo = {1, 0};
     uint32_t threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -64,6 +69,8 @@ int cmd_export(int argc, char **argv) {
         else if (!strcmp(a, "--dtype")) dt = v;
         else if (!strcmp(a, "--data")) data = v;
         else if (!strcmp(a, "--threads")) bad = cli_parse_u32(v, &threads);
+        else if (!strcmp(a, "--neighbours")) bad = cli_parse_u32(v, &nbo.keep) || nbo.keep == 0;
+        else if (!strcmp(a, "--neighbours-format")) nbf = v;
         else bad = 1;
         if (bad) {
             cli_error("bad option or value: %s", a);
@@ -73,8 +80,9 @@ int cmd_export(int argc, char **argv) {
         i++;
     }
     int dtype = !strcmp(dt, "f32") ? MDSREC_F32 : !strcmp(dt, "f16") ? MDSREC_F16 : !strcmp(dt, "i8") ? MDSREC_I8 : -1;
-    if (!model || !out || dtype < 0) {
-        cli_error("need --model and --out; --dtype f32|f16|i8");
+    nbo.compact = !strcmp(nbf, "compact") ? 1 : !strcmp(nbf, "csr") ? 0 : -1;
+    if (!model || !out || dtype < 0 || nbo.compact < 0) {
+        cli_error("need --model and --out; --dtype f32|f16|i8; --neighbours-format compact|csr");
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -88,12 +96,12 @@ int cmd_export(int argc, char **argv) {
     uint8_t *buf = NULL;
     size_t len = 0;
     export_info info;
-    int rc = export_bundle(lm.st, lm.params, &lm.ds, &lm.in, (uint32_t)dtype, 1, &buf, &len, &info);
+    int rc = export_bundle(lm.st, lm.params, &lm.ds, &lm.in, (uint32_t)dtype, 1, &nbo, &buf, &len, &info);
     if (!rc) rc = cli_write_file(out, buf, len);
     if (!rc) {
         const mdsrec_config *c = &lm.st->spec.cfg;
-        printf("%s: %.2f MiB (%zu bytes), %s items, %u items x %u channels x d %u, %u neighbour lists, %s\n", out,
-               (double)len / 1048576.0, len, dt, c->n_items, c->n_channels, c->dim, info.neighbours,
+        printf("%s: %.2f MiB (%zu bytes), %s items, %u items x %u channels x d %u, %u neighbour lists (%s), %s\n",
+               out, (double)len / 1048576.0, len, dt, c->n_items, c->n_channels, c->dim, info.neighbours, nbf,
                info.catalog ? "catalog" : "no catalog");
     }
     if (!rc && compare) {
@@ -102,7 +110,7 @@ int cmd_export(int argc, char **argv) {
         if (!rc && dtype != MDSREC_F32) {
             uint8_t *b32;
             size_t l32;
-            rc = export_bundle(lm.st, lm.params, &lm.ds, &lm.in, MDSREC_F32, 0, &b32, &l32, &info);
+            rc = export_bundle(lm.st, lm.params, &lm.ds, &lm.in, MDSREC_F32, 0, NULL, &b32, &l32, &info);
             if (!rc) rc = bundle_metrics(b32, l32, &lm.ds, (int)threads, &m32);
             if (!rc) {
                 printf("test NDCG@10: f32 %.5f, %s %.5f (%+.2f%% relative); HR@10: f32 %.5f, %s %.5f\n", m32.ndcg[1], dt,

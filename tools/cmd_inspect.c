@@ -57,9 +57,15 @@ static void print_view(const char *path, const uint8_t *buf, size_t len, const b
     printf("\nchannels\n");
     for (uint32_t i = 0; i < c->n_channels; i++) {
         const bundle_channel *ch = &v->ch[i];
-        printf("  %u  %-24s %-8s neighbours: %s", i, c->channels[i].name, kind_name(c->channels[i].kind),
-               ch->nb_row ? "yes" : "no");
-        if (ch->nb_row) printf(" (%u)", ch->nb_row[c->n_items]);
+        printf("  %u  %-24s %-8s neighbours: ", i, c->channels[i].name, kind_name(c->channels[i].kind));
+        unsigned long long total = (unsigned long long)bundle_nb_total(ch, c->n_items);
+        if (ch->nb_kind == SEC_NEIGHBOURS)
+            printf("csr (NEIGHBOURS), %llu, longest row %u, f32 weights", total, bundle_nb_max_row(ch, c->n_items));
+        else if (ch->nb_kind == SEC_NEIGHBOURS_K)
+            printf("compact (NEIGHBOURS_K), %llu, k %u, 8-bit weights in [%g, %g]", total, ch->nb_k,
+                   (double)ch->nb_w_min, (double)ch->nb_w_max);
+        else
+            printf("none");
         printf("\n");
     }
     uint32_t count = le32(buf + 20);

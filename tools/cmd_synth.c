@@ -24,6 +24,8 @@ static void usage(FILE *to) {
             "  --heads H             attention heads, dividing D (2)\n"
             "  --max-len L           longest history read (50)\n"
             "  --neighbours K        neighbours per item and channel, 0 for none (10)\n"
+            "  --neighbours-format F compact (NEIGHBOURS_K: 4 bytes a neighbour, 8-bit weights) or\n"
+            "                        csr (NEIGHBOURS: row pointers, 4-byte index, f32 weight) (compact)\n"
             "  --pool MODE           last, mean, token or none (last)\n"
             "  --catalog             also write catalog JSON (title, price, image, url)\n");
 }
@@ -41,6 +43,13 @@ static int parse_pool(const char *s, uint32_t *out) {
     else if (!strcmp(s, "last")) *out = MDSREC_POOL_LAST;
     else if (!strcmp(s, "mean")) *out = MDSREC_POOL_MEAN;
     else if (!strcmp(s, "token")) *out = MDSREC_POOL_TOKEN;
+    else return -1;
+    return 0;
+}
+
+static int parse_nb_format(const char *s, int *compact) {
+    if (!strcmp(s, "compact")) *compact = 1;
+    else if (!strcmp(s, "csr")) *compact = 0;
     else return -1;
     return 0;
 }
@@ -72,6 +81,7 @@ static int parse_args(int argc, char **argv, synth_options *o, const char **path
         else if (!strcmp(a, "--heads")) bad = cli_parse_u32(v, &o->n_heads);
         else if (!strcmp(a, "--max-len")) bad = cli_parse_u32(v, &o->max_len);
         else if (!strcmp(a, "--neighbours")) bad = cli_parse_u32(v, &o->neighbours);
+        else if (!strcmp(a, "--neighbours-format")) bad = parse_nb_format(v, &o->nb_compact);
         else if (!strcmp(a, "--pool")) bad = parse_pool(v, &o->pool_mode);
         else {
             cli_error("unknown option %s", a);

@@ -45,6 +45,7 @@ void synth_defaults(synth_options *o, uint32_t n_items) {
     o->n_heads = 2;
     o->max_len = 50;
     o->neighbours = 10;
+    o->nb_compact = 1;
     o->pool_mode = MDSREC_POOL_LAST;
     o->seed = 1;
     const char *why;
@@ -192,6 +193,10 @@ void synth_free(synth_model *m) {
 static mdsrec_status options_check(const synth_options *o, mdsrec_error *err) {
     const char *why = NULL;
     if (o->n_items < 1 || o->n_items > MDSREC_MAX_ITEMS) why = "items must be 1..16777216";
+    else if (o->nb_compact && o->neighbours && o->n_items > BUNDLE_NB_K_MAX_ITEMS)
+        why = "compact neighbours need items below 16777216 (--neighbours-format csr, or --neighbours 0)";
+    else if (o->nb_compact && o->neighbours > BUNDLE_NB_K_MAX && o->n_items - 1 > BUNDLE_NB_K_MAX)
+        why = "compact neighbours: at most 1024 per item (--neighbours-format csr for more)";
     else if (o->dim < 1 || o->dim > 1024) why = "dim must be 1..1024";
     else if (o->n_channels < 1 || o->n_channels > MDSREC_MAX_CHANNELS) why = "channels: 1..8 of them";
     else if (o->n_heads < 1 || o->dim % o->n_heads) why = "heads must divide dim";
@@ -225,6 +230,7 @@ mdsrec_status synth_make(const synth_options *o, synth_model *m, mdsrec_error *e
     c->n_blocks = o->n_blocks, c->n_heads = o->n_heads;
     c->ffn_dim = 4 * o->dim > 4096 ? 4096 : 4 * o->dim;
     c->item_dtype = o->dtype, c->pool_mode = o->pool_mode, c->ln_mode = 0, c->ln_eps = 1e-5f;
+    sp->nb_compact = o->nb_compact;
     for (uint32_t i = 0; i < o->n_channels; i++) {
         memcpy(c->channels[i].name, o->names[i], sizeof c->channels[i].name);
         c->channels[i].kind = o->kinds[i];

@@ -19,7 +19,8 @@ typedef struct {
     uint32_t n_blocks;     /* 2 */
     uint32_t n_heads;      /* 2 */
     uint32_t max_len;      /* 50 */
-    uint32_t neighbours;   /* per item and channel; 0 for no NEIGHBOURS sections */
+    uint32_t neighbours;   /* per item and channel; 0 for no neighbour sections */
+    int nb_compact;        /* 1 (default): NEIGHBOURS_K, 0: NEIGHBOURS (CSR) */
     uint32_t pool_mode;    /* mdsrec_pool_mode */
     uint64_t seed;
     int catalog;           /* also write catalog JSON */

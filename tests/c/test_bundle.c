@@ -1,7 +1,8 @@
 /* test_bundle.c - the bundle format: checksum64's properties, a round trip of every section
-   through bundle_build and bundle_read (f32, f16, i8), the writer's refusals, and every error
-   path of the reader reached by editing a valid bundle (checksums rewritten after the edit,
-   so the deeper check is the one reached). */
+   through bundle_build and bundle_read (f32, f16, i8; neighbours as NEIGHBOURS and as
+   NEIGHBOURS_K), the writer's refusals, and every error path of the reader reached by editing
+   a valid bundle (checksums rewritten after the edit, so the deeper check is the one
+   reached). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "check.h"
 #include "checksum.h"
 #include "half.h"
+#include "mdsrec.h"
 #include "synth.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -26,18 +28,22 @@ static void small_options(synth_options *o, uint32_t dtype) {
     synth_parse_channels(o, "id,image", &why);
     o->dim = 8, o->n_blocks = 1, o->n_heads = 2, o->max_len = 4, o->neighbours = 3;
     o->dtype = dtype, o->catalog = 1, o->seed = 42;
+    o->nb_compact = 0; /* the CSR NEIGHBOURS sections; the compact ones have their own tests */
 }
 
-/* A valid small bundle in a fresh 64-aligned buffer. */
-static uint8_t *small_bundle(uint32_t dtype, size_t *len) {
+/* A valid small bundle in a fresh 64-aligned buffer (neighbours compact or CSR). */
+static uint8_t *small_bundle_nb(uint32_t dtype, int compact, size_t *len) {
     synth_options o;
     small_options(&o, dtype);
+    o.nb_compact = compact;
     uint8_t *buf = NULL;
     mdsrec_error err;
     mdsrec_status st = synth_bundle(&o, &buf, len, &err);
     CHECK_MSG(st == MDSREC_OK, "synth_bundle: %s", err.message);
     return buf;
 }
+
+static uint8_t *small_bundle(uint32_t dtype, size_t *len) { return small_bundle_nb(dtype, 0, len); }
 
 static uint8_t *copy_of(const uint8_t *b, size_t len) {
     uint8_t *c = aligned_alloc(64, (len + 63) / 64 * 64);
@@ -621,6 +627,328 @@ static void test_reader_errors(void) {
     free(good16);
 }
 
+/* ---------------------------------------------------------------- NEIGHBOURS_K */
+
+/* What the reader gives back for channel `got` against the spec's CSR rows, each cut to
+   `keep` (0: all): the same counts and indices, weights within half a quantization step
+   (tol; 0 for exact). */
+static void check_nb(const bundle_channel *got, const bundle_channel_spec *want, uint32_t n, uint32_t keep, float tol,
+                     int line) {
+    int ok = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t m = want->nb_row[i + 1] - want->nb_row[i];
+        if (keep && m > keep) m = keep;
+        uint32_t c = bundle_nb_count(got, i);
+        CHECK_MSG(c == m, "line %d: item %u has %u neighbours, expected %u", line, i, c, m);
+        if (c != m) return;
+        for (uint32_t j = 0; j < m; j++) {
+            float w;
+            uint32_t x = bundle_nb_get(got, i, j, &w);
+            ok &= x == want->nb_index[want->nb_row[i] + j];
+            ok &= fabsf(w - want->nb_weight[want->nb_row[i] + j]) <= tol;
+        }
+    }
+    CHECK_MSG(ok, "line %d: neighbours differ", line);
+}
+
+/* The half step of a range: the most round-to-nearest can be off (with a little slack for
+   the float rounding of the result). */
+static float half_step(float lo, float hi) { return 0.5f * (hi - lo) / 255.0f * 1.001f + 1e-7f; }
+
+/* The same model written compact and CSR: sections, view and mdsrec_similar agree. */
+static void compact_round_trip(uint32_t dtype) {
+    synth_options o;
+    small_options(&o, dtype);
+    o.nb_compact = 1;
+    synth_model m;
+    mdsrec_error err;
+    CHECK(synth_make(&o, &m, &err) == MDSREC_OK);
+    uint32_t n = m.spec.cfg.n_items, C = m.spec.cfg.n_channels;
+    uint8_t *bk = NULL, *bc = NULL;
+    size_t lk = 0, lc = 0;
+    CHECK_MSG(bundle_build(&m.spec, &bk, &lk, &err) == MDSREC_OK, "%s", err.message);
+    m.spec.nb_compact = 0;
+    CHECK_MSG(bundle_build(&m.spec, &bc, &lc, &err) == MDSREC_OK, "%s", err.message);
+    if (!bk || !bc) return;
+    bundle_view v, vc;
+    CHECK_MSG(bundle_read(bk, lk, &v, &err) == MDSREC_OK, "%s", err.message);
+    CHECK_MSG(bundle_read(bc, lc, &vc, &err) == MDSREC_OK, "%s", err.message);
+    /* 7 items x 3 neighbours: 16 + 84 bytes instead of 8 + 32 + 168 */
+    CHECK(lk < lc);
+    for (uint32_t ch = 0; ch < C; ch++) {
+        uint8_t *e = find(bk, SEC_NEIGHBOURS_K, ch);
+        CHECK(e && get64(e + 16) == 16 + 4 * n * 3 && !find(bk, SEC_NEIGHBOURS, ch));
+        CHECK(find(bc, SEC_NEIGHBOURS, ch) && !find(bc, SEC_NEIGHBOURS_K, ch));
+        const bundle_channel *k = &v.ch[ch];
+        CHECK(k->nb_kind == SEC_NEIGHBOURS_K && k->nb_k == 3 && k->nb_row == NULL);
+        CHECK(vc.ch[ch].nb_kind == SEC_NEIGHBOURS && vc.ch[ch].nb_packed == NULL);
+        float lo = m.nb_weight[ch][0], hi = lo;
+        for (uint32_t j = 0; j < n * 3; j++) lo = fminf(lo, m.nb_weight[ch][j]), hi = fmaxf(hi, m.nb_weight[ch][j]);
+        CHECK(k->nb_w_min == lo && k->nb_w_max == hi && lo < hi);
+        check_nb(k, &m.spec.ch[ch], n, 0, half_step(lo, hi), __LINE__);
+        check_nb(&vc.ch[ch], &m.spec.ch[ch], n, 0, 0, __LINE__);
+        CHECK(bundle_nb_max_row(k, n) == 3 && bundle_nb_total(k, n) == 3 * n);
+        CHECK(bundle_nb_max_row(&vc.ch[ch], n) == 3 && bundle_nb_total(&vc.ch[ch], n) == 3 * n);
+        CHECK(!memcmp(v.ch[ch].items, vc.ch[ch].items, (size_t)n * m.spec.cfg.dim * bundle_dtype_size(dtype)));
+        /* the codes: q = round((w - lo) / (hi - lo) * 255), the ends exact */
+        int ends = 0;
+        for (uint32_t j = 0; j < n * 3; j++) {
+            uint32_t q = k->nb_packed[j] >> 24;
+            ends += q == 0 || q == 255;
+            CHECK(bundle_nb_dequant(lo, hi, q) >= lo && bundle_nb_dequant(lo, hi, q) <= hi);
+        }
+        CHECK(ends >= 2 && bundle_nb_dequant(lo, hi, 0) == lo && bundle_nb_dequant(lo, hi, 255) == hi);
+    }
+    /* through the public API: the same items, weights within the quantization error */
+    mdsrec_model *mk = NULL, *mc = NULL;
+    CHECK(mdsrec_open(bk, lk, &mk, &err) == MDSREC_OK && mdsrec_open(bc, lc, &mc, &err) == MDSREC_OK);
+    if (mk && mc) {
+        int same = 1;
+        for (uint32_t ch = 0; ch < C; ch++) {
+            float tol = (v.ch[ch].nb_w_max - v.ch[ch].nb_w_min) / 255.0f;
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t ik[10], ic[10], nk = 99, nc = 98;
+                float wk[10], wc[10];
+                CHECK(mdsrec_similar(mk, i, ch, 10, ik, wk, &nk) == MDSREC_OK);
+                CHECK(mdsrec_similar(mc, i, ch, 10, ic, wc, &nc) == MDSREC_OK);
+                same &= nk == nc && nk == 3;
+                for (uint32_t j = 0; j < nk && j < nc; j++) {
+                    same &= ik[j] == ic[j] && fabsf(wk[j] - wc[j]) <= tol;
+                    if (j) same &= wk[j] <= wk[j - 1];
+                }
+                CHECK(mdsrec_similar(mk, i, ch, 2, ik, wk, &nk) == MDSREC_OK && nk == 2);
+            }
+        }
+        CHECK_MSG(same, "similar() differs between the encodings (dtype %u)", dtype);
+    }
+    mdsrec_close(mk);
+    mdsrec_close(mc);
+    free(bk);
+    free(bc);
+    synth_free(&m);
+}
+
+/* Rows of different lengths (padding), a channel of empty rows, nb_keep in both encodings,
+   negative weights and a channel whose weights are all equal. */
+static void compact_ragged_and_keep(void) {
+    synth_options o;
+    small_options(&o, MDSREC_F32);
+    const char *why;
+    synth_parse_channels(&o, "id,image,text", &why);
+    synth_model m;
+    mdsrec_error err;
+    CHECK(synth_make(&o, &m, &err) == MDSREC_OK);
+    enum { N = 7 };
+    /* channel 0: row i keeps the first i % 4 of synth's 3 neighbours, weights shifted below 0 */
+    uint32_t row0[N + 1], idx0[3 * N], row1[N + 1] = {0};
+    float w0[3 * N], w2[3 * N];
+    row0[0] = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t len = i % 4;
+        for (uint32_t j = 0; j < len; j++) {
+            idx0[row0[i] + j] = m.nb_index[0][3 * i + j];
+            w0[row0[i] + j] = m.nb_weight[0][3 * i + j] - 0.5f;
+        }
+        row0[i + 1] = row0[i] + len;
+    }
+    for (uint32_t j = 0; j < 3 * N; j++) w2[j] = 0.25f;
+    m.spec.ch[0].nb_row = row0, m.spec.ch[0].nb_index = idx0, m.spec.ch[0].nb_weight = w0;
+    m.spec.ch[1].nb_row = row1; /* every row empty */
+    m.spec.ch[2].nb_weight = w2;
+    for (uint32_t keep = 0; keep <= 2; keep += 2)
+        for (int compact = 0; compact <= 1; compact++) {
+            m.spec.nb_compact = compact, m.spec.nb_keep = keep;
+            uint8_t *b = NULL;
+            size_t len = 0;
+            CHECK_MSG(bundle_build(&m.spec, &b, &len, &err) == MDSREC_OK, "%s", err.message);
+            if (!b) continue;
+            bundle_view v;
+            CHECK_MSG(bundle_read(b, len, &v, &err) == MDSREC_OK, "%s", err.message);
+            uint32_t k = keep ? keep : 3;
+            const bundle_channel *c0 = &v.ch[0], *c1 = &v.ch[1], *c2 = &v.ch[2];
+            float lo = w0[0], hi = w0[0];
+            for (uint32_t j = 0; j < row0[N]; j++) lo = fminf(lo, w0[j]), hi = fmaxf(hi, w0[j]);
+            check_nb(c0, &m.spec.ch[0], N, keep, compact ? half_step(lo, hi) : 0, __LINE__);
+            check_nb(c1, &m.spec.ch[1], N, keep, 0, __LINE__);
+            check_nb(c2, &m.spec.ch[2], N, keep, 0, __LINE__);
+            uint64_t total = 0;
+            for (uint32_t i = 0; i < N; i++) total += (i % 4) < k ? i % 4 : k;
+            CHECK(bundle_nb_total(c0, N) == total && bundle_nb_total(c1, N) == 0 && bundle_nb_total(c2, N) == (uint64_t)k * N);
+            CHECK(bundle_nb_max_row(c0, N) == k && bundle_nb_max_row(c2, N) == k);
+            CHECK(c1->nb_kind == (compact ? SEC_NEIGHBOURS_K : SEC_NEIGHBOURS));
+            if (compact) {
+                CHECK(c0->nb_k == k && c1->nb_k == 1 && c2->nb_k == k);
+                CHECK(c0->nb_w_min < 0 && c1->nb_w_min == 0 && c1->nb_w_max == 0);
+                CHECK(c2->nb_w_min == 0.25f && c2->nb_w_max == 0.25f);
+                int pads = 1;
+                for (uint32_t i = 0; i < N; i++) {
+                    for (uint32_t j = bundle_nb_count(c0, i); j < k; j++) pads &= c0->nb_packed[i * k + j] == BUNDLE_NB_PAD;
+                    pads &= c1->nb_packed[i] == BUNDLE_NB_PAD;
+                }
+                CHECK(pads);
+            } else {
+                CHECK(c0->nb_row[N] == total && c1->nb_row[N] == 0);
+            }
+            /* an item without neighbours in a channel that has lists: OK, none */
+            mdsrec_model *mm = NULL;
+            CHECK(mdsrec_open(b, len, &mm, &err) == MDSREC_OK);
+            uint32_t items[4], cnt = 9;
+            float ws[4];
+            CHECK(mdsrec_similar(mm, 4, 0, 4, items, ws, &cnt) == MDSREC_OK && cnt == 0);
+            CHECK(mdsrec_similar(mm, 3, 1, 4, items, ws, &cnt) == MDSREC_OK && cnt == 0);
+            CHECK(mdsrec_similar(mm, 3, 0, 4, items, ws, &cnt) == MDSREC_OK && cnt == (keep ? 2u : 3u));
+            CHECK(mdsrec_similar(mm, 3, 2, 4, items, ws, &cnt) == MDSREC_OK && cnt == k && ws[0] == 0.25f);
+            mdsrec_close(mm);
+            free(b);
+        }
+    synth_free(&m);
+}
+
+/* The writer's limits of the compact encoding: k at most 1024, n_items below 2^24. */
+static void compact_writer_limits(void) {
+    synth_options o;
+    synth_defaults(&o, 1100);
+    const char *why;
+    synth_parse_channels(&o, "id", &why);
+    o.dim = 4, o.n_blocks = 0, o.n_heads = 1, o.max_len = 2, o.neighbours = 1030, o.nb_compact = 0;
+    synth_model m;
+    mdsrec_error err;
+    CHECK(synth_make(&o, &m, &err) == MDSREC_OK);
+    m.spec.nb_compact = 1;
+    expect_build_fails(&m, "at most 1024", __LINE__);
+    m.spec.nb_keep = 1024;
+    uint8_t *b = NULL;
+    size_t len = 0;
+    CHECK_MSG(bundle_build(&m.spec, &b, &len, &err) == MDSREC_OK, "%s", err.message);
+    bundle_view v;
+    CHECK(b && bundle_read(b, len, &v, &err) == MDSREC_OK && v.ch[0].nb_k == 1024);
+    free(b);
+    synth_free(&m);
+    /* synth refuses what the writer would */
+    o.nb_compact = 1;
+    CHECK(synth_make(&o, &m, &err) == MDSREC_EARG && strstr(err.message, "1024"));
+    synth_free(&m);
+    synth_defaults(&o, MDSREC_MAX_ITEMS);
+    CHECK(synth_make(&o, &m, &err) == MDSREC_EARG && strstr(err.message, "compact"));
+    synth_free(&m);
+}
+
+/* Every error of read_neighbours_k, by editing a valid compact bundle (N 7, k 3). */
+static void compact_reader_errors(void) {
+    size_t len;
+    uint8_t *good = small_bundle_nb(MDSREC_F32, 1, &len), *b, *nb, *e;
+    const uint32_t N = 7;
+    EXPECT(good, len, MDSREC_OK, NULL, NULL);
+#define FRESH() (free(b), b = copy_of(good, len), nb = payload(b, SEC_NEIGHBOURS_K, 0))
+#define ENT(i, j) (nb + 16 + 4 * (3 * (i) + (j)))
+    b = copy_of(good, len);
+    nb = payload(b, SEC_NEIGHBOURS_K, 0);
+    CHECK(nb != NULL && get32(nb) == N && get32(nb + 4) == 3);
+    if (!nb) return;
+
+    /* valid edits: padding at a row's tail, a whole row of it, equal codes */
+    set32(ENT(2, 2), BUNDLE_NB_PAD);
+    set32(ENT(5, 0), BUNDLE_NB_PAD), set32(ENT(5, 1), BUNDLE_NB_PAD), set32(ENT(5, 2), BUNDLE_NB_PAD);
+    set32(ENT(1, 0), 1u | 9u << 24), set32(ENT(1, 1), 2u | 9u << 24), set32(ENT(1, 2), 3u | 9u << 24);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_OK, NULL, NULL);
+    bundle_view v;
+    CHECK(bundle_read(b, len, &v, NULL) == MDSREC_OK);
+    CHECK(bundle_nb_count(&v.ch[0], 2) == 2 && bundle_nb_count(&v.ch[0], 5) == 0 && bundle_nb_count(&v.ch[0], 1) == 3);
+    float w;
+    CHECK(bundle_nb_get(&v.ch[0], 1, 2, &w) == 3 && w == bundle_nb_dequant(v.ch[0].nb_w_min, v.ch[0].nb_w_max, 9));
+
+    /* an index not below N, and the pad's index bits with a code other than 255 */
+    FRESH();
+    set32(ENT(3, 1), (get32(ENT(3, 1)) & 0xFF000000u) | N);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0): item 3 has neighbour 7, not below", NULL);
+    FRESH();
+    set32(ENT(6, 2), 0x00FFFFFFu);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0)", "not below n_items");
+    /* padding in the middle of a row */
+    FRESH();
+    set32(ENT(4, 1), BUNDLE_NB_PAD);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0): item 4", "after padding");
+    FRESH();
+    set32(ENT(4, 0), BUNDLE_NB_PAD);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0): item 4", "after padding");
+    /* increasing codes along a row */
+    FRESH();
+    set32(ENT(0, 0), 1u | 10u << 24), set32(ENT(0, 1), 2u | 11u << 24);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0): item 0", "strongest first");
+    /* head fields */
+    FRESH();
+    set32(nb + 4, 0);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0): k 0 outside 1..1024", NULL);
+    FRESH();
+    set32(nb + 4, 1025);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0): k 1025 outside", NULL);
+    FRESH();
+    set32(nb + 4, 2); /* k 2: the size no longer matches */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0): size 100, expected 72", NULL);
+    FRESH();
+    set32(nb, N + 1);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0): n is 8, expected n_items 7", NULL);
+    FRESH();
+    setf(nb + 8, 2.0f); /* w_min > w_max */
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0)", "w_min <= w_max");
+    FRESH();
+    setf(nb + 12, NAN);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0)", "finite");
+    FRESH();
+    setf(nb + 8, -INFINITY);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0)", "finite");
+    /* the section's size: one entry short, shorter than the head */
+    FRESH();
+    e = find(b, SEC_NEIGHBOURS_K, 0);
+    set64(e + 16, get64(e + 16) - 4);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0): size 96, expected 100", NULL);
+    FRESH();
+    e = find(b, SEC_NEIGHBOURS_K, 1);
+    set64(e + 16, 12);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 1): size 12, shorter than its 16-byte head", NULL);
+    /* both encodings on one channel: channel 1's compact section relabelled NEIGHBOURS of channel 0 */
+    FRESH();
+    e = find(b, SEC_NEIGHBOURS_K, 1);
+    set32(e, SEC_NEIGHBOURS), set32(e + 4, 0);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0)", "also has a NEIGHBOURS section");
+    /* the table's checks apply to the new kind too */
+    FRESH();
+    set32(find(b, SEC_NEIGHBOURS_K, 1) + 4, 0);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 0)", "twice");
+    FRESH();
+    set32(find(b, SEC_NEIGHBOURS_K, 1) + 4, 5);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS_K (channel 5)", "out of range");
+    /* a reader that does not know the kind skips it: the channel has no neighbour list */
+    FRESH();
+    set32(find(b, SEC_NEIGHBOURS_K, 1), 99);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_OK, NULL, NULL);
+    CHECK(bundle_read(b, len, &v, NULL) == MDSREC_OK && v.ch[1].nb_kind == 0 && v.ch[0].nb_kind == SEC_NEIGHBOURS_K);
+    CHECK(bundle_nb_count(&v.ch[1], 0) == 0 && bundle_nb_max_row(&v.ch[1], N) == 0 && bundle_nb_total(&v.ch[1], N) == 0);
+#undef ENT
+#undef FRESH
+    free(b);
+    free(good);
+}
+
 int main(void) {
     test_checksum();
     round_trip(MDSREC_F32);
@@ -628,8 +956,13 @@ int main(void) {
     round_trip(MDSREC_I8);
     test_writer_refusals();
     test_reader_errors();
+    for (uint32_t dt = MDSREC_F32; dt <= MDSREC_I8; dt++) compact_round_trip(dt);
+    compact_ragged_and_keep();
+    compact_writer_limits();
+    compact_reader_errors();
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS), "NEIGHBOURS"));
-    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(13), "unknown"));
+    CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS_K), "NEIGHBOURS_K"));
+    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(14), "unknown"));
     CHECK(bundle_dtype_size(MDSREC_F32) == 4 && bundle_dtype_size(MDSREC_F16) == 2 && bundle_dtype_size(MDSREC_I8) == 1);
     CHECK(bundle_dtype_size(3) == 0);
     return check_done("test_bundle");

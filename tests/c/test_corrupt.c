@@ -1,6 +1,7 @@
 /* test_corrupt.c - damaged bundles never crash the loader: every truncation, every single-byte
    change in the header and section table, and random flips anywhere (a flip in padding may
-   leave a valid bundle, which must then recommend normally). Run under ASan+UBSan too: each
+   leave a valid bundle, which must then recommend normally), for each item dtype and both
+   neighbour encodings (NEIGHBOURS_K and NEIGHBOURS). Run under ASan+UBSan too: each
    damaged copy sits in a buffer of exactly its length, so any read past it is caught. */
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +12,13 @@
 #include "mdsrec.h"
 #include "synth.h"
 
-static uint8_t *make_bundle(uint32_t dtype, size_t *len) {
+static uint8_t *make_bundle(uint32_t dtype, int nb_compact, size_t *len) {
     synth_options o;
     synth_defaults(&o, 6);
     const char *why;
     synth_parse_channels(&o, "id,text", &why);
     o.dim = 8, o.n_blocks = 1, o.n_heads = 2, o.max_len = 4, o.neighbours = 2;
-    o.dtype = dtype, o.catalog = 1, o.seed = 9;
+    o.dtype = dtype, o.catalog = 1, o.seed = 9, o.nb_compact = nb_compact;
     uint8_t *buf = NULL;
     mdsrec_error err;
     CHECK_MSG(synth_bundle(&o, &buf, len, &err) == MDSREC_OK, "%s", err.message);
@@ -189,9 +190,10 @@ static void flips_past_checksums(const uint8_t *good, size_t len, uint64_t seed,
 
 int main(void) {
     static const uint32_t dtypes[] = {MDSREC_I8, MDSREC_F32, MDSREC_F16};
-    for (size_t i = 0; i < 3; i++) {
+    /* each dtype with the neighbours compact (NEIGHBOURS_K, synth's default) and as CSR */
+    for (size_t i = 0; i < 6; i++) {
         size_t len;
-        uint8_t *good = make_bundle(dtypes[i], &len);
+        uint8_t *good = make_bundle(dtypes[i % 3], i < 3, &len);
         CHECK(open_and_use(good, len) == MDSREC_OK);
         truncations(good, len);
         header_and_table(good, len);

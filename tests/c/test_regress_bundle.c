@@ -62,6 +62,7 @@ static void neighbours_row_past_nnz(void) {
     const char *why;
     synth_parse_channels(&o, "id,text", &why);
     o.dim = 4, o.n_blocks = 1, o.n_heads = 1, o.max_len = 3, o.neighbours = 2, o.seed = 11;
+    o.nb_compact = 0; /* the CSR NEIGHBOURS section this bug was in */
     synth_model sm;
     mdsrec_error err;
     CHECK(synth_make(&o, &sm, &err) == MDSREC_OK);

@@ -3,7 +3,8 @@
  * export: items.txt, sequences.tsv, two feature matrices (features/NAME.f32 + .json),
  * graph/image.adj.csr and the knn lists for image and behaviour (the other's graph is built from
  * content), catalog.jsonl. mdsrec trains with three channels; the bundle opens in the core
- * with the channels, keys, neighbour lists and catalog in place, and recommends.
+ * with the channels, keys, neighbour lists and catalog in place, and recommends. The neighbour
+ * lists are compact by default; --neighbours-format csr and --neighbours K write the others.
  */
 #include <math.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "check.h"
 #include "mdsrec.h"
@@ -68,6 +70,31 @@ static int same_payload(const char *a, const char *b) {
     free(x);
     free(y);
     return same;
+}
+
+/* The file at path in a 64-aligned buffer (NULL if it cannot be read). */
+static void *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long l = ftell(f);
+    rewind(f);
+    void *buf = aligned_alloc(64, ((size_t)l + 63) / 64 * 64);
+    if (buf && fread(buf, 1, (size_t)l, f) != (size_t)l) free(buf), buf = NULL;
+    fclose(f);
+    *len = (size_t)l;
+    return buf;
+}
+
+/* The section kind of channel ch's neighbour list: 10, 13, or 0 for none. */
+static uint32_t nb_kind(const uint8_t *b, uint32_t ch) {
+    uint32_t count, kind, c;
+    memcpy(&count, b + 20, 4);
+    for (uint32_t i = 0; i < count; i++) {
+        memcpy(&kind, b + 64 + 32 * i, 4), memcpy(&c, b + 64 + 32 * i + 4, 4);
+        if (c == ch && (kind == 10 || kind == 13)) return kind;
+    }
+    return 0;
 }
 
 int main(void) {
@@ -171,6 +198,15 @@ int main(void) {
     char p2[1200];
     snprintf(p2, sizeof p2, "%s/fu1/state.ckpt", dir);
     CHECK_MSG(same_payload(p, p2), "a resumed run with the fusion options differs from a straight one");
+    snprintf(cmd, sizeof cmd,
+             "%s export --model %s/run --out %s/m1.mdsb --dtype i8 --no-compare --neighbours 1 --neighbours-format csr "
+             "> %s/export1.txt 2>&1", bin, dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s export --model %s/run --out %s/bad.mdsb --neighbours-format sparse >/dev/null 2>&1", bin,
+             dir, dir);
+    CHECK(WEXITSTATUS(system(cmd)) == 2);
+    snprintf(cmd, sizeof cmd, "%s export --model %s/run --out %s/bad.mdsb --neighbours 0 >/dev/null 2>&1", bin, dir, dir);
+    CHECK(WEXITSTATUS(system(cmd)) == 2);
     /* the ablations run too */
     snprintf(cmd, sizeof cmd,
              "%s train --data %s --out %s/abl --model mdsrec --no-id --no-behaviour --centre token --dim 8 --max-len 8 "
@@ -184,18 +220,28 @@ int main(void) {
              bin, dir, dir, bin, dir, dir, bin, dir, dir, bin, dir, dir);
     CHECK(system(cmd) == 0);
 
-    snprintf(p, sizeof p, "%s/m.mdsb", dir);
-    f = fopen(p, "rb");
-    CHECK(f != NULL);
-    if (!f) return check_done("test_train_prepared");
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    void *buf = aligned_alloc(64, ((size_t)len + 63) / 64 * 64);
-    CHECK(fread(buf, 1, (size_t)len, f) == (size_t)len);
-    fclose(f);
+    /* --neighbours 1 --neighbours-format csr: NEIGHBOURS, the strongest neighbour only */
+    size_t len;
+    snprintf(p, sizeof p, "%s/m1.mdsb", dir);
+    void *buf = read_all(p, &len);
+    CHECK(buf != NULL);
     mdsrec_model *m = NULL;
     mdsrec_error err;
+    if (buf) {
+        CHECK(nb_kind(buf, 0) == 10 && nb_kind(buf, 1) == 10 && nb_kind(buf, 2) == 0);
+        CHECK(mdsrec_open(buf, len, &m, &err) == MDSREC_OK);
+        uint32_t it[4], cnt;
+        float wt[4];
+        CHECK(mdsrec_similar(m, 5, 1, 4, it, wt, &cnt) == MDSREC_OK && cnt == 1 && it[0] == 6 && wt[0] == 0.5f);
+        mdsrec_close(m);
+        free(buf);
+    }
+
+    snprintf(p, sizeof p, "%s/m.mdsb", dir);
+    buf = read_all(p, &len);
+    CHECK(buf != NULL);
+    if (!buf) return check_done("test_train_prepared");
+    CHECK(nb_kind(buf, 0) == 13 && nb_kind(buf, 1) == 13 && nb_kind(buf, 2) == 0);
     CHECK(mdsrec_open(buf, (size_t)len, &m, &err) == MDSREC_OK);
     if (m) {
         const mdsrec_config *c = mdsrec_model_config(m);
@@ -210,6 +256,7 @@ int main(void) {
         uint32_t it[4], cnt;
         float wt[4];
         CHECK(mdsrec_similar(m, 5, 1, 4, it, wt, &cnt) == MDSREC_OK && cnt == 2 && it[0] == 6 && it[1] == 4);
+        CHECK(wt[0] == 0.5f && wt[1] == 0.25f); /* the range's ends: exact in 8 bits */
         CHECK(mdsrec_similar(m, 5, 0, 4, it, wt, &cnt) == MDSREC_OK && cnt == 2);
         CHECK(mdsrec_similar(m, 5, 2, 4, it, wt, &cnt) == MDSREC_ENOTFOUND); /* no text.knn.csr */
         mdsrec_state *st;

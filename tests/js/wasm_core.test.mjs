@@ -117,6 +117,41 @@ for (const variant of ['simd', 'scalar']) {
   });
 }
 
+// The neighbour lists: synth writes them compact (NEIGHBOURS_K, 8-bit weights) by default; the
+// same model written as CSR (NEIGHBOURS, f32 weights) gives the same neighbours through the
+// wasm exports, weights within one quantization step ((max - min) / 255 of the channel).
+test('similar: compact and CSR neighbour lists agree through the wasm exports', async () => {
+  const core = await loadCore(WASM.simd);
+  const compact = BUNDLES[0], read = (extra) => {
+    const path = join(dir, `nb-${extra.join('')}.mdsb`);
+    execFileSync(BIN, ['synth', '-o', path, '--items', String(N_ITEMS), ...compact.args, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return readFileSync(path);
+  };
+  const all = (bytes, k) => {
+    core.open(bytes);
+    const rows = [];
+    for (let c = 0; c < 3; c++) for (let i = 0; i < N_ITEMS; i++) rows.push(core.similar(i, c, k));
+    return rows;
+  };
+  const csr = all(read(['--neighbours-format', 'csr']), 100);
+  const packed = all(compact.bytes, 100);
+  const four = all(read(['--neighbours', '4']), 100);
+  for (let c = 0; c < 3; c++) {
+    const ws = csr.slice(c * N_ITEMS, (c + 1) * N_ITEMS).flatMap((r) => [...r.weights]);
+    const step = (Math.max(...ws) - Math.min(...ws)) / 255;
+    for (let i = 0; i < N_ITEMS; i++) {
+      const a = csr[c * N_ITEMS + i], b = packed[c * N_ITEMS + i], f = four[c * N_ITEMS + i];
+      assert.equal(a.items.length, 10);
+      assert.deepEqual([...b.items], [...a.items], `channel ${c} item ${i}`);
+      for (let j = 0; j < 10; j++) assert.ok(Math.abs(b.weights[j] - a.weights[j]) <= step, `channel ${c} item ${i} rank ${j}: ${b.weights[j]} vs ${a.weights[j]}`);
+      // --neighbours 4 generates four (another random draw), still strongest first
+      assert.equal(f.items.length, 4);
+      for (let j = 1; j < 4; j++) assert.ok(f.weights[j] <= f.weights[j - 1]);
+    }
+  }
+  core.close();
+});
+
 test('keys, catalog, similar and errors through the wasm exports', async () => {
   const core = await loadCore(WASM.simd);
   const [withCatalog, without] = BUNDLES;

@@ -75,7 +75,8 @@ static void sort_rows(csr *m) {
 }
 
 int export_bundle(const train_state *st, const float *params, const dataset *ds, const tm_inputs *in,
-                  uint32_t dtype, int with_extras, uint8_t **out, size_t *len, export_info *info) {
+                  uint32_t dtype, int with_extras, const export_neighbours *nbo, uint8_t **out, size_t *len,
+                  export_info *info) {
     const tm_spec *s = &st->spec;
     size_t N = s->cfg.n_items, d = s->cfg.dim, C = s->cfg.n_channels;
     memset(info, 0, sizeof *info);
@@ -105,6 +106,8 @@ int export_bundle(const train_state *st, const float *params, const dataset *ds,
     spec.keys = (const char *const *)ds->keys;
     spec.gate = params + s->o_gate;
     spec.popularity = order;
+    spec.nb_compact = nbo ? nbo->compact : 1;
+    spec.nb_keep = nbo ? nbo->keep : 0;
     for (uint32_t k = 0; k < C; k++) {
         const tm_channel *ch = &s->ch[k];
         bundle_channel_spec *cs = &spec.ch[k];

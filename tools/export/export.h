@@ -21,10 +21,18 @@ typedef struct {
     int catalog;          /* 1 if a catalog was included */
 } export_info;
 
+/* How the neighbour lists are written (models/FORMAT.md). */
+typedef struct {
+    int compact;          /* 1: NEIGHBOURS_K (4 B a neighbour, 8-bit weights), 0: NEIGHBOURS (CSR) */
+    uint32_t keep;        /* at most this many per item, the strongest; 0 keeps all */
+} export_neighbours;
+
 /* Builds the bundle of (st, params) in item dtype `dtype` into a malloc'd buffer (*out,
    *len; free() it). with_extras 0 leaves out neighbours and catalog (a quick bundle for
-   comparisons). 0, or -1 after cli_error. */
+   comparisons); nb says how neighbours are written (NULL: compact, all of them). 0, or -1
+   after cli_error. */
 int export_bundle(const train_state *st, const float *params, const dataset *ds, const tm_inputs *in,
-                  uint32_t dtype, int with_extras, uint8_t **out, size_t *len, export_info *info);
+                  uint32_t dtype, int with_extras, const export_neighbours *nb, uint8_t **out, size_t *len,
+                  export_info *info);
 
 #endif
