@@ -24,6 +24,7 @@ static void usage(FILE *f) {
             "  --channels LIST    comma list of channels to keep (id and feature names)\n"
             "  --no-id            mdsrec without the id channel\n"
             "  --no-graph         no propagation over relation graphs\n"
+            "  --shared-encoder   one encoder and pooling for every channel (ablation)\n"
             "  --no-behaviour     graphs rebuilt from content only (beta = 0)\n"
             "  --graph-dir DIR    graphs (default DATA/graph)   --knn-k K  neighbours (10; itemknn: 100)\n"
             "  --dropout P        hidden dropout (0.5)     --attn-dropout P  (default: --dropout)\n"
@@ -80,7 +81,7 @@ int cmd_train(int argc, char **argv) {
     /* fusion training: -1 / NULL = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
     float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0;
     const char *gate = NULL;
-    int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0;
+    int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0, used = 1;
@@ -93,6 +94,8 @@ int cmd_train(int argc, char **argv) {
             no_graph = 1, used = 0;
         } else if (!strcmp(a, "--no-behaviour") || !strcmp(a, "--no-behavior")) {
             no_beh = 1, used = 0;
+        } else if (!strcmp(a, "--shared-encoder")) {
+            shared = 1, used = 0;
         } else if (!strcmp(a, "--resume")) {
             resume = 1, used = 0;
         } else if (!strcmp(a, "--quiet")) {
@@ -232,6 +235,7 @@ int cmd_train(int argc, char **argv) {
     c->ln_mode = 0;
     c->ln_eps = 1e-12f;
     s->prop_k = prop_k;
+    s->shared_encoder = (uint32_t)shared;
     uint32_t nc = 0;
     if (kind == TM_SASREC || kind == TM_SASRECF) {
         c->pool_mode = MDSREC_POOL_NONE;

@@ -155,6 +155,10 @@ int main(void) {
             run("mdsrec aux + channel drop", &s, &in, 2, &fu);
             step_fusion fx = {0.5f, 0.0f, 1};
             run("mdsrec aux + fixed gate", &s, &in, 1, &fx);
+            /* one encoder and pooling for all three channels: their gradients add up */
+            tm_spec sh = s;
+            sh.shared_encoder = 1;
+            run("mdsrec shared encoder", &sh, &in, 2, NULL);
         }
         tm_inputs_free(&in);
     }

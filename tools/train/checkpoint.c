@@ -26,7 +26,8 @@ int ckpt_write(const char *path, const train_state *st, const float *params, con
             st->graph_dir[0] ? st->graph_dir : "-", st->content_only, st->knn_k);
     fprintf(f, "n_items %u\ndim %u\nn_channels %u\nmax_len %u\nn_blocks %u\nn_heads %u\nffn_dim %u\n", c->n_items,
             c->dim, c->n_channels, c->max_len, c->n_blocks, c->n_heads, c->ffn_dim);
-    fprintf(f, "pool_mode %u\nln_eps %.9g\nprop_k %u\n", c->pool_mode, (double)c->ln_eps, s->prop_k);
+    fprintf(f, "pool_mode %u\nln_eps %.9g\nprop_k %u\nshared_encoder %u\n", c->pool_mode, (double)c->ln_eps, s->prop_k,
+            s->shared_encoder);
     for (uint32_t k = 0; k < c->n_channels; k++) {
         const tm_channel *ch = &s->ch[k];
         fprintf(f, "channel %u %s %u %d %u %s", k, c->channels[k].name, c->channels[k].kind, ch->has_emb,
@@ -107,7 +108,7 @@ int ckpt_read(const char *path, train_state *st, float **params, adam *opt) {
         U32("n_heads", c->n_heads) U32("ffn_dim", c->ffn_dim) U32("pool_mode", c->pool_mode) U32("prop_k", s->prop_k)
         U32("batch", st->batch) U32("epochs", st->epochs) U32("patience", st->patience)
         U32("windows_all", st->windows_all) U32("epoch", st->epoch) U32("best_epoch", st->best_epoch)
-        U32("bad_epochs", st->bad_epochs) U32("gate_fixed", st->gate_fixed)
+        U32("bad_epochs", st->bad_epochs) U32("gate_fixed", st->gate_fixed) U32("shared_encoder", s->shared_encoder)
 #undef U32
         else if (!strcmp(key, "aux_w")) bad = sscanf(v, "%f", &st->aux_w) != 1;
         else if (!strcmp(key, "channel_drop")) bad = sscanf(v, "%f", &st->channel_drop) != 1;

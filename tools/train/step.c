@@ -400,7 +400,7 @@ double step_run(step_ctx *c, const float *params, const step_window *w, size_t c
     memset(grads, 0, s->n_params * sizeof(float));
     for (int t = 0; t < c->threads; t++) {
         const float *g = c->wk[t].grads;
-        for (uint32_t k = 0; k < C; k++) {
+        for (uint32_t k = 0; k < (s->shared_encoder ? 1u : C); k++) { /* shared: one copy */
             const tm_channel *ch = &s->ch[k];
             size_t end = ch->o_pool + bundle_pool_floats(&s->cfg);
             for (size_t i = ch->o_pos; i < end; i++) grads[i] += g[i];

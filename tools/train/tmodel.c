@@ -31,6 +31,12 @@ void tm_layout(tm_spec *s) {
         o += (size_t)ch->feat_width * d;
         ch->o_b = o;
         if (ch->n_feat) o += d;
+        if (k > 0 && s->shared_encoder) {
+            ch->o_pos = s->ch[0].o_pos;
+            ch->o_enc = s->ch[0].o_enc;
+            ch->o_pool = s->ch[0].o_pool;
+            continue;
+        }
         ch->o_pos = o;
         o += (size_t)c->max_len * d;
         ch->o_enc = o;
@@ -75,6 +81,7 @@ void tm_init(const tm_spec *s, float *p, uint64_t seed) {
         const tm_channel *ch = &s->ch[k];
         if (ch->has_emb) normal(p + ch->o_emb, N * d, 0.02f, &rng);
         if (ch->n_feat) normal(p + ch->o_w, (size_t)ch->feat_width * d, 0.02f, &rng);
+        if (k > 0 && s->shared_encoder) continue; /* channel 0's, initialised once */
         normal(p + ch->o_pos, (size_t)c->max_len * d, 0.02f, &rng);
         encoder_weights w;
         tm_encoder(s, p, k, &w);

@@ -9,7 +9,9 @@
  * block per channel, so encoder_weights_map() maps it directly; the gate is GATE's layout.
  *
  * Parameter vector, per channel c in order: E (N, d) | W (d, width) | b (d) | POS (L, d) |
- * ENCODER | POOL; then Wg (|C|, |C| d), bg (|C|). Absent parts take no room.
+ * ENCODER | POOL; then Wg (|C|, |C| d), bg (|C|). Absent parts take no room. With
+ * shared_encoder, channels after the first have no POS | ENCODER | POOL of their own: their
+ * offsets point at channel 0's, so gradients from every channel add up in one place.
  */
 #ifndef MDSREC_TRAIN_TMODEL_H
 #define MDSREC_TRAIN_TMODEL_H
@@ -39,6 +41,7 @@ typedef struct {
     uint32_t kind;        /* tm_kind */
     mdsrec_config cfg;    /* the bundle's config (item_dtype f32) */
     uint32_t prop_k;      /* K rounds of propagation */
+    uint32_t shared_encoder; /* 1: every channel uses channel 0's POS, ENCODER and POOL (an ablation) */
     tm_channel ch[MDSREC_MAX_CHANNELS];
     size_t o_gate;
     size_t n_params;
