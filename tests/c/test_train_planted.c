@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "test_ckpt_helpers.h"
 
 #define N_ITEMS 60
 #define N_USERS 300
@@ -43,23 +44,6 @@ static uint32_t rnd(uint32_t n) {
     return (uint32_t)((rng >> 33) % n);
 }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b) b[n] = 0;
-    if (len) *len = (size_t)n;
-    return b;
-}
-
 /* results.runs[run].SPLIT.KEY from an `mdsrec eval --json` file */
 static double json_metric(const char *path, int run_i, const char *split, const char *key) {
     char *t = slurp(path, NULL);
@@ -70,24 +54,6 @@ static double json_metric(const char *path, int run_i, const char *split, const 
     double x = cJSON_IsNumber(v) ? v->valuedouble : -1;
     cJSON_Delete(j);
     return x;
-}
-
-/* The parameter payload of a checkpoint: everything after the header's padding. */
-static int same_params(const char *a, const char *b) {
-    size_t la, lb;
-    char *x = slurp(a, &la), *y = slurp(b, &lb);
-    int same = 0;
-    /* the text header holds timings, so only the 64-aligned binary payloads are compared */
-    if (x && y) {
-        char *ea = strstr(x, "\nend\n"), *eb = strstr(y, "\nend\n");
-        if (ea && eb) {
-            size_t oa = ((size_t)(ea + 5 - x) + 63) / 64 * 64, ob = ((size_t)(eb + 5 - y) + 63) / 64 * 64;
-            same = oa <= la && ob <= lb && la - oa == lb - ob && memcmp(x + oa, y + ob, la - oa) == 0;
-        }
-    }
-    free(x);
-    free(y);
-    return same;
 }
 
 int main(void) {

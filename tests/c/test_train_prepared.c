@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "test_ckpt_helpers.h"
 #include "mdsrec.h"
 
 #define N 40
@@ -34,42 +35,6 @@ static void write_csr(const char *path, const uint32_t *row, const uint32_t *col
     fwrite(col, 4, row[N], f);
     fwrite(w, 4, row[N], f);
     fclose(f);
-}
-
-/* A file's bytes, NUL-terminated; NULL if unreadable. */
-static char *slurp_n(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) == (size_t)n) b[n] = 0;
-    else {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b && len) *len = (size_t)n;
-    return b;
-}
-static char *slurp(const char *path) { return slurp_n(path, NULL); }
-
-/* Two checkpoints hold the same parameters and Adam moments (the text headers hold timings). */
-static int same_payload(const char *a, const char *b) {
-    size_t la = 0, lb = 0;
-    char *x = slurp_n(a, &la), *y = slurp_n(b, &lb);
-    int same = 0;
-    if (x && y) {
-        char *ea = strstr(x, "\nend\n"), *eb = strstr(y, "\nend\n");
-        if (ea && eb) {
-            size_t oa = ((size_t)(ea + 5 - x) + 63) / 64 * 64, ob = ((size_t)(eb + 5 - y) + 63) / 64 * 64;
-            same = oa <= la && ob <= lb && la - oa == lb - ob && memcmp(x + oa, y + ob, la - oa) == 0;
-        }
-    }
-    free(x);
-    free(y);
-    return same;
 }
 
 /* The file at path in a 64-aligned buffer (NULL if it cannot be read). */
@@ -180,7 +145,7 @@ int main(void) {
     /* the fusion training settings are recorded in the checkpoint: mdsrec's defaults, then
        explicit ones, and a resumed run with channel dropout ends where a straight one does */
     snprintf(p, sizeof p, "%s/run/model.ckpt", dir);
-    char *hdr = slurp(p);
+    char *hdr = slurp(p, NULL);
     CHECK(hdr && strstr(hdr, "\naux_w 2\n") && strstr(hdr, "\nchannel_drop 0\n") && strstr(hdr, "\ngate_fixed 1\n"));
     free(hdr);
     const char *fu = "--model mdsrec --aux-loss 0.5 --channel-drop 0.3 --gate learned --dim 8 --max-len 8 --blocks 1 "
@@ -192,12 +157,12 @@ int main(void) {
              bin, dir, dir, fu, bin, dir, dir, fu, bin, dir, dir, fu);
     CHECK(system(cmd) == 0);
     snprintf(p, sizeof p, "%s/fu2/state.ckpt", dir);
-    hdr = slurp(p);
+    hdr = slurp(p, NULL);
     CHECK(hdr && strstr(hdr, "\naux_w 0.5\n") && strstr(hdr, "\nchannel_drop 0.3") && strstr(hdr, "\ngate_fixed 0\n"));
     free(hdr);
     char p2[1200];
     snprintf(p2, sizeof p2, "%s/fu1/state.ckpt", dir);
-    CHECK_MSG(same_payload(p, p2), "a resumed run with the fusion options differs from a straight one");
+    CHECK_MSG(same_params(p, p2), "a resumed run with the fusion options differs from a straight one");
     snprintf(cmd, sizeof cmd,
              "%s export --model %s/run --out %s/m1.mdsb --dtype i8 --no-compare --neighbours 1 --neighbours-format csr "
              "> %s/export1.txt 2>&1", bin, dir, dir, dir);
