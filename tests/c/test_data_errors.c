@@ -68,7 +68,7 @@ static void test_prepare(void) {
              "{\"interactions\": {\"path\": \"%s/" FX "shop.inter\"},\n"
              " \"features\": [{\"name\": \"vec\", \"path\": \"%s/" FX "feat.npy\", \"keys\": \"%s/" FX
              "feat_keys_unknown.txt\"}]}\n",
-             getenv("PWD") ? getenv("PWD") : ".", getenv("PWD") ? getenv("PWD") : ".", getenv("PWD") ? getenv("PWD") : ".");
+             td_cwd(), td_cwd(), td_cwd());
     write_text(json, text);
     FAIL1(cmd("prepare --out %s --dataset %s", D, json), "feat_keys_unknown.txt:2", "sku-9", "not an item");
     write_text(json, "{\"interactions\": {\"path\": 7}}");

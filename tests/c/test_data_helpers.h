@@ -90,6 +90,13 @@ static uint8_t *td_read(const char *path, size_t *len) {
     return b;
 }
 
+/* The working directory (ctest runs the tests from the repository root); "." if unknown.
+   Not $PWD: that is the shell's directory, not necessarily the test's. */
+__attribute__((unused)) static const char *td_cwd(void) {
+    static char buf[1024]; /* fixtures' paths are built from it in 4 KiB buffers */
+    return getcwd(buf, sizeof buf) ? buf : ".";
+}
+
 __attribute__((unused)) static int td_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;

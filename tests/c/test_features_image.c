@@ -147,7 +147,7 @@ static void test_command(void) {
     char json[1200];
     snprintf(json, sizeof json, "%s/images.json", d2);
     FILE *f = fopen(json, "w");
-    fprintf(f, "{\"images\": {\"dir\": \"%s/" FX "images\", \"pattern\": \"p{}.jpg\"}}\n", getenv("PWD") ? getenv("PWD") : ".");
+    fprintf(f, "{\"images\": {\"dir\": \"%s/" FX "images\", \"pattern\": \"p{}.jpg\"}}\n", td_cwd());
     fclose(f);
     rc = td_run("featurize image --dir %s --name viajson --dataset %s", d2, json);
     CHECK_MSG(rc == 0, "%s", td_err);
