@@ -4,6 +4,16 @@
 // Classic-worker script (importScripts): defines self.readBundle.
 'use strict';
 
+// f32 rows in panels of 16 (FORMAT.md, "Item layout") back to row-major, as the peers want them.
+function unpanel(p, n, d) {
+  const rows = new Float32Array(n * d), full = n - (n % 16);
+  for (let b = 0; b < full; b += 16)
+    for (let j = 0; j < d; j++)
+      for (let r = 0; r < 16; r++) rows[(b + r) * d + j] = p[b * d + j * 16 + r];
+  rows.set(p.subarray(full * d), full * d);
+  return rows;
+}
+
 self.readBundle = function readBundle(buf) {
   const dv = new DataView(buf);
   const magic = [0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -25,13 +35,15 @@ self.readBundle = function readBundle(buf) {
   const c = get(1);
   const u = (o) => dv.getUint32(c.off + o, true);
   const cfg = { nItems: u(0), dim: u(4), nChannels: u(8), maxLen: u(12), nBlocks: u(16), nHeads: u(20),
-                ffnDim: u(24), itemDtype: u(28), poolMode: u(32), lnEps: dv.getFloat32(c.off + 40, true) };
+                ffnDim: u(24), itemDtype: u(28), poolMode: u(32), lnEps: dv.getFloat32(c.off + 40, true),
+                itemLayout: u(44) };
   if (cfg.itemDtype === 1) throw new Error('bundle: the peers read f32 and i8 bundles only');
   const { dim: d, ffnDim: f, nBlocks: B } = cfg;
   const channels = [];
   for (let ch = 0; ch < cfg.nChannels; ch++) {
     const it = get(4, ch);
-    const items = cfg.itemDtype === 0 ? new Float32Array(buf, it.off, it.size / 4) : new Int8Array(buf, it.off, it.size);
+    let items = cfg.itemDtype === 0 ? new Float32Array(buf, it.off, it.size / 4) : new Int8Array(buf, it.off, it.size);
+    if (cfg.itemLayout === 1) items = unpanel(items, cfg.nItems, d);
     const scales = cfg.itemDtype === 2 ? f32(5, ch) : null;
     const pos = f32(6, ch);
     // ENCODER in FORMAT.md order

@@ -54,6 +54,10 @@ size_t bundle_encoder_floats(const mdsrec_config *cfg);
 size_t bundle_pool_floats(const mdsrec_config *cfg);
 /* Bytes per item-matrix element of a dtype (4, 2, 1), 0 for an unknown dtype. */
 size_t bundle_dtype_size(uint32_t dtype);
+/* Where element (row i, column j) of an item matrix lies, in elements from the matrix's
+   start, for cfg's item_layout: i*d + j for rows; inside a panel of MDSREC_PANEL rows,
+   column j's MDSREC_PANEL values are adjacent. Needs i < n_items, j < dim. */
+size_t bundle_item_offset(const mdsrec_config *cfg, size_t i, size_t j);
 
 /* The key order of KEY_ORDER and mdsrec_find_key: bytewise, a prefix before its extensions.
    Negative, zero or positive like memcmp. */

@@ -53,6 +53,12 @@ size_t bundle_dtype_size(uint32_t dtype) {
     }
 }
 
+size_t bundle_item_offset(const mdsrec_config *cfg, size_t i, size_t j) {
+    size_t d = cfg->dim, full = cfg->n_items - cfg->n_items % MDSREC_PANEL;
+    if (cfg->item_layout != MDSREC_LAYOUT_PANEL16 || i >= full) return i * d + j;
+    return (i - i % MDSREC_PANEL) * d + j * MDSREC_PANEL + i % MDSREC_PANEL;
+}
+
 /* ---------------------------------------------------------------- messages */
 
 void bnd_msg_put(char *out, size_t cap, size_t *n, const char *s) {
@@ -196,6 +202,10 @@ mdsrec_status bnd_config_check(const mdsrec_config *c, const char *what, mdsrec_
         return bnd_fail(err, MDSREC_EFORMAT, "%s: ffn_dim %u outside 1..4096", what, c->ffn_dim);
     if (c->item_dtype > MDSREC_I8)
         return bnd_fail(err, MDSREC_EFORMAT, "%s: unknown item_dtype %u", what, c->item_dtype);
+    if (c->item_layout > MDSREC_LAYOUT_PANEL16)
+        return bnd_fail(err, MDSREC_EFORMAT, "%s: unknown item_layout %u", what, c->item_layout);
+    if (c->item_layout == MDSREC_LAYOUT_PANEL16 && c->item_dtype != MDSREC_F32)
+        return bnd_fail(err, MDSREC_EFORMAT, "%s: item_layout 1 (panels of 16 rows) needs item_dtype f32", what);
     if (c->pool_mode > MDSREC_POOL_TOKEN)
         return bnd_fail(err, MDSREC_EFORMAT, "%s: unknown pool_mode %u", what, c->pool_mode);
     if (c->ln_mode != 0)

@@ -178,10 +178,11 @@ static mdsrec_status read_config(reader *r, mdsrec_config *c) {
     c->n_blocks = rd32(p + 16), c->n_heads = rd32(p + 20), c->ffn_dim = rd32(p + 24);
     c->item_dtype = rd32(p + 28), c->pool_mode = rd32(p + 32), c->ln_mode = rd32(p + 36);
     c->ln_eps = rdf32(p + 40);
+    c->item_layout = rd32(p + 44);
     mdsrec_status st = bnd_config_check(c, "section CONFIG", r->err);
     if (st) return st;
-    for (int i = 0; i < 5; i++)
-        if (rd32(p + 44 + 4 * i)) return bnd_fail(r->err, MDSREC_EFORMAT, "section CONFIG: reserved field %d is not 0", i);
+    for (int i = 1; i < 5; i++)
+        if (rd32(p + 44 + 4 * i)) return bnd_fail(r->err, MDSREC_EFORMAT, "section CONFIG: reserved field at offset %d is not 0", 44 + 4 * i);
     uint64_t want = BUNDLE_CONFIG_FIXED + (uint64_t)c->n_channels * BUNDLE_CHANNEL_RECORD;
     if (s->size != want)
         return bnd_fail(r->err, MDSREC_EFORMAT, "section CONFIG: size %llu, expected %llu", (unsigned long long)s->size,

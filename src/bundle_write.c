@@ -247,6 +247,7 @@ static void put_config(const mdsrec_config *c, uint8_t *p) {
     wr32(p + 16, c->n_blocks), wr32(p + 20, c->n_heads), wr32(p + 24, c->ffn_dim);
     wr32(p + 28, c->item_dtype), wr32(p + 32, c->pool_mode), wr32(p + 36, c->ln_mode);
     wrf32(p + 40, c->ln_eps);
+    wr32(p + 44, c->item_layout);
     for (uint32_t i = 0; i < c->n_channels; i++) {
         uint8_t *rec = p + BUNDLE_CONFIG_FIXED + i * BUNDLE_CHANNEL_RECORD;
         memcpy(rec, c->channels[i].name, strnlen(c->channels[i].name, 24));
@@ -279,7 +280,12 @@ static mdsrec_status put_items(writer *w, uint32_t ch, uint8_t *p, uint8_t *scal
     const mdsrec_config *c = &w->spec->cfg;
     const float *x = w->spec->ch[ch].items;
     size_t n = c->n_items, d = c->dim;
-    if (c->item_dtype == MDSREC_F32) {
+    if (c->item_dtype == MDSREC_F32 && c->item_layout == MDSREC_LAYOUT_PANEL16) {
+        size_t full = n - n % MDSREC_PANEL; /* rows in whole panels; the rest stay row-major */
+        for (size_t i = 0; i < full; i++)
+            for (size_t j = 0; j < d; j++) wrf32(p + 4 * bundle_item_offset(c, i, j), x[i * d + j]);
+        put_floats(p + 4 * full * d, x + full * d, (n - full) * d);
+    } else if (c->item_dtype == MDSREC_F32) {
         put_floats(p, x, n * d);
     } else if (c->item_dtype == MDSREC_F16) {
         for (size_t i = 0; i < n * d; i++) {

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mdsrec.h" /* MDSREC_PANEL */
+
 typedef struct {
     const char *name; /* "scalar", "simd128" */
 
@@ -47,6 +49,14 @@ typedef struct {
        out has room for count floats. */
     void (*score_f32)(float *out, const float *const *mats, const float *q,
                       size_t n_ch, size_t d, size_t row0, size_t count);
+    /* score_f32 over matrices in MDSREC_LAYOUT_PANEL16 (mdsrec.h): rows [row0, row0+count),
+       row0 and count multiples of 16, every row inside a whole panel. Panel b (rows 16b..16b+15)
+       starts at float 16b*d of each matrix and holds column j's 16 values at 16j..16j+15, so
+       the pass reads each matrix front to back, 64 bytes a step, and needs no horizontal sum.
+       Each row is summed in the scalar score_f32's order (channel by channel, each from
+       column 0), so these scores are bit-identical across kernel sets. */
+    void (*score_f32_panel)(float *out, const float *const *mats, const float *q,
+                            size_t n_ch, size_t d, size_t row0, size_t count);
     void (*score_f16)(float *out, const uint16_t *const *mats, const float *q,
                       size_t n_ch, size_t d, size_t row0, size_t count);
     void (*score_i8)(float *out, const int8_t *const *mats, const float *const *scales,

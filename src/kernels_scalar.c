@@ -83,6 +83,22 @@ static void score_f32(float *out, const float *const *mats, const float *q, size
     }
 }
 
+/* Panels of 16 rows: 16 sums side by side, each in score_f32's order. */
+static void score_f32_panel(float *out, const float *const *mats, const float *q, size_t n_ch, size_t d,
+                            size_t row0, size_t count) {
+    for (size_t r = 0; r < count; r += MDSREC_PANEL) {
+        float t[MDSREC_PANEL] = {0};
+        for (size_t c = 0; c < n_ch; c++) {
+            const float *qc = q + c * d, *p = mats[c] + (row0 + r) * d;
+            float s[MDSREC_PANEL] = {0};
+            for (size_t k = 0; k < d; k++, p += MDSREC_PANEL)
+                for (size_t j = 0; j < MDSREC_PANEL; j++) s[j] += qc[k] * p[j];
+            for (size_t j = 0; j < MDSREC_PANEL; j++) t[j] += s[j];
+        }
+        for (size_t j = 0; j < MDSREC_PANEL; j++) out[r + j] = t[j];
+    }
+}
+
 static void score_f16(float *out, const uint16_t *const *mats, const float *q, size_t n_ch, size_t d,
                       size_t row0, size_t count) {
     for (size_t r = 0; r < count; r++) {
@@ -116,7 +132,7 @@ static size_t above(const float *s, size_t n, float thr, uint32_t *idx) {
 }
 
 static const mdsrec_kernels scalar_set = {
-    "scalar", dot_f32, dot_f16, dot_i8, matvec, linear, gelu, score_f32, score_f16, score_i8, above,
+    "scalar", dot_f32, dot_f16, dot_i8, matvec, linear, gelu, score_f32, score_f32_panel, score_f16, score_i8, above,
 };
 
 const mdsrec_kernels *kernels_scalar(void) { return &scalar_set; }

@@ -212,6 +212,31 @@ static void score_f32(float *out, const float *const *mats, const float *q, size
     }
 }
 
+/* 16 rows a step: one splat of q[k] serves four vectors of the panel's 64 contiguous bytes.
+   Measured in Chromium 156 on 100k x 3 x 64 rows: 2.0 ms against 3.3-4.7 ms for score_f32's
+   four row streams (bench/NOTES.md). */
+static void score_f32_panel(float *out, const float *const *mats, const float *q, size_t n_ch, size_t d,
+                            size_t row0, size_t count) {
+    for (size_t r = 0; r < count; r += MDSREC_PANEL) {
+        v128_t t0 = wasm_f32x4_splat(0), t1 = t0, t2 = t0, t3 = t0;
+        for (size_t c = 0; c < n_ch; c++) {
+            const float *qc = q + c * d, *p = mats[c] + (row0 + r) * d;
+            v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+            for (size_t k = 0; k < d; k++, p += MDSREC_PANEL) {
+                v128_t qv = wasm_v128_load32_splat(qc + k);
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(qv, wasm_v128_load(p)));
+                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(qv, wasm_v128_load(p + 4)));
+                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(qv, wasm_v128_load(p + 8)));
+                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(qv, wasm_v128_load(p + 12)));
+            }
+            t0 = wasm_f32x4_add(t0, a0), t1 = wasm_f32x4_add(t1, a1);
+            t2 = wasm_f32x4_add(t2, a2), t3 = wasm_f32x4_add(t3, a3);
+        }
+        wasm_v128_store(out + r, t0), wasm_v128_store(out + r + 4, t1);
+        wasm_v128_store(out + r + 8, t2), wasm_v128_store(out + r + 12, t3);
+    }
+}
+
 static void score_f16(float *out, const uint16_t *const *mats, const float *q, size_t n_ch, size_t d,
                       size_t row0, size_t count) {
     for (size_t r = 0; r < count; r++) {
@@ -309,7 +334,7 @@ static size_t above(const float *s, size_t n, float thr, uint32_t *idx) {
 }
 
 static const mdsrec_kernels simd_set = {
-    "simd128", dot_f32, dot_f16, dot_i8, matvec, linear, gelu, score_f32, score_f16, score_i8, above,
+    "simd128", dot_f32, dot_f16, dot_i8, matvec, linear, gelu, score_f32, score_f32_panel, score_f16, score_i8, above,
 };
 
 const mdsrec_kernels *kernels_simd128(void) { return &simd_set; }

@@ -159,6 +159,24 @@ static void score_f32(float *out, const float *const *mats, const float *q, size
     }
 }
 
+static void score_f32_panel(float *out, const float *const *mats, const float *q, size_t n_ch, size_t d,
+                            size_t row0, size_t count) {
+    for (size_t r = 0; r < count; r += MDSREC_PANEL) {
+        v4f t0 = {0, 0, 0, 0}, t1 = t0, t2 = t0, t3 = t0;
+        for (size_t c = 0; c < n_ch; c++) {
+            const float *qc = q + c * d, *p = mats[c] + (row0 + r) * d;
+            v4f a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+            for (size_t k = 0; k < d; k++, p += MDSREC_PANEL) {
+                v4f qv = {qc[k], qc[k], qc[k], qc[k]};
+                a0 += qv * ld(p), a1 += qv * ld(p + 4), a2 += qv * ld(p + 8), a3 += qv * ld(p + 12);
+            }
+            t0 += a0, t1 += a1, t2 += a2, t3 += a3;
+        }
+        memcpy(out + r, &t0, 16), memcpy(out + r + 4, &t1, 16);
+        memcpy(out + r + 8, &t2, 16), memcpy(out + r + 12, &t3, 16);
+    }
+}
+
 static void score_f16(float *out, const uint16_t *const *mats, const float *q, size_t n_ch, size_t d,
                       size_t row0, size_t count) {
     for (size_t r = 0; r < count; r++) {
@@ -235,7 +253,7 @@ static size_t above(const float *s, size_t n, float thr, uint32_t *idx) {
 }
 
 static const mdsrec_kernels vec_set = {
-    "vec128", dot_f32, dot_f16, dot_i8, matvec, linear, gelu, score_f32, score_f16, score_i8, above,
+    "vec128", dot_f32, dot_f16, dot_i8, matvec, linear, gelu, score_f32, score_f32_panel, score_f16, score_i8, above,
 };
 
 const mdsrec_kernels *kernels_vec128(void) { return &vec_set; }

@@ -66,6 +66,15 @@ typedef enum {
 
 typedef enum { MDSREC_F32 = 0, MDSREC_F16 = 1, MDSREC_I8 = 2 } mdsrec_dtype;
 
+/* How an item matrix's rows lie in the bundle (models/FORMAT.md, "Item layout"). */
+typedef enum {
+    MDSREC_LAYOUT_ROWS = 0,  /* row-major: row i at i*d */
+    MDSREC_LAYOUT_PANEL16 = 1 /* f32 only: blocks of 16 rows stored column by column (one
+                                streaming pass for the scoring kernel); the last N mod 16
+                                rows row-major */
+} mdsrec_layout;
+#define MDSREC_PANEL 16 /* rows per block of MDSREC_LAYOUT_PANEL16 */
+
 /* How a channel turns its attention states h_1..h_n into the visitor vector u. */
 typedef enum {
     MDSREC_POOL_NONE = 0,   /* u = h_n (plain SASRec) */
@@ -84,6 +93,7 @@ typedef struct {
     uint32_t n_heads;     /* heads per block; divides dim */
     uint32_t ffn_dim;     /* inner width of the feed-forward layer (4d by default) */
     uint32_t item_dtype;  /* mdsrec_dtype of every channel's item matrix */
+    uint32_t item_layout; /* mdsrec_layout of every channel's item matrix */
     uint32_t pool_mode;   /* mdsrec_pool_mode */
     uint32_t ln_mode;     /* 0 = post-LN (the only mode of format v1) */
     float ln_eps;         /* LayerNorm epsilon */

@@ -345,7 +345,11 @@ static void item_row(const mdsrec_model *m, uint32_t c, uint32_t i, float *out) 
     const bundle_channel *ch = &m->view.ch[c];
     switch (m->cfg.item_dtype) {
     case MDSREC_F32:
-        memcpy(out, (const float *)ch->items + (size_t)i * d, d * sizeof(float));
+        if (m->cfg.item_layout == MDSREC_LAYOUT_ROWS) {
+            memcpy(out, (const float *)ch->items + (size_t)i * d, d * sizeof(float));
+        } else {
+            for (size_t j = 0; j < d; j++) out[j] = ((const float *)ch->items)[bundle_item_offset(&m->cfg, i, j)];
+        }
         break;
     case MDSREC_F16: {
         const uint16_t *r = (const uint16_t *)ch->items + (size_t)i * d;
@@ -421,10 +425,48 @@ static void visitor_forward(const mdsrec_model *m, mdsrec_state *s, size_t n) {
     }
 }
 
+/* score_rows for MDSREC_LAYOUT_PANEL16 (f32): whole panels through the panel kernel; rows of a
+   partial panel (a single row for the winners' shares or an allow-list) gathered one at a
+   time; the row-major tail past the last whole panel through score_f32. */
+static void score_rows_panel(const mdsrec_model *m, const mdsrec_state *s, size_t c0, size_t nc,
+                             size_t row0, size_t count, float *out) {
+    size_t d = m->cfg.dim, P = MDSREC_PANEL, full = m->cfg.n_items - m->cfg.n_items % P;
+    const float *mats[MDSREC_MAX_CHANNELS];
+    for (size_t c = 0; c < nc; c++) mats[c] = m->view.ch[c0 + c].items;
+    const float *q = s->q + c0 * d;
+    size_t r = row0, end = row0 + count;
+    while (r < end) {
+        if (r >= full) { /* the row-major tail */
+            m->k->score_f32(out + (r - row0), mats, q, nc, d, r, end - r);
+            return;
+        }
+        size_t whole = (end < full ? end : full) - r;
+        whole -= whole % P;
+        if (r % P == 0 && whole) {
+            m->k->score_f32_panel(out + (r - row0), mats, q, nc, d, r, whole);
+            r += whole;
+            continue;
+        }
+        float sum = 0.0f; /* one row inside a panel: its column j lies at stride P */
+        for (size_t c = 0; c < nc; c++) {
+            const float *p = mats[c] + bundle_item_offset(&m->cfg, r, 0);
+            float t = 0.0f;
+            for (size_t j = 0; j < d; j++) t += q[c * d + j] * p[j * P];
+            sum += t;
+        }
+        out[r - row0] = sum;
+        r++;
+    }
+}
+
 /* Scores rows [row0, row0+count) of the channels [c0, c0+nc) into out. */
 static void score_rows(const mdsrec_model *m, const mdsrec_state *s, size_t c0, size_t nc,
                        size_t row0, size_t count, float *out) {
     size_t d = m->cfg.dim;
+    if (m->cfg.item_layout == MDSREC_LAYOUT_PANEL16) {
+        score_rows_panel(m, s, c0, nc, row0, count, out);
+        return;
+    }
     const void *mats[MDSREC_MAX_CHANNELS];
     const float *scales[MDSREC_MAX_CHANNELS];
     for (size_t c = 0; c < nc; c++) {

@@ -52,6 +52,7 @@ static void print_view(const char *path, const uint8_t *buf, size_t len, const b
            c->n_channels, c->max_len);
     printf("  blocks      %u\n  heads       %u\n  ffn_dim     %u\n  item dtype  %s\n", c->n_blocks, c->n_heads,
            c->ffn_dim, dtype_name(c->item_dtype));
+    printf("  item layout %s\n", c->item_layout == MDSREC_LAYOUT_PANEL16 ? "panels of 16 rows" : "rows");
     printf("  pool        %s\n  layernorm   post-LN, eps %g\n", pool_name(c->pool_mode), (double)c->ln_eps);
     printf("  catalog     %s\n", v->catalog ? "yes" : "no");
     printf("\nchannels\n");

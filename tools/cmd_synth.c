@@ -19,6 +19,8 @@ static void usage(FILE *to) {
             "  --dim D               hidden size (64)\n"
             "  --channels LIST       channel names, comma-separated (id,image,text)\n"
             "  --dtype T             item matrices: fp32, fp16 or int8 (fp32)\n"
+            "  --layout L            fp32 item rows: panels (16 rows column by column, one streaming\n"
+            "                        pass when scoring) or rows (row-major) (panels)\n"
             "  --seed S              random seed (1)\n"
             "  --blocks B            attention blocks per channel (2)\n"
             "  --heads H             attention heads, dividing D (2)\n"
@@ -34,6 +36,13 @@ static int parse_dtype(const char *s, uint32_t *out) {
     if (!strcmp(s, "fp32") || !strcmp(s, "f32")) *out = MDSREC_F32;
     else if (!strcmp(s, "fp16") || !strcmp(s, "f16")) *out = MDSREC_F16;
     else if (!strcmp(s, "int8") || !strcmp(s, "i8")) *out = MDSREC_I8;
+    else return -1;
+    return 0;
+}
+
+static int parse_layout(const char *s, uint32_t *out) {
+    if (!strcmp(s, "panels")) *out = MDSREC_LAYOUT_PANEL16;
+    else if (!strcmp(s, "rows")) *out = MDSREC_LAYOUT_ROWS;
     else return -1;
     return 0;
 }
@@ -76,6 +85,7 @@ static int parse_args(int argc, char **argv, synth_options *o, const char **path
         else if (!strcmp(a, "--dim")) bad = cli_parse_u32(v, &o->dim);
         else if (!strcmp(a, "--channels")) bad = synth_parse_channels(o, v, &why);
         else if (!strcmp(a, "--dtype")) bad = parse_dtype(v, &o->dtype);
+        else if (!strcmp(a, "--layout")) bad = parse_layout(v, &o->layout), o->layout_set = 1;
         else if (!strcmp(a, "--seed")) bad = cli_parse_u64(v, &o->seed);
         else if (!strcmp(a, "--blocks")) bad = cli_parse_u32(v, &o->n_blocks);
         else if (!strcmp(a, "--heads")) bad = cli_parse_u32(v, &o->n_heads);

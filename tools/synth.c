@@ -203,6 +203,8 @@ static mdsrec_status options_check(const synth_options *o, mdsrec_error *err) {
     else if (o->n_blocks > MDSREC_MAX_BLOCKS) why = "blocks must be 0..8";
     else if (o->max_len < 1 || o->max_len > MDSREC_MAX_LEN) why = "max-len must be 1..1024";
     else if (o->dtype > MDSREC_I8) why = "unknown dtype";
+    else if (o->layout_set && o->layout == MDSREC_LAYOUT_PANEL16 && o->dtype != MDSREC_F32)
+        why = "--layout panels needs --dtype fp32";
     else if (o->pool_mode > MDSREC_POOL_TOKEN) why = "unknown pool mode";
     if (!why) return MDSREC_OK;
     if (err) {
@@ -229,7 +231,9 @@ mdsrec_status synth_make(const synth_options *o, synth_model *m, mdsrec_error *e
     c->n_items = o->n_items, c->dim = o->dim, c->n_channels = o->n_channels, c->max_len = o->max_len;
     c->n_blocks = o->n_blocks, c->n_heads = o->n_heads;
     c->ffn_dim = 4 * o->dim > 4096 ? 4096 : 4 * o->dim;
-    c->item_dtype = o->dtype, c->pool_mode = o->pool_mode, c->ln_mode = 0, c->ln_eps = 1e-5f;
+    c->item_dtype = o->dtype;
+    c->item_layout = o->layout_set ? o->layout : o->dtype == MDSREC_F32 ? MDSREC_LAYOUT_PANEL16 : MDSREC_LAYOUT_ROWS;
+    c->pool_mode = o->pool_mode, c->ln_mode = 0, c->ln_eps = 1e-5f;
     sp->nb_compact = o->nb_compact;
     for (uint32_t i = 0; i < o->n_channels; i++) {
         memcpy(c->channels[i].name, o->names[i], sizeof c->channels[i].name);

@@ -16,6 +16,8 @@ typedef struct {
     char names[MDSREC_MAX_CHANNELS][25];
     uint32_t kinds[MDSREC_MAX_CHANNELS];
     uint32_t dtype;        /* mdsrec_dtype */
+    uint32_t layout;       /* mdsrec_layout; unless layout_set, panels for f32, rows otherwise */
+    int layout_set;
     uint32_t n_blocks;     /* 2 */
     uint32_t n_heads;      /* 2 */
     uint32_t max_len;      /* 50 */

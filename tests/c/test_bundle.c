@@ -278,6 +278,84 @@ static void test_writer_refusals(void) {
     CHECK(bundle_build(NULL, NULL, NULL, NULL) == MDSREC_EARG);
 }
 
+
+/* ---------------------------------------------------------------- item layout */
+
+/* The same synth model written with f32 rows in panels of 16 and row-major: 37 items are two
+   whole panels and a row-major tail of 5. Every element lies where bundle_item_offset says,
+   and the core scores both alike (the panel kernel and the single-row path too). */
+static void panel_layout(void) {
+    synth_options o;
+    small_options(&o, MDSREC_F32);
+    o.n_items = 37;
+    synth_model m;
+    mdsrec_error err;
+    CHECK(synth_make(&o, &m, &err) == MDSREC_OK);
+    const mdsrec_config *c = &m.spec.cfg;
+    size_t n = c->n_items, d = c->dim;
+    CHECK(c->item_layout == MDSREC_LAYOUT_PANEL16); /* synth's default for f32 */
+    CHECK(bundle_item_offset(c, 17, 3) == 16 * d + 3 * 16 + 1);
+    CHECK(bundle_item_offset(c, 33, 2) == 33 * d + 2); /* the tail */
+    uint8_t *pb = NULL, *rb = NULL;
+    size_t plen = 0, rlen = 0;
+    CHECK_MSG(bundle_build(&m.spec, &pb, &plen, &err) == MDSREC_OK, "%s", err.message);
+    m.spec.cfg.item_layout = MDSREC_LAYOUT_ROWS;
+    CHECK_MSG(bundle_build(&m.spec, &rb, &rlen, &err) == MDSREC_OK, "%s", err.message);
+    CHECK(plen == rlen);
+    bundle_view v;
+    CHECK(bundle_read(pb, plen, &v, &err) == MDSREC_OK);
+    CHECK(v.cfg.item_layout == MDSREC_LAYOUT_PANEL16);
+    int same = 1;
+    for (uint32_t ch = 0; ch < c->n_channels; ch++)
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++)
+                same &= ((const float *)v.ch[ch].items)[bundle_item_offset(&v.cfg, i, j)] == m.items[ch][i * d + j];
+    CHECK_MSG(same, "panel-laid items differ from the spec's rows");
+    CHECK(memcmp(payload(pb, SEC_ITEMS, 0), payload(rb, SEC_ITEMS, 0), n * d * 4) != 0);
+    CHECK(bundle_read(rb, rlen, &v, &err) == MDSREC_OK && v.cfg.item_layout == MDSREC_LAYOUT_ROWS);
+
+    mdsrec_model *pm = NULL, *rm = NULL;
+    mdsrec_state *ps = NULL, *rs = NULL;
+    CHECK(mdsrec_open(pb, plen, &pm, &err) == MDSREC_OK && mdsrec_state_new(pm, &ps) == MDSREC_OK);
+    CHECK(mdsrec_open(rb, rlen, &rm, &err) == MDSREC_OK && mdsrec_state_new(rm, &rs) == MDSREC_OK);
+    static const uint32_t hist[] = {3, 20, 36, 17, 5};
+    float psc[37], rsc[37];
+    for (uint32_t hl = 1; hl <= 5; hl++) {
+        CHECK(mdsrec_score_all(pm, ps, hist, hl, psc) == MDSREC_OK);
+        CHECK(mdsrec_score_all(rm, rs, hist, hl, rsc) == MDSREC_OK);
+        int close = 1;
+        for (size_t i = 0; i < n; i++) close &= fabsf(psc[i] - rsc[i]) <= 1e-5f * (1.0f + fabsf(rsc[i]));
+        CHECK_MSG(close, "history of %u: panel and row scores differ", hl);
+        /* top 10 of each, and through an allow-list (rows scored one at a time) */
+        mdsrec_query q = {.history = hist, .history_len = hl, .k = 10};
+        mdsrec_result pr, rr;
+        CHECK(mdsrec_recommend(pm, ps, &q, &pr) == MDSREC_OK);
+        uint32_t ptop[10];
+        float ptopsc[10];
+        memcpy(ptop, pr.items, sizeof ptop), memcpy(ptopsc, pr.scores, sizeof ptopsc);
+        CHECK(mdsrec_recommend(rm, rs, &q, &rr) == MDSREC_OK);
+        CHECK(pr.count == 10 && rr.count == 10 && !memcmp(ptop, rr.items, sizeof ptop));
+        for (uint32_t r = 0; r < 10; r++) CHECK(ptopsc[r] == psc[ptop[r]]);
+        uint32_t all[37];
+        for (uint32_t i = 0; i < 37; i++) all[i] = 36 - i;
+        q.allow = all, q.allow_len = 37;
+        CHECK(mdsrec_recommend(pm, ps, &q, &pr) == MDSREC_OK);
+        CHECK(pr.count == 10 && !memcmp(ptop, pr.items, sizeof ptop) && !memcmp(ptopsc, pr.scores, sizeof ptopsc));
+        /* the shares sum to the score */
+        for (uint32_t r = 0; r < 10; r++)
+            CHECK(fabsf(pr.shares[2 * r] + pr.shares[2 * r + 1] - pr.scores[r]) <= 1e-5f * (1.0f + fabsf(pr.scores[r])));
+    }
+    mdsrec_state_free(ps), mdsrec_state_free(rs);
+    mdsrec_close(pm), mdsrec_close(rm);
+    free(pb), free(rb);
+
+    /* the writer refuses panels for an int8 matrix */
+    m.spec.cfg.item_layout = MDSREC_LAYOUT_PANEL16;
+    m.spec.cfg.item_dtype = MDSREC_I8;
+    expect_build_fails(&m, "item_layout 1", __LINE__);
+    synth_free(&m);
+}
+
 /* ---------------------------------------------------------------- reader errors */
 
 static void test_reader_errors(void) {
@@ -440,6 +518,23 @@ static void test_reader_errors(void) {
     set32(cfg + 8, 1); /* one channel: the record size no longer matches */
     refresh(b, len);
     EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG: size 128, expected 96", NULL);
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    set32(cfg + 44, 2);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "unknown item_layout 2");
+    FRESH();
+    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
+    set32(cfg + 48, 1);
+    refresh(b, len);
+    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "reserved field at offset 48");
+    {
+        uint8_t *b8 = copy_of(good8, len8);
+        set32(payload(b8, SEC_CONFIG, BUNDLE_NO_CHANNEL) + 44, MDSREC_LAYOUT_PANEL16);
+        refresh(b8, len8);
+        EXPECT(b8, len8, MDSREC_EFORMAT, "section CONFIG", "needs item_dtype f32");
+        free(b8);
+    }
     FRESH();
     cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
     set32(cfg + 28, 3);
@@ -955,6 +1050,7 @@ int main(void) {
     round_trip(MDSREC_F16);
     round_trip(MDSREC_I8);
     test_writer_refusals();
+    panel_layout();
     test_reader_errors();
     for (uint32_t dt = MDSREC_F32; dt <= MDSREC_I8; dt++) compact_round_trip(dt);
     compact_ragged_and_keep();

@@ -163,6 +163,31 @@ static void test_scores(const mdsrec_kernels *k) {
         CHECK_DOT(out[r], ref, mag, 1e-5);
         CHECK_DOT(out[r], out_ref[r], mag, 1e-5);
     }
+    /* the same rows in panels of 16 (rows 16..255): bit-identical to the scalar sums */
+    {
+        size_t p0 = 16, pc = 240;
+        float *pm[3], pout[240], pref[240];
+        for (size_t c = 0; c < C; c++) {
+            pm[c] = malloc(N * d * sizeof(float));
+            for (size_t i = 0; i < 256; i++) /* whole panels only */
+                for (size_t j = 0; j < d; j++)
+                    pm[c][(i - i % 16) * d + j * 16 + i % 16] = m32[c][i * d + j];
+        }
+        k->score_f32_panel(pout, (const float *const *)pm, q, C, d, p0, pc);
+        ref_k->score_f32_panel(pref, (const float *const *)pm, q, C, d, p0, pc);
+        CHECK_MSG(!memcmp(pout, pref, sizeof pout), "score_f32_panel of %s is not bit-identical to scalar", k->name);
+        for (size_t r = 0; r < pc; r++) {
+            double ref = 0, mag = 0;
+            for (size_t c = 0; c < C; c++)
+                for (size_t j = 0; j < d; j++) {
+                    double t = (double)q[c * d + j] * m32[c][(p0 + r) * d + j];
+                    ref += t;
+                    mag += fabs(t);
+                }
+            CHECK_DOT(pout[r], ref, mag, 1e-5);
+        }
+        for (size_t c = 0; c < C; c++) free(pm[c]);
+    }
     k->score_f16(out, (const uint16_t *const *)m16, q, C, d, row0, count);
     for (size_t r = 0; r < count; r++) {
         double ref = 0, mag = 0;
