@@ -2,7 +2,7 @@
 // The core: a standalone wasm (contract: src/wasm_api.h) in a Worker or on the main thread.
 // Guide: docs/WEB.md.
 
-// ---------------------------------------------------------------- errors
+// == errors
 
 /** Every error the shim raises: an Error with a stable `code` (docs/WEB.md lists them). */
 export class MdsrecError extends Error {
@@ -37,7 +37,7 @@ export const statusCode = (s) => 'MDSREC_' + (STATUS[s] || 'INTERNAL');
 const bad = (msg) => new ArgumentError('MDSREC_BAD_ARGUMENT', msg);
 const corrupt = (msg) => new BundleError('MDSREC_CORRUPT_BUNDLE', msg);
 
-// ---------------------------------------------------------------- bundle header (models/FORMAT.md)
+// == bundle header (models/FORMAT.md)
 
 export const FORMAT_VERSION = 1;
 const MAGIC = [0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -53,7 +53,7 @@ export function checkHeader(b) {
       `bundle format version ${version >>> 0} is ${version > FORMAT_VERSION ? 'newer than' : 'not'} the version ${FORMAT_VERSION} this mdsrec reads`);
 }
 
-// ---------------------------------------------------------------- fetching and caching
+// == fetching and caching
 
 // A tiny module whose function returns i8x16.splat(0): it validates only where SIMD128 exists.
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
@@ -92,7 +92,7 @@ async function hashed(cache, url, bytes, type, sha256) {
   return (b) => cache && cache.put(url, new Response(b.slice(), { headers })).catch(() => {});
 }
 
-// ---------------------------------------------------------------- the engine (worker or main thread)
+// == the engine (worker or main thread)
 
 const KINDS = ['id', 'image', 'text', 'feature'];
 const REASON = {
@@ -111,10 +111,14 @@ export class Engine {
   static async open(opts) {
     const e = new Engine();
     e.source = {};
+    // the bundle downloads while the core compiles
+    const got = typeof opts.model === 'string' && fetchAsset(opts.model, opts.cache, opts.modelHash);
+    got && got.catch(() => {});
     try {
       await e._instantiate(opts);
-      await e._openModel(opts);
+      await e._openModel(opts, got);
     } catch (err) {
+      got && got.then(({ res: { body: b } }) => b && !b.locked && b.cancel()).catch(() => {});
       // a cached file that fails (say a new core, an old bundle): retry from the network
       const from = err instanceof BundleError ? e.source.model : err instanceof WasmError && e.source.wasm;
       if (!opts.retry && from === 'cache') {
@@ -154,7 +158,7 @@ export class Engine {
     } catch (err) {
       throw new WasmError('MDSREC_WASM_UNAVAILABLE', `cannot start the wasm core ${wasm}: ${err.message}`);
     }
-    if (save) await save(await bytes);
+    if (save) save(await bytes);
   }
 
   // Typed views over the instance memory, re-created when it has grown.
@@ -181,12 +185,12 @@ export class Engine {
   }
 
   /** Reads the bundle into wasm memory: streamed straight in when its length is known. */
-  async _openModel({ model, cache, modelHash }) {
-    let p = 0, len = 0, store = null;
+  async _openModel({ model, modelHash }, got) {
+    let p = 0, len = 0, store = null, save = null;
     const url = typeof model === 'string' && model;
     try {
       if (url) {
-        const { res, cache: c, source } = await fetchAsset(url, cache, modelHash);
+        const { res, cache: c, source } = await got;
         this.source.model = source;
         store = c;
         const known = !res.headers.get('content-encoding') && +res.headers.get('content-length');
@@ -214,14 +218,18 @@ export class Engine {
         this.u8.set(model, p);
       }
       checkHeader(this.u8.subarray(p, p + Math.min(len, 12)));
-      if (this.source.model === 'network') this.save = await hashed(store, url, this.u8.subarray(p, p + len), '', modelHash);
+      // a given hash: checked before use
+      if (modelHash && this.source.model === 'network') save = await hashed(store, url, this.u8.subarray(p, p + len), '', modelHash);
     } catch (err) {
       if (p) this.x.mdsrec_wasm_free(p);
       throw err;
     }
     const st = this.x.mdsrec_wasm_open(p, len); // the instance owns p from here on
     if (st) throw this.fail(st);
-    if (this.save) await this.save(this.u8.subarray(p, p + len));
+    if (store) { // cached in the background: the first recommend() does not wait
+      const b = this.u8.slice(p, p + len);
+      (save ? Promise.resolve(save) : hashed(store, url, b, '')).then((f) => f(b), () => {});
+    }
     this._setup();
   }
 
@@ -328,7 +336,6 @@ export class Engine {
     return items.map((it, r) => this.item(it, w[r], { reason }));
   }
 
-  /** The whole catalog with keys ([{key, ...fields}]); without a CATALOG section, keys only. */
   list() {
     return Array.from({ length: this.n }, (_, i) => ({ ...this.catalog?.[i], key: this.key(i) }));
   }
@@ -348,7 +355,7 @@ function concat(parts, len) {
   return out;
 }
 
-// ---------------------------------------------------------------- the page side
+// == the page side
 
 const isKey = (k) => typeof k === 'string' && k.length > 0;
 function checkKeys(a, name) {
@@ -387,7 +394,6 @@ class Recommender extends EventTarget {
     } catch { /* unreadable history: start afresh */ }
   }
 
-  /** true, or false (and an 'unknownkey' event) for a key the model does not know. */
   async track(key) {
     if (!isKey(key)) throw bad('track(key): key must be a non-empty string');
     if ((await this._call('index', key)) < 0) {
@@ -400,7 +406,6 @@ class Recommender extends EventTarget {
     return true;
   }
 
-  /** Top-k for the stored history (or opts.history). */
   async recommend(opts = {}) {
     if (typeof opts !== 'object' || opts === null) throw bad('recommend(options): options must be an object');
     const q = {
@@ -413,7 +418,6 @@ class Recommender extends EventTarget {
     return this._call('recommend', q);
   }
 
-  /** Neighbours of one item in one channel (name or number; default the first channel). */
   async similar(key, opts = {}) {
     if (!isKey(key)) throw bad('similar(key): key must be a non-empty string');
     if (typeof opts !== 'object' || opts === null) throw bad('similar(key, options): options must be an object');
