@@ -5,7 +5,6 @@
 // timed region: writing the history into the heap, the call, and copying the k result items
 // out - nothing else crosses the JS boundary.
 'use strict';
-importScripts('bundle.js');
 
 const now = () => performance.timeOrigin + performance.now(); // absolute ms, comparable with the page's
 
@@ -21,7 +20,9 @@ onmessage = async ({ data: o }) => {
   try {
     const T = { start: now() };
     const bundleResponse = fetch(o.bundle); // asked for at once: it downloads while the core compiles
-    const { instance } = await WebAssembly.instantiateStreaming(fetch(o.wasm), STUBS);
+    const compiled = WebAssembly.instantiateStreaming(fetch(o.wasm), STUBS);
+    importScripts('bundle.js'); // the histories and quantiles, once both requests are out
+    const { instance } = await compiled;
     const x = instance.exports;
     x._initialize?.();
     T.compiled = now();

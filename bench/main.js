@@ -24,7 +24,7 @@ function runWorker(script, msg, onFirst) {
 const sameTop = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 async function main() {
-  const cfg = await (await fetch('/config.json')).json();
+  const cfg = window.__config || (await (await fetch('/config.json')).json()); // inlined by run.mjs
   const out = { userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated, cases: [], errors: [] };
   for (const [ci, c] of cfg.cases.entries()) {
     const msg = { bundle: c.url, wasm: cfg.wasm, calls: cfg.calls, warmup: cfg.warmup, len: cfg.len, k: cfg.k };
