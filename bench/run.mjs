@@ -172,6 +172,10 @@ for (const c of ok) if (c.native) {
   tgt(`${label(c)}: wasm p50 <= 1.3x native${c.items < 1e5 ? ' (reported only)' : ''}`, `fresh ${f(r)}x, append ${f(ra)}x`, c.items < 1e5 ? null : r <= 1.3 && ra <= 1.3);
 }
 tgt('core wasm <= 40 KB gzip', `${f(report.core_wasm.gzip_bytes / 1024, 1)} KiB`, report.core_wasm.gzip_bytes <= 40 * 1024);
+// the shim a store ships: the page's module and the worker's (render.js is the optional UI)
+const shim = ['mdsrec.js', 'worker.js'].map((n) => gzipSync(readFileSync(join(ROOT, 'web', n)), { level: 9 }).length);
+report.shim_gzip_bytes = { 'mdsrec.js': shim[0], 'worker.js': shim[1] };
+tgt('shim JS <= 8 KB gzip (web/mdsrec.js + web/worker.js, gzip -9)', `${shim[0]} + ${shim[1]} = ${shim[0] + shim[1]} B`, shim[0] + shim[1] <= 8192);
 if (i100) {
   const bd = breakdown(i100.name), per = i100.core.bundle_bytes / i100.items;
   report.bytes_per_item_100k_int8 = Object.fromEntries(Object.entries(bd).map(([k, v]) => [k, v / i100.items]));
