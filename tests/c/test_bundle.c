@@ -95,6 +95,18 @@ static void expect(const uint8_t *b, size_t len, mdsrec_status code, const char 
 }
 #define EXPECT(b, len, code, p1, p2) expect(b, len, code, p1, p2, __LINE__)
 
+/* A copy of good with the u32 at CONFIG offset `off` set to v (checksums refreshed) must be
+   refused with EFORMAT and a message holding part1 and part2. */
+static void expect_config_(const uint8_t *good, size_t len, size_t off, uint32_t v, const char *part1,
+                           const char *part2, int line) {
+    uint8_t *b = copy_of(good, len);
+    set32(payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL) + off, v);
+    refresh(b, len);
+    expect(b, len, MDSREC_EFORMAT, part1, part2, line);
+    free(b);
+}
+#define EXPECT_CONFIG(good, len, off, v, p1, p2) expect_config_(good, len, off, v, p1, p2, __LINE__)
+
 /* ---------------------------------------------------------------- checksum64 */
 
 static void test_checksum(void) {
@@ -498,48 +510,14 @@ static void test_reader_errors(void) {
 
     /* CONFIG */
     uint8_t *cfg;
-    FRESH();
-    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
-    set32(cfg + 0, 0);
-    refresh(b, len);
-    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "n_items");
-    FRESH();
-    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
-    set32(cfg + 20, 3);
-    refresh(b, len);
-    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "n_heads");
-    FRESH();
-    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
-    set32(cfg + 8, 9);
-    refresh(b, len);
-    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "n_channels");
-    FRESH();
-    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
-    set32(cfg + 8, 1); /* one channel: the record size no longer matches */
-    refresh(b, len);
-    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG: size 128, expected 96", NULL);
-    FRESH();
-    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
-    set32(cfg + 44, 2);
-    refresh(b, len);
-    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "unknown item_layout 2");
-    FRESH();
-    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
-    set32(cfg + 48, 1);
-    refresh(b, len);
-    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "reserved field at offset 48");
-    {
-        uint8_t *b8 = copy_of(good8, len8);
-        set32(payload(b8, SEC_CONFIG, BUNDLE_NO_CHANNEL) + 44, MDSREC_LAYOUT_PANEL16);
-        refresh(b8, len8);
-        EXPECT(b8, len8, MDSREC_EFORMAT, "section CONFIG", "needs item_dtype f32");
-        free(b8);
-    }
-    FRESH();
-    cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
-    set32(cfg + 28, 3);
-    refresh(b, len);
-    EXPECT(b, len, MDSREC_EFORMAT, "section CONFIG", "item_dtype");
+    EXPECT_CONFIG(good, len, 0, 0, "section CONFIG", "n_items");
+    EXPECT_CONFIG(good, len, 20, 3, "section CONFIG", "n_heads");
+    EXPECT_CONFIG(good, len, 8, 9, "section CONFIG", "n_channels");
+    EXPECT_CONFIG(good, len, 8, 1, "section CONFIG: size 128, expected 96", NULL);
+    EXPECT_CONFIG(good, len, 44, 2, "section CONFIG", "unknown item_layout 2");
+    EXPECT_CONFIG(good, len, 48, 1, "section CONFIG", "reserved field at offset 48");
+    EXPECT_CONFIG(good8, len8, 44, MDSREC_LAYOUT_PANEL16, "section CONFIG", "needs item_dtype f32");
+    EXPECT_CONFIG(good, len, 28, 3, "section CONFIG", "item_dtype");
     FRESH();
     cfg = payload(b, SEC_CONFIG, BUNDLE_NO_CHANNEL);
     setf(cfg + 40, NAN);

@@ -126,6 +126,19 @@ static void test_gelu(const mdsrec_kernels *k) {
     free(x), free(y);
 }
 
+/* sum_c <q_c, m[c] row r> in double, and the sum of the terms' magnitudes in *mag */
+static double f32_score_ref(const float *q, float *const *m, size_t C, size_t d, size_t r, double *mag) {
+    double ref = 0;
+    *mag = 0;
+    for (size_t c = 0; c < C; c++)
+        for (size_t j = 0; j < d; j++) {
+            double t = (double)q[c * d + j] * m[c][r * d + j];
+            ref += t;
+            *mag += fabs(t);
+        }
+    return ref;
+}
+
 /* score_* over 3 channels, rows [row0, row0+count), against double and against scalar */
 static void test_scores(const mdsrec_kernels *k) {
     const mdsrec_kernels *ref_k = kernels_scalar();
@@ -153,13 +166,7 @@ static void test_scores(const mdsrec_kernels *k) {
     k->score_f32(out, (const float *const *)m32, q, C, d, row0, count);
     ref_k->score_f32(out_ref, (const float *const *)m32, q, C, d, row0, count);
     for (size_t r = 0; r < count; r++) {
-        double ref = 0, mag = 0;
-        for (size_t c = 0; c < C; c++)
-            for (size_t j = 0; j < d; j++) {
-                double t = (double)q[c * d + j] * m32[c][(row0 + r) * d + j];
-                ref += t;
-                mag += fabs(t);
-            }
+        double mag, ref = f32_score_ref(q, m32, C, d, row0 + r, &mag);
         CHECK_DOT(out[r], ref, mag, 1e-5);
         CHECK_DOT(out[r], out_ref[r], mag, 1e-5);
     }
@@ -177,13 +184,7 @@ static void test_scores(const mdsrec_kernels *k) {
         ref_k->score_f32_panel(pref, (const float *const *)pm, q, C, d, p0, pc);
         CHECK_MSG(!memcmp(pout, pref, sizeof pout), "score_f32_panel of %s is not bit-identical to scalar", k->name);
         for (size_t r = 0; r < pc; r++) {
-            double ref = 0, mag = 0;
-            for (size_t c = 0; c < C; c++)
-                for (size_t j = 0; j < d; j++) {
-                    double t = (double)q[c * d + j] * m32[c][(p0 + r) * d + j];
-                    ref += t;
-                    mag += fabs(t);
-                }
+            double mag, ref = f32_score_ref(q, m32, C, d, p0 + r, &mag);
             CHECK_DOT(pout[r], ref, mag, 1e-5);
         }
         for (size_t c = 0; c < C; c++) free(pm[c]);
