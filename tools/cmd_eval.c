@@ -28,23 +28,34 @@ static void usage(FILE *f) {
             "  --mask-history     score history items -inf (default: not masked, as published tables)\n"
             "  --knn-k K          itemknn neighbours (100)   --max-len L  itemknn history read (50)\n"
             "  --json FILE        write the results as JSON\n"
+            "  --ranks            also write each visitor's rank of the target into the JSON (per run\n"
+            "                     and split: \"ranks\", visitor order), for paired comparisons\n"
             "  --threads N        (default: every core)\n");
 }
 
 typedef struct {
     char label[64];
-    metrics m[2]; /* valid, test (means) */
+    metrics m[2];      /* valid, test (means) */
+    uint32_t *rank[2]; /* with --ranks: each visitor's rank of the target, per split */
+    uint32_t n_users;
 } run_result;
 
 static int eval_scorer_both(const dataset *ds, const eval_scorer *sc, int mask, int threads, int splits,
-                            run_result *r) {
+                            int want_ranks, run_result *r) {
+    r->n_users = ds->n_users;
     for (int s = 0; s < 2; s++) {
         if (!(splits & (1 << s))) continue;
+        if (want_ranks && !(r->rank[s] = malloc((ds->n_users ? ds->n_users : 1) * sizeof(uint32_t)))) return -1;
         metrics sums;
-        if (evaluate(ds, (eval_split)s, sc, mask, threads, &sums, NULL)) return -1;
+        if (evaluate(ds, (eval_split)s, sc, mask, threads, &sums, r->rank[s])) return -1;
         r->m[s] = metrics_mean(&sums);
     }
     return 0;
+}
+
+static void free_results(run_result *res, int n) {
+    for (int i = 0; i < n; i++) free(res[i].rank[0]), free(res[i].rank[1]);
+    free(res);
 }
 
 static cJSON *metrics_json(const metrics *m) {
@@ -66,7 +77,7 @@ static double *field(metrics *m, int j) { return j < 3 ? &m->hr[j] : j < 6 ? &m-
 
 int cmd_eval(int argc, char **argv) {
     const char *models[MAX_RUNS], *bundles[MAX_RUNS], *baseline = NULL, *data = NULL, *json = NULL, *split = "both";
-    int n_models = 0, n_bundles = 0, mask = 0;
+    int n_models = 0, n_bundles = 0, mask = 0, want_ranks = 0;
     uint32_t threads = 0, knn_k = 100, max_len = 50;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -76,6 +87,10 @@ int cmd_eval(int argc, char **argv) {
         }
         if (!strcmp(a, "--mask-history")) {
             mask = 1;
+            continue;
+        }
+        if (!strcmp(a, "--ranks")) {
+            want_ranks = 1;
             continue;
         }
         int bad = !v;
@@ -100,8 +115,9 @@ int cmd_eval(int argc, char **argv) {
     int splits = !strcmp(split, "valid") ? 1 : !strcmp(split, "test") ? 2 : !strcmp(split, "both") ? 3 : 0;
     int n_runs = n_models + n_bundles + (baseline ? 1 : 0);
     if (!splits || n_runs == 0 || ((n_bundles || baseline) && !data) ||
-        (baseline && strcmp(baseline, "pop") && strcmp(baseline, "itemknn")) || knn_k == 0) {
-        cli_error("need --model, --bundle (with --data) or --baseline pop|itemknn (with --data); --split valid|test|both");
+        (baseline && strcmp(baseline, "pop") && strcmp(baseline, "itemknn")) || knn_k == 0 || (want_ranks && !json)) {
+        cli_error("need --model, --bundle (with --data) or --baseline pop|itemknn (with --data); --split valid|test|both; "
+                  "--ranks needs --json");
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -123,7 +139,7 @@ int cmd_eval(int argc, char **argv) {
         model_scorer ms;
         eval_scorer sc;
         rc = model_scorer_init(&ms, &lm.st->spec, &lm.in, lm.params, (int)threads, &sc);
-        if (!rc) rc = eval_scorer_both(&lm.ds, &sc, mask, (int)threads, splits, &res[r]);
+        if (!rc) rc = eval_scorer_both(&lm.ds, &sc, mask, (int)threads, splits, want_ranks, &res[r]);
         snprintf(res[r].label, sizeof res[r].label, "%s s%llu", tm_kind_name(lm.st->spec.kind),
                  (unsigned long long)lm.st->seed);
         model_scorer_free(&ms);
@@ -158,7 +174,7 @@ int cmd_eval(int argc, char **argv) {
             bundle_scorer bs;
             eval_scorer sc;
             rc = bundle_scorer_init(&bs, m, (int)threads, &sc);
-            if (!rc) rc = eval_scorer_both(&ds, &sc, mask, (int)threads, splits, &res[r]);
+            if (!rc) rc = eval_scorer_both(&ds, &sc, mask, (int)threads, splits, want_ranks, &res[r]);
             bundle_scorer_free(&bs);
             const char *base = strrchr(bundles[i], '/');
             snprintf(res[r].label, sizeof res[r].label, "%.60s", base ? base + 1 : bundles[i]);
@@ -172,7 +188,7 @@ int cmd_eval(int argc, char **argv) {
         knn_scorer ks;
         memset(&ks, 0, sizeof ks);
         rc = !strcmp(baseline, "pop") ? pop_scorer_init(&ps, &ds, &sc) : knn_scorer_init(&ks, &ds, knn_k, max_len, &sc);
-        if (!rc) rc = eval_scorer_both(&ds, &sc, mask, (int)threads, splits, &res[r]);
+        if (!rc) rc = eval_scorer_both(&ds, &sc, mask, (int)threads, splits, want_ranks, &res[r]);
         snprintf(res[r].label, sizeof res[r].label, "%s", baseline);
         pop_scorer_free(&ps);
         knn_scorer_free(&ks);
@@ -180,7 +196,7 @@ int cmd_eval(int argc, char **argv) {
     }
     if (have_ds) dataset_free(&ds);
     if (rc) {
-        free(res);
+        free_results(res, n_runs);
         return CLI_EXIT_FAIL;
     }
 
@@ -218,6 +234,15 @@ int cmd_eval(int argc, char **argv) {
         cJSON_AddStringToObject(o, "label", res[i].label);
         for (int s = 0; s < 2; s++)
             if (splits & (1 << s)) cJSON_AddItemToObject(o, sname[s], metrics_json(&res[i].m[s]));
+        if (want_ranks) {
+            cJSON *rk = cJSON_AddObjectToObject(o, "ranks");
+            for (int s = 0; s < 2; s++) {
+                if (!res[i].rank[s]) continue;
+                cJSON *a = cJSON_AddArrayToObject(rk, sname[s]);
+                for (uint32_t u = 0; u < res[i].n_users; u++)
+                    cJSON_AddItemToArray(a, cJSON_CreateNumber(res[i].rank[s][u]));
+            }
+        }
         cJSON_AddItemToArray(runs, o);
     }
     if (json) {
@@ -226,6 +251,6 @@ int cmd_eval(int argc, char **argv) {
         free(text);
     }
     cJSON_Delete(j);
-    free(res);
+    free_results(res, n_runs);
     return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

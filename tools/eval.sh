@@ -13,6 +13,9 @@
 #   --export    also export the mdsrec seed-1 model (f32, i8), evaluate the i8 bundle through the
 #               core and write the explanations of five sample visitors (results/DATASET/)
 #   --report    only rebuild results.json / results.md from the runs already done
+#   --paired    also rank every visitor with each finished seed of mdsrec, sasrec and sasrecf and
+#               compare mdsrec with each baseline visitor by visitor (paired bootstrap over the
+#               visitors, tools/examples/paired.mjs): results/DATASET/paired.md
 #   --list      print the rows and their training flags, and exit
 #
 # Reads ${MDSREC_DATA:-../shared/data} (next to the repository) and writes the derived data
@@ -30,7 +33,7 @@ NODE=${NODE:-node}
 usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 DS=$1; shift
-SEEDS=1,2,3; ROWS=""; QUICK=0; JOBS=2; THREADS=1; TUNE=0; EXPORT=0; REPORT=0; LIST=0
+SEEDS=1,2,3; ROWS=""; QUICK=0; JOBS=2; THREADS=1; TUNE=0; EXPORT=0; REPORT=0; LIST=0; PAIRED=0
 while [ $# -gt 0 ]; do
     case $1 in
     --seeds) SEEDS=$2; shift 2 ;;
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
     --tune) TUNE=1; shift ;;
     --export) EXPORT=1; shift ;;
     --report) REPORT=1; shift ;;
+    --paired) PAIRED=1; shift ;;
     --list) LIST=1; shift ;;
     -h|--help) usage ;;
     *) echo "eval.sh: unknown option $1" >&2; usage ;;
@@ -312,3 +316,31 @@ fi
 RUNS_DIR=$RUNS RES_DIR=$RES DATASET=$DS SEEDS=$SEEDS WORK_DIR=$WORK \
     "$NODE" "$ROOT/tools/examples/eval-report.mjs" table $ROWS
 log "results: $RES/results.md"
+
+if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
+    RK=$WORK/ranks; mkdir -p "$RK"
+    have=()
+    for r in mdsrec sasrec sasrecf; do
+        m=()
+        for s in ${SEEDS//,/ }; do done_run "$RUNS/$r/s$s" && m+=(--model "$RUNS/$r/s$s"); done
+        [ ${#m[@]} -gt 0 ] || continue
+        "$BIN" eval "${m[@]}" --data "$DATA" --ranks --json "$RK/$r.json" > /dev/null && have+=("$r")
+    done
+    {
+        echo "### $DS: mdsrec against each baseline, visitor by visitor"
+        echo
+        echo "NDCG@10 per visitor, each the mean over a model's seeds ($SEEDS); the difference's standard"
+        echo "error over visitors and a paired bootstrap 95 % interval (10,000 resamples of the visitors)."
+        echo
+        echo "| split | models | mdsrec | baseline | difference | relative | SE | 95 % interval | mdsrec ahead in |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        for b in sasrec sasrecf; do
+            [[ " ${have[*]-} " == *" mdsrec "* && " ${have[*]-} " == *" $b "* ]] || continue
+            for sp in test valid; do
+                "$NODE" "$ROOT/tools/examples/paired.mjs" "$RK/mdsrec.json" "$RK/$b.json" --split $sp --md-row "mdsrec,$b"
+            done
+        done
+        echo
+    } > "$RES/paired.md"
+    log "paired comparison: $RES/paired.md"
+fi

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cjson/cJSON.h>
 
@@ -107,6 +108,28 @@ int main(void) {
     double hr_mds = json_metric(js, 0, "test", "HR@10");
     printf("  mdsrec test HR@10 %.4f NDCG@10 %.4f\n", hr_mds, json_metric(js, 0, "test", "NDCG@10"));
     CHECK_MSG(hr_mds > 0.95, "mdsrec HR@10 %.4f", hr_mds);
+
+    /* --ranks: every visitor's rank of the target, the same ranks the metrics average */
+    CHECK(run("%s eval --model %s/sasrec --ranks --json %s/ranks.json >/dev/null", bin, dir, dir) == 0);
+    int usage_rc = run("%s eval --model %s/sasrec --ranks >/dev/null 2>&1", bin, dir); /* needs --json */
+    CHECK(WIFEXITED(usage_rc) && WEXITSTATUS(usage_rc) == 2);
+    {
+        char rp[1200];
+        snprintf(rp, sizeof rp, "%s/ranks.json", dir);
+        char *t = slurp(rp, NULL);
+        cJSON *j = t ? cJSON_Parse(t) : NULL;
+        cJSON *a = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "runs"), 0), "ranks"), "test");
+        int n = cJSON_GetArraySize(a), hits = 0, in_range = 1;
+        for (int u = 0; u < n; u++) {
+            double r = cJSON_GetArrayItem(a, u)->valuedouble;
+            in_range &= r >= 1 && r <= N_ITEMS;
+            hits += r <= 10;
+        }
+        CHECK_MSG(n == N_USERS && in_range, "ranks: %d of %d visitors, in range %d", n, N_USERS, in_range);
+        CHECK(n > 0 && fabs((double)hits / n - json_metric(rp, 0, "test", "HR@10")) < 1e-9);
+        cJSON_Delete(j);
+        free(t);
+    }
 
     /* pop cannot know the rule */
     CHECK(run("%s eval --baseline pop --data %s --json %s/pop.json >/dev/null", bin, data, dir) == 0);
