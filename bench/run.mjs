@@ -32,7 +32,7 @@ const altWasm = opt('--wasm', null);
 const config = { wasm: altWasm ? `/wasm-alt/${altWasm.split('/').pop()}` : '/wasm/mdsrec-simd.wasm', calls, warmup, len: 50, k: 10, peers, cases };
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
-const MOUNTS = [['/bundles/', bundles], ['/wasm/', join(ROOT, 'web/wasm')], ['/wasm-alt/', altWasm ? resolve(altWasm, '..') : HERE], ['/node_modules/', join(HERE, 'node_modules')], ['/', HERE]];
+const MOUNTS = [['/bundles/', bundles], ['/wasm/', join(ROOT, 'web/wasm')], ['/web/', join(ROOT, 'web')], ['/wasm-alt/', altWasm ? resolve(altWasm, '..') : HERE], ['/node_modules/', join(HERE, 'node_modules')], ['/', HERE]];
 const server = createServer((req, res) => {
   const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-store' };
@@ -54,32 +54,53 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const port = server.address().port;
 
 const loadStart = loadavg()[0];
-const browser = await chromium.launch({
+const launch = () => chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
          '--no-first-run', '--disable-quic', '--disable-sync'],
 });
-let result;
-try {
+// Each cold start is taken in a browser of its own, on a page opened after a blank page of the
+// site, so the page's navigation finds a renderer process up, as a visitor's does (Chrome keeps
+// a spare one); in a browser just started its start-up would land in the cold start (60-120 ms
+// here). Nothing else has used the browser's network stack yet: its first large download is
+// slower than later ones, and that stays in the figure.
+async function openPage(browser, path) {
   const page = await browser.newPage();
   page.on('console', (m) => console.log(`page: ${m.text()}`));
   page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
-  let last = '';
-  const poll = setInterval(async () => {
-    const t = await page.textContent('#log').catch(() => '');
-    if (t && t !== last) { process.stderr.write(t.slice(last.length) + '\n'); last = t; }
-  }, 2000);
-  // A page of the site first, so that the bench page's navigation finds a renderer process up, as
-  // a visitor's does (Chrome keeps a spare one); in a browser just started, its start-up would
-  // land in the first case's cold start (60-120 ms here).
   await page.goto(`http://127.0.0.1:${port}/blank`);
-  await page.goto(`http://127.0.0.1:${port}/`);
-  await page.waitForFunction(() => window.__bench, null, { timeout: 40 * 60 * 1000, polling: 500 });
-  clearInterval(poll);
-  result = await page.evaluate(() => window.__bench);
-  result.browser = `Chromium ${browser.version()}`;
+  await page.goto(`http://127.0.0.1:${port}${path}`);
+  return page;
+}
+let result, version;
+try {
+  let browser = await launch();
+  try {
+    version = browser.version();
+    const page = await openPage(browser, '/');
+    let last = '';
+    const poll = setInterval(async () => {
+      const t = await page.textContent('#log').catch(() => '');
+      if (t && t !== last) { process.stderr.write(t.slice(last.length) + '\n'); last = t; }
+    }, 2000);
+    await page.waitForFunction(() => window.__bench, null, { timeout: 40 * 60 * 1000, polling: 500 });
+    clearInterval(poll);
+    result = await page.evaluate(() => window.__bench);
+  } finally {
+    await browser.close();
+  }
+  result.browser = `Chromium ${version}`;
+  // the first case's cold start again, through the shim a store uses (bench/shim.html)
+  const first = cases[0];
+  browser = await launch();
+  try {
+    const page = await openPage(browser, `/shim.html?bundle=${encodeURIComponent(first.url)}&n=${first.items}`);
+    await page.waitForFunction(() => window.__shim, null, { timeout: 5 * 60 * 1000, polling: 100 });
+    result.shim = { case: first.name, ...(await page.evaluate(() => window.__shim)) };
+  } finally {
+    await browser.close();
+  }
 } finally {
-  await browser.close();
   server.close();
 }
 if (result.fatal) throw new Error(`bench page: ${result.fatal}`);
@@ -88,6 +109,15 @@ if (result.fatal) throw new Error(`bench page: ${result.fatal}`);
 const native = nativeFile ? JSON.parse(readFileSync(nativeFile, 'utf8')) : [];
 const nativeOf = (name) => native.find((n) => n.file.endsWith(`${name}.mdsb`));
 const failures = [...result.errors];
+// the shim's first recommendation must be the core's (synth keys are item-NNNNNN)
+const shim = result.shim || { error: 'not run' };
+if (shim.error) failures.push(`shim cold start: ${shim.error}`);
+else {
+  const core0 = result.cases.find((c) => c.name === shim.case);
+  const want = core0 && core0.core ? core0.core.topk.map((i) => `item-${String(i).padStart(6, '0')}`) : null;
+  shim.match = !!want && want.join() === shim.top.join();
+  if (!shim.match) failures.push(`shim top-k ${shim.top} differs from the core's ${want}`);
+}
 for (const c of result.cases) {
   if (c.error) continue;
   const n = nativeOf(c.name);
@@ -105,7 +135,7 @@ const report = {
   browser: result.browser, userAgent: result.userAgent, crossOriginIsolated: result.crossOriginIsolated,
   settings: { calls, warmup, history: 50, k: 10, peers },
   core_wasm: { bytes: wasmBytes.length, gzip_bytes: gzipSync(wasmBytes, { level: 9 }).length },
-  cases: result.cases, failures,
+  cases: result.cases, shim, failures,
 };
 
 const f = (x, d = 2) => (x == null || Number.isNaN(x) ? '-' : x.toFixed(d));
@@ -173,19 +203,23 @@ for (const c of ok) if (c.native) {
 }
 tgt('core wasm <= 40 KB gzip', `${f(report.core_wasm.gzip_bytes / 1024, 1)} KiB`, report.core_wasm.gzip_bytes <= 40 * 1024);
 // the shim a store ships: the page's module and the worker's (render.js is the optional UI)
-const shim = ['mdsrec.js', 'worker.js'].map((n) => gzipSync(readFileSync(join(ROOT, 'web', n)), { level: 9 }).length);
-report.shim_gzip_bytes = { 'mdsrec.js': shim[0], 'worker.js': shim[1] };
-tgt('shim JS <= 8 KB gzip (web/mdsrec.js + web/worker.js, gzip -9)', `${shim[0]} + ${shim[1]} = ${shim[0] + shim[1]} B`, shim[0] + shim[1] <= 8192);
+const gz = ['mdsrec.js', 'worker.js'].map((n) => gzipSync(readFileSync(join(ROOT, 'web', n)), { level: 9 }).length);
+report.shim_gzip_bytes = { 'mdsrec.js': gz[0], 'worker.js': gz[1] };
+tgt('shim JS <= 8 KB gzip (web/mdsrec.js + web/worker.js, gzip -9)', `${gz[0]} + ${gz[1]} = ${gz[0] + gz[1]} B`, gz[0] + gz[1] <= 8192);
 if (i100) {
   const bd = breakdown(i100.name), per = i100.core.bundle_bytes / i100.items;
   report.bytes_per_item_100k_int8 = Object.fromEntries(Object.entries(bd).map(([k, v]) => [k, v / i100.items]));
   tgt('int8 bundle <= 300 bytes per item (100k)', `${f(per, 0)} B/item: ` + Object.entries(bd).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${f(v / i100.items, 1)}`).join(', '), per <= 300);
-  tgt('cold start of the 100k int8 bundle <= 150 ms (page start to first recommendation)', `${f(i100.cold_ms, 0)} ms`, i100.cold_ms <= 150);
+  const viaShim = shim.T && shim.case === i100.name ? shim.T.first : null;
+  tgt('cold start of the 100k int8 bundle <= 150 ms (page start to first recommendation)',
+    `${f(i100.cold_ms, 0)} ms (bench loader); ${viaShim == null ? '-' : f(viaShim, 0)} ms through the shim (web/mdsrec.js, worker mode)`,
+    i100.cold_ms <= 150 && viaShim != null && viaShim <= 150);
 }
 md.push('## The targets of issue 6', '', '| target | measured | |', '|---|---|---|', ...T, '');
 md.push('### Where the cold start goes', '', 'Fetch starts with the worker, so it overlaps the compile; "fetch" is what was left of it after the compile.', '', '| case | cold start | from | page up (navigation to main.js) | worker up | wasm compile | bundle fetch into heap | open (checksums + validation) | first recommend |', '|---|---|---|---|---|---|---|---|---|');
 for (const c of ok)
   md.push(`| ${label(c)} | ${f(c.cold_ms, 1)} | ${c.cold_from} | ${c.load.page_ms ? f(c.load.page_ms, 1) : '-'} | ${f(c.load.worker_ms, 1)} | ${f(c.load.compile_ms, 1)} | ${f(c.load.fetch_ms, 1)} | ${f(c.load.open_ms, 1)} | ${f(c.load.first_ms, 1)} |`);
+if (shim.T) md.push('', `Through the shim (bench/shim.html: \`load()\` from web/mdsrec.js with the Cache API off, then \`recommend()\` for the same 50 clicks as keys), ${shim.case}: module running ${f(shim.T.script, 1)} ms after navigation start, \`load()\` resolved at ${f(shim.T.loaded, 1)} ms, first recommendation at ${f(shim.T.first, 1)} ms; top-k ${shim.match ? 'equal to the core\'s' : '**DIFFERENT**'}.`);
 md.push('', 'Native, for comparison (read the file + open + first recommend, ms): ' + ok.filter((c) => c.native).map((c) => `${label(c)} ${f(c.native.read_ms, 1)} + ${f(c.native.open_ms, 1)}`).join('; ') + '.');
 if (peers) {
   md.push('', '### The peers\' append case and load time', '', '| case | TF.js append | TF.js / mdsrec append | TF.js load | ORT load |', '|---|---|---|---|---|');
