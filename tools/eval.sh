@@ -5,7 +5,8 @@
 #
 #   DATASET     amazon-scientific-mm | ml-100k-posters | s3rec-beauty | s3rec-toys
 #   --seeds L   comma list of seeds (default 1,2,3)
-#   --rows L    only these rows (default: every row of the dataset; see `--list`)
+#   --rows L    only these rows (default: every row of the dataset; see `--list`). Either way the
+#               table lists every row, with seeds 1-3 and any others asked for
 #   --quick     smoke test: seed 1, 3 epochs, results under the work directory only
 #   --jobs N    trainings run at once (default 2); each uses --threads (default 1)
 #   --threads N threads per training (default 1: bit-reproducible for a seed)
@@ -313,8 +314,15 @@ if [ $EXPORT = 1 ] && [ $QUICK = 0 ] && done_run "$RUNS/mdsrec/s1"; then
     fi
 fi
 
-RUNS_DIR=$RUNS RES_DIR=$RES DATASET=$DS SEEDS=$SEEDS WORK_DIR=$WORK \
-    "$NODE" "$ROOT/tools/examples/eval-report.mjs" table $ROWS
+# The table always lists every row of the dataset, with seeds 1-3 and any others asked for, so
+# that a run of a few rows or seeds (--rows, --seeds) completes the table instead of replacing it.
+TABLE_ROWS=$ROWS; TABLE_SEEDS=$SEEDS
+if [ $QUICK = 0 ]; then
+    TABLE_ROWS=$ALL_ROWS
+    TABLE_SEEDS=$(printf '%s\n' 1 2 3 ${SEEDS//,/ } | sort -n -u | paste -sd, -)
+fi
+RUNS_DIR=$RUNS RES_DIR=$RES DATASET=$DS SEEDS=$TABLE_SEEDS WORK_DIR=$WORK \
+    "$NODE" "$ROOT/tools/examples/eval-report.mjs" table $TABLE_ROWS
 log "results: $RES/results.md"
 
 if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
@@ -322,14 +330,14 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     have=()
     for r in mdsrec sasrec sasrecf; do
         m=()
-        for s in ${SEEDS//,/ }; do done_run "$RUNS/$r/s$s" && m+=(--model "$RUNS/$r/s$s"); done
+        for s in ${TABLE_SEEDS//,/ }; do done_run "$RUNS/$r/s$s" && m+=(--model "$RUNS/$r/s$s"); done
         [ ${#m[@]} -gt 0 ] || continue
         "$BIN" eval "${m[@]}" --data "$DATA" --ranks --json "$RK/$r.json" > /dev/null && have+=("$r")
     done
     {
         echo "### $DS: mdsrec against each baseline, visitor by visitor"
         echo
-        echo "NDCG@10 per visitor, each the mean over a model's seeds ($SEEDS); the difference's standard"
+        echo "NDCG@10 per visitor, each the mean over a model's finished seeds of $TABLE_SEEDS; the difference's standard"
         echo "error over visitors and a paired bootstrap 95 % interval (10,000 resamples of the visitors)."
         echo
         echo "| split | models | mdsrec | baseline | difference | relative | SE | 95 % interval | mdsrec ahead in |"
