@@ -55,6 +55,11 @@ test('visitors by the gap before each target, NDCG averaged over seeds', () => {
     const mU1 = (ndcg(1) + ndcg(3)) / 2, mU3 = (ndcg(3) + ndcg(11)) / 2;
     assert.ok(Math.abs(row('test', 'same second').ndcg.m - (mU1 + mU3) / 2) < 1e-12);
     assert.ok(Math.abs(row('test', 'same second').ndcg.n - (ndcg(20) + ndcg(1)) / 2) < 1e-12);
+    // the first model minus the other, visitor by visitor, and the SE of that mean
+    const d = [mU1 - ndcg(20), mU3 - ndcg(1)], dm = (d[0] + d[1]) / 2;
+    assert.ok(Math.abs(row('test', 'same second').diff.n.mean - dm) < 1e-12);
+    assert.ok(Math.abs(row('test', 'same second').diff.n.se - Math.sqrt(((d[0] - dm) ** 2 + (d[1] - dm) ** 2) / 1 / 2)) < 1e-12);
+    assert.match(text, /m - n/);
     assert.equal(row('test', '1 h to 1 day').visitors, 1);
     assert.ok(Math.abs(row('test', '1 h to 1 day').ndcg.m - ndcg(2)) < 1e-12);
     // valid: u1 after 100 s, u2 after 10 s, u3 in the same second

@@ -9,7 +9,8 @@
 // items.txt). A.json ...: `mdsrec eval --ranks --json` files on that prepared data; each
 // visitor's NDCG is averaged over a file's runs (seeds). The script checks that every visitor's
 // last two items in the prepared data are those of the interaction file, sorted by time and
-// then line (prepare's order), and stops with an error otherwise.
+// then line (prepare's order), and stops with an error otherwise. A second table gives the
+// first model's difference from each other model per bucket, with its standard error.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -74,12 +75,27 @@ for (const split of ['valid', 'test'])
     const idx = seqs.map((s, u) => (s[split] >= lo && s[split] < hi ? u : -1)).filter((u) => u >= 0);
     if (!idx.length) continue;
     const ndcg = Object.fromEntries(models.map((m) => [m.name, idx.reduce((s, u) => s + m.per[split][u], 0) / idx.length]));
-    rows.push({ split, gap: label, visitors: idx.length, ndcg });
+    // the first model against each other one, visitor by visitor: mean difference and its SE
+    const diff = Object.fromEntries(models.slice(1).map((m) => {
+      const d = idx.map((u) => models[0].per[split][u] - m.per[split][u]);
+      const mu = d.reduce((s, x) => s + x, 0) / d.length;
+      const se = d.length > 1 ? Math.sqrt(d.reduce((s, x) => s + (x - mu) ** 2, 0) / (d.length - 1) / d.length) : NaN;
+      return [m.name, { mean: mu, se }];
+    }));
+    rows.push({ split, gap: label, visitors: idx.length, ndcg, diff });
   }
 
 console.log(`| split | gap before the target | visitors | ${models.map((m) => `${m.name} NDCG@${K}`).join(' | ')} |`);
 console.log(`|---|---|---|${models.map(() => '---|').join('')}`);
 for (const r of rows) console.log(`| ${r.split} | ${r.gap} | ${r.visitors} | ${models.map((m) => r.ndcg[m.name].toFixed(4)).join(' | ')} |`);
+if (models.length > 1) {
+  const others = models.slice(1);
+  console.log(`\n${models[0].name} minus each other model, visitor by visitor (mean ± its standard error over the bucket's visitors):\n`);
+  console.log(`| split | gap before the target | visitors | ${others.map((m) => `${models[0].name} - ${m.name}`).join(' | ')} |`);
+  console.log(`|---|---|---|${others.map(() => '---|').join('')}`);
+  const sgn = (x) => (x >= 0 ? '+' : '') + x.toFixed(4);
+  for (const r of rows) console.log(`| ${r.split} | ${r.gap} | ${r.visitors} | ${others.map((m) => `${sgn(r.diff[m.name].mean)} ± ${r.diff[m.name].se.toFixed(4)}`).join(' | ')} |`);
+}
 if (out) {
   fs.writeFileSync(`${out}.tmp`, JSON.stringify({ k: K, rows }, null, 1) + '\n');
   fs.renameSync(`${out}.tmp`, out);
