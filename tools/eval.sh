@@ -16,7 +16,9 @@
 #   --report    only rebuild results.json / results.md from the runs already done
 #   --paired    also rank every visitor with each finished seed of mdsrec, sasrec and sasrecf and
 #               compare mdsrec with each baseline visitor by visitor (paired bootstrap over the
-#               visitors, tools/examples/paired.mjs): results/DATASET/paired.md
+#               visitors, tools/examples/paired.mjs): results/DATASET/paired.md; also each row's
+#               early-stopping optimism (valid-window.md) and, on ml-100k, the visitors split by
+#               the time before their target (by-gap.md)
 #   --list      print the rows and their training flags, and exit
 #
 # Reads ${MDSREC_DATA:-../shared/data} (next to the repository) and writes the derived data
@@ -31,7 +33,7 @@ BIN=${MDSREC_BIN:-$ROOT/build/bin/mdsrec}
 DATAROOT=${MDSREC_DATA:-$ROOT/../shared/data}
 NODE=${NODE:-node}
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 DS=$1; shift
 SEEDS=1,2,3; ROWS=""; QUICK=0; JOBS=2; THREADS=1; TUNE=0; EXPORT=0; REPORT=0; LIST=0; PAIRED=0
@@ -351,4 +353,22 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
         echo
     } > "$RES/paired.md"
     log "paired comparison: $RES/paired.md"
+    # how much each row's early-stopping maximum stands above the epochs around it
+    {
+        echo "### $DS: best validation NDCG@10 against the mean of the epochs around it"
+        echo
+        "$NODE" "$ROOT/tools/examples/valid-window.mjs" "$WORK"
+    } > "$RES/valid-window.md.tmp" && mv "$RES/valid-window.md.tmp" "$RES/valid-window.md"
+    log "validation window: $RES/valid-window.md"
+    # MovieLens has timestamps in seconds: the visitors split by the time before their target
+    if [ "$DS" = ml-100k-posters ] && [[ " ${have[*]-} " == *" mdsrec "* ]]; then
+        files=()
+        for r in "${have[@]}"; do files+=("$RK/$r.json"); done
+        {
+            echo "### $DS: NDCG@10 by the time between the target and the click before it"
+            echo
+            "$NODE" "$ROOT/tools/examples/by-gap.mjs" --inter "$SRC/ml-100k.inter" --prep "$PREP" "${files[@]}"
+        } > "$RES/by-gap.md.tmp" && mv "$RES/by-gap.md.tmp" "$RES/by-gap.md"
+        log "by gap: $RES/by-gap.md"
+    fi
 fi
