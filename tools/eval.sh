@@ -358,7 +358,8 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
         echo "### $DS: best validation NDCG@10 against the mean of the epochs around it"
         echo
         "$NODE" "$ROOT/tools/examples/valid-window.mjs" "$WORK"
-    } > "$RES/valid-window.md.tmp" && mv "$RES/valid-window.md.tmp" "$RES/valid-window.md"
+    } > "$RES/valid-window.md.tmp" || { rm -f "$RES/valid-window.md.tmp"; log "valid-window.mjs failed"; exit 1; }
+    mv "$RES/valid-window.md.tmp" "$RES/valid-window.md"
     log "validation window: $RES/valid-window.md"
     # MovieLens has timestamps in seconds: the visitors split by the time before their target
     if [ "$DS" = ml-100k-posters ] && [[ " ${have[*]-} " == *" mdsrec "* ]]; then
@@ -368,7 +369,8 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
             echo "### $DS: NDCG@10 by the time between the target and the click before it"
             echo
             "$NODE" "$ROOT/tools/examples/by-gap.mjs" --inter "$SRC/ml-100k.inter" --prep "$PREP" "${files[@]}"
-        } > "$RES/by-gap.md.tmp" && mv "$RES/by-gap.md.tmp" "$RES/by-gap.md"
+        } > "$RES/by-gap.md.tmp" || { rm -f "$RES/by-gap.md.tmp"; log "by-gap.mjs failed"; exit 1; }
+        mv "$RES/by-gap.md.tmp" "$RES/by-gap.md"
         log "by gap: $RES/by-gap.md"
     fi
 fi
