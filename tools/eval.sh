@@ -301,10 +301,12 @@ if [ $EXPORT = 1 ] && [ $QUICK = 0 ] && done_run "$RUNS/mdsrec/s1"; then
     "$BIN" export --model "$RUNS/mdsrec/s1" --out "$B/mdsrec-s1-i8.mdsb" --dtype i8 > "$RES/export-i8.txt" 2>&1
     "$BIN" eval --bundle "$B/mdsrec-s1-f32.mdsb" --data "$DATA" --json "$RES/bundle-f32.json" > /dev/null
     "$BIN" eval --bundle "$B/mdsrec-s1-i8.mdsb" --data "$DATA" --json "$RES/bundle-i8.json" > /dev/null
-    # Five sample visitors (every 500th sequence from the first): their test history, the i8
-    # bundle's top 10 with the per-channel gates, shares and carriers.
+    # Five sample visitors (every 500th sequence from the first, or every fifth of the visitors
+    # where there are fewer than 2,500): their test history, the i8 bundle's top 10 with the
+    # per-channel gates, shares and carriers.
     if [ -n "$PREP" ]; then
-        awk -F'\t' 'NR % 500 == 1 && c < 5 { c++; print $1 "\t" $2 }' "$PREP/sequences.tsv" |
+        n=$(wc -l < "$PREP/sequences.tsv"); step=$(( n / 5 < 500 ? n / 5 : 500 )); [ $step -ge 1 ] || step=1
+        awk -F'\t' -v step=$step 'NR % step == 1 && c < 5 { c++; print $1 "\t" $2 }' "$PREP/sequences.tsv" |
         while IFS=$'\t' read -r user seq; do
             keys=$(echo "$seq" | awk -v items="$PREP/items.txt" 'BEGIN { while ((getline k < items) > 0) key[n++] = k }
                 { for (i = 1; i < NF; i++) printf "%s%s", (i > 1 ? "," : ""), key[$i] }')
@@ -312,7 +314,7 @@ if [ $EXPORT = 1 ] && [ $QUICK = 0 ] && done_run "$RUNS/mdsrec/s1"; then
             "$BIN" recommend "$B/mdsrec-s1-i8.mdsb" --history "$keys" -k 10 --json > "$B/visitor-$user.json"
             printf '%s\t%s\t%s\n' "$user" "$target" "$B/visitor-$user.json"
         done > "$B/visitors.tsv"
-        "$NODE" "$ROOT/tools/examples/eval-report.mjs" visitors "$B/visitors.tsv" "$RES"
+        "$NODE" "$ROOT/tools/examples/eval-report.mjs" visitors "$B/visitors.tsv" "$RES" "$PREP"
     fi
 fi
 

@@ -101,14 +101,30 @@ if (mode === 'table') {
   fs.writeFileSync(path.join(RES, 'tune.md'), L.join('\n'));
   process.stdout.write(L.join('\n'));
 } else if (mode === "visitors") {
-  // visitors TSV RES: the i8 bundle's answers for five sample visitors -> visitors.json, visitors.md
-  const [tsv, res] = names;
+  // visitors TSV RES [PREP]: the i8 bundle's answers for five sample visitors -> visitors.json,
+  // visitors.md. With PREP (a prepared directory), keys are shown with the catalog's titles, so
+  // that a reader can judge the explanations (MovieLens ids mean nothing on their own).
+  const [tsv, res, prep] = names;
+  const title = new Map();
+  if (prep) {
+    const keys = fs.readFileSync(path.join(prep, "items.txt"), "utf8").split("\n");
+    const cat = path.join(prep, "catalog.jsonl");
+    const rows = fs.existsSync(cat) ? fs.readFileSync(cat, "utf8").split("\n") : [];
+    rows.forEach((line, i) => {
+      if (!line.trim() || !keys[i]) return;
+      const c = JSON.parse(line);
+      if (c.title) title.set(keys[i], c.year ? `${c.title} (${c.year})` : c.title);
+    });
+  }
+  const named = (k) => title.has(String(k)) ? `${k} ${title.get(String(k))}` : String(k);
   const out = [];
   for (const line of fs.readFileSync(tsv, "utf8").trim().split("\n")) {
     const [user, target, file] = line.split("\t");
     const j = readJson(file);
     out.push({
       user, target, history: j.history.map((h) => h.key ?? h), history_length: j.history.length,
+      ...(title.size ? { titles: Object.fromEntries([target, ...j.history.map((h) => h.key ?? h),
+        ...j.items.map((it) => it.key)].filter((k) => title.has(String(k))).map((k) => [k, title.get(String(k))])) } : {}),
       channels: j.channels.map((c) => ({ name: c.name, gate: c.gate, carrier: c.carrier && (c.carrier.key ?? c.carrier),
         carrier_weight: c.carrier_weight })),
       top5: j.items.slice(0, 5).map((it) => ({ key: it.key, score: it.score, shares: it.shares })),
@@ -120,10 +136,10 @@ if (mode === 'table') {
     "|---|---|---|---|---|---|"];
   for (const v of out) {
     const names = v.channels.map((c) => c.name);
-    L.push(`| ${v.user} | ${v.history_length} items | ${v.target} (${v.target_rank_in_top10 ?? "-"}) | ` +
+    L.push(`| ${v.user} | ${v.history_length} items | ${named(v.target)} (${v.target_rank_in_top10 ?? "-"}) | ` +
       v.channels.map((c) => `${c.name} ${c.gate.toFixed(2)}`).join(", ") + " | " +
-      v.channels.map((c) => `${c.name}: ${c.carrier} (${Number(c.carrier_weight).toFixed(2)})`).join(", ") + " | " +
-      v.top5.map((t) => `${t.key} [${t.shares.map((x, i) => names[i] + " " + x.toFixed(2)).join(" ")}]`).join("; ") + " |");
+      v.channels.map((c) => `${c.name}: ${named(c.carrier)} (${Number(c.carrier_weight).toFixed(2)})`).join(", ") + " | " +
+      v.top5.map((t) => `${named(t.key)} [${t.shares.map((x, i) => names[i] + " " + x.toFixed(2)).join(" ")}]`).join("; ") + " |");
   }
   L.push("");
   fs.writeFileSync(path.join(res, "visitors.md"), L.join("\n"));
