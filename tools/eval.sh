@@ -336,7 +336,10 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
         m=()
         for s in ${TABLE_SEEDS//,/ }; do done_run "$RUNS/$r/s$s" && m+=(--model "$RUNS/$r/s$s"); done
         [ ${#m[@]} -gt 0 ] || continue
-        "$BIN" eval "${m[@]}" --data "$DATA" --ranks --json "$RK/$r.json" > /dev/null && have+=("$r")
+        # a model that cannot be ranked must not quietly vanish from paired.md
+        "$BIN" eval "${m[@]}" --data "$DATA" --ranks --json "$RK/$r.json" > /dev/null ||
+            { log "mdsrec eval --ranks failed for $r ($RUNS/$r)"; exit 1; }
+        have+=("$r")
     done
     {
         echo "### $DS: mdsrec against each baseline, visitor by visitor"
@@ -349,11 +352,13 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
         for b in sasrec sasrecf; do
             [[ " ${have[*]-} " == *" mdsrec "* && " ${have[*]-} " == *" $b "* ]] || continue
             for sp in test valid; do
-                "$NODE" "$ROOT/tools/examples/paired.mjs" "$RK/mdsrec.json" "$RK/$b.json" --split $sp --md-row "mdsrec,$b"
+                "$NODE" "$ROOT/tools/examples/paired.mjs" "$RK/mdsrec.json" "$RK/$b.json" --split $sp --md-row "mdsrec,$b" ||
+                    { rm -f "$RES/paired.md.tmp"; log "paired.mjs failed ($b, $sp)"; exit 1; }
             done
         done
         echo
-    } > "$RES/paired.md"
+    } > "$RES/paired.md.tmp"
+    mv "$RES/paired.md.tmp" "$RES/paired.md"
     log "paired comparison: $RES/paired.md"
     # how much each row's early-stopping maximum stands above the epochs around it
     {
