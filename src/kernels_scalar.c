@@ -31,8 +31,8 @@ static void matvec(float *out, const float *w, const float *x, const float *b, s
 /* Four outputs at a time: four independent sums, each still added in order from 0 (so the
    results are bit-identical to matvec's), which gives the CPU four chains to overlap instead
    of one add after another. */
-static void linear(float *out, const float *x, const float *w, const float *b, size_t n, size_t din,
-                   size_t dout) {
+static void linear_rows(float *out, const float *x, const float *w, const float *b, size_t n,
+                        size_t din, size_t dout) {
     for (size_t r = 0; r < n; r++) {
         const float *xr = x + r * din;
         float *o = out + r * dout;
@@ -53,6 +53,59 @@ static void linear(float *out, const float *x, const float *w, const float *b, s
         }
         for (; j < dout; j++) o[j] = (b ? b[j] : 0.0f) + dot_f32(w + j * din, xr, din);
     }
+}
+
+#if defined(__GNUC__)
+/* The same sums, many side by side, for the trainer's thousands of tokens a step: 8 outputs
+   x 4 tokens a tile. The 8 outputs' weights for each input are transposed into one row of two
+   4-lane vectors (GCC/Clang vector extensions, which are plain C to a compiler without SIMD), so
+   each lane of a vector add is one output's own serial sum from input 0: the bits stay
+   matvec's, three times as fast as linear_rows on the trainer's shapes. Inputs go in blocks of
+   LIN_CHUNK, the partial sums parked in out between blocks (a float stored and reloaded is
+   exact). n is a multiple of LIN_TOKENS. */
+typedef float lin_f32x4 __attribute__((vector_size(16)));
+#define LIN_TOKENS 4
+#define LIN_CHUNK 128
+
+static void linear_tiles(float *out, const float *x, const float *w, const float *b, size_t n,
+                         size_t din, size_t dout) {
+    lin_f32x4 wt[LIN_CHUNK][2];
+    for (size_t j0 = 0; j0 < dout; j0 += 8) {
+        size_t jn = dout - j0 < 8 ? dout - j0 : 8;
+        for (size_t i0 = 0; i0 < din; i0 += LIN_CHUNK) {
+            size_t in = din - i0 < LIN_CHUNK ? din - i0 : LIN_CHUNK;
+            for (size_t i = 0; i < in; i++)
+                for (size_t l = 0; l < 8; l++) wt[i][l / 4][l % 4] = l < jn ? w[(j0 + l) * din + i0 + i] : 0.0f;
+            for (size_t r = 0; r < n; r += LIN_TOKENS) {
+                lin_f32x4 acc[LIN_TOKENS][2];
+                for (size_t t = 0; t < LIN_TOKENS; t++)
+                    for (size_t l = 0; l < 8; l++)
+                        acc[t][l / 4][l % 4] = i0 > 0 && l < jn ? out[(r + t) * dout + j0 + l] : 0.0f;
+                const float *xr = x + r * din + i0;
+                for (size_t i = 0; i < in; i++)
+                    for (size_t t = 0; t < LIN_TOKENS; t++) {
+                        float xv = xr[t * din + i];
+                        acc[t][0] += wt[i][0] * xv;
+                        acc[t][1] += wt[i][1] * xv;
+                    }
+                for (size_t t = 0; t < LIN_TOKENS; t++)
+                    for (size_t l = 0; l < jn; l++) out[(r + t) * dout + j0 + l] = acc[t][l / 4][l % 4];
+            }
+        }
+        for (size_t r = 0; r < n; r++)
+            for (size_t l = 0; l < jn; l++) out[r * dout + j0 + l] = (b ? b[j0 + l] : 0.0f) + out[r * dout + j0 + l];
+    }
+}
+#endif
+
+static void linear(float *out, const float *x, const float *w, const float *b, size_t n, size_t din,
+                   size_t dout) {
+    size_t r = 0;
+#if defined(__GNUC__)
+    r = n / LIN_TOKENS * LIN_TOKENS;
+    if (r) linear_tiles(out, x, w, b, r, din, dout);
+#endif
+    linear_rows(out + r * dout, x + r * din, w, b, n - r, din, dout);
 }
 
 /* Four rows at a time for the same reason as linear(): each row's sum keeps the order of

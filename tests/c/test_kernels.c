@@ -77,10 +77,13 @@ static void test_matvec(const mdsrec_kernels *k) {
 }
 
 /* linear over n tokens, for shapes that hit every edge of the SIMD tiles (tokens not a
-   multiple of 4, outputs odd, din not a multiple of 4): against double, and each token
-   recomputed alone must give the very same bits (model.c's prefix cache relies on it). */
+   multiple of 4, outputs odd, din not a multiple of 4, din past the scalar set's 128-input
+   blocks): against double, and each token recomputed alone must give the very same bits
+   (model.c's prefix cache relies on it). The scalar set must give matvec's bits exactly:
+   the trainer's seeded runs depend on it. */
 static void test_linear(const mdsrec_kernels *k) {
-    static const size_t shapes[][3] = {{50, 64, 64}, {7, 64, 256}, {5, 256, 64}, {3, 9, 5}, {1, 64, 64}, {6, 17, 3}};
+    static const size_t shapes[][3] = {{50, 64, 64}, {7, 64, 256}, {5, 256, 64}, {3, 9, 5}, {1, 64, 64},
+                                       {6, 17, 3}, {9, 300, 13}, {12, 129, 16}, {4, 1, 1}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         size_t n = shapes[si][0], din = shapes[si][1], dout = shapes[si][2];
         float *x = malloc(n * din * sizeof(float)), *w = malloc(dout * din * sizeof(float));
@@ -104,6 +107,11 @@ static void test_linear(const mdsrec_kernels *k) {
             }
             k->linear(one, x + r * din, w, b, 1, din, dout);
             if (memcmp(one, out + r * dout, dout * sizeof(float)) != 0) same = 0;
+            if (k == kernels_scalar()) {
+                k->matvec(one, w, x + r * din, b, dout, din);
+                CHECK_MSG(memcmp(one, out + r * dout, dout * sizeof(float)) == 0,
+                          "scalar linear differs from matvec: token %zu of %zu x %zu -> %zu", r, n, din, dout);
+            }
         }
         CHECK_MSG(same, "linear of %s: a token alone differs from the same token in a tile", k->name);
         free(x), free(w), free(b), free(out), free(one), free(nob);
