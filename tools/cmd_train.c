@@ -25,6 +25,8 @@ static void usage(FILE *f) {
             "  --no-id            mdsrec without the id channel\n"
             "  --no-graph         no propagation over relation graphs\n"
             "  --shared-encoder   one encoder and pooling for every channel (ablation)\n"
+            "  --id-features      mdsrec: the id channel's items also add the projected features,\n"
+            "                     as sasrecf's (E[i] + W f_i + b) (a variant)\n"
             "  --no-behaviour     graphs rebuilt from content only (beta = 0)\n"
             "  --graph-dir DIR    graphs (default DATA/graph)   --knn-k K  neighbours (10; itemknn: 100)\n"
             "  --dropout P        hidden dropout (0.5)     --attn-dropout P  (default: --dropout)\n"
@@ -81,7 +83,7 @@ int cmd_train(int argc, char **argv) {
     /* fusion training: -1 / NULL = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
     float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0;
     const char *gate = NULL;
-    int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0;
+    int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0, used = 1;
@@ -96,6 +98,8 @@ int cmd_train(int argc, char **argv) {
             no_beh = 1, used = 0;
         } else if (!strcmp(a, "--shared-encoder")) {
             shared = 1, used = 0;
+        } else if (!strcmp(a, "--id-features")) {
+            id_features = 1, used = 0;
         } else if (!strcmp(a, "--resume")) {
             resume = 1, used = 0;
         } else if (!strcmp(a, "--quiet")) {
@@ -140,6 +144,10 @@ int cmd_train(int argc, char **argv) {
     }
     if (attn_dropout < 0) attn_dropout = dropout;
     int kind = tm_kind_parse(model);
+    if (id_features && kind != TM_MDSREC) {
+        cli_error("--id-features is for --model mdsrec (sasrecf is sasrec with features)");
+        return CLI_EXIT_USAGE;
+    }
     int pool = -1;
     if (centre) {
         pool = !strcmp(centre, "none") ? 0 : !strcmp(centre, "last") ? 1 : !strcmp(centre, "mean") ? 2
@@ -255,6 +263,12 @@ int cmd_train(int argc, char **argv) {
             snprintf(c->channels[nc].name, 25, "id");
             c->channels[nc].kind = MDSREC_CHANNEL_ID;
             s->ch[nc].has_emb = 1;
+            if (id_features) /* early fusion inside the id channel, as sasrecf's item vector */
+                for (uint32_t f = 0; f < ds.n_features; f++) {
+                    if (!keep(ds.feat[f].name, chosen, n_chosen)) continue;
+                    snprintf(s->ch[nc].feat[s->ch[nc].n_feat++], 25, "%s", ds.feat[f].name);
+                    s->ch[nc].feat_width += ds.feat[f].width;
+                }
             nc++;
         }
         for (uint32_t f = 0; f < ds.n_features && nc < MDSREC_MAX_CHANNELS; f++) {

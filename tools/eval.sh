@@ -67,7 +67,7 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features"
 ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0"
 case $DS in
 amazon-scientific-mm)
@@ -109,6 +109,7 @@ row_flags() {
     centre-none) echo "--model mdsrec --centre none" ;;
     blocks-0) echo "--model mdsrec --blocks 0" ;;
     shared-attention) echo "--model mdsrec --shared-encoder" ;;
+    id-features) echo "--model mdsrec --id-features" ;;  # a variant: sasrecf's item vector as the id channel
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac

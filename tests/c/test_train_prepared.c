@@ -184,6 +184,23 @@ int main(void) {
              "--heads 1 --epochs 1 --quiet --threads 2 >/dev/null 2>&1",
              bin, dir, dir, bin, dir, dir, bin, dir, dir, bin, dir, dir);
     CHECK(system(cmd) == 0);
+    /* --id-features: the id channel adds both projected features (as sasrecf's), the two
+       modality channels stay; the bundle exports and recommends like any other. Only mdsrec
+       takes it. */
+    snprintf(cmd, sizeof cmd,
+             "%s train --data %s --out %s/idf --model mdsrec --id-features --dim 8 --max-len 8 --blocks 1 --heads 2 "
+             "--epochs 2 --quiet --threads 1 >/dev/null 2>&1 && "
+             "%s export --model %s/idf --out %s/idf.mdsb --dtype f32 >/dev/null 2>&1 && "
+             "%s recommend %s/idf.mdsb --history sku-003,sku-004 -k 3 >/dev/null 2>&1",
+             bin, dir, dir, bin, dir, dir, bin, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(p, sizeof p, "%s/idf/model.ckpt", dir);
+    hdr = slurp(p, NULL);
+    CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 7 - image text\n") && strstr(hdr, "\nchannel 1 image ") &&
+          strstr(hdr, "\nchannel 2 text "));
+    free(hdr);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/idf2 --model sasrec --id-features >/dev/null 2>&1", bin, dir, dir);
+    CHECK(WEXITSTATUS(system(cmd)) == 2);
 
     /* --neighbours 1 --neighbours-format csr: NEIGHBOURS, the strongest neighbour only */
     size_t len;
