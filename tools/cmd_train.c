@@ -63,6 +63,16 @@ static int keep(const char *name, char names[][25], int n) {
     return 0;
 }
 
+/* Every kept feature of ds, concatenated in the dataset's order, into channel ch's item vector
+   (sasrecf's id channel, and mdsrec's with --id-features). */
+static void add_features(tm_channel *ch, const dataset *ds, char names[][25], int n) {
+    for (uint32_t f = 0; f < ds->n_features; f++) {
+        if (!keep(ds->feat[f].name, names, n)) continue;
+        snprintf(ch->feat[ch->n_feat++], 25, "%s", ds->feat[f].name);
+        ch->feat_width += ds->feat[f].width;
+    }
+}
+
 static void print_table(const char *model, const metrics *v, const metrics *t) {
     metrics_print_header(stdout, model);
     metrics_print_row(stdout, "valid", v);
@@ -250,12 +260,7 @@ int cmd_train(int argc, char **argv) {
         snprintf(c->channels[0].name, 25, "id");
         c->channels[0].kind = MDSREC_CHANNEL_ID;
         s->ch[0].has_emb = 1;
-        if (kind == TM_SASRECF)
-            for (uint32_t f = 0; f < ds.n_features; f++) {
-                if (!keep(ds.feat[f].name, chosen, n_chosen)) continue;
-                snprintf(s->ch[0].feat[s->ch[0].n_feat++], 25, "%s", ds.feat[f].name);
-                s->ch[0].feat_width += ds.feat[f].width;
-            }
+        if (kind == TM_SASRECF) add_features(&s->ch[0], &ds, chosen, n_chosen);
         nc = 1;
     } else {
         c->pool_mode = MDSREC_POOL_LAST;
@@ -264,11 +269,7 @@ int cmd_train(int argc, char **argv) {
             c->channels[nc].kind = MDSREC_CHANNEL_ID;
             s->ch[nc].has_emb = 1;
             if (id_features) /* early fusion inside the id channel, as sasrecf's item vector */
-                for (uint32_t f = 0; f < ds.n_features; f++) {
-                    if (!keep(ds.feat[f].name, chosen, n_chosen)) continue;
-                    snprintf(s->ch[nc].feat[s->ch[nc].n_feat++], 25, "%s", ds.feat[f].name);
-                    s->ch[nc].feat_width += ds.feat[f].width;
-                }
+                add_features(&s->ch[nc], &ds, chosen, n_chosen);
             nc++;
         }
         for (uint32_t f = 0; f < ds.n_features && nc < MDSREC_MAX_CHANNELS; f++) {
