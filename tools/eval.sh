@@ -254,14 +254,18 @@ if [ $TUNE = 1 ]; then
         plain) train_one plain-fusion 1 "$RUNS/plain-fusion/s1" >&2 || true; continue ;;
         esac
         # a setting is dash-separated changes to the shipped flags: plain (aux 0, learned gate),
-        # auxW, fixed | learned (the gate), dP (dropout), lrX, kK (propagation rounds), betaB
+        # auxW, fixed | learned (the gate), dimD, dP (dropout), bsN (batch), cdP (channel drop),
+        # lrX, kK (propagation rounds), betaB
         flags=""
         for part in ${g//-/ }; do
             case $part in
             plain) flags="$flags --aux-loss 0 --gate learned" ;;
             aux*) flags="$flags --aux-loss ${part#aux}" ;;
             fixed|learned) flags="$flags --gate $part" ;;
+            dim*) flags="$flags --dim ${part#dim}" ;;
             d*) flags="$flags --dropout ${part#d}" ;;
+            bs*) flags="$flags --batch ${part#bs}" ;;
+            cd*) flags="$flags --channel-drop ${part#cd}" ;;
             lr*) flags="$flags --lr ${part#lr}" ;;
             k*) flags="$flags --prop-k ${part#k}" ;;
             beta*) b=${part#beta}
