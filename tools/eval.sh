@@ -19,6 +19,10 @@
 #               visitors, tools/examples/paired.mjs): results/DATASET/paired.md; also each row's
 #               early-stopping optimism (valid-window.md) and, on ml-100k, the visitors split by
 #               the time before their target (by-gap.md)
+#   --windows W last (default: each visitor's training part gives its last window of at most L
+#               inputs, as the tables of docs/RESULTS.md) or all (every training target, the part cut
+#               into windows of L: the trainer's --windows all). `all` keeps its runs, ranks, tuning
+#               and bundles in *-windows-all directories and its tables in results/DATASET/windows-all/
 #   --list      print the rows and their training flags, and exit
 #
 # Reads ${MDSREC_DATA:-../shared/data} (next to the repository) and writes the derived data
@@ -33,10 +37,11 @@ BIN=${MDSREC_BIN:-$ROOT/build/bin/mdsrec}
 DATAROOT=${MDSREC_DATA:-$ROOT/../shared/data}
 NODE=${NODE:-node}
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 DS=$1; shift
 SEEDS=1,2,3; ROWS=""; QUICK=0; JOBS=2; THREADS=1; TUNE=0; EXPORT=0; REPORT=0; LIST=0; PAIRED=0
+WINDOWS=last
 while [ $# -gt 0 ]; do
     case $1 in
     --seeds) SEEDS=$2; shift 2 ;;
@@ -49,16 +54,22 @@ while [ $# -gt 0 ]; do
     --report) REPORT=1; shift ;;
     --paired) PAIRED=1; shift ;;
     --list) LIST=1; shift ;;
+    --windows) WINDOWS=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "eval.sh: unknown option $1" >&2; usage ;;
     esac
 done
 [ -x "$BIN" ] || { echo "eval.sh: build the tool first ($BIN)" >&2; exit 1; }
 
+case $WINDOWS in
+last) SUFFIX=""; EXTRA="" ;;
+all) SUFFIX="-windows-all"; EXTRA="--windows all" ;;
+*) echo "eval.sh: --windows expects last or all, found \"$WINDOWS\"" >&2; exit 2 ;;
+esac
 WORK=${MDSREC_WORK:-$ROOT/build/eval}/$DS
-RES=$ROOT/results/$DS
-if [ $QUICK = 1 ]; then SEEDS=1; RES=$WORK/quick-results; RUNS=$WORK/quick-runs; EXTRA="--epochs 3"
-else RUNS=$WORK/runs; EXTRA=""; fi
+RES=$ROOT/results/$DS${SUFFIX:+/${SUFFIX#-}}
+if [ $QUICK = 1 ]; then SEEDS=1; RES=$WORK/quick-results$SUFFIX; RUNS=$WORK/quick-runs$SUFFIX; EXTRA="$EXTRA --epochs 3"
+else RUNS=$WORK/runs$SUFFIX; fi
 mkdir -p "$WORK" "$RES" "$RUNS"
 
 log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -120,7 +131,7 @@ for r in $ROWS; do row_flags "$r" > /dev/null || { echo "eval.sh: unknown row $r
 if [ $LIST = 1 ]; then
     for r in $ROWS; do
         case $r in pop|itemknn) printf '%-14s %s\n' "$r" "$(row_flags "$r")" ;;
-        *) printf '%-14s %s\n' "$r" "$(row_flags "$r") $MODEL_FLAGS" ;; esac
+        *) printf '%-14s %s\n' "$r" "$(row_flags "$r") $MODEL_FLAGS${EXTRA:+ $EXTRA}" ;; esac
     done
     exit 0
 fi
@@ -242,7 +253,7 @@ baseline() { # row
 if [ $TUNE = 1 ]; then
     # Validation grid for mdsrec, seed 1: dropout, learning rate, propagation depth, graph beta.
     # Selection by VALID NDCG@10 only; the test column is reported but never used to choose.
-    TR=$WORK/tune; mkdir -p "$TR"
+    TR=$WORK/tune$SUFFIX; mkdir -p "$TR"
     GRID=${MDSREC_TUNE_GRID:-"default aux0-fixed aux1-fixed aux1-learned plain plain-d0.3 plain-lr0.003 k1 k3 beta0.5 beta2"}
     # "default": the table run of mdsrec seed 1 (the shipped settings: --aux-loss 2, --gate fixed),
     # "plain": the plain-fusion row's seed 1; neither is trained twice.
@@ -300,7 +311,7 @@ if [ $REPORT = 0 ]; then
 fi
 
 if [ $EXPORT = 1 ] && [ $QUICK = 0 ] && done_run "$RUNS/mdsrec/s1"; then
-    B=$WORK/bundles; mkdir -p "$B"
+    B=$WORK/bundles$SUFFIX; mkdir -p "$B"
     log "export mdsrec seed 1 (f32, i8) and evaluate the i8 bundle through the core"
     "$BIN" export --model "$RUNS/mdsrec/s1" --out "$B/mdsrec-s1-f32.mdsb" --dtype f32 --no-compare > "$RES/export-f32.txt" 2>&1
     "$BIN" export --model "$RUNS/mdsrec/s1" --out "$B/mdsrec-s1-i8.mdsb" --dtype i8 > "$RES/export-i8.txt" 2>&1
@@ -335,7 +346,7 @@ RUNS_DIR=$RUNS RES_DIR=$RES DATASET=$DS SEEDS=$TABLE_SEEDS WORK_DIR=$WORK \
 log "results: $RES/results.md"
 
 if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
-    RK=$WORK/ranks; mkdir -p "$RK"
+    RK=$WORK/ranks$SUFFIX; mkdir -p "$RK"
     have=()
     for r in mdsrec sasrec sasrecf; do
         m=()
@@ -369,7 +380,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     {
         echo "### $DS: best validation NDCG@10 against the mean of the epochs around it"
         echo
-        "$NODE" "$ROOT/tools/examples/valid-window.mjs" "$WORK"
+        "$NODE" "$ROOT/tools/examples/valid-window.mjs" "$WORK" --runs "runs$SUFFIX"
     } > "$RES/valid-window.md.tmp" || { rm -f "$RES/valid-window.md.tmp"; log "valid-window.mjs failed"; exit 1; }
     mv "$RES/valid-window.md.tmp" "$RES/valid-window.md"
     log "validation window: $RES/valid-window.md"

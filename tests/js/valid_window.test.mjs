@@ -83,3 +83,26 @@ test('a directory without runs is an error naming it; no arguments is a usage er
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--runs reads another runs directory of the same work directory', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vwin-'));
+  try {
+    run(dir, 'a', 1, [0.01, 0.02], 0.03); // in runs/: must not be read
+    const d = join(dir, 'runs-windows-all', 'b', 's1');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'train.json'), JSON.stringify({
+      best_epoch: 2, epochs: [{ epoch: 1, valid_ndcg10: 0.05 }, { epoch: 2, valid_ndcg10: 0.07 }],
+      test: { 'NDCG@10': 0.06 },
+    }));
+    const out = join(dir, 'out.json');
+    execFileSync(process.execPath, [SCRIPT, dir, '--runs', 'runs-windows-all', '--json', out]);
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    assert.deepEqual(r.rows.map((x) => [x.row, x.best, x.test]), [['b', 0.07, 0.06]]);
+    const p = spawnSync(process.execPath, [SCRIPT, dir, '--runs', 'nope'], { encoding: 'utf8' });
+    assert.equal(p.status, 1);
+    assert.match(p.stderr, /nope: no such directory/);
+    assert.equal(spawnSync(process.execPath, [SCRIPT, dir, '--runs', '../x']).status, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
