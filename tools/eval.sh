@@ -62,8 +62,8 @@ done
 [ -x "$BIN" ] || { echo "eval.sh: build the tool first ($BIN)" >&2; exit 1; }
 
 case $WINDOWS in
-last) SUFFIX=""; EXTRA="" ;;
-all) SUFFIX="-windows-all"; EXTRA="--windows all" ;;
+last) SUFFIX=""; EXTRA=""; LABEL=$DS ;;
+all) SUFFIX="-windows-all"; EXTRA="--windows all"; LABEL="$DS, every training window (--windows all)" ;;
 *) echo "eval.sh: --windows expects last or all, found \"$WINDOWS\"" >&2; exit 2 ;;
 esac
 WORK=${MDSREC_WORK:-$ROOT/build/eval}/$DS
@@ -295,7 +295,7 @@ if [ $TUNE = 1 ]; then
         done
         echo "mdsrec 1 $TR/$g$flags"
     done | run_queue || true
-    RUNS_DIR=$TR RES_DIR=$RES DATASET=$DS "$NODE" "$ROOT/tools/examples/eval-report.mjs" tune $GRID
+    RUNS_DIR=$TR RES_DIR=$RES DATASET=$DS LABEL=$LABEL "$NODE" "$ROOT/tools/examples/eval-report.mjs" tune $GRID
     exit 0
 fi
 
@@ -341,7 +341,7 @@ if [ $QUICK = 0 ]; then
     TABLE_ROWS=$ALL_ROWS
     TABLE_SEEDS=$(printf '%s\n' 1 2 3 ${SEEDS//,/ } | sort -n -u | paste -sd, -)
 fi
-RUNS_DIR=$RUNS RES_DIR=$RES DATASET=$DS SEEDS=$TABLE_SEEDS WORK_DIR=$WORK \
+RUNS_DIR=$RUNS RES_DIR=$RES DATASET=$DS LABEL=$LABEL SEEDS=$TABLE_SEEDS WORK_DIR=$WORK \
     "$NODE" "$ROOT/tools/examples/eval-report.mjs" table $TABLE_ROWS
 log "results: $RES/results.md"
 
@@ -358,7 +358,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
         have+=("$r")
     done
     {
-        echo "### $DS: mdsrec against each baseline, visitor by visitor"
+        echo "### $LABEL: mdsrec against each baseline, visitor by visitor"
         echo
         echo "NDCG@10 per visitor, each the mean over a model's finished seeds of $TABLE_SEEDS; the difference's standard"
         echo "error over visitors and a paired bootstrap 95 % interval (10,000 resamples of the visitors)."
@@ -378,7 +378,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     log "paired comparison: $RES/paired.md"
     # how much each row's early-stopping maximum stands above the epochs around it
     {
-        echo "### $DS: best validation NDCG@10 against the mean of the epochs around it"
+        echo "### $LABEL: best validation NDCG@10 against the mean of the epochs around it"
         echo
         "$NODE" "$ROOT/tools/examples/valid-window.mjs" "$WORK" --runs "runs$SUFFIX"
     } > "$RES/valid-window.md.tmp" || { rm -f "$RES/valid-window.md.tmp"; log "valid-window.mjs failed"; exit 1; }
@@ -389,7 +389,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
         files=()
         for r in "${have[@]}"; do files+=("$RK/$r.json"); done
         {
-            echo "### $DS: NDCG@10 by the time between the target and the click before it"
+            echo "### $LABEL: NDCG@10 by the time between the target and the click before it"
             echo
             "$NODE" "$ROOT/tools/examples/by-gap.mjs" --inter "$SRC/ml-100k.inter" --prep "$PREP" "${files[@]}"
         } > "$RES/by-gap.md.tmp" || { rm -f "$RES/by-gap.md.tmp"; log "by-gap.mjs failed"; exit 1; }

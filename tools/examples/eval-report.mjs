@@ -2,12 +2,14 @@
 //   node eval-report.mjs table ROW...   -> $RES_DIR/results.json, results.md
 //   node eval-report.mjs tune  GRID...  -> $RES_DIR/tune.json, tune.md (selection on VALID NDCG@10)
 // Environment: RUNS_DIR (runs/ROW/sSEED/train.json, runs/ROW.json for baselines), RES_DIR, DATASET,
-// SEEDS (comma list). Mean and sample standard deviation (n - 1) over the seeds that finished.
+// SEEDS (comma list), LABEL (the dataset's name in headings; default DATASET). Mean and sample
+// standard deviation (n - 1) over the seeds that finished.
 import fs from 'node:fs';
 import path from 'node:path';
 
 const [mode, ...names] = process.argv.slice(2);
 const RUNS = process.env.RUNS_DIR, RES = process.env.RES_DIR, DS = process.env.DATASET;
+const LABEL = process.env.LABEL || DS;
 const SEEDS = (process.env.SEEDS || '1,2,3').split(',').map(Number);
 const KEYS = ['HR@5', 'HR@10', 'HR@20', 'NDCG@5', 'NDCG@10', 'NDCG@20', 'MRR'];
 
@@ -65,7 +67,7 @@ if (mode === 'table') {
     seeds_asked: SEEDS, rows,
   }, null, 1) + '\n');
   const L = [];
-  L.push(`### ${DS}: test split, mean ± sample std over the seeds listed`);
+  L.push(`### ${LABEL}: test split, mean ± sample std over the seeds listed`);
   L.push('');
   L.push('| row | seeds | HR@10 | NDCG@10 | HR@20 | NDCG@20 | MRR | valid NDCG@10 | best epoch | s/epoch | s/run |');
   L.push('|---|---|---|---|---|---|---|---|---|---|---|');
@@ -90,7 +92,7 @@ if (mode === 'table') {
   const best = done.reduce((b, r) => (!b || r.valid_ndcg10 > b.valid_ndcg10 ? r : b), null);
   fs.writeFileSync(path.join(RES, 'tune.json'), JSON.stringify({ dataset: DS, model: 'mdsrec', seed: 1,
     selected_on: 'valid NDCG@10', selected: best && best.setting, rows }, null, 1) + '\n');
-  const L = [`### ${DS}: mdsrec validation grid (seed 1; chosen on valid NDCG@10, test shown only for the record)`, '',
+  const L = [`### ${LABEL}: mdsrec validation grid (seed 1; chosen on valid NDCG@10, test shown only for the record)`, '',
     '| setting | valid NDCG@10 | valid HR@10 | test NDCG@10 | best epoch | s/run |', '|---|---|---|---|---|---|'];
   for (const r of rows) {
     if (r.not_run) { L.push(`| ${r.setting} | not run | | | | |`); continue; }
