@@ -34,7 +34,8 @@ static void usage(FILE *f) {
             "  --aux-loss W       add W x each channel's own cross-entropy (mdsrec: 2; else 0)\n"
             "  --channel-drop P   leave each channel out of a window's gate with probability P (0)\n"
             "  --gate G           fixed (the plain mean of the channels; mdsrec default) | learned\n"
-            "  --windows last|all windows of each training part (last: the last L inputs)\n"
+            "  --windows all|last windows of each training part (all: every target, in windows of L;\n"
+            "                     last: only the last L inputs)\n"
             "  --threads N        worker threads (default: every core)\n"
             "  --resume           continue from DIR/state.ckpt\n"
             "  --quiet            no progress lines\n");
@@ -86,7 +87,7 @@ static void print_table(const char *model, const metrics *v, const metrics *t) {
 
 int cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = NULL, *model = "mdsrec", *centre = NULL, *channels = NULL, *graph_dir = NULL;
-    const char *windows = "last";
+    const char *windows = "all"; /* every training target: on long histories `last` drops most */
     uint32_t dim = 64, max_len = 50, blocks = 2, heads = 2, ffn = 0, prop_k = 2, knn_k = 0, batch = 256, epochs = 200;
     uint32_t patience = 10, threads = 0;
     uint64_t seed = 1;

@@ -20,8 +20,8 @@
 #               early-stopping optimism (valid-window.md) and, on ml-100k, the visitors split by
 #               the time before their target (by-gap.md)
 #   --windows W last (default: each visitor's training part gives its last window of at most L
-#               inputs, as the tables of docs/RESULTS.md) or all (every training target, the part cut
-#               into windows of L: the trainer's --windows all). `all` keeps its runs, ranks, tuning
+#               inputs, as the tables of docs/RESULTS.md were trained) or all (every training target,
+#               the part cut into windows of L: the trainer's own default since session 6). `all` keeps its runs, ranks, tuning
 #               and bundles in *-windows-all directories and its tables in results/DATASET/windows-all/
 #   --list      print the rows and their training flags, and exit
 #
@@ -62,7 +62,7 @@ done
 [ -x "$BIN" ] || { echo "eval.sh: build the tool first ($BIN)" >&2; exit 1; }
 
 case $WINDOWS in
-last) SUFFIX=""; EXTRA=""; LABEL=$DS ;;
+last) SUFFIX=""; EXTRA="--windows last"; LABEL=$DS ;;  # explicit: the trainer's default is all
 all) SUFFIX="-windows-all"; EXTRA="--windows all"; LABEL="$DS, every training window (--windows all)" ;;
 *) echo "eval.sh: --windows expects last or all, found \"$WINDOWS\"" >&2; exit 2 ;;
 esac

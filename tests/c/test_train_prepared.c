@@ -175,7 +175,7 @@ int main(void) {
     /* the ablations run too */
     snprintf(cmd, sizeof cmd,
              "%s train --data %s --out %s/abl --model mdsrec --no-id --no-behaviour --centre token --dim 8 --max-len 8 "
-             "--blocks 0 --heads 2 --epochs 1 --quiet --threads 1 >/dev/null 2>&1 && "
+             "--blocks 0 --heads 2 --epochs 1 --windows last --quiet --threads 1 >/dev/null 2>&1 && "
              "%s train --data %s --out %s/abl2 --model sasrecf --channels text --dim 8 --max-len 8 --blocks 1 --heads 2 "
              "--epochs 1 --quiet --threads 1 >/dev/null 2>&1 && "
              "%s train --data %s --out %s/abl3 --model mdsrec --no-graph --centre mean --dim 8 --max-len 8 --blocks 1 "
@@ -198,6 +198,15 @@ int main(void) {
     hdr = slurp(p, NULL);
     CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 7 - image text\n") && strstr(hdr, "\nchannel 1 image ") &&
           strstr(hdr, "\nchannel 2 text "));
+    free(hdr);
+    /* the windows: every training target unless --windows last asks for the last window only */
+    snprintf(p, sizeof p, "%s/idf/state.ckpt", dir);
+    hdr = slurp(p, NULL);
+    CHECK(hdr && strstr(hdr, "\nwindows_all 1\n"));
+    free(hdr);
+    snprintf(p, sizeof p, "%s/abl/state.ckpt", dir);
+    hdr = slurp(p, NULL);
+    CHECK(hdr && strstr(hdr, "\nwindows_all 0\n"));
     free(hdr);
     snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/idf2 --model sasrec --id-features >/dev/null 2>&1", bin, dir, dir);
     CHECK(WEXITSTATUS(system(cmd)) == 2);
