@@ -21,8 +21,9 @@
 #               the time before their target (by-gap.md)
 #   --windows W last (default: each visitor's training part gives its last window of at most L
 #               inputs, as the tables of docs/RESULTS.md were trained) or all (every training target,
-#               the part cut into windows of L: the trainer's own default since session 6). `all` keeps its runs, ranks, tuning
-#               and bundles in *-windows-all directories and its tables in results/DATASET/windows-all/
+#               the part cut into windows of L: the trainer's own default). `all` keeps its runs,
+#               ranks, tuning and bundles in *-windows-all directories, its tables in
+#               results/DATASET/windows-all/
 #   --list      print the rows and their training flags, and exit
 #
 # Reads ${MDSREC_DATA:-../shared/data} (next to the repository) and writes the derived data
@@ -37,7 +38,7 @@ BIN=${MDSREC_BIN:-$ROOT/build/bin/mdsrec}
 DATAROOT=${MDSREC_DATA:-$ROOT/../shared/data}
 NODE=${NODE:-node}
 
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 DS=$1; shift
 SEEDS=1,2,3; ROWS=""; QUICK=0; JOBS=2; THREADS=1; TUNE=0; EXPORT=0; REPORT=0; LIST=0; PAIRED=0
@@ -251,7 +252,8 @@ baseline() { # row
 }
 
 if [ $TUNE = 1 ]; then
-    # Validation grid for mdsrec, seed 1: dropout, learning rate, propagation depth, graph beta.
+    # Validation grid for mdsrec, seed 1: fusion, dropout, learning rate, batch, width, channel
+    # drop, propagation depth, graph beta.
     # Selection by VALID NDCG@10 only; the test column is reported but never used to choose.
     TR=$WORK/tune$SUFFIX; mkdir -p "$TR"
     GRID=${MDSREC_TUNE_GRID:-"default aux0-fixed aux1-fixed aux1-learned plain plain-d0.3 plain-lr0.003 k1 k3 beta0.5 beta2"}
