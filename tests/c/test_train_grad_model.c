@@ -2,8 +2,9 @@
  * test_train_grad_model.c - finite-difference check of the whole model's gradient: item side
  * (embeddings, feature projections, graph propagation), every channel's encoder and pooling,
  * the gate, the fused score over all items and the cross-entropy (tools/train/step.c), with
- * and without the fusion training options (auxiliary losses, channel dropout, fixed gate), on a
- * tiny configuration: N = 11 items, d = 8, 2 heads, 1 or 2 blocks, L = 6, three channels
+ * and without the fusion training options (auxiliary losses, channel dropout, fixed gate) and
+ * the training objectives (sampled softmax with uniform or popular negatives and logQ, label
+ * smoothing), on a tiny configuration: N = 11 items, d = 8, 2 heads, 1 or 2 blocks, L = 6, three channels
  * (id + two feature matrices with content graphs), and the sasrecf layout.
  *
  * Central differences with eps 1e-2 on float forwards; relative error <= 2e-2 with a floor
@@ -22,6 +23,9 @@
 #define FLOOR 1e-3
 
 static uint64_t rng = 4242;
+/* the loss of the next run() calls: NULL = full softmax (step_set_loss not called) */
+static const step_loss *g_loss;
+static const uint32_t g_counts[11] = {9, 0, 3, 1, 7, 2, 2, 5, 0, 4, 1};
 
 typedef struct {
     tm_spec *s;
@@ -51,6 +55,7 @@ static void run(const char *label, tm_spec *s, tm_inputs *in, int threads, const
     CHECK(st != NULL);
     if (!st) return;
     if (fu) step_set_fusion(st, fu);
+    if (g_loss) CHECK(step_set_loss(st, g_loss, g_counts) == 0);
     m_ctx c = {s, in, st, w, 4, params, tmp};
     double loss = step_run(st, params, w, 4, grads);
     CHECK(isfinite(loss) && loss > 0);
@@ -159,6 +164,17 @@ int main(void) {
             tm_spec sh = s;
             sh.shared_encoder = 1;
             run("mdsrec shared encoder", &sh, &in, 2, NULL);
+            /* the training objectives of step_loss: sampled softmax (uniform and popular with
+               logQ; 6 negatives of 11 items, so some equal a target and are left out) and label
+               smoothing, alone and with the per-channel auxiliary losses */
+            step_loss uni = {6, STEP_NEG_UNIFORM, 0}, pop = {6, STEP_NEG_POPULAR, 0.1f}, ls = {0, 0, 0.2f};
+            g_loss = &uni;
+            run("mdsrec sampled uniform", &s, &in, 2, NULL);
+            g_loss = &pop;
+            run("mdsrec sampled popular + aux", &s, &in, 1, &fu);
+            g_loss = &ls;
+            run("mdsrec smoothing + aux", &s, &in, 2, &fu);
+            g_loss = NULL;
         }
         tm_inputs_free(&in);
     }

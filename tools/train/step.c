@@ -26,6 +26,7 @@ struct step_ctx {
     const tm_inputs *in;
     float p_hidden, p_attn;
     step_fusion fu;
+    step_loss lo;
     int threads;
     size_t max_windows;
     worker wk[64];
@@ -43,6 +44,18 @@ struct step_ctx {
     size_t *row0;  /* first row of each window */
     size_t *act0;  /* each window's offset in its thread's arena */
     double *loss_part;
+    /* sampled softmax (step_loss.negatives = K > 0) */
+    double *pop_cdf;  /* N: cumulative sampling weights (STEP_NEG_POPULAR) */
+    float *item_lq;   /* N: log(K q_i), the logQ correction of item i */
+    uint32_t *cand;   /* K negatives of the batch */
+    float *Hs, *dHs;  /* (K, |C| d): their rows of Hcat, and the gradient on those rows */
+    size_t logits_cols; /* row stride of logits: max(N, K + 1) */
+    /* the scoring pass in flight: rows A (stride |C| d, `width` columns from column `off`),
+       scored against Hcat's columns off..off+width; dA written, weighted by `weight` */
+    const float *sa_A;
+    float *sa_dA;
+    size_t sa_width, sa_off;
+    float sa_weight;
     /* the batch in flight */
     const float *params;
     const step_window *w;
@@ -89,6 +102,7 @@ step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, fl
     c->dHcat = malloc(C * N * d * sizeof(float));
     c->dH = malloc(C * N * d * sizeof(float));
     c->items_scratch = malloc(2 * N * d * sizeof(float));
+    c->logits_cols = N;
     c->logits = malloc((size_t)SCORE_CHUNK * N * sizeof(float));
     c->row0 = malloc((max_windows + 1) * sizeof(size_t));
     c->act0 = malloc((max_windows + 1) * sizeof(size_t));
@@ -104,6 +118,81 @@ step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, fl
 void step_set_fusion(step_ctx *c, const step_fusion *f) {
     c->fu = *f;
     c->cap_rows = 0; /* dUa is allocated with the rows */
+}
+
+int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
+    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, K = l->negatives;
+    if (K >= (1u << 24) || !(l->label_smoothing >= 0 && l->label_smoothing < 1) ||
+        l->sampler > STEP_NEG_POPULAR || (K && l->sampler == STEP_NEG_POPULAR && !counts))
+        return -1;
+    free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs);
+    c->pop_cdf = NULL; c->item_lq = NULL; c->cand = NULL; c->Hs = NULL; c->dHs = NULL;
+    c->lo = *l;
+    if (!K) return 0;
+    size_t cols = K + 1 > N ? K + 1 : N;
+    float *lg = realloc(c->logits, (size_t)SCORE_CHUNK * cols * sizeof(float));
+    if (!lg) return -1;
+    c->logits = lg;
+    c->logits_cols = cols;
+    c->item_lq = malloc(N * sizeof(float));
+    c->cand = malloc(K * sizeof(uint32_t));
+    c->Hs = malloc(K * cd * sizeof(float));
+    c->dHs = malloc(K * cd * sizeof(float));
+    if (l->sampler == STEP_NEG_POPULAR) c->pop_cdf = malloc(N * sizeof(double));
+    if (!c->item_lq || !c->cand || !c->Hs || !c->dHs || (l->sampler == STEP_NEG_POPULAR && !c->pop_cdf)) {
+        c->lo.negatives = 0;
+        return -1;
+    }
+    if (l->sampler == STEP_NEG_POPULAR) {
+        /* 1 + count: an item never seen in training can still be drawn, and its logQ is finite */
+        double total = 0;
+        for (size_t i = 0; i < N; i++) total += 1.0 + counts[i];
+        double acc = 0;
+        for (size_t i = 0; i < N; i++) {
+            acc += 1.0 + counts[i];
+            c->pop_cdf[i] = acc / total;
+            c->item_lq[i] = (float)log((double)K * (1.0 + counts[i]) / total);
+        }
+        c->pop_cdf[N - 1] = 1.0;
+    } else {
+        /* uniform: one constant, which cancels in the softmax; kept so both samplers run the same code */
+        for (size_t i = 0; i < N; i++) c->item_lq[i] = (float)log((double)K / (double)N);
+    }
+    return 0;
+}
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* The batch's K negatives, from a hash of its windows' seeds, and their rows of Hcat. */
+static void draw_negatives(step_ctx *c) {
+    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, K = c->lo.negatives;
+    uint64_t x = 0x5DEECE66Dull ^ (uint64_t)c->count;
+    for (size_t i = 0; i < c->count; i++) {
+        x ^= c->w[i].seed;
+        (void)splitmix64(&x);
+    }
+    for (size_t j = 0; j < K; j++) {
+        uint64_t r = splitmix64(&x);
+        uint32_t item;
+        if (c->pop_cdf) { /* the first item whose cumulative weight passes u */
+            double u = (double)(r >> 11) / 9007199254740992.0;
+            size_t a = 0, b = N - 1;
+            while (a < b) {
+                size_t m = a + (b - a) / 2;
+                if (c->pop_cdf[m] > u) b = m; else a = m + 1;
+            }
+            item = (uint32_t)a;
+        } else {
+            item = (uint32_t)(r % N);
+        }
+        c->cand[j] = item;
+        memcpy(c->Hs + j * cd, c->Hcat + (size_t)item * cd, cd * sizeof(float));
+    }
 }
 
 /* keep[k] = 1 or 0: each channel left out with probability p, independently, from the window's
@@ -132,6 +221,7 @@ void step_free(step_ctx *c) {
     free(c->H); free(c->Hcat); free(c->dHcat); free(c->dH); free(c->items_scratch);
     free(c->U); free(c->G); free(c->V); free(c->dV); free(c->dUa); free(c->drows); free(c->logits);
     free(c->target); free(c->row0); free(c->act0); free(c->loss_part);
+    free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs);
     free(c);
 }
 
@@ -258,6 +348,41 @@ static double ce_rows(float *z, size_t m, size_t N, const uint32_t *y, float sca
     return loss;
 }
 
+/* Softmax cross-entropy of one row z[0..n) against column y with label smoothing eps spread
+   over the finite entries (-INFINITY marks a candidate left out). Returns the loss and turns z
+   into its gradient times `scale`. */
+static double ce_row_smooth(float *z, size_t n, size_t y, float eps, float scale) {
+    float mx = z[y];
+    for (size_t j = 0; j < n; j++) mx = z[j] > mx ? z[j] : mx;
+    double sum = 0, zsum = 0;
+    size_t live = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (z[j] == -INFINITY) continue;
+        zsum += (double)(z[j] - mx);
+        live++;
+    }
+    double zy = (double)(z[y] - mx);
+    /* a left-out entry becomes -0.0f, which no expf returns: its sign marks it below */
+    for (size_t j = 0; j < n; j++) {
+        z[j] = z[j] == -INFINITY ? -0.0f : expf(z[j] - mx);
+        sum += z[j];
+    }
+    double lse = log(sum);
+    /* -sum_j t_j log p_j with t = (1 - eps) onehot(y) + eps / live on every live entry */
+    double loss = lse - (1.0 - eps) * zy - eps * zsum / (double)live;
+    float sc = scale / (float)sum, spread = eps > 0 ? scale * eps / (float)live : 0.0f;
+    for (size_t j = 0; j < n; j++) z[j] = signbit(z[j]) ? 0.0f : z[j] * sc - spread;
+    z[y] -= scale * (1.0f - eps);
+    return loss;
+}
+
+/* The smoothed full softmax: ce_rows with eps > 0. */
+static double ce_rows_smooth(float *z, size_t m, size_t N, const uint32_t *y, float eps, float scale) {
+    double loss = 0;
+    for (size_t i = 0; i < m; i++, z += N) loss += ce_row_smooth(z, N, y[i], eps, scale);
+    return loss;
+}
+
 static void ce_worker(void *p, int tid, int nt) {
     step_ctx *c = p;
     size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
@@ -265,9 +390,79 @@ static void ce_worker(void *p, int tid, int nt) {
     if (lo == hi) return;
     /* this thread's rows: logits = V Hcat^T; d loss_mean / d logit = (softmax - onehot) / rows */
     gemm(0, 1, hi - lo, N, cd, 1.0f, c->V + (c->chunk0 + lo) * cd, cd, c->Hcat, cd, 0.0f, c->logits + lo * N, N);
-    c->loss_part[tid] += ce_rows(c->logits + lo * N, hi - lo, N, c->target + c->chunk0 + lo, 1.0f / (float)c->nrows);
+    float eps = c->lo.label_smoothing, scale = 1.0f / (float)c->nrows;
+    c->loss_part[tid] += eps > 0 ? ce_rows_smooth(c->logits + lo * N, hi - lo, N, c->target + c->chunk0 + lo, eps, scale)
+                                 : ce_rows(c->logits + lo * N, hi - lo, N, c->target + c->chunk0 + lo, scale);
     /* dV = dlogits Hcat for the same rows */
     gemm(0, 0, hi - lo, cd, N, 1.0f, c->logits + lo * N, N, c->Hcat, cd, 0.0f, c->dV + (c->chunk0 + lo) * cd, cd);
+}
+
+/* Sampled softmax over this thread's rows of the chunk: logits row r = [a_r . h_{y_r}, a_r . h_{s_1}
+   .. a_r . h_{s_K}] - logQ, a negative equal to y_r left out; dA_r = dz_0 h_{y_r} + sum_j dz_j h_{s_j}. */
+static void ce_sampled_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    size_t K = c->lo.negatives, ld = K + 1, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim;
+    size_t w = c->sa_width, off = c->sa_off, lo, hi;
+    parallel_range(c->chunk_rows, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    float *Z = c->logits + lo * ld;
+    const float *A = c->sa_A + lo * cd;
+    gemm(0, 1, hi - lo, K, w, 1.0f, A, cd, c->Hs + off, cd, 0.0f, Z + 1, ld);
+    double loss = 0;
+    for (size_t i = 0; i < hi - lo; i++) {
+        float *z = Z + i * ld;
+        uint32_t y = c->target[c->chunk0 + lo + i];
+        const float *a = A + i * cd, *hy = c->Hcat + (size_t)y * cd + off;
+        float pos = 0;
+        for (size_t j = 0; j < w; j++) pos += a[j] * hy[j];
+        z[0] = pos - c->item_lq[y];
+        for (size_t j = 0; j < K; j++) z[1 + j] = c->cand[j] == y ? -INFINITY : z[1 + j] - c->item_lq[c->cand[j]];
+        loss += ce_row_smooth(z, ld, 0, c->lo.label_smoothing, c->sa_weight / (float)c->nrows);
+    }
+    c->loss_part[tid] += c->sa_weight * loss;
+    float *dA = c->sa_dA + lo * cd;
+    gemm(0, 0, hi - lo, w, K, 1.0f, Z + 1, ld, c->Hs + off, cd, 0.0f, dA, cd);
+    for (size_t i = 0; i < hi - lo; i++) {
+        uint32_t y = c->target[c->chunk0 + lo + i];
+        const float *hy = c->Hcat + (size_t)y * cd + off;
+        float g = Z[i * ld];
+        for (size_t j = 0; j < w; j++) dA[i * cd + j] += g * hy[j];
+    }
+}
+
+/* dHs[negatives lo..hi) = dz[:, 1 + j]^T A over the chunk's rows: split by negatives */
+static void dhs_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    size_t K = c->lo.negatives, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
+    parallel_range(K, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    gemm(1, 0, hi - lo, c->sa_width, c->chunk_rows, 1.0f, c->logits + 1 + lo, K + 1, c->sa_A, cd, 0.0f,
+         c->dHs + lo * cd + c->sa_off, cd);
+}
+
+/* One sampled-softmax pass over the chunk: rows A (stride |C| d) against Hcat's columns
+   off..off+width, into dA and dHcat. */
+static void sampled_pass(step_ctx *c, const float *A, float *dA, size_t width, size_t off, float weight) {
+    size_t K = c->lo.negatives, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim;
+    c->sa_A = A;
+    c->sa_dA = dA;
+    c->sa_width = width;
+    c->sa_off = off;
+    c->sa_weight = weight;
+    parallel_run(c->threads, ce_sampled_worker, c);
+    parallel_run(c->threads, dhs_worker, c);
+    /* scatter in a fixed order: negatives, then each row's target */
+    for (size_t j = 0; j < K; j++) {
+        float *dst = c->dHcat + (size_t)c->cand[j] * cd + off;
+        const float *src = c->dHs + j * cd + off;
+        for (size_t t = 0; t < width; t++) dst[t] += src[t];
+    }
+    for (size_t i = 0; i < c->chunk_rows; i++) {
+        float g = c->logits[i * (K + 1)];
+        float *dst = c->dHcat + (size_t)c->target[c->chunk0 + i] * cd + off;
+        const float *a = A + i * cd;
+        for (size_t t = 0; t < width; t++) dst[t] += g * a[t];
+    }
 }
 
 /* The auxiliary loss of channel c->aux_k alone: logits = U_k H_k^T, weighted aux_w; dUa_k. */
@@ -278,8 +473,9 @@ static void ce_aux_worker(void *p, int tid, int nt) {
     if (lo == hi) return;
     size_t r = c->chunk0 + lo;
     gemm(0, 1, hi - lo, N, d, 1.0f, c->U + r * cd + k * d, cd, c->Hcat + k * d, cd, 0.0f, c->logits + lo * N, N);
-    c->loss_part[tid] += c->fu.aux_w *
-        ce_rows(c->logits + lo * N, hi - lo, N, c->target + r, c->fu.aux_w / (float)c->nrows);
+    float eps = c->lo.label_smoothing, scale = c->fu.aux_w / (float)c->nrows;
+    c->loss_part[tid] += c->fu.aux_w * (eps > 0 ? ce_rows_smooth(c->logits + lo * N, hi - lo, N, c->target + r, eps, scale)
+                                                : ce_rows(c->logits + lo * N, hi - lo, N, c->target + r, scale));
     gemm(0, 0, hi - lo, d, N, 1.0f, c->logits + lo * N, N, c->Hcat + k * d, cd, 0.0f, c->dUa + r * cd + k * d, cd);
 }
 
@@ -378,10 +574,17 @@ double step_run(step_ctx *c, const float *params, const step_window *w, size_t c
        logits = V Hcat^T; dV = dlogits Hcat; dHcat = dlogits^T V */
     memset(c->dHcat, 0, N * cd * sizeof(float));
     for (int t = 0; t < c->threads; t++) c->loss_part[t] = 0;
+    if (c->lo.negatives) draw_negatives(c);
     for (size_t r0 = 0; r0 < rows; r0 += SCORE_CHUNK) {
         size_t m = rows - r0 < SCORE_CHUNK ? rows - r0 : SCORE_CHUNK;
         c->chunk0 = r0;
         c->chunk_rows = m;
+        if (c->lo.negatives) { /* the target and K negatives per position, fused and per channel */
+            sampled_pass(c, c->V + r0 * cd, c->dV + r0 * cd, cd, 0, 1.0f);
+            for (size_t k = 0; c->fu.aux_w > 0 && k < C; k++)
+                sampled_pass(c, c->U + r0 * cd + k * d, c->dUa + r0 * cd + k * d, d, k * d, c->fu.aux_w);
+            continue;
+        }
         parallel_run(c->threads, ce_worker, c);
         parallel_run(c->threads, dhcat_worker, c);
         for (size_t k = 0; c->fu.aux_w > 0 && k < C; k++) {

@@ -2,8 +2,9 @@
  * step.h - one training step's forward and backward over a batch of sequence windows
  * (MODEL.md 2-5): the item matrices, every channel's encoder at every position (the core's
  * channel_forward with pool_all and dropout, padding-free: each window is computed at its
- * own length), the gate, the fused score over ALL items and softmax cross-entropy against
- * the next item, then the backward of all of it into one gradient vector.
+ * own length), the gate, the fused score over all items (or the target and K sampled
+ * negatives, step_loss) and softmax cross-entropy against the next item, then the backward
+ * of all of it into one gradient vector.
  *
  * Threads: windows are split into contiguous blocks, one per thread; each thread keeps its
  * own encoder gradients, summed in thread order afterwards; item-row gradients are scattered
@@ -43,10 +44,32 @@ typedef struct step_fusion {
 /* Sets the fusion options of the batches to come (default: all zero). */
 void step_set_fusion(step_ctx *c, const step_fusion *f);
 
+/* The training objective (docs/TRAINING.md, "Loss"). All zero = MODEL.md 5: softmax
+   cross-entropy over all N items. */
+enum { STEP_NEG_UNIFORM = 0, STEP_NEG_POPULAR = 1 };
+typedef struct step_loss {
+    uint32_t negatives;    /* 0: softmax over all N items; K > 0: sampled softmax over each
+                              position's target and K negatives drawn once per batch (shared by
+                              its positions; a negative equal to a position's target is left
+                              out of that position's softmax). Cost per position: K, not N. */
+    uint32_t sampler;      /* STEP_NEG_UNIFORM, or STEP_NEG_POPULAR: drawn in proportion to
+                              1 + training count; every logit (target and negatives) is then
+                              corrected by -log(K q_i), q the sampling distribution (logQ) */
+    float label_smoothing; /* eps in [0, 1): the target distribution is (1 - eps) on the target
+                              and eps spread evenly over every candidate of the softmax */
+} step_loss;
+
+/* Sets the loss of the batches to come. counts (N training counts, dataset_train_counts) is
+   read only by STEP_NEG_POPULAR and may be NULL otherwise. 0, or -1 when out of memory or
+   when the options are out of range (negatives >= 2^24, eps outside [0, 1), a popular sampler
+   without counts). The negatives of a batch come from a hash of its windows' seeds, so a
+   batch draws the same negatives every time it is run (gradient checks, resume). */
+int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts);
+
 /* Forward and backward of one batch at params: sets grads (n_params floats) to the gradient
    of the mean cross-entropy over all the batch's positions (plus aux_w times each channel's
-   own mean cross-entropy when step_fusion.aux_w > 0), and returns that objective (NaN on
-   out of memory). */
+   own mean cross-entropy when step_fusion.aux_w > 0), each as step_loss sets it, and returns
+   that objective (NaN on out of memory). */
 double step_run(step_ctx *c, const float *params, const step_window *w, size_t count, float *grads);
 
 /* ---------------------------------------------------------------- inference side */
