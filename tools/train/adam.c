@@ -32,6 +32,10 @@ void adam_step(adam *a, float *p, const float *g) {
     float b1 = a->beta1, b2 = a->beta2;
     float c1 = 1.0f - (float)pow(b1, (double)a->t), c2 = 1.0f - (float)pow(b2, (double)a->t);
     float step = a->lr / c1, rc2 = 1.0f / sqrtf(c2);
+    if (a->weight_decay > 0) { /* decoupled: shrink before the Adam step, as AdamW */
+        float keep = 1.0f - a->lr * a->weight_decay;
+        for (size_t i = 0; i < a->n; i++) p[i] *= keep;
+    }
     for (size_t i = 0; i < a->n; i++) {
         float m = a->m[i] = b1 * a->m[i] + (1.0f - b1) * g[i];
         float v = a->v[i] = b2 * a->v[i] + (1.0f - b2) * g[i] * g[i];

@@ -1,6 +1,7 @@
 /*
  * adam.h - the Adam optimiser (Kingma & Ba), dense over the whole parameter vector, with
- * bias correction, as torch.optim.Adam without weight decay.
+ * bias correction, as torch.optim.Adam; with weight_decay > 0, decoupled weight decay as
+ * torch.optim.AdamW (the decay does not pass through the moments).
  */
 #ifndef MDSREC_TRAIN_ADAM_H
 #define MDSREC_TRAIN_ADAM_H
@@ -10,6 +11,7 @@
 
 typedef struct {
     float lr, beta1, beta2, eps;
+    float weight_decay; /* 0 (adam_init's default): plain Adam */
     uint64_t t;      /* steps taken */
     float *m, *v;    /* first and second moments, n floats each (owned) */
     size_t n;
@@ -18,7 +20,7 @@ typedef struct {
 /* lr, and the defaults beta1 0.9, beta2 0.999, eps 1e-8; moments zero. 0, or -1 (memory). */
 int adam_init(adam *a, size_t n, float lr);
 void adam_free(adam *a);
-/* One step: p -= lr * mhat / (sqrt(vhat) + eps). */
+/* One step: p -= lr * (mhat / (sqrt(vhat) + eps) + weight_decay * p). */
 void adam_step(adam *a, float *p, const float *g);
 
 #endif

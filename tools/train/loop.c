@@ -78,6 +78,12 @@ static int write_json(const char *path, const train_state *st, const metrics *va
     if (st->aux_w > 0) cJSON_AddNumberToObject(j, "aux_loss", (double)st->aux_w);
     if (st->channel_drop > 0) cJSON_AddNumberToObject(j, "channel_drop", (double)st->channel_drop);
     if (st->gate_fixed) cJSON_AddStringToObject(j, "gate", "fixed");
+    if (st->negatives) {
+        cJSON_AddNumberToObject(j, "negatives", st->negatives);
+        cJSON_AddStringToObject(j, "sampler", st->sampler == STEP_NEG_POPULAR ? "popular" : "uniform");
+    }
+    if (st->label_smoothing > 0) cJSON_AddNumberToObject(j, "label_smoothing", (double)st->label_smoothing);
+    if (st->weight_decay > 0) cJSON_AddNumberToObject(j, "weight_decay", (double)st->weight_decay);
     cJSON_AddNumberToObject(j, "best_epoch", st->best_epoch);
     cJSON_AddNumberToObject(j, "best_valid_ndcg10", st->best_ndcg);
     cJSON *ep = cJSON_AddArrayToObject(j, "epochs");
@@ -195,6 +201,19 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     }
     step_fusion fu = {st->aux_w, st->channel_drop, (int)st->gate_fixed};
     step_set_fusion(sc, &fu);
+    opt.weight_decay = st->weight_decay;
+    {
+        step_loss lo = {st->negatives, st->sampler, st->label_smoothing};
+        uint32_t *counts = st->sampler == STEP_NEG_POPULAR ? malloc(ds.n_items * sizeof(uint32_t)) : NULL;
+        if (counts) dataset_train_counts(&ds, counts);
+        int bad = step_set_loss(sc, &lo, counts);
+        free(counts);
+        if (bad) {
+            step_free(sc);
+            free(canon);
+            goto oom2;
+        }
+    }
     if (!o->quiet)
         fprintf(stderr, "mdsrec train: %s, %u items, %u sequences, %zu windows, %zu parameters, %d threads\n",
                 tm_kind_name(s->kind), ds.n_items, ds.n_users, nwin, s->n_params, o->threads);
