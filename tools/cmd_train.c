@@ -92,7 +92,9 @@ int cmd_train(int argc, char **argv) {
     uint32_t patience = 10, threads = 0;
     uint64_t seed = 1;
     /* fusion training: -1 / NULL = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
-    float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0;
+    float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0, smoothing = 0, wd = 0;
+    uint32_t negatives = 0;
+    const char *sampler = "uniform";
     const char *gate = NULL;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
     for (int i = 1; i < argc; i++) {
@@ -142,6 +144,10 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--aux-loss")) bad = cli_parse_float(v, &aux_w);
         else if (!strcmp(a, "--channel-drop")) bad = cli_parse_float(v, &channel_drop);
         else if (!strcmp(a, "--gate")) gate = v;
+        else if (!strcmp(a, "--negatives")) bad = cli_parse_u32(v, &negatives);
+        else if (!strcmp(a, "--sampler")) sampler = v;
+        else if (!strcmp(a, "--label-smoothing")) bad = cli_parse_float(v, &smoothing);
+        else if (!strcmp(a, "--weight-decay")) bad = cli_parse_float(v, &wd);
         else {
             cli_error("unknown option '%s'", a);
             usage(stderr);
@@ -207,6 +213,10 @@ int cmd_train(int argc, char **argv) {
     st->seed = seed;
     st->aux_w = aux_w >= 0 ? aux_w : kind == TM_MDSREC ? MDSREC_AUX_DEFAULT : 0;
     st->channel_drop = channel_drop;
+    st->negatives = negatives;
+    st->sampler = !strcmp(sampler, "popular") ? STEP_NEG_POPULAR : STEP_NEG_UNIFORM;
+    st->label_smoothing = smoothing;
+    st->weight_decay = wd;
     st->gate_fixed = gate ? !strcmp(gate, "fixed") : kind == TM_MDSREC ? MDSREC_GATE_FIXED_DEFAULT : 0;
 
     /* the dataset, to know N and its features */
