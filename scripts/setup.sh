@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS="cmake make gcc emscripten libcjson-dev libstb-dev libopenblas-dev chromium clang-14 libclang-rt-14-dev wabt"
+PKGS="cmake make gcc emscripten libcjson-dev libstb-dev libopenblas-dev zlib1g-dev chromium clang-14 libclang-rt-14-dev wabt"
 missing=()
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -12,8 +12,14 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "mdsrec setup: installing Debian packages: ${missing[*]}"
-    apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    # another apt or dpkg run (unattended upgrades, a second terminal) holds the lock: wait for
+    # it, as apt itself can, instead of failing at once
+    lock="-o DPkg::Lock::Timeout=600"
+    if fuser /var/lib/dpkg/lock-frontend /var/lib/apt/lists/lock >/dev/null 2>&1; then
+      echo "mdsrec setup: another package manager is running; waiting for it (up to 10 minutes)"
+    fi
+    apt-get $lock update -q
+    DEBIAN_FRONTEND=noninteractive apt-get $lock install -y -q "${missing[@]}"
   else
     echo "mdsrec setup: these Debian packages are missing: ${missing[*]}" >&2
     echo "  install them with: sudo apt-get install ${missing[*]}" >&2

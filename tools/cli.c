@@ -7,7 +7,10 @@
 #include <string.h>
 #include <time.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 const char *cli_command = "";
 
@@ -20,10 +23,82 @@ void cli_error(const char *fmt, ...) {
     va_end(ap);
 }
 
+/* Inflates a gzip file's bytes (every member, as gunzip does) into a buffer laid out as
+   cli_read_file's. NULL after cli_error naming the path. */
+static uint8_t *gunzip_bytes(const char *path, const uint8_t *in, size_t n_in, size_t *len) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+        cli_error("%s: cannot start gzip decompression", path);
+        return NULL;
+    }
+    size_t cap = n_in * 4 + 64, out = 0;
+    uint8_t *buf = NULL;
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)0;
+    size_t fed = 0;
+    int zr = Z_OK;
+    for (;;) {
+        if (!buf || out + 1 >= cap) {
+            if (buf) cap *= 2;
+            size_t acap = (cap + 63) / 64 * 64;
+            uint8_t *nb = aligned_alloc(64, acap);
+            if (!nb) {
+                cli_error("%s: out of memory for %zu bytes of decompressed data", path, cap);
+                free(buf);
+                inflateEnd(&z);
+                return NULL;
+            }
+            if (buf) memcpy(nb, buf, out);
+            free(buf);
+            buf = nb;
+            cap = acap;
+        }
+        if (z.avail_in == 0 && fed < n_in) { /* zlib counts in uInt: feed at most 1 GiB at a time */
+            size_t chunk = n_in - fed < (1u << 30) ? n_in - fed : (1u << 30);
+            z.next_in = (Bytef *)in + fed;
+            z.avail_in = (uInt)chunk;
+            fed += chunk;
+        }
+        size_t room = cap - 1 - out < (1u << 30) ? cap - 1 - out : (1u << 30);
+        z.next_out = buf + out;
+        z.avail_out = (uInt)room;
+        zr = inflate(&z, Z_NO_FLUSH);
+        out += room - z.avail_out;
+        if (zr == Z_STREAM_END) {
+            if (z.avail_in == 0 && fed == n_in) break;
+            inflateReset(&z); /* another gzip member follows (concatenated files) */
+            continue;
+        }
+        if (zr == Z_BUF_ERROR && z.avail_in == 0 && fed == n_in) {
+            cli_error("%s: gzip data ends early (truncated file?)", path);
+            break;
+        }
+        if (zr != Z_OK && zr != Z_BUF_ERROR) {
+            cli_error("%s: not valid gzip data (%s)", path, z.msg ? z.msg : "inflate failed");
+            break;
+        }
+    }
+    inflateEnd(&z);
+    if (zr != Z_STREAM_END) {
+        free(buf);
+        return NULL;
+    }
+    buf[out] = 0;
+    *len = out;
+    return buf;
+}
+
 uint8_t *cli_read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         cli_error("%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        cli_error("%s: is %s, expected a file", path, S_ISDIR(sb.st_mode) ? "a directory" : "not a regular file");
+        fclose(f);
         return NULL;
     }
     if (fseek(f, 0, SEEK_END) != 0) {
@@ -55,6 +130,11 @@ uint8_t *cli_read_file(const char *path, size_t *len) {
     fclose(f);
     buf[n] = 0;
     *len = n;
+    if (n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b) { /* gzip: read what it holds */
+        uint8_t *plain = gunzip_bytes(path, buf, n, len);
+        free(buf);
+        return plain;
+    }
     return buf;
 }
 

@@ -29,6 +29,13 @@ static int ends_with(const char *s, const char *suf) {
 }
 
 table_format table_format_guess(const char *path) {
+    /* a gzip file is read through (cli_read_file): its format is that of the name before .gz */
+    size_t n = strlen(path);
+    if (n > 3 && ends_with(path, ".gz")) {
+        char inner[4096];
+        snprintf(inner, sizeof inner, "%.*s", (int)(n - 3 < sizeof inner - 1 ? n - 3 : sizeof inner - 1), path);
+        return table_format_guess(inner);
+    }
     if (ends_with(path, ".inter") || ends_with(path, ".item") || ends_with(path, ".user")) return TABLE_ATOMIC;
     if (ends_with(path, ".csv")) return TABLE_CSV;
     if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson")) return TABLE_JSONL;
