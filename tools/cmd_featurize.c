@@ -25,6 +25,7 @@
 #include "data/matrix.h"
 #include "data/prepared.h"
 #include "data/table.h"
+#include "features/attributes.h"
 #include "features/image.h"
 #include "features/text.h"
 
@@ -343,6 +344,65 @@ static int run_matrix(const char *dir, const ds_feature *f) {
     return rc;
 }
 
+/* ------------------------------------------------------------------ attributes */
+
+/* Per-item attribute lists, from a JSON file (json_path) or a catalogue column (d->catalog with
+   one text field, split at seps), as an IDF-weighted multi-hot matrix (features/attributes.h). */
+static int run_attributes(const char *dir, const dataset_desc *d, const char *json_path, const char *seps,
+                          const char *name, uint32_t min_count, int allow_unknown) {
+    seqset s;
+    keymap items;
+    if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
+    int rc = CLI_EXIT_FAIL;
+    attr_lists l = {0};
+    catalog c = {0};
+    uint32_t *cols = NULL, width = 0, empty = 0;
+    feature_matrix m = {0};
+    const char **cells = NULL;
+    double t0 = cli_now();
+    if (json_path) {
+        if (attr_lists_from_json(&l, json_path, &items, allow_unknown) != 0) goto done;
+    } else {
+        if (catalog_load(&c, &d->catalog, (const char *const *)d->catalog.text, 1, &items) != 0) goto done;
+        cells = calloc(items.n ? items.n : 1, sizeof *cells);
+        if (!cells) goto oom;
+        for (uint32_t i = 0; i < items.n; i++)
+            if (c.row_of[i] != UINT32_MAX) cells[i] = table_cell(&c.t, c.row_of[i], 1);
+        if (attr_lists_from_cells(&l, cells, items.n, seps) != 0) goto done;
+    }
+    if (attr_columns(&l, min_count, &cols, &width) != 0) goto done;
+    m.rows = items.n;
+    m.width = width;
+    m.name = strdup(name);
+    m.kind = strdup("attributes");
+    m.source = strdup(json_path ? json_path : d->catalog.path);
+    m.x = malloc((size_t)m.rows * m.width * sizeof *m.x);
+    if (!m.name || !m.kind || !m.source || !m.x) goto oom;
+    if (attr_fill(&l, cols, width, m.x, &empty) != 0) goto done;
+    if (empty == items.n) {
+        cli_error("%s: no item has an attribute carried by %u or more items: nothing written",
+                  json_path ? json_path : d->catalog.path, min_count);
+        goto done;
+    }
+    if (feature_matrix_finish(&m, name) != 0 || prepared_write_feature(dir, &m) != 0) goto done;
+    printf("features/%s: %u items, %u attributes as columns (of %u; min count %u), %u items without one, "
+           "%u keys not items, %u repeats in %.2fs\n",
+           name, m.rows, width, l.vocab.n, min_count, m.n_missing, l.unknown, l.repeated, cli_now() - t0);
+    rc = CLI_EXIT_OK;
+    goto done;
+oom:
+    cli_error("out of memory");
+done:
+    free(cells);
+    free(cols);
+    feature_matrix_free(&m);
+    attr_lists_free(&l);
+    if (c.row_of || c.t.cells) catalog_free(&c);
+    keymap_free(&items);
+    seqset_free(&s);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ options */
 
 int cmd_featurize(int argc, char **argv) {
@@ -355,7 +415,7 @@ int cmd_featurize(int argc, char **argv) {
         usage(stdout);
         return CLI_EXIT_OK;
     }
-    if (strcmp(kind, "text") && strcmp(kind, "image") && strcmp(kind, "matrix")) {
+    if (strcmp(kind, "text") && strcmp(kind, "image") && strcmp(kind, "matrix") && strcmp(kind, "attributes")) {
         cli_error("unknown kind \"%s\": expected text, image or matrix (see mdsrec featurize --help)", kind);
         return CLI_EXIT_USAGE;
     }
@@ -368,6 +428,8 @@ int cmd_featurize(int argc, char **argv) {
     text_params tp = {.width = 256, .seed = 1, .buckets_log2 = 18};
     uint32_t threads = 0, width = 0;
     int miss = 0, map_header = 0, allow_unknown = 0, no_center = 0, rc = CLI_EXIT_USAGE;
+    const char *column = NULL, *seps = "|,;";
+    uint32_t min_count = 2;
     for (int i = 2; i < argc; i++) {
         const char *v;
         if (arg_flag(argv, i, "help") || !strcmp(argv[i], "-h")) {
@@ -426,6 +488,15 @@ int cmd_featurize(int argc, char **argv) {
             format = v;
         } else if ((v = arg_value(argc, argv, &i, "keys", &miss))) {
             keys = v;
+        } else if ((v = arg_value(argc, argv, &i, "column", &miss))) {
+            column = v;
+        } else if ((v = arg_value(argc, argv, &i, "separators", &miss))) {
+            seps = v;
+        } else if ((v = arg_value(argc, argv, &i, "min-count", &miss))) {
+            if (cli_parse_u32(v, &min_count) != 0 || min_count == 0) {
+                cli_error("--min-count: expected a positive integer, found \"%s\"", v);
+                goto done;
+            }
         } else if (arg_flag(argv, i, "allow-unknown")) {
             allow_unknown = 1;
         } else {
@@ -442,7 +513,8 @@ int cmd_featurize(int argc, char **argv) {
         rc = CLI_EXIT_FAIL;
         goto done;
     }
-    if (!name) name = !strcmp(kind, "text") ? "text" : !strcmp(kind, "image") ? "image" : NULL;
+    if (!name) name = !strcmp(kind, "text") ? "text" : !strcmp(kind, "image") ? "image"
+                    : !strcmp(kind, "attributes") ? "attributes" : NULL;
     if (!name || !valid_channel_name(name)) {
         cli_error("--name: expected a name of letters, digits, _ and - (not \"behaviour\")%s",
                   name ? "" : "; matrix needs one");
@@ -463,6 +535,15 @@ int cmd_featurize(int argc, char **argv) {
         }
         if (width) tp.width = width;
         rc = run_text(dir, &d, name, &tp);
+    } else if (!strcmp(kind, "attributes")) {
+        if (cat) ds_set(&d.catalog.path, cat);
+        if (kcol) ds_set(&d.catalog.key, kcol);
+        if (column) ds_set_text_fields(&d, column);
+        if (!path && (!d.catalog.path || !column)) {
+            cli_error("attributes needs --path FILE.json or --catalog PATH --column COL");
+            goto done;
+        }
+        rc = run_attributes(dir, &d, path, seps, name, min_count, allow_unknown);
     } else if (!strcmp(kind, "image")) {
         if (imdir) ds_set(&d.images.dir, imdir);
         if (immap) ds_set(&d.images.map, immap);
