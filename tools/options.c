@@ -6,10 +6,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "data/table.h"
 #include "mdsrec.h"
 
 const opt_enum opt_dtype_enum = {mdsrec_dtype_name, mdsrec_dtype_from_name};
 const opt_enum opt_pool_enum = {mdsrec_pool_name, mdsrec_pool_from_name};
+const char *const opt_nb_format_names[] = {"csr", "compact", NULL};
+
+/* table.h's own names, in the shape of an opt_enum */
+static const char *table_format_at(int v) {
+    return v >= TABLE_AUTO && v <= TABLE_JSONL ? table_format_name((table_format)v) : NULL;
+}
+static int table_format_of(const char *s) {
+    table_format f;
+    return table_format_parse(s, &f) == 0 ? (int)f : -1;
+}
+const opt_enum opt_table_format_enum = {table_format_at, table_format_of};
 
 /* Choice lists longer than this are cut short in help (none is near it). */
 #define MAX_CHOICES 64
@@ -255,7 +267,7 @@ int opt_parse(const opt_cmd *cmd, int argc, char **argv) {
             cmd->pos->v[cmd->pos->n++] = a;
             continue;
         }
-        const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
+        const char *eq = strchr(a, '='); /* "-k=3" too: no name holds a "=" */
         size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
         const opt *o = find(cmd, a, nlen);
         if (!o) {
@@ -377,7 +389,7 @@ void opt_help(const opt_cmd *cmd, FILE *to) {
         char def[256];
         default_text(o, def, sizeof def);
         if (o->flags & OPT_REQUIRED) fprintf(to, " (required)");
-        else if (def[0]) fprintf(to, " (default %s)", def);
+        else if (def[0]) fprintf(to, " (default: %s)", def);
         if (o->alias) fprintf(to, " (also %s)", o->alias);
         fprintf(to, "\n");
     }
