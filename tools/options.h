@@ -22,8 +22,9 @@
  *     int rc = opt_parse(&cmd, argc, argv);
  *     if (rc != OPT_PROCEED) return rc;   // help printed (0) or a usage error (2)
  *
- * Rules that tie several options together are checked by the command after opt_parse,
- * each with its own message through opt_usage_error.
+ * The rows point at the command's own variables, so a table is a const array inside the
+ * command's function. Rules that tie several options together are checked by the command
+ * after opt_parse, each with its own message through opt_usage_error.
  */
 #ifndef MDSREC_OPTIONS_H
 #define MDSREC_OPTIONS_H
@@ -109,8 +110,9 @@ typedef struct {
    CLI_EXIT_USAGE after one message on stderr (cli_error) naming the option: unknown
    option, missing value, a value of the wrong type, out of range or refused by the row's
    check, a flag given a value, a required option absent, too many or too few positional
-   arguments. A value that starts with "--" is taken for a missing value: such a value must
-   be written "--name=--value". "--" ends the options. An option given twice keeps the
+   arguments. "NAME=VALUE" works for short names too ("-k=3"). A value that starts with
+   "--" is taken for a missing value: such a value must be written "--name=--value". "--"
+   ends the options; "-" alone is a positional argument. An option given twice keeps the
    last value (OPT_LIST: all of them). */
 int opt_parse(const opt_cmd *cmd, int argc, char **argv);
 
