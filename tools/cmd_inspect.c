@@ -27,7 +27,8 @@ static const char *dtype_name(uint32_t t) {
 static void print_pool(uint32_t p) {
     static const char *const what[] = {"u = h_n", "centre h_n", "centre mean of h", "learned centre"};
     const char *n = mdsrec_pool_name((int)p);
-    if (n) printf("%s (%s)", n, what[p]);
+    if (n && p < sizeof what / sizeof what[0]) printf("%s (%s)", n, what[p]);
+    else if (n) printf("%s", n);
     else printf("?");
 }
 
