@@ -27,7 +27,7 @@ for n in $SIZES; do
   for t in fp32 int8; do
     f=build-bench/bundles/synth-$n-$t.mdsb
     # rewritten when the tool is newer: a format change must not leave stale bundles
-    if [ ! -f "$f" ] || [ "$BIN" -nt "$f" ]; then "$BIN" synth -o "$f" --items "$n" --dtype "$t"; fi
+    if [ ! -f "$f" ] || [ "$BIN" -nt "$f" ]; then "$BIN" synth --out "$f" --items "$n" --dtype "$t"; fi
     files+=("$f")
   done
 done

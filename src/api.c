@@ -131,3 +131,29 @@ const char *mdsrec_status_string(int status) {
     default: return "unknown status";
     }
 }
+
+/* ---------------------------------------------------------------- names of the enums */
+
+static const char *const dtype_names[] = {"f32", "f16", "i8"};      /* by mdsrec_dtype */
+static const char *const dtype_long[] = {"fp32", "fp16", "int8"};   /* accepted spellings */
+static const char *const pool_names[] = {"none", "last", "mean", "token"}; /* by mdsrec_pool_mode */
+
+const char *mdsrec_dtype_name(int dtype) {
+    return dtype >= 0 && dtype < (int)(sizeof dtype_names / sizeof *dtype_names) ? dtype_names[dtype] : NULL;
+}
+
+int mdsrec_dtype_from_name(const char *name) {
+    for (int i = 0; name && i < (int)(sizeof dtype_names / sizeof *dtype_names); i++)
+        if (!strcmp(name, dtype_names[i]) || !strcmp(name, dtype_long[i])) return i;
+    return -1;
+}
+
+const char *mdsrec_pool_name(int mode) {
+    return mode >= 0 && mode < (int)(sizeof pool_names / sizeof *pool_names) ? pool_names[mode] : NULL;
+}
+
+int mdsrec_pool_from_name(const char *name) {
+    for (int i = 0; name && i < (int)(sizeof pool_names / sizeof *pool_names); i++)
+        if (!strcmp(name, pool_names[i])) return i;
+    return -1;
+}

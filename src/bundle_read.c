@@ -21,7 +21,8 @@ static int kind_is_per_channel(uint32_t kind) {
 }
 
 static const char *dtype_name(uint32_t dtype) {
-    return dtype == MDSREC_F32 ? "f32" : dtype == MDSREC_F16 ? "f16" : dtype == MDSREC_I8 ? "i8" : "?";
+    const char *n = dtype <= MDSREC_I8 ? mdsrec_dtype_name((int)dtype) : NULL; /* the one name table (api.c) */
+    return n ? n : "?";
 }
 
 /* "section ITEMS (channel 1)" or "section KEYS": the prefix of every section message. */

@@ -204,6 +204,21 @@ const char *mdsrec_status_string(int status);
 /* The kernel set in use ("scalar", "simd128", or "vec128" in a native MDSREC_NATIVE_ARCH build). */
 const char *mdsrec_kernels_name(void);
 
+/* ---------------------------------------------------------------- names of the enums */
+/* One table of names for the tools, so every command spells a dtype or a pooling mode alike.
+   Values are contiguous from 0: a caller may list every name by asking for 0, 1, ... until NULL. */
+
+/* The canonical name of an mdsrec_dtype: "f32", "f16" or "i8"; NULL for any other value. */
+const char *mdsrec_dtype_name(int dtype);
+/* The mdsrec_dtype named `name`: a canonical name, or the long spellings "fp32", "fp16",
+   "int8" that older scripts use; -1 for NULL or any other string. */
+int mdsrec_dtype_from_name(const char *name);
+
+/* The name of an mdsrec_pool_mode: "none", "last", "mean" or "token"; NULL for any other value. */
+const char *mdsrec_pool_name(int mode);
+/* The mdsrec_pool_mode named `name` (a name above); -1 for NULL or any other string. */
+int mdsrec_pool_from_name(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,26 +7,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "mdsrec.h"
 
 const char cmd_bench_summary[] = "time recommend() on bundles (the native side of npm run bench)";
-
-static void usage(FILE *to) {
-    fprintf(to,
-            "usage: mdsrec bench FILE... [options]\n"
-            "\n"
-            "For each bundle: load time (read + open + state), then recommend() latency for two\n"
-            "cases, one JSON object per bundle on stdout:\n"
-            "  fresh   a new history of --len items on every call (a full forward)\n"
-            "  append  the same first --len - 1 items and a new last click on every call\n"
-            "Histories are bench_history(j, t) = (j*2654435761 + t*40503 + 17) mod 2^32 mod N, the\n"
-            "same as bench/worker.js, so the top-k of call 0 can be compared across runtimes.\n"
-            "\n"
-            "  --calls N    timed calls per case (200)\n"
-            "  --warmup N   untimed calls first (20)\n"
-            "  --len L      history length (50)\n"
-            "  -k K         results per call (10)\n");
-}
 
 /* The bench's history generator; bench/worker.js computes the same with Math.imul. */
 static uint32_t bench_history(uint32_t j, uint32_t t, uint32_t n) {
@@ -143,38 +127,30 @@ done:
 int cmd_bench(int argc, char **argv) {
     options o = {200, 20, 50, 10};
     const char *files[64];
-    int nf = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return CLI_EXIT_OK;
-        }
-        if (a[0] != '-') {
-            if (nf == 64) {
-                cli_error("at most 64 bundles");
-                return CLI_EXIT_USAGE;
-            }
-            files[nf++] = a;
-            continue;
-        }
-        uint32_t *dst = !strcmp(a, "--calls") ? &o.calls : !strcmp(a, "--warmup") ? &o.warmup
-                      : !strcmp(a, "--len") ? &o.len : !strcmp(a, "-k") ? &o.k : NULL;
-        if (!dst || i + 1 >= argc) {
-            cli_error("%s: unknown option or missing value", a);
-            usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-        if (cli_parse_u32(argv[++i], dst) || (*dst == 0 && dst != &o.warmup)) {
-            cli_error("%s: bad value '%s'", a, argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (!nf) {
-        cli_error("no bundle given");
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
+    opt_list file_list = {files, 0, 64};
+    const opt rows[] = {
+        {"--calls", OPT_U32, &o.calls, "N", .help = "timed calls per case", .min = 1, .max = UINT32_MAX},
+        {"--warmup", OPT_U32, &o.warmup, "N", .help = "untimed calls first"},
+        {"--len", OPT_U32, &o.len, "L", .help = "history length", .min = 1, .max = UINT32_MAX},
+        {"-k", OPT_U32, &o.k, "K", .help = "results per call", .min = 1, .max = UINT32_MAX},
+    };
+    const opt_cmd cmd = {
+        "bench",
+        .about = "For each bundle: load time (read + open + state), then recommend() latency for two\n"
+                 "cases, one JSON object per bundle on stdout:\n"
+                 "  fresh   a new history of --len items on every call (a full forward)\n"
+                 "  append  the same first --len - 1 items and a new last click on every call\n"
+                 "Histories are bench_history(j, t) = (j*2654435761 + t*40503 + 17) mod 2^32 mod N, the\n"
+                 "same as bench/worker.js, so the top-k of call 0 can be compared across runtimes.",
+        .opts = rows,
+        .n_opts = OPT_COUNT(rows),
+        .pos_name = "FILE",
+        .pos = &file_list,
+        .pos_min = 1,
+    };
+    int rc = opt_parse(&cmd, argc, argv);
+    if (rc != OPT_PROCEED) return rc;
+    int nf = (int)file_list.n;
     printf("[");
     for (int i = 0; i < nf; i++)
         if (bench_one(files[i], &o, i == 0)) {

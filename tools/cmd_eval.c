@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "options.h"
 #include "eval/evaluate.h"
 #include "eval/load.h"
 #include "eval/scorers.h"
@@ -15,23 +16,6 @@
 const char cmd_eval_summary[] = "leave-one-out full-ranking metrics of models, bundles or baselines";
 
 #define MAX_RUNS 64
-
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: mdsrec eval SOURCE... [options]\n"
-            "  --model PATH       a checkpoint (or the training directory); repeat it for several\n"
-            "                     seeds: each row is printed, then their mean and standard deviation\n"
-            "  --bundle FILE      an exported bundle, scored by the core (mdsrec_score_all) on --data\n"
-            "  --baseline NAME    pop | itemknn, on --data\n"
-            "  --data PATH        the dataset (default: the one the checkpoint names)\n"
-            "  --split S          valid | test | both (default both)\n"
-            "  --mask-history     score history items -inf (default: not masked, as published tables)\n"
-            "  --knn-k K          itemknn neighbours (100)   --max-len L  itemknn history read (50)\n"
-            "  --json FILE        write the results as JSON\n"
-            "  --ranks            also write each visitor's rank of the target into the JSON (per run\n"
-            "                     and split: \"ranks\", visitor order), for paired comparisons\n"
-            "  --threads N        (default: every core)\n");
-}
 
 typedef struct {
     char label[64];
@@ -75,52 +59,46 @@ static cJSON *metrics_json(const metrics *m) {
 /* Field j of a metrics struct as a flat array: hr[3], ndcg[3], mrr. */
 static double *field(metrics *m, int j) { return j < 3 ? &m->hr[j] : j < 6 ? &m->ndcg[j - 3] : &m->mrr; }
 
+static const char *const split_names[] = {"valid", "test", "both", NULL}; /* index + 1: a bit per split */
+static const char *const baseline_names[] = {"pop", "itemknn", NULL};
+
 int cmd_eval(int argc, char **argv) {
-    const char *models[MAX_RUNS], *bundles[MAX_RUNS], *baseline = NULL, *data = NULL, *json = NULL, *split = "both";
-    int n_models = 0, n_bundles = 0, mask = 0, want_ranks = 0;
+    const char *models[MAX_RUNS], *bundles[MAX_RUNS], *data = NULL, *json = NULL;
+    opt_list model_list = {models, 0, MAX_RUNS}, bundle_list = {bundles, 0, MAX_RUNS};
+    int baseline_i = -1, split_i = 2, mask = 0, want_ranks = 0;
     uint32_t threads = 0, knn_k = 100, max_len = 50;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return CLI_EXIT_OK;
-        }
-        if (!strcmp(a, "--mask-history")) {
-            mask = 1;
-            continue;
-        }
-        if (!strcmp(a, "--ranks")) {
-            want_ranks = 1;
-            continue;
-        }
-        int bad = !v;
-        if (bad) {
-        } else if (!strcmp(a, "--model") && n_models < MAX_RUNS) models[n_models++] = v;
-        else if (!strcmp(a, "--bundle") && n_bundles < MAX_RUNS) bundles[n_bundles++] = v;
-        else if (!strcmp(a, "--baseline")) baseline = v;
-        else if (!strcmp(a, "--data")) data = v;
-        else if (!strcmp(a, "--json")) json = v;
-        else if (!strcmp(a, "--split")) split = v;
-        else if (!strcmp(a, "--threads")) bad = cli_parse_u32(v, &threads);
-        else if (!strcmp(a, "--knn-k")) bad = cli_parse_u32(v, &knn_k);
-        else if (!strcmp(a, "--max-len")) bad = cli_parse_u32(v, &max_len);
-        else bad = 1;
-        if (bad) {
-            cli_error("bad option or value: %s", a);
-            usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-        i++;
-    }
-    int splits = !strcmp(split, "valid") ? 1 : !strcmp(split, "test") ? 2 : !strcmp(split, "both") ? 3 : 0;
+    const opt rows[] = {
+        {"--model", OPT_LIST, &model_list, "PATH",
+         .help = "a checkpoint (or the training directory); repeat it for several\n"
+                 "seeds: each row is printed, then their mean and standard deviation"},
+        {"--bundle", OPT_LIST, &bundle_list, "FILE",
+         .help = "an exported bundle, scored by the core (mdsrec_score_all) on --data; repeatable"},
+        {"--baseline", OPT_CHOICE, &baseline_i, .help = "a baseline, on --data", .names = baseline_names},
+        {"--data", OPT_STRING, &data, "PATH", .help = "the dataset", .def = "the one the checkpoint names"},
+        {"--split", OPT_CHOICE, &split_i, .help = "the splits scored", .names = split_names},
+        {"--mask-history", OPT_FLAG, &mask,
+         .help = "score history items -inf (default: not masked, as published tables)"},
+        {"--knn-k", OPT_U32, &knn_k, "K", .help = "itemknn neighbours", .min = 1, .max = UINT32_MAX},
+        {"--max-len", OPT_U32, &max_len, "L", .help = "itemknn history read"},
+        {"--json", OPT_STRING, &json, "FILE", .help = "write the results as JSON"},
+        {"--ranks", OPT_FLAG, &want_ranks,
+         .help = "also write each visitor's rank of the target into the JSON (per run\n"
+                 "and split: \"ranks\", visitor order), for paired comparisons"},
+        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .def = "every core"},
+    };
+    const opt_cmd cmd = {"eval", .usage = "(--model PATH... | --bundle FILE... | --baseline NAME) [options]",
+                         .opts = rows, .n_opts = OPT_COUNT(rows)};
+    int prc = opt_parse(&cmd, argc, argv);
+    if (prc != OPT_PROCEED) return prc;
+    int splits = split_i + 1;
+    int n_models = (int)model_list.n, n_bundles = (int)bundle_list.n;
+    const char *baseline = baseline_i >= 0 ? baseline_names[baseline_i] : NULL;
     int n_runs = n_models + n_bundles + (baseline ? 1 : 0);
-    if (!splits || n_runs == 0 || ((n_bundles || baseline) && !data) ||
-        (baseline && strcmp(baseline, "pop") && strcmp(baseline, "itemknn")) || knn_k == 0 || (want_ranks && !json)) {
-        cli_error("need --model, --bundle (with --data) or --baseline pop|itemknn (with --data); --split valid|test|both; "
-                  "--ranks needs --json");
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
+    /* the rules across options, each with its own message */
+    if (n_runs == 0) return opt_usage_error(&cmd, "nothing to evaluate: give --model, --bundle or --baseline");
+    if ((n_bundles || baseline) && !data)
+        return opt_usage_error(&cmd, "--%s needs --data PATH", n_bundles ? "bundle" : "baseline");
+    if (want_ranks && !json) return opt_usage_error(&cmd, "--ranks needs --json FILE");
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (uint32_t)n : 1;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 #include "eval/evaluate.h"
 #include "eval/load.h"
 #include "eval/scorers.h"
@@ -12,21 +13,6 @@
 #include "train/gemm.h"
 
 const char cmd_export_summary[] = "export a trained model as a bundle (f32, f16 or i8) with neighbours and catalog";
-
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: mdsrec export --model PATH --out FILE.mdsb [options]\n"
-            "  --model PATH      a checkpoint, or the training directory (its model.ckpt)\n"
-            "  --out FILE        the bundle\n"
-            "  --dtype T         f32 (default) | f16 | i8: the item matrices' type\n"
-            "  --data PATH       the dataset (default: the one the checkpoint names)\n"
-            "  --neighbours K    keep at most K neighbours per item and channel, the strongest\n"
-            "                    (default: all the graph has)\n"
-            "  --neighbours-format F  compact (default; NEIGHBOURS_K: 4 bytes a neighbour, 8-bit\n"
-            "                    weights) or csr (NEIGHBOURS: row pointers, f32 weights)\n"
-            "  --no-compare      skip the test-metric comparison of the bundle against f32\n"
-            "  --threads N       (default: every core)\n");
-}
 
 /* Test NDCG@10 and HR@10 of a bundle in memory, through the core. */
 static int bundle_metrics(uint8_t *buf, size_t len, const dataset *ds, int threads, metrics *out) {
@@ -47,45 +33,35 @@ static int bundle_metrics(uint8_t *buf, size_t len, const dataset *ds, int threa
     return rc;
 }
 
+
 int cmd_export(int argc, char **argv) {
-    const char *model = NULL, *out = NULL, *dt = "f32", *data = NULL, *nbf = "compact";
-    int compare = 1;
+    const char *model = NULL, *out = NULL, *data = NULL;
+    int dtype = MDSREC_F32, compare = 1, no_compare = 0;
     export_neighbours nbo = {1, 0};
+    int compact = 1;
     uint32_t threads = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return CLI_EXIT_OK;
-        }
-        if (!strcmp(a, "--no-compare")) {
-            compare = 0;
-            continue;
-        }
-        int bad = !v;
-        if (bad) {
-        } else if (!strcmp(a, "--model")) model = v;
-        else if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--dtype")) dt = v;
-        else if (!strcmp(a, "--data")) data = v;
-        else if (!strcmp(a, "--threads")) bad = cli_parse_u32(v, &threads);
-        else if (!strcmp(a, "--neighbours")) bad = cli_parse_u32(v, &nbo.keep) || nbo.keep == 0;
-        else if (!strcmp(a, "--neighbours-format")) nbf = v;
-        else bad = 1;
-        if (bad) {
-            cli_error("bad option or value: %s", a);
-            usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-        i++;
-    }
-    int dtype = !strcmp(dt, "f32") ? MDSREC_F32 : !strcmp(dt, "f16") ? MDSREC_F16 : !strcmp(dt, "i8") ? MDSREC_I8 : -1;
-    nbo.compact = !strcmp(nbf, "compact") ? 1 : !strcmp(nbf, "csr") ? 0 : -1;
-    if (!model || !out || dtype < 0 || nbo.compact < 0) {
-        cli_error("need --model and --out; --dtype f32|f16|i8; --neighbours-format compact|csr");
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
+    const opt rows[] = {
+        {"--model", OPT_STRING, &model, "PATH", .help = "a checkpoint, or the training directory (its model.ckpt)",
+         .flags = OPT_REQUIRED},
+        {"--out", OPT_STRING, &out, "FILE", .help = "the bundle", .flags = OPT_REQUIRED},
+        {"--dtype", OPT_CHOICE, &dtype, .help = "the item matrices' type", .lookup = &opt_dtype_enum},
+        {"--data", OPT_STRING, &data, "PATH", .help = "the dataset", .def = "the one the checkpoint names"},
+        {"--neighbours", OPT_U32, &nbo.keep, "K",
+         .help = "keep at most K neighbours per item and channel, the strongest", .min = 1, .max = UINT32_MAX,
+         .def = "all the graph has"},
+        {"--neighbours-format", OPT_CHOICE, &compact,
+         .help = "compact (NEIGHBOURS_K: 4 bytes a neighbour, 8-bit weights)\n"
+                 "or csr (NEIGHBOURS: row pointers, f32 weights)",
+         .names = opt_nb_format_names},
+        {"--no-compare", OPT_FLAG, &no_compare, .help = "skip the test-metric comparison of the bundle against f32"},
+        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .def = "every core"},
+    };
+    const opt_cmd cmd = {"export", .opts = rows, .n_opts = OPT_COUNT(rows)};
+    int prc = opt_parse(&cmd, argc, argv);
+    if (prc != OPT_PROCEED) return prc;
+    compare = !no_compare;
+    nbo.compact = compact;
+    const char *dt = mdsrec_dtype_name(dtype), *nbf = opt_nb_format_names[compact];
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (uint32_t)n : 1;

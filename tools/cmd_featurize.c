@@ -1,10 +1,11 @@
 /*
- * cmd_featurize.c - `mdsrec featurize text|image|matrix`: adds a feature matrix
+ * cmd_featurize.c - `mdsrec featurize text|image|matrix|attributes`: adds a feature matrix
  * (features/NAME.f32 + NAME.json, docs/DATASET.md) to a prepared directory.
  *
- *   text    catalog text fields -> hashed TF-IDF -> seeded projection (features/text.h)
- *   image   image files -> colour/layout/gradient descriptor (features/image.h)
- *   matrix  a precomputed .npy / raw float32 / CSV matrix with its row keys (data/matrix.h)
+ *   text        catalog text fields -> hashed TF-IDF -> seeded projection (features/text.h)
+ *   image       image files -> colour/layout/gradient descriptor (features/image.h)
+ *   matrix      a precomputed .npy / raw float32 / CSV matrix with its row keys (data/matrix.h)
+ *   attributes  per-item attribute lists -> IDF-weighted multi-hot (features/attributes.h)
  *
  * An item that lacks the modality (no catalog row or no text; no image) gets an all-zero row
  * and is listed in "missing" of NAME.json and counted in summary.json. Inputs are read and
@@ -19,7 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "data/args.h"
+#include "options.h"
 #include "data/catalog.h"
 #include "data/dataset.h"
 #include "data/matrix.h"
@@ -29,49 +30,7 @@
 #include "features/image.h"
 #include "features/text.h"
 
-const char cmd_featurize_summary[] = "text | image | matrix -> a feature matrix in a prepared directory";
-
-static void usage(FILE *to) {
-    fprintf(to,
-            "usage: mdsrec featurize text   --dir DIR [--dataset FILE.json] [--catalog PATH] [options]\n"
-            "       mdsrec featurize image  --dir DIR [--dataset FILE.json] [--images DIR] [options]\n"
-            "       mdsrec featurize matrix --dir DIR --name NAME --path FILE [--keys FILE] [options]\n"
-            "\n"
-            "Adds DIR/features/NAME.f32 and NAME.json (docs/DATASET.md) for the items of DIR/items.txt.\n"
-            "Items lacking the modality get a zero row and are listed in \"missing\".\n"
-            "\n"
-            "common:\n"
-            "  --dir DIR              the prepared directory (from mdsrec prepare)\n"
-            "  --dataset FILE.json    dataset description (docs/IMPORT.md); flags override it\n"
-            "  --name NAME            feature name (default: text, image; required for matrix)\n"
-            "text:\n"
-            "  --catalog PATH         catalog file;  --catalog-format F (auto, atomic, tsv, csv, jsonl)\n"
-            "  --key-col C            item key column (default item_id)\n"
-            "  --text-fields LIST     columns to use, comma-separated (e.g. movie_title,class)\n"
-            "  --width W              output width (default 256)\n"
-            "  --seed S               projection seed (default 1)\n"
-            "  --buckets-log2 B       hashing buckets 2^B, B from 4 to 24 (default 18)\n"
-            "  --unigrams             no bigrams\n"
-            "image:\n"
-            "  --images DIR           image directory\n"
-            "  --image-map TSV        \"key<TAB>file\" lines (a mapped file that is absent is an error)\n"
-            "  --map-header           the map's first line is a header\n"
-            "  --pattern P            file name from the key or mapped name, {} = it (default {} with\n"
-            "                         a map, {}.jpg without; without a map an absent file is missing)\n"
-            "  --threads N            decoding threads (default: all CPUs)\n"
-            "  --no-center            keep the raw descriptors (default: subtract the mean\n"
-            "                         descriptor of the items with an image, then L2-normalise)\n"
-            "matrix:\n"
-            "  --path FILE            .npy (float32/float16), raw float32 or CSV\n"
-            "  --format F             npy, f32, csv (default: by extension, else f32)\n"
-            "  --keys FILE            row keys, one per line (CSV without it: first column is the key)\n"
-            "  --width W              row width (required for f32)\n"
-            "  --allow-unknown        skip rows (text: always; image map, matrix: else an error)\n"
-            "                         whose key is not an item\n"
-            "\n"
-            "exit codes: 0 success, 1 bad input or failure (the message names the file and line\n"
-            "or field), 2 usage error\n");
-}
+const char cmd_featurize_summary[] = "text | image | matrix | attributes -> a feature matrix in a prepared directory";
 
 /* ------------------------------------------------------------------ text */
 
@@ -405,127 +364,141 @@ done:
 
 /* ------------------------------------------------------------------ options */
 
+/* --name: a feature name. */
+static const char *name_check(const char *v) {
+    return valid_channel_name(v) ? NULL : "a name of letters, digits, _ and - (not \"behaviour\")";
+}
+
+static const char *const matrix_format_names[] = {"npy", "f32", "csv", NULL};
+
+static const char *seps_check(const char *v) { return v[0] ? NULL : "at least one separator character"; }
+
+/* The options every kind shares. */
+#define COMMON_ROWS                                                                                                   \
+    {"--dir", OPT_STRING, &dir, "DIR", .help = "the prepared directory (from mdsrec prepare)", .flags = OPT_REQUIRED}, \
+    {"--dataset", OPT_STRING, &json, "FILE.json", .help = "dataset description (docs/IMPORT.md); flags override it"}
+
+#define EPILOG                                                                                                        \
+    "Adds DIR/features/NAME.f32 and NAME.json (docs/DATASET.md) for the items of DIR/items.txt.\n"                    \
+    "Items lacking the modality get a zero row and are listed in \"missing\"."
+
 int cmd_featurize(int argc, char **argv) {
-    if (argc < 2) {
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
+    const opt_cmd top = {
+        "featurize",
+        .usage = "text|image|matrix|attributes --dir DIR [options]",
+        .about = "  text        catalog text fields -> hashed TF-IDF -> seeded projection\n"
+                 "  image       image files -> colour/layout/gradient descriptor\n"
+                 "  matrix      a precomputed .npy / raw float32 / CSV matrix with its row keys\n"
+                 "  attributes  per-item attribute lists (JSON, or a catalog column of tags)\n"
+                 "\n" EPILOG "\n\n"
+                 "The options of each: mdsrec featurize text|image|matrix|attributes --help",
+    };
+    if (argc < 2) return opt_usage_error(&top, "expected a kind: text, image, matrix or attributes");
     const char *kind = argv[1];
     if (!strcmp(kind, "--help") || !strcmp(kind, "-h")) {
-        usage(stdout);
+        opt_help(&top, stdout);
         return CLI_EXIT_OK;
     }
     if (strcmp(kind, "text") && strcmp(kind, "image") && strcmp(kind, "matrix") && strcmp(kind, "attributes")) {
-        cli_error("unknown kind \"%s\": expected text, image or matrix (see mdsrec featurize --help)", kind);
+        cli_error("unknown kind \"%s\": expected text, image, matrix or attributes (see mdsrec featurize --help)", kind);
         return CLI_EXIT_USAGE;
     }
     dataset_desc d;
     dataset_desc_init(&d);
     const char *dir = NULL, *json = NULL, *name = NULL;
-    const char *cat = NULL, *cfmt = NULL, *kcol = NULL, *fields = NULL;
+    const char *cat = NULL, *kcol = NULL, *fields = NULL;
     const char *imdir = NULL, *immap = NULL, *pattern = NULL;
-    const char *path = NULL, *format = NULL, *keys = NULL;
+    const char *path = NULL, *keys = NULL;
     text_params tp = {.width = 256, .seed = 1, .buckets_log2 = 18};
     uint32_t threads = 0, width = 0;
-    int miss = 0, map_header = 0, allow_unknown = 0, no_center = 0, rc = CLI_EXIT_USAGE;
+    int map_header = 0, allow_unknown = 0, no_center = 0, rc = CLI_EXIT_USAGE;
+    int cfmt = -1, mfmt = -1; /* -1: not given */
     const char *column = NULL, *seps = "|,;";
     uint32_t min_count = 2;
-    for (int i = 2; i < argc; i++) {
-        const char *v;
-        if (arg_flag(argv, i, "help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            dataset_desc_free(&d);
-            return CLI_EXIT_OK;
-        } else if ((v = arg_value(argc, argv, &i, "dir", &miss))) {
-            dir = v;
-        } else if ((v = arg_value(argc, argv, &i, "dataset", &miss))) {
-            json = v;
-        } else if ((v = arg_value(argc, argv, &i, "name", &miss))) {
-            name = v;
-        } else if ((v = arg_value(argc, argv, &i, "catalog", &miss))) {
-            cat = v;
-        } else if ((v = arg_value(argc, argv, &i, "catalog-format", &miss))) {
-            cfmt = v;
-        } else if ((v = arg_value(argc, argv, &i, "key-col", &miss))) {
-            kcol = v;
-        } else if ((v = arg_value(argc, argv, &i, "text-fields", &miss))) {
-            fields = v;
-        } else if ((v = arg_value(argc, argv, &i, "width", &miss))) {
-            if (cli_parse_u32(v, &width) != 0 || width == 0 || width > 65536) {
-                cli_error("--width: expected an integer from 1 to 65536, found \"%s\"", v);
-                goto done;
-            }
-        } else if ((v = arg_value(argc, argv, &i, "seed", &miss))) {
-            if (cli_parse_u64(v, &tp.seed) != 0) {
-                cli_error("--seed: expected a non-negative integer, found \"%s\"", v);
-                goto done;
-            }
-        } else if ((v = arg_value(argc, argv, &i, "buckets-log2", &miss))) {
-            if (cli_parse_u32(v, &tp.buckets_log2) != 0 || tp.buckets_log2 < 4 || tp.buckets_log2 > 24) {
-                cli_error("--buckets-log2: expected an integer from 4 to 24, found \"%s\"", v);
-                goto done;
-            }
-        } else if (arg_flag(argv, i, "unigrams")) {
-            tp.unigrams_only = 1;
-        } else if ((v = arg_value(argc, argv, &i, "images", &miss))) {
-            imdir = v;
-        } else if ((v = arg_value(argc, argv, &i, "image-map", &miss))) {
-            immap = v;
-        } else if (arg_flag(argv, i, "no-center")) {
-            no_center = 1;
-        } else if (arg_flag(argv, i, "map-header")) {
-            map_header = 1;
-        } else if ((v = arg_value(argc, argv, &i, "pattern", &miss))) {
-            pattern = v;
-        } else if ((v = arg_value(argc, argv, &i, "threads", &miss))) {
-            if (cli_parse_u32(v, &threads) != 0) {
-                cli_error("--threads: expected a non-negative integer, found \"%s\"", v);
-                goto done;
-            }
-        } else if ((v = arg_value(argc, argv, &i, "path", &miss))) {
-            path = v;
-        } else if ((v = arg_value(argc, argv, &i, "format", &miss))) {
-            format = v;
-        } else if ((v = arg_value(argc, argv, &i, "keys", &miss))) {
-            keys = v;
-        } else if ((v = arg_value(argc, argv, &i, "column", &miss))) {
-            column = v;
-        } else if ((v = arg_value(argc, argv, &i, "separators", &miss))) {
-            seps = v;
-        } else if ((v = arg_value(argc, argv, &i, "min-count", &miss))) {
-            if (cli_parse_u32(v, &min_count) != 0 || min_count == 0) {
-                cli_error("--min-count: expected a positive integer, found \"%s\"", v);
-                goto done;
-            }
-        } else if (arg_flag(argv, i, "allow-unknown")) {
-            allow_unknown = 1;
-        } else {
-            if (!miss) cli_error("unknown option \"%s\" (see mdsrec featurize --help)", argv[i]);
-            goto done;
-        }
-        if (miss) goto done;
-    }
-    if (!dir) {
-        cli_error("--dir DIR is required (see mdsrec featurize --help)");
-        goto done;
+    const opt text_rows[] = {
+        COMMON_ROWS,
+        {"--name", OPT_STRING, &name, "NAME", .help = "feature name", .check = name_check, .def = "text"},
+        {"--catalog", OPT_STRING, &cat, "PATH", .help = "catalog file"},
+        {"--catalog-format", OPT_CHOICE, &cfmt, .help = "the catalog's format", .lookup = &opt_table_format_enum,
+         .def = "auto"},
+        {"--key-col", OPT_STRING, &kcol, "C", .help = "item key column", .def = "item_id"},
+        {"--text-fields", OPT_STRING, &fields, "LIST", .help = "columns to use, comma-separated (e.g. movie_title,class)"},
+        {"--width", OPT_U32, &tp.width, "W", .help = "output width", .min = 1, .max = 65536},
+        {"--seed", OPT_U64, &tp.seed, "S", .help = "projection seed"},
+        {"--buckets-log2", OPT_U32, &tp.buckets_log2, "B", .help = "hashing buckets 2^B", .min = 4, .max = 24},
+        {"--unigrams", OPT_FLAG, &tp.unigrams_only, .help = "no bigrams"},
+    };
+    const opt image_rows[] = {
+        COMMON_ROWS,
+        {"--name", OPT_STRING, &name, "NAME", .help = "feature name", .check = name_check, .def = "image"},
+        {"--images", OPT_STRING, &imdir, "DIR", .help = "image directory"},
+        {"--image-map", OPT_STRING, &immap, "TSV", .help = "\"key<TAB>file\" lines (a mapped file that is absent is an error)"},
+        {"--map-header", OPT_FLAG, &map_header, .help = "the map's first line is a header"},
+        {"--pattern", OPT_STRING, &pattern, "P",
+         .help = "file name from the key or mapped name, {} = it; without a map\nan absent file is missing",
+         .def = "{} with a map, {}.jpg without"},
+        {"--threads", OPT_U32, &threads, "N", .help = "decoding threads", .def = "all CPUs"},
+        {"--no-center", OPT_FLAG, &no_center,
+         .help = "keep the raw descriptors (default: subtract the mean\n"
+                 "descriptor of the items with an image, then L2-normalise)"},
+        {"--allow-unknown", OPT_FLAG, &allow_unknown, .help = "skip map lines whose key is not an item (else an error)"},
+    };
+    const opt matrix_rows[] = {
+        COMMON_ROWS,
+        {"--name", OPT_STRING, &name, "NAME", .help = "feature name", .check = name_check, .flags = OPT_REQUIRED},
+        {"--path", OPT_STRING, &path, "FILE", .help = "the matrix: .npy (float32/float16), raw float32 or CSV",
+         .def = "the --dataset feature of that name"},
+        {"--format", OPT_CHOICE, &mfmt, .help = "the file's format", .names = matrix_format_names,
+         .def = "by extension, else f32"},
+        {"--keys", OPT_STRING, &keys, "FILE",
+         .help = "row keys, one per line (CSV without it: first column is the key)"},
+        {"--width", OPT_U32, &width, "W", .help = "row width (required for f32)", .min = 1, .max = 65536, .def = ""},
+        {"--allow-unknown", OPT_FLAG, &allow_unknown, .help = "skip rows whose key is not an item (else an error)"},
+    };
+    const opt attr_rows[] = {
+        COMMON_ROWS,
+        {"--name", OPT_STRING, &name, "NAME", .help = "feature name", .check = name_check, .def = "attributes"},
+        {"--path", OPT_STRING, &path, "FILE.json",
+         .help = "{item key: [attribute, ...]} (the S3-Rec *_item2attributes.json)"},
+        {"--catalog", OPT_STRING, &cat, "PATH", .help = "or a catalog file with a column of tags"},
+        {"--catalog-format", OPT_CHOICE, &cfmt, .help = "the catalog's format", .lookup = &opt_table_format_enum,
+         .def = "auto"},
+        {"--key-col", OPT_STRING, &kcol, "C", .help = "item key column", .def = "item_id"},
+        {"--column", OPT_STRING, &column, "C", .help = "the catalog column that lists each item's tags"},
+        {"--separators", OPT_STRING, &seps, "CHARS", .help = "characters that separate the tags of a cell",
+         .check = seps_check},
+        {"--min-count", OPT_U32, &min_count, "N", .help = "keep attributes carried by at least N items", .min = 1,
+         .max = UINT32_MAX},
+        {"--allow-unknown", OPT_FLAG, &allow_unknown, .help = "skip JSON keys that are not items (else an error)"},
+    };
+    const int is_text = !strcmp(kind, "text"), is_image = !strcmp(kind, "image"), is_attr = !strcmp(kind, "attributes");
+    const opt_cmd cmd = {
+        is_text ? "featurize text" : is_image ? "featurize image" : is_attr ? "featurize attributes" : "featurize matrix",
+        .about = is_text    ? "catalog text fields -> hashed TF-IDF -> seeded projection (features/text.h)"
+                 : is_image ? "image files -> colour/layout/gradient descriptor (features/image.h)"
+                 : is_attr  ? "per-item attribute lists (brand, categories, tags) -> IDF-weighted multi-hot\n"
+                              "(features/attributes.h)"
+                            : "a precomputed .npy / raw float32 / CSV matrix with its row keys (data/matrix.h)",
+        .opts = is_text ? text_rows : is_image ? image_rows : is_attr ? attr_rows : matrix_rows,
+        .n_opts = is_text    ? OPT_COUNT(text_rows)
+                  : is_image ? OPT_COUNT(image_rows)
+                  : is_attr  ? OPT_COUNT(attr_rows)
+                             : OPT_COUNT(matrix_rows),
+        .epilog = EPILOG,
+    };
+    int prc = opt_parse(&cmd, argc - 1, argv + 1);
+    if (prc != OPT_PROCEED) {
+        dataset_desc_free(&d);
+        return prc;
     }
     if (json && dataset_desc_load_json(&d, json) != 0) {
         rc = CLI_EXIT_FAIL;
         goto done;
     }
-    if (!name) name = !strcmp(kind, "text") ? "text" : !strcmp(kind, "image") ? "image"
-                    : !strcmp(kind, "attributes") ? "attributes" : NULL;
-    if (!name || !valid_channel_name(name)) {
-        cli_error("--name: expected a name of letters, digits, _ and - (not \"behaviour\")%s",
-                  name ? "" : "; matrix needs one");
-        goto done;
-    }
+    if (!name) name = is_text ? "text" : is_image ? "image" : "attributes"; /* matrix: a required row */
     if (!strcmp(kind, "text")) {
         if (cat) ds_set(&d.catalog.path, cat);
-        if (cfmt && table_format_parse(cfmt, &d.catalog.format) != 0) {
-            cli_error("--catalog-format: expected auto, atomic, tsv, csv or jsonl, found \"%s\"", cfmt);
-            goto done;
-        }
+        if (cfmt >= 0) d.catalog.format = (table_format)cfmt;
         if (kcol) ds_set(&d.catalog.key, kcol);
         if (fields && ds_set_text_fields(&d, fields) != 0) goto done;
         if (!d.catalog.path || !d.catalog.n_text) {
@@ -533,14 +506,18 @@ int cmd_featurize(int argc, char **argv) {
                       "with \"catalog\": {\"path\", \"text\"}");
             goto done;
         }
-        if (width) tp.width = width;
         rc = run_text(dir, &d, name, &tp);
-    } else if (!strcmp(kind, "attributes")) {
+    } else if (is_attr) {
+        if (path && (cat || column)) {
+            rc = opt_usage_error(&cmd, "--path and --catalog/--column are two sources: give one");
+            goto done;
+        }
         if (cat) ds_set(&d.catalog.path, cat);
+        if (cfmt >= 0) d.catalog.format = (table_format)cfmt;
         if (kcol) ds_set(&d.catalog.key, kcol);
-        if (column) ds_set_text_fields(&d, column);
+        if (column && ds_set_text_fields(&d, column) != 0) goto done;
         if (!path && (!d.catalog.path || !column)) {
-            cli_error("attributes needs --path FILE.json or --catalog PATH --column COL");
+            rc = opt_usage_error(&cmd, "attributes needs --path FILE.json, or --catalog PATH --column C");
             goto done;
         }
         rc = run_attributes(dir, &d, path, seps, name, min_count, allow_unknown);
@@ -563,7 +540,7 @@ int cmd_featurize(int argc, char **argv) {
         if (src) f = *src;
         f.name = (char *)name;
         if (path) f.path = (char *)path;
-        if (format) f.format = (char *)format;
+        if (mfmt >= 0) f.format = (char *)matrix_format_names[mfmt];
         if (keys) f.keys = (char *)keys;
         if (width) f.width = width;
         if (allow_unknown) f.allow_unknown = 1;
@@ -571,7 +548,9 @@ int cmd_featurize(int argc, char **argv) {
             cli_error("matrix needs --path FILE (or a --dataset feature named \"%s\")", name);
             goto done;
         }
-        if (f.format && strcmp(f.format, "npy") && strcmp(f.format, "f32") && strcmp(f.format, "csv")) {
+        int known = !f.format; /* a --dataset's "format" is checked here, the flag by its row */
+        for (int q = 0; f.format && matrix_format_names[q]; q++) known |= !strcmp(f.format, matrix_format_names[q]);
+        if (!known) {
             cli_error("--format: expected npy, f32 or csv, found \"%s\"", f.format);
             goto done;
         }

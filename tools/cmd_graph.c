@@ -11,39 +11,13 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "data/args.h"
+#include "options.h"
 #include "data/prepared.h"
 #include "graph/cooccur.h"
 #include "graph/csr.h"
 #include "graph/knn.h"
 
 const char cmd_graph_summary[] = "feature + behaviour graphs (top-k, normalised) for a prepared directory";
-
-static void usage(FILE *to) {
-    fprintf(to,
-            "usage: mdsrec graph --dir DIR [options]\n"
-            "\n"
-            "For each feature matrix in DIR/features (or those named), the relation score\n"
-            "r(i,j) = cos(f_i, f_j) + beta * b~(i,j), where b~ is the windowed co-occurrence of the\n"
-            "training part of the sequences (never the last two items), normalised by\n"
-            "sqrt(cnt_i cnt_j). Keeps the top k (r > 0, ties by index), writes graph/NAME.knn.csr,\n"
-            "graph/NAME.adj.csr = D^-1/2 ((K + K^T)/2) D^-1/2 and graph/NAME.json; the same for b~\n"
-            "alone as graph/behaviour.*. Exact and deterministic for any thread count.\n"
-            "\n"
-            "  --dir DIR              the prepared directory\n"
-            "  --features LIST        feature names, comma-separated (default: all in DIR/features)\n"
-            "  --k K                  neighbours per item (default 10)\n"
-            "  --beta B               weight of the behaviour signal (default 1.0)\n"
-            "  --window W             co-occurrence window (default 3)\n"
-            "  --threads N            worker threads (default: all CPUs)\n"
-            "\n"
-            "inspection (reads the graphs already built, writes nothing):\n"
-            "  --show KEYS            item keys, comma-separated: print their top neighbours in each\n"
-            "                         graph (with catalog.jsonl titles when there are)\n"
-            "  --top N                neighbours to print (default 5)\n"
-            "\n"
-            "exit codes: 0 success, 1 bad input or failure, 2 usage error\n");
-}
 
 typedef struct {
     char *name;
@@ -185,58 +159,53 @@ done:
     return rc;
 }
 
+/* --features: comma-separated feature names (empty entries are skipped). */
+static const char *features_check(const char *v) {
+    static const char want[] = "feature names ([A-Za-z0-9_-], not \"behaviour\"), comma-separated";
+    for (const char *p = v; *p;) {
+        size_t l = strcspn(p, ",");
+        char name[80];
+        if (l >= sizeof name) return want;
+        memcpy(name, p, l);
+        name[l] = 0;
+        if (l && !valid_channel_name(name)) return want;
+        p += l + (p[l] == ',');
+    }
+    return NULL;
+}
+
 int cmd_graph(int argc, char **argv) {
     const char *dir = NULL, *list = NULL, *show_keys = NULL;
     uint32_t top = 5;
     uint32_t k = 10, window = 3, threads = 0;
     float beta = 1.0f;
-    int miss = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (arg_flag(argv, i, "help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_EXIT_OK;
-        } else if ((v = arg_value(argc, argv, &i, "dir", &miss))) {
-            dir = v;
-        } else if ((v = arg_value(argc, argv, &i, "features", &miss))) {
-            list = v;
-        } else if ((v = arg_value(argc, argv, &i, "show", &miss))) {
-            show_keys = v;
-        } else if ((v = arg_value(argc, argv, &i, "top", &miss))) {
-            if (cli_parse_u32(v, &top) != 0) {
-                cli_error("--top: expected a non-negative integer, found \"%s\"", v);
-                return CLI_EXIT_USAGE;
-            }
-        } else if ((v = arg_value(argc, argv, &i, "k", &miss))) {
-            if (cli_parse_u32(v, &k) != 0 || k == 0 || k > 1000) {
-                cli_error("--k: expected an integer from 1 to 1000, found \"%s\"", v);
-                return CLI_EXIT_USAGE;
-            }
-        } else if ((v = arg_value(argc, argv, &i, "beta", &miss))) {
-            if (cli_parse_float(v, &beta) != 0 || beta < 0) {
-                cli_error("--beta: expected a non-negative number, found \"%s\"", v);
-                return CLI_EXIT_USAGE;
-            }
-        } else if ((v = arg_value(argc, argv, &i, "window", &miss))) {
-            if (cli_parse_u32(v, &window) != 0 || window == 0 || window > 1000) {
-                cli_error("--window: expected an integer from 1 to 1000, found \"%s\"", v);
-                return CLI_EXIT_USAGE;
-            }
-        } else if ((v = arg_value(argc, argv, &i, "threads", &miss))) {
-            if (cli_parse_u32(v, &threads) != 0 || threads > 256) {
-                cli_error("--threads: expected an integer from 0 to 256, found \"%s\"", v);
-                return CLI_EXIT_USAGE;
-            }
-        } else {
-            if (!miss) cli_error("unknown option \"%s\" (see mdsrec graph --help)", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-        if (miss) return CLI_EXIT_USAGE;
-    }
-    if (!dir) {
-        cli_error("--dir DIR is required (see mdsrec graph --help)");
-        return CLI_EXIT_USAGE;
-    }
+    const opt rows[] = {
+        {"--dir", OPT_STRING, &dir, "DIR", .help = "the prepared directory", .flags = OPT_REQUIRED},
+        {"--features", OPT_STRING, &list, "LIST", .help = "feature names, comma-separated", .def = "all in DIR/features",
+         .check = features_check},
+        {"--k", OPT_U32, &k, "K", .help = "neighbours per item", .min = 1, .max = 1000},
+        {"--beta", OPT_FLOAT, &beta, "B", .help = "weight of the behaviour signal", .min = 0, .max = INFINITY},
+        {"--window", OPT_U32, &window, "W", .help = "co-occurrence window", .min = 1, .max = 1000},
+        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = 256, .def = "all CPUs"},
+        {"--show", OPT_STRING, &show_keys, "KEYS",
+         .help = "inspection (reads the graphs already built, writes nothing): item keys,\n"
+                 "comma-separated: print their top neighbours in each graph\n"
+                 "(with catalog.jsonl titles when there are)"},
+        {"--top", OPT_U32, &top, "N", .help = "with --show: neighbours to print"},
+    };
+    const opt_cmd cmd = {
+        "graph",
+        .about = "For each feature matrix in DIR/features (or those named), the relation score\n"
+                 "r(i,j) = cos(f_i, f_j) + beta * b~(i,j), where b~ is the windowed co-occurrence of the\n"
+                 "training part of the sequences (never the last two items), normalised by\n"
+                 "sqrt(cnt_i cnt_j). Keeps the top k (r > 0, ties by index), writes graph/NAME.knn.csr,\n"
+                 "graph/NAME.adj.csr = D^-1/2 ((K + K^T)/2) D^-1/2 and graph/NAME.json; the same for b~\n"
+                 "alone as graph/behaviour.*. Exact and deterministic for any thread count.",
+        .opts = rows,
+        .n_opts = OPT_COUNT(rows),
+    };
+    int prc = opt_parse(&cmd, argc, argv);
+    if (prc != OPT_PROCEED) return prc;
     if (show_keys) return show(dir, show_keys, list, top);
     if (!threads) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);

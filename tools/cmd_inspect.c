@@ -7,16 +7,10 @@
 #include "bundle.h"
 #include "checksum.h"
 #include "cli.h"
+#include "mdsrec.h"
+#include "options.h"
 
 const char cmd_inspect_summary[] = "validate a bundle and print its config and sections";
-
-static void usage(FILE *to) {
-    fprintf(to,
-            "usage: mdsrec inspect FILE\n"
-            "\n"
-            "Validates the bundle as the core's loader does, then prints its header, config,\n"
-            "channels and section table. Exit 1 with the loader's message if it is invalid.\n");
-}
 
 static uint32_t le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -25,13 +19,17 @@ static uint32_t le32(const uint8_t *p) {
 static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 static const char *dtype_name(uint32_t t) {
-    return t == MDSREC_F32 ? "fp32" : t == MDSREC_F16 ? "fp16" : t == MDSREC_I8 ? "int8" : "?";
+    const char *n = mdsrec_dtype_name((int)t);
+    return n ? n : "?";
 }
 
-static const char *pool_name(uint32_t p) {
-    static const char *const names[] = {"none (u = h_n)", "last (centre h_n)", "mean (centre mean of h)",
-                                        "token (learned centre)"};
-    return p <= MDSREC_POOL_TOKEN ? names[p] : "?";
+/* The core's name of the pooling mode, and what it does. */
+static void print_pool(uint32_t p) {
+    static const char *const what[] = {"u = h_n", "centre h_n", "centre mean of h", "learned centre"};
+    const char *n = mdsrec_pool_name((int)p);
+    if (n && p < sizeof what / sizeof what[0]) printf("%s (%s)", n, what[p]);
+    else if (n) printf("%s", n);
+    else printf("?");
 }
 
 static const char *kind_name(uint32_t k) {
@@ -53,7 +51,9 @@ static void print_view(const char *path, const uint8_t *buf, size_t len, const b
     printf("  blocks      %u\n  heads       %u\n  ffn_dim     %u\n  item dtype  %s\n", c->n_blocks, c->n_heads,
            c->ffn_dim, dtype_name(c->item_dtype));
     printf("  item layout %s\n", c->item_layout == MDSREC_LAYOUT_PANEL16 ? "panels of 16 rows" : "rows");
-    printf("  pool        %s\n  layernorm   post-LN, eps %g\n", pool_name(c->pool_mode), (double)c->ln_eps);
+    printf("  pool        ");
+    print_pool(c->pool_mode);
+    printf("\n  layernorm   post-LN, eps %g\n", (double)c->ln_eps);
     printf("  catalog     %s\n", v->catalog ? "yes" : "no");
     printf("\nchannels\n");
     for (uint32_t i = 0; i < c->n_channels; i++) {
@@ -90,23 +90,19 @@ static void print_view(const char *path, const uint8_t *buf, size_t len, const b
 }
 
 int cmd_inspect(int argc, char **argv) {
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return CLI_EXIT_OK;
-        }
-        if (argv[i][0] == '-' || path) {
-            cli_error("unexpected argument %s", argv[i]);
-            usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-        path = argv[i];
-    }
-    if (!path) {
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
+    const char *file[1];
+    opt_list files = {file, 0, 1};
+    const opt_cmd cmd = {
+        "inspect",
+        .about = "Validates the bundle as the core's loader does, then prints its header, config,\n"
+                 "channels and section table. Exit 1 with the loader's message if it is invalid.",
+        .pos_name = "FILE",
+        .pos = &files,
+        .pos_min = 1,
+    };
+    int rc = opt_parse(&cmd, argc, argv);
+    if (rc != OPT_PROCEED) return rc;
+    const char *path = file[0];
     size_t len;
     uint8_t *buf = cli_read_file(path, &len);
     if (!buf) return CLI_EXIT_FAIL;

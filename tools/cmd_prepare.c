@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "data/args.h"
+#include "options.h"
 #include "data/catalog.h"
 #include "data/dataset.h"
 #include "data/interactions.h"
@@ -20,32 +20,15 @@
 
 const char cmd_prepare_summary[] = "interactions (+ catalog, feature matrices) -> a prepared dataset directory";
 
-static void usage(FILE *to) {
-    fprintf(to,
-            "usage: mdsrec prepare --out DIR [--dataset FILE.json] [options]\n"
-            "\n"
-            "Reads a store's interactions, builds one time-ordered sequence per visitor, applies the\n"
-            "filters and writes DIR/items.txt, sequences.tsv, summary.json, and catalog.jsonl and\n"
-            "features/ when the description has a catalog with display fields or feature matrices\n"
-            "(docs/DATASET.md, docs/IMPORT.md). Flags override the JSON description.\n"
-            "\n"
-            "  --dataset FILE.json    dataset description (docs/IMPORT.md)\n"
-            "  --out DIR              the prepared directory (created if absent)\n"
-            "  --inter PATH           interaction file\n"
-            "  --inter-format F       auto (by extension), atomic, tsv, csv, jsonl, sequences\n"
-            "  --user-col C           user column (default user_id)\n"
-            "  --item-col C           item column (default item_id)\n"
-            "  --time-col C           time column (number or ISO 8601 date); none: file order\n"
-            "  --catalog PATH         catalog file, for the display fields\n"
-            "  --catalog-format F     auto, atomic, tsv, csv, jsonl\n"
-            "  --key-col C            the catalog's item key column (default item_id)\n"
-            "  --display LIST         display fields, NAME=COLUMN,... (e.g. title=name,price=price)\n"
-            "  --kcore K              iterated k-core filter on users and items (default off)\n"
-            "  --dedup                remove consecutive repeats of an item\n"
-            "\n"
-            "exit codes: 0 success, 1 bad input or failure (the message names the file and line\n"
-            "or field), 2 usage error\n");
+/* --inter-format: the table formats, then "sequences" (one visitor per line). */
+#define INTER_SEQUENCES (TABLE_JSONL + 1)
+static const char *inter_format_name(int v) {
+    return v == INTER_SEQUENCES ? "sequences" : opt_table_format_enum.name(v);
 }
+static int inter_format_value(const char *s) {
+    return !strcmp(s, "sequences") ? INTER_SEQUENCES : opt_table_format_enum.value(s);
+}
+static const opt_enum inter_format_enum = {inter_format_name, inter_format_value};
 
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -101,77 +84,60 @@ int cmd_prepare(int argc, char **argv) {
     dataset_desc d;
     dataset_desc_init(&d);
     const char *out = NULL, *json = NULL;
-    int rc = CLI_EXIT_USAGE, miss = 0, dedup_flag = 0;
+    int rc = CLI_EXIT_USAGE, dedup_flag = 0;
     uint32_t kcore = 0;
     int have_kcore = 0;
     /* Flags are collected first and applied after the JSON file, so they override it. */
-    const char *inter = NULL, *ifmt = NULL, *ucol = NULL, *icol = NULL, *tcol = NULL;
-    const char *cat = NULL, *cfmt = NULL, *kcol = NULL, *disp = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (arg_flag(argv, i, "help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            dataset_desc_free(&d);
-            return CLI_EXIT_OK;
-        } else if ((v = arg_value(argc, argv, &i, "out", &miss))) {
-            out = v;
-        } else if ((v = arg_value(argc, argv, &i, "dataset", &miss))) {
-            json = v;
-        } else if ((v = arg_value(argc, argv, &i, "inter", &miss))) {
-            inter = v;
-        } else if ((v = arg_value(argc, argv, &i, "inter-format", &miss))) {
-            ifmt = v;
-        } else if ((v = arg_value(argc, argv, &i, "user-col", &miss))) {
-            ucol = v;
-        } else if ((v = arg_value(argc, argv, &i, "item-col", &miss))) {
-            icol = v;
-        } else if ((v = arg_value(argc, argv, &i, "time-col", &miss))) {
-            tcol = v;
-        } else if ((v = arg_value(argc, argv, &i, "catalog", &miss))) {
-            cat = v;
-        } else if ((v = arg_value(argc, argv, &i, "catalog-format", &miss))) {
-            cfmt = v;
-        } else if ((v = arg_value(argc, argv, &i, "key-col", &miss))) {
-            kcol = v;
-        } else if ((v = arg_value(argc, argv, &i, "display", &miss))) {
-            disp = v;
-        } else if ((v = arg_value(argc, argv, &i, "kcore", &miss))) {
-            if (cli_parse_u32(v, &kcore) != 0) {
-                cli_error("--kcore: expected a non-negative integer, found \"%s\"", v);
-                goto usage_fail;
-            }
-            have_kcore = 1;
-        } else if (arg_flag(argv, i, "dedup")) {
-            dedup_flag = 1;
-        } else {
-            if (!miss) cli_error("unknown option \"%s\" (see mdsrec prepare --help)", argv[i]);
-            goto usage_fail;
-        }
-        if (miss) goto usage_fail;
-    }
-    if (!out) {
-        cli_error("--out DIR is required (see mdsrec prepare --help)");
-        goto usage_fail;
+    const char *inter = NULL, *ucol = NULL, *icol = NULL, *tcol = NULL;
+    const char *cat = NULL, *kcol = NULL, *disp = NULL;
+    int ifmt = -1, cfmt = -1; /* -1: not given */
+    const opt rows[] = {
+        {"--dataset", OPT_STRING, &json, "FILE.json", .help = "dataset description (docs/IMPORT.md)"},
+        {"--out", OPT_STRING, &out, "DIR", .help = "the prepared directory (created if absent)", .flags = OPT_REQUIRED},
+        {"--inter", OPT_STRING, &inter, "PATH", .help = "interaction file"},
+        {"--inter-format", OPT_CHOICE, &ifmt, "F", .help = "auto (by extension), atomic, tsv, csv, jsonl, sequences",
+         .lookup = &inter_format_enum, .def = "auto"},
+        {"--user-col", OPT_STRING, &ucol, "C", .help = "user column", .def = "user_id"},
+        {"--item-col", OPT_STRING, &icol, "C", .help = "item column", .def = "item_id"},
+        {"--time-col", OPT_STRING, &tcol, "C", .help = "time column (number or ISO 8601 date)",
+         .def = "the file order; atomic files: timestamp"},
+        {"--catalog", OPT_STRING, &cat, "PATH", .help = "catalog file, for the display fields"},
+        {"--catalog-format", OPT_CHOICE, &cfmt, .help = "the catalog's format", .lookup = &opt_table_format_enum,
+         .def = "auto"},
+        {"--key-col", OPT_STRING, &kcol, "C", .help = "the catalog's item key column", .def = "item_id"},
+        {"--display", OPT_STRING, &disp, "LIST", .help = "display fields, NAME=COLUMN,... (e.g. title=name,price=price)"},
+        {"--kcore", OPT_U32, &kcore, "K", .help = "iterated k-core filter on users and items", .given = &have_kcore,
+         .def = "off"},
+        {"--dedup", OPT_FLAG, &dedup_flag, .help = "remove consecutive repeats of an item"},
+    };
+    const opt_cmd cmd = {
+        "prepare",
+        .usage = "--out DIR [--dataset FILE.json] [options]",
+        .about = "Reads a store's interactions, builds one time-ordered sequence per visitor, applies the\n"
+                 "filters and writes DIR/items.txt, sequences.tsv, summary.json, and catalog.jsonl and\n"
+                 "features/ when the description has a catalog with display fields or feature matrices\n"
+                 "(docs/DATASET.md, docs/IMPORT.md). Flags override the JSON description.",
+        .opts = rows,
+        .n_opts = OPT_COUNT(rows),
+    };
+    int prc = opt_parse(&cmd, argc, argv);
+    if (prc != OPT_PROCEED) {
+        dataset_desc_free(&d);
+        return prc;
     }
     rc = CLI_EXIT_FAIL;
     if (json && dataset_desc_load_json(&d, json) != 0) goto done;
     rc = CLI_EXIT_USAGE;
     if (inter) ds_set(&d.inter.path, inter);
-    if (ifmt) {
-        d.inter.sequences = !strcmp(ifmt, "sequences");
-        if (!d.inter.sequences && table_format_parse(ifmt, &d.inter.format) != 0) {
-            cli_error("--inter-format: expected auto, atomic, tsv, csv, jsonl or sequences, found \"%s\"", ifmt);
-            goto usage_fail;
-        }
+    if (ifmt >= 0) {
+        d.inter.sequences = ifmt == INTER_SEQUENCES;
+        if (!d.inter.sequences) d.inter.format = (table_format)ifmt;
     }
     if (ucol) ds_set(&d.inter.user, ucol);
     if (icol) ds_set(&d.inter.item, icol);
     if (tcol) ds_set(&d.inter.time, tcol);
     if (cat) ds_set(&d.catalog.path, cat);
-    if (cfmt && table_format_parse(cfmt, &d.catalog.format) != 0) {
-        cli_error("--catalog-format: expected auto, atomic, tsv, csv or jsonl, found \"%s\"", cfmt);
-        goto usage_fail;
-    }
+    if (cfmt >= 0) d.catalog.format = (table_format)cfmt;
     if (kcol) ds_set(&d.catalog.key, kcol);
     if (disp && ds_set_display_fields(&d, disp) != 0) goto usage_fail;
     if (have_kcore) d.kcore = kcore;

@@ -6,25 +6,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "mdsrec.h"
 
 const char cmd_recommend_summary[] = "top-k recommendations for a history of item keys";
-
-static void usage(FILE *to) {
-    fprintf(to,
-            "usage: mdsrec recommend FILE [options]\n"
-            "\n"
-            "Loads the bundle and recommends for a history of item keys (oldest first; none: the\n"
-            "popularity order).\n"
-            "\n"
-            "  --history KEY,KEY,...  the visitor's history (default: empty)\n"
-            "  -k N                   results wanted (10)\n"
-            "  --include-history      do not exclude the history items from the results\n"
-            "  --exclude KEY,...      items never returned\n"
-            "  --allow KEY,...        only these items may be returned\n"
-            "  --json                 JSON output instead of a table\n"
-            "  --repeat N             time N calls; mean and median latency on stderr\n");
-}
 
 /* A parsed list of item indices. */
 typedef struct {
@@ -177,46 +162,6 @@ typedef struct {
     int include_history, json;
 } options;
 
-static int parse_args(int argc, char **argv, options *o) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return -1;
-        if (!strcmp(a, "--include-history")) o->include_history = 1;
-        else if (!strcmp(a, "--json")) o->json = 1;
-        else if (a[0] != '-') {
-            if (o->path) {
-                cli_error("unexpected argument %s", a);
-                return CLI_EXIT_USAGE;
-            }
-            o->path = a;
-        } else if (i + 1 >= argc) {
-            cli_error("%s: missing value (or unknown option)", a);
-            return CLI_EXIT_USAGE;
-        } else {
-            const char *v = argv[++i];
-            int bad = 0;
-            if (!strcmp(a, "--history")) o->history = v;
-            else if (!strcmp(a, "--exclude")) o->exclude = v;
-            else if (!strcmp(a, "--allow")) o->allow = v;
-            else if (!strcmp(a, "-k")) bad = cli_parse_u32(v, &o->k) || o->k == 0;
-            else if (!strcmp(a, "--repeat")) bad = cli_parse_u32(v, &o->repeat) || o->repeat == 0;
-            else {
-                cli_error("unknown option %s", a);
-                return CLI_EXIT_USAGE;
-            }
-            if (bad) {
-                cli_error("%s: bad value '%s' (a whole number >= 1)", a, v);
-                return CLI_EXIT_USAGE;
-            }
-        }
-    }
-    if (!o->path) {
-        cli_error("FILE is required");
-        return CLI_EXIT_USAGE;
-    }
-    return 0;
-}
-
 /* Resolves the lists, recommends, prints. */
 static int run(const options *o, const mdsrec_model *m, mdsrec_state *s) {
     key_list hist = {0}, excl = {0}, allow = {0};
@@ -249,15 +194,31 @@ done:
 int cmd_recommend(int argc, char **argv) {
     options o = {0};
     o.k = 10;
-    int rc = parse_args(argc, argv, &o);
-    if (rc == -1) {
-        usage(stdout);
-        return CLI_EXIT_OK;
-    }
-    if (rc) {
-        usage(stderr);
-        return rc;
-    }
+    const char *file[1];
+    opt_list files = {file, 0, 1};
+    const opt rows[] = {
+        {"--history", OPT_STRING, &o.history, "KEY,KEY,...", .help = "the visitor's history", .def = "empty"},
+        {"-k", OPT_U32, &o.k, "N", .help = "results wanted", .min = 1, .max = UINT32_MAX},
+        {"--include-history", OPT_FLAG, &o.include_history, .help = "do not exclude the history items from the results"},
+        {"--exclude", OPT_STRING, &o.exclude, "KEY,...", .help = "items never returned"},
+        {"--allow", OPT_STRING, &o.allow, "KEY,...", .help = "only these items may be returned"},
+        {"--json", OPT_FLAG, &o.json, .help = "JSON output instead of a table"},
+        {"--repeat", OPT_U32, &o.repeat, "N", .help = "time N calls; mean and median latency on stderr", .min = 1,
+         .max = UINT32_MAX, .def = ""},
+    };
+    const opt_cmd cmd = {
+        "recommend",
+        .about = "Loads the bundle and recommends for a history of item keys (oldest first; none: the\n"
+                 "popularity order).",
+        .opts = rows,
+        .n_opts = OPT_COUNT(rows),
+        .pos_name = "FILE",
+        .pos = &files,
+        .pos_min = 1,
+    };
+    int rc = opt_parse(&cmd, argc, argv);
+    if (rc != OPT_PROCEED) return rc;
+    o.path = file[0];
     size_t len;
     uint8_t *buf = cli_read_file(o.path, &len);
     if (!buf) return CLI_EXIT_FAIL;

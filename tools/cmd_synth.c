@@ -4,124 +4,64 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "synth.h"
 
 const char cmd_synth_summary[] = "write a bundle of seeded random weights (tests, benchmarks)";
 
-static void usage(FILE *to) {
-    fprintf(to,
-            "usage: mdsrec synth -o FILE --items N [options]\n"
-            "\n"
-            "Writes a valid bundle (.mdsb) with seeded random weights, neighbour lists and popularity.\n"
-            "\n"
-            "  -o FILE               output bundle (written atomically)\n"
-            "  --items N             number of items, 1..16777216\n"
-            "  --dim D               hidden size (64)\n"
-            "  --channels LIST       channel names, comma-separated (id,image,text)\n"
-            "  --dtype T             item matrices: fp32, fp16 or int8 (fp32)\n"
-            "  --layout L            fp32 item rows: panels (16 rows column by column, one streaming\n"
-            "                        pass when scoring) or rows (row-major) (panels)\n"
-            "  --seed S              random seed (1)\n"
-            "  --blocks B            attention blocks per channel (2)\n"
-            "  --heads H             attention heads, dividing D (2)\n"
-            "  --max-len L           longest history read (50)\n"
-            "  --neighbours K        neighbours per item and channel, 0 for none (10)\n"
-            "  --neighbours-format F compact (NEIGHBOURS_K: 4 bytes a neighbour, 8-bit weights) or\n"
-            "                        csr (NEIGHBOURS: row pointers, 4-byte index, f32 weight) (compact)\n"
-            "  --pool MODE           last, mean, token or none (last)\n"
-            "  --catalog             also write catalog JSON (title, price, image, url)\n");
+/* --channels: checked on a scratch copy, applied after parsing. */
+static const char *channels_check(const char *v) {
+    synth_options t;
+    const char *why = NULL;
+    synth_defaults(&t, 1);
+    return synth_parse_channels(&t, v, &why) ? "a comma list of 1..8 distinct names of 1..24 bytes" : NULL;
 }
 
-static int parse_dtype(const char *s, uint32_t *out) {
-    if (!strcmp(s, "fp32") || !strcmp(s, "f32")) *out = MDSREC_F32;
-    else if (!strcmp(s, "fp16") || !strcmp(s, "f16")) *out = MDSREC_F16;
-    else if (!strcmp(s, "int8") || !strcmp(s, "i8")) *out = MDSREC_I8;
-    else return -1;
-    return 0;
-}
-
-static int parse_layout(const char *s, uint32_t *out) {
-    if (!strcmp(s, "panels")) *out = MDSREC_LAYOUT_PANEL16;
-    else if (!strcmp(s, "rows")) *out = MDSREC_LAYOUT_ROWS;
-    else return -1;
-    return 0;
-}
-
-static int parse_pool(const char *s, uint32_t *out) {
-    if (!strcmp(s, "none")) *out = MDSREC_POOL_NONE;
-    else if (!strcmp(s, "last")) *out = MDSREC_POOL_LAST;
-    else if (!strcmp(s, "mean")) *out = MDSREC_POOL_MEAN;
-    else if (!strcmp(s, "token")) *out = MDSREC_POOL_TOKEN;
-    else return -1;
-    return 0;
-}
-
-static int parse_nb_format(const char *s, int *compact) {
-    if (!strcmp(s, "compact")) *compact = 1;
-    else if (!strcmp(s, "csr")) *compact = 0;
-    else return -1;
-    return 0;
-}
-
-/* Parses argv into o and *path; 0, or CLI_EXIT_USAGE after a message (-1 for --help). */
-static int parse_args(int argc, char **argv, synth_options *o, const char **path) {
-    int have_items = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return -1;
-        if (!strcmp(a, "--catalog")) {
-            o->catalog = 1;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            cli_error("%s: missing value (or unknown option)", a);
-            return CLI_EXIT_USAGE;
-        }
-        const char *v = argv[++i];
-        int bad = 0;
-        const char *why = NULL;
-        if (!strcmp(a, "-o")) *path = v;
-        else if (!strcmp(a, "--items")) bad = cli_parse_u32(v, &o->n_items), have_items = 1;
-        else if (!strcmp(a, "--dim")) bad = cli_parse_u32(v, &o->dim);
-        else if (!strcmp(a, "--channels")) bad = synth_parse_channels(o, v, &why);
-        else if (!strcmp(a, "--dtype")) bad = parse_dtype(v, &o->dtype);
-        else if (!strcmp(a, "--layout")) bad = parse_layout(v, &o->layout), o->layout_set = 1;
-        else if (!strcmp(a, "--seed")) bad = cli_parse_u64(v, &o->seed);
-        else if (!strcmp(a, "--blocks")) bad = cli_parse_u32(v, &o->n_blocks);
-        else if (!strcmp(a, "--heads")) bad = cli_parse_u32(v, &o->n_heads);
-        else if (!strcmp(a, "--max-len")) bad = cli_parse_u32(v, &o->max_len);
-        else if (!strcmp(a, "--neighbours")) bad = cli_parse_u32(v, &o->neighbours);
-        else if (!strcmp(a, "--neighbours-format")) bad = parse_nb_format(v, &o->nb_compact);
-        else if (!strcmp(a, "--pool")) bad = parse_pool(v, &o->pool_mode);
-        else {
-            cli_error("unknown option %s", a);
-            return CLI_EXIT_USAGE;
-        }
-        if (bad) {
-            cli_error("%s: bad value '%s'%s%s", a, v, why ? ": " : "", why ? why : "");
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (!*path || !have_items) {
-        cli_error("-o FILE and --items N are required");
-        return CLI_EXIT_USAGE;
-    }
-    return 0;
-}
+static const char *const layout_names[] = {"rows", "panels", NULL};      /* by mdsrec_layout */
 
 int cmd_synth(int argc, char **argv) {
     synth_options o;
     synth_defaults(&o, 0);
-    const char *path = NULL;
-    int rc = parse_args(argc, argv, &o, &path);
-    if (rc == -1) {
-        usage(stdout);
-        return CLI_EXIT_OK;
-    }
-    if (rc) {
-        usage(stderr);
-        return rc;
-    }
+    const char *path = NULL, *channels = NULL;
+    int dtype = (int)o.dtype, layout = MDSREC_LAYOUT_PANEL16, pool = (int)o.pool_mode, compact = o.nb_compact;
+    const opt rows[] = {
+        {"--out", OPT_STRING, &path, "FILE", .help = "output bundle (written atomically)", .flags = OPT_REQUIRED,
+         .alias = "-o"},
+        {"--items", OPT_U32, &o.n_items, "N", .help = "number of items", .min = 1, .max = MDSREC_MAX_ITEMS,
+         .flags = OPT_REQUIRED},
+        {"--dim", OPT_U32, &o.dim, "D", .help = "hidden size", .min = 1, .max = MDSREC_MAX_DIM},
+        {"--channels", OPT_STRING, &channels, "LIST", .help = "channel names, comma-separated", .def = "id,image,text",
+         .check = channels_check},
+        {"--dtype", OPT_CHOICE, &dtype, .help = "the item matrices' type", .lookup = &opt_dtype_enum},
+        {"--layout", OPT_CHOICE, &layout, .given = &o.layout_set,
+         .help = "f32 item rows: panels (16 rows column by column, one streaming\n"
+                 "pass when scoring) or rows (row-major)",
+         .names = layout_names, .def = "panels for f32, else rows"},
+        {"--seed", OPT_U64, &o.seed, "S", .help = "random seed"},
+        {"--blocks", OPT_U32, &o.n_blocks, "B", .help = "attention blocks per channel", .min = 0,
+         .max = MDSREC_MAX_BLOCKS},
+        {"--heads", OPT_U32, &o.n_heads, "H", .help = "attention heads, dividing D", .min = 1, .max = UINT32_MAX},
+        {"--max-len", OPT_U32, &o.max_len, "L", .help = "longest history read", .min = 1, .max = MDSREC_MAX_LEN},
+        {"--neighbours", OPT_U32, &o.neighbours, "K", .help = "neighbours per item and channel, 0 for none"},
+        {"--neighbours-format", OPT_CHOICE, &compact,
+         .help = "compact (NEIGHBOURS_K: 4 bytes a neighbour, 8-bit weights) or\n"
+                 "csr (NEIGHBOURS: row pointers, 4-byte index, f32 weight)",
+         .names = opt_nb_format_names},
+        {"--centre", OPT_CHOICE, &pool, .help = "interest centre (pooling mode)", .lookup = &opt_pool_enum,
+         .alias = "--pool --center"},
+        {"--catalog", OPT_FLAG, &o.catalog, .help = "also write catalog JSON (title, price, image, url)"},
+    };
+    const opt_cmd cmd = {"synth", .about = "Writes a valid bundle (.mdsb) with seeded random weights, neighbour lists and popularity.",
+                         .opts = rows, .n_opts = OPT_COUNT(rows)};
+    int rc = opt_parse(&cmd, argc, argv);
+    if (rc != OPT_PROCEED) return rc;
+    const char *why = NULL;
+    if (channels) synth_parse_channels(&o, channels, &why); /* checked by its row */
+    o.dtype = (uint32_t)dtype, o.layout = (uint32_t)layout, o.pool_mode = (uint32_t)pool, o.nb_compact = compact;
+    /* the rules across options, each with its own message */
+    if (o.dim % o.n_heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", o.n_heads, o.dim);
+    if (o.layout_set && o.layout == MDSREC_LAYOUT_PANEL16 && o.dtype != MDSREC_F32)
+        return opt_usage_error(&cmd, "--layout panels needs --dtype f32");
     double t0 = cli_now();
     mdsrec_error err = {0};
     uint8_t *buf = NULL;

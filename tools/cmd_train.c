@@ -4,42 +4,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 #include "eval/evaluate.h"
 #include "eval/scorers.h"
 #include "train/gemm.h"
 #include "train/loop.h"
 
 const char cmd_train_summary[] = "train mdsrec, sasrec, sasrecf, pop or itemknn; early stopping on valid NDCG@10";
-
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: mdsrec train --data PATH --out DIR [options]\n"
-            "  --data PATH        a prepared dataset directory, or a `user item item ...` text file\n"
-            "  --out DIR          where model.ckpt, state.ckpt, train.svg and train.json go\n"
-            "  --model NAME       mdsrec (default) | sasrec | sasrecf | pop | itemknn\n"
-            "  --dim D            hidden size (64)          --max-len L   history read (50)\n"
-            "  --blocks B         attention blocks (2)      --heads H     heads (2)\n"
-            "  --ffn F            feed-forward width (4d)   --prop-k K    propagation rounds (2)\n"
-            "  --centre C         last | mean | token | none (mdsrec: last; sasrec/sasrecf: none)\n"
-            "  --channels LIST    comma list of channels to keep (id and feature names)\n"
-            "  --no-id            mdsrec without the id channel\n"
-            "  --no-graph         no propagation over relation graphs\n"
-            "  --shared-encoder   one encoder and pooling for every channel (ablation)\n"
-            "  --id-features      mdsrec: the id channel's items also add the projected features,\n"
-            "                     as sasrecf's (E[i] + W f_i + b) (a variant)\n"
-            "  --no-behaviour     graphs rebuilt from content only (beta = 0)\n"
-            "  --graph-dir DIR    graphs (default DATA/graph)   --knn-k K  neighbours (10; itemknn: 100)\n"
-            "  --dropout P        hidden dropout (0.5)     --attn-dropout P  (default: --dropout)\n"
-            "  --lr X (1e-3)  --batch N (256)  --epochs N (200)  --patience N (10)  --seed N (1)\n"
-            "  --aux-loss W       add W x each channel's own cross-entropy (mdsrec: 2; else 0)\n"
-            "  --channel-drop P   leave each channel out of a window's gate with probability P (0)\n"
-            "  --gate G           fixed (the plain mean of the channels; mdsrec default) | learned\n"
-            "  --windows all|last windows of each training part (all: every target, in windows of L;\n"
-            "                     last: only the last L inputs)\n"
-            "  --threads N        worker threads (default: every core)\n"
-            "  --resume           continue from DIR/state.ckpt\n"
-            "  --quiet            no progress lines\n");
-}
 
 static int parse_channels(const char *list, char names[][25], int max) {
     int n = 0;
@@ -64,6 +35,18 @@ static int keep(const char *name, char names[][25], int n) {
     return 0;
 }
 
+/* --channels: a comma list of names of 1..24 bytes. */
+static const char *channels_check(const char *v) {
+    char names[MDSREC_MAX_CHANNELS][25];
+    return parse_channels(v, names, MDSREC_MAX_CHANNELS) < 0 ? "a comma list of channel names (1..24 bytes each)" : NULL;
+}
+
+static const char *kind_name(int k) { return k >= 0 ? tm_kind_name((uint32_t)k) : NULL; }
+static const opt_enum kind_enum = {kind_name, tm_kind_parse};
+static const char *const gate_names[] = {"fixed", "learned", NULL};  /* 0: fixed */
+static const char *const window_names[] = {"last", "all", NULL};     /* 1: all */
+static const char *const sampler_names[] = {"uniform", "popular", NULL}; /* STEP_NEG_* */
+
 /* Every kept feature of ds, concatenated in the dataset's order, into channel ch's item vector
    (sasrecf's id channel, and mdsrec's with --id-features). */
 static void add_features(tm_channel *ch, const dataset *ds, char names[][25], int n) {
@@ -86,116 +69,94 @@ static void print_table(const char *model, const metrics *v, const metrics *t) {
 #define MDSREC_GATE_FIXED_DEFAULT 1
 
 int cmd_train(int argc, char **argv) {
-    const char *data = NULL, *out = NULL, *model = "mdsrec", *centre = NULL, *channels = NULL, *graph_dir = NULL;
-    const char *windows = "all"; /* every training target: on long histories `last` drops most */
+    const char *data = NULL, *out = NULL, *channels = NULL, *graph_dir = NULL;
+    int kind = TM_MDSREC, pool = -1; /* pool -1: the model's (mdsrec: last; sasrec, sasrecf: none) */
+    int windows = 1; /* all: every training target; on long histories `last` drops most */
     uint32_t dim = 64, max_len = 50, blocks = 2, heads = 2, ffn = 0, prop_k = 2, knn_k = 0, batch = 256, epochs = 200;
     uint32_t patience = 10, threads = 0;
     uint64_t seed = 1;
-    /* fusion training: -1 / NULL = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
-    float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0, smoothing = 0, wd = 0;
+    /* fusion training: -1 = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
+    float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0;
+    int gate = -1;
+    /* the objective (docs/TRAINING.md, "Loss"): 0 negatives = softmax over all items */
     uint32_t negatives = 0;
-    const char *sampler = "uniform";
-    const char *gate = NULL;
+    int sampler = STEP_NEG_UNIFORM;
+    float smoothing = 0, weight_decay = 0;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0, used = 1;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return CLI_EXIT_OK;
-        } else if (!strcmp(a, "--no-id")) {
-            no_id = 1, used = 0;
-        } else if (!strcmp(a, "--no-graph")) {
-            no_graph = 1, used = 0;
-        } else if (!strcmp(a, "--no-behaviour") || !strcmp(a, "--no-behavior")) {
-            no_beh = 1, used = 0;
-        } else if (!strcmp(a, "--shared-encoder")) {
-            shared = 1, used = 0;
-        } else if (!strcmp(a, "--id-features")) {
-            id_features = 1, used = 0;
-        } else if (!strcmp(a, "--resume")) {
-            resume = 1, used = 0;
-        } else if (!strcmp(a, "--quiet")) {
-            quiet = 1, used = 0;
-        } else if (!v) {
-            bad = 1;
-        } else if (!strcmp(a, "--data")) data = v;
-        else if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--model")) model = v;
-        else if (!strcmp(a, "--centre") || !strcmp(a, "--center")) centre = v;
-        else if (!strcmp(a, "--channels")) channels = v;
-        else if (!strcmp(a, "--graph-dir")) graph_dir = v;
-        else if (!strcmp(a, "--windows")) windows = v;
-        else if (!strcmp(a, "--dim")) bad = cli_parse_u32(v, &dim);
-        else if (!strcmp(a, "--max-len")) bad = cli_parse_u32(v, &max_len);
-        else if (!strcmp(a, "--blocks")) bad = cli_parse_u32(v, &blocks);
-        else if (!strcmp(a, "--heads")) bad = cli_parse_u32(v, &heads);
-        else if (!strcmp(a, "--ffn")) bad = cli_parse_u32(v, &ffn);
-        else if (!strcmp(a, "--prop-k")) bad = cli_parse_u32(v, &prop_k);
-        else if (!strcmp(a, "--knn-k")) bad = cli_parse_u32(v, &knn_k);
-        else if (!strcmp(a, "--batch")) bad = cli_parse_u32(v, &batch);
-        else if (!strcmp(a, "--epochs")) bad = cli_parse_u32(v, &epochs);
-        else if (!strcmp(a, "--patience")) bad = cli_parse_u32(v, &patience);
-        else if (!strcmp(a, "--threads")) bad = cli_parse_u32(v, &threads);
-        else if (!strcmp(a, "--seed")) bad = cli_parse_u64(v, &seed);
-        else if (!strcmp(a, "--dropout")) bad = cli_parse_float(v, &dropout);
-        else if (!strcmp(a, "--attn-dropout")) bad = cli_parse_float(v, &attn_dropout);
-        else if (!strcmp(a, "--lr")) bad = cli_parse_float(v, &lr);
-        else if (!strcmp(a, "--aux-loss")) bad = cli_parse_float(v, &aux_w);
-        else if (!strcmp(a, "--channel-drop")) bad = cli_parse_float(v, &channel_drop);
-        else if (!strcmp(a, "--gate")) gate = v;
-        else if (!strcmp(a, "--negatives")) bad = cli_parse_u32(v, &negatives);
-        else if (!strcmp(a, "--sampler")) sampler = v;
-        else if (!strcmp(a, "--label-smoothing")) bad = cli_parse_float(v, &smoothing);
-        else if (!strcmp(a, "--weight-decay")) bad = cli_parse_float(v, &wd);
-        else {
-            cli_error("unknown option '%s'", a);
-            usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-        if (bad) {
-            cli_error("option %s needs a valid value", a);
-            return CLI_EXIT_USAGE;
-        }
-        i += used;
-    }
+    const opt rows[] = {
+        {"--data", OPT_STRING, &data, "PATH", .help = "a prepared dataset directory, or a `user item item ...` text file",
+         .flags = OPT_REQUIRED},
+        {"--out", OPT_STRING, &out, "DIR", .help = "where model.ckpt, state.ckpt, train.svg and train.json go\n"
+                                                   "(required but for pop and itemknn)"},
+        {"--model", OPT_CHOICE, &kind, .help = "the model", .lookup = &kind_enum},
+        {"--dim", OPT_U32, &dim, "D", .help = "hidden size", .min = 1, .max = MDSREC_MAX_DIM},
+        {"--max-len", OPT_U32, &max_len, "L", .help = "history read", .min = 1, .max = MDSREC_MAX_LEN},
+        {"--blocks", OPT_U32, &blocks, "B", .help = "attention blocks", .min = 0, .max = MDSREC_MAX_BLOCKS},
+        {"--heads", OPT_U32, &heads, "H", .help = "attention heads, dividing --dim", .min = 1, .max = UINT32_MAX},
+        {"--ffn", OPT_U32, &ffn, "F", .help = "feed-forward width", .def = "4 x dim"},
+        {"--prop-k", OPT_U32, &prop_k, "K", .help = "propagation rounds"},
+        {"--centre", OPT_CHOICE, &pool, .help = "interest centre: last state, mean of states, learned token, or none",
+         .lookup = &opt_pool_enum, .def = "mdsrec: last; sasrec, sasrecf: none", .alias = "--center"},
+        {"--channels", OPT_STRING, &channels, "LIST", .help = "comma list of channels to keep (id and feature names)",
+         .check = channels_check},
+        {"--no-id", OPT_FLAG, &no_id, .help = "mdsrec without the id channel"},
+        {"--no-graph", OPT_FLAG, &no_graph, .help = "no propagation over relation graphs"},
+        {"--shared-encoder", OPT_FLAG, &shared, .help = "one encoder and pooling for every channel (ablation)"},
+        {"--id-features", OPT_FLAG, &id_features,
+         .help = "mdsrec: the id channel's items also add the projected features,\n"
+                 "as sasrecf's (E[i] + W f_i + b) (a variant)"},
+        {"--no-behaviour", OPT_FLAG, &no_beh, .help = "graphs rebuilt from content only (beta = 0)",
+         .alias = "--no-behavior"},
+        {"--graph-dir", OPT_STRING, &graph_dir, "DIR", .help = "the relation graphs", .def = "DATA/graph"},
+        {"--knn-k", OPT_U32, &knn_k, "K", .help = "neighbours", .def = "10; itemknn: 100"},
+        {"--dropout", OPT_FLOAT, &dropout, "P", .help = "hidden dropout", .min = 0, .max = 1, .flags = OPT_MAX_OPEN},
+        {"--attn-dropout", OPT_FLOAT, &attn_dropout, "P", .help = "attention dropout", .min = 0, .max = 1,
+         .flags = OPT_MAX_OPEN, .def = "--dropout"},
+        {"--lr", OPT_FLOAT, &lr, "X", .help = "learning rate", .min = 0, .max = INFINITY, .flags = OPT_MIN_OPEN},
+        {"--batch", OPT_U32, &batch, "N", .help = "batch size", .min = 1, .max = UINT32_MAX},
+        {"--epochs", OPT_U32, &epochs, "N", .help = "most epochs", .min = 1, .max = 100000},
+        {"--patience", OPT_U32, &patience, "N", .help = "epochs without a better valid NDCG@10 before stopping"},
+        {"--seed", OPT_U64, &seed, "N", .help = "random seed"},
+        {"--aux-loss", OPT_FLOAT, &aux_w, "W", .help = "add W x each channel's own cross-entropy", .min = 0, .max = 100,
+         .def = "mdsrec: 2; else 0"},
+        {"--channel-drop", OPT_FLOAT, &channel_drop, "P",
+         .help = "leave each channel out of a window's gate with probability P", .min = 0, .max = 1,
+         .flags = OPT_MAX_OPEN},
+        {"--gate", OPT_CHOICE, &gate, .help = "fixed (the plain mean of the channels) or learned", .names = gate_names,
+         .def = "mdsrec: fixed"},
+        {"--windows", OPT_CHOICE, &windows,
+         .help = "windows of each training part (all: every target, in windows of L;\nlast: only the last L inputs)",
+         .names = window_names},
+        {"--negatives", OPT_U32, &negatives, "K",
+         .help = "sampled softmax: the target against K negatives drawn per batch\n(0: softmax over every item)",
+         .min = 0, .max = (1u << 24) - 1},
+        {"--sampler", OPT_CHOICE, &sampler, .help = "how negatives are drawn: uniform, or popular (by training count,\nwith the logQ correction)",
+         .names = sampler_names},
+        {"--label-smoothing", OPT_FLOAT, &smoothing, "E", .help = "spread E of the target's probability over every candidate",
+         .min = 0, .max = 1, .flags = OPT_MAX_OPEN},
+        {"--weight-decay", OPT_FLOAT, &weight_decay, "W", .help = "decoupled weight decay (AdamW)", .min = 0, .max = 1},
+        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .def = "every core"},
+        {"--resume", OPT_FLAG, &resume, .help = "continue from DIR/state.ckpt"},
+        {"--quiet", OPT_FLAG, &quiet, .help = "no progress lines"},
+    };
+    const opt_cmd cmd = {"train", .usage = "--data PATH --out DIR [options]", .opts = rows, .n_opts = OPT_COUNT(rows)};
+    int prc = opt_parse(&cmd, argc, argv);
+    if (prc != OPT_PROCEED) return prc;
+    const char *model = tm_kind_name((uint32_t)kind);
     if (attn_dropout < 0) attn_dropout = dropout;
-    int kind = tm_kind_parse(model);
-    if (id_features && kind != TM_MDSREC) {
-        cli_error("--id-features is for --model mdsrec (sasrecf is sasrec with features)");
-        return CLI_EXIT_USAGE;
-    }
-    int pool = -1;
-    if (centre) {
-        pool = !strcmp(centre, "none") ? 0 : !strcmp(centre, "last") ? 1 : !strcmp(centre, "mean") ? 2
-             : !strcmp(centre, "token") ? 3 : -1;
-        if (pool < 0) {
-            cli_error("--centre must be last, mean, token or none");
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (!data || (!out && kind != TM_POP && kind != TM_ITEMKNN) || kind < 0 || dim == 0 || heads == 0 || dim % heads ||
-        max_len == 0 || max_len > MDSREC_MAX_LEN || blocks > MDSREC_MAX_BLOCKS || dim > MDSREC_MAX_DIM || batch == 0 ||
-        !(dropout >= 0 && dropout < 1) || !(attn_dropout >= 0 && attn_dropout < 1) || !(lr > 0) ||
-        !((aux_w >= 0 && aux_w <= 100) || aux_w == -1) || !(channel_drop >= 0 && channel_drop < 1) ||
-        (gate && strcmp(gate, "learned") && strcmp(gate, "fixed")) ||
-        (strcmp(windows, "last") && strcmp(windows, "all"))) {
-        cli_error("need --data and --out, a known --model, heads dividing dim, max-len 1..%d, blocks <= %d, "
-                  "dropout and channel-drop in [0,1), aux-loss in [0,100], --gate learned|fixed, --windows last|all",
-                  MDSREC_MAX_LEN, MDSREC_MAX_BLOCKS);
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
+    /* the rules across options, each with its own message */
+    if (!out && kind != TM_POP && kind != TM_ITEMKNN)
+        return opt_usage_error(&cmd, "--out DIR is required for --model %s (only pop and itemknn run without it)", model);
+    if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
+    if (id_features && kind != TM_MDSREC)
+        return opt_usage_error(&cmd, "--id-features is for --model mdsrec (sasrecf is sasrec with features)");
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (uint32_t)n : 1;
     }
     char chosen[MDSREC_MAX_CHANNELS][25];
     int n_chosen = 0;
-    if (channels && (n_chosen = parse_channels(channels, chosen, MDSREC_MAX_CHANNELS)) < 0) {
-        cli_error("--channels: a comma list of names");
-        return CLI_EXIT_USAGE;
-    }
+    if (channels) n_chosen = parse_channels(channels, chosen, MDSREC_MAX_CHANNELS); /* checked by its row */
 
     train_state *st = calloc(1, sizeof *st);
     if (!st) return CLI_EXIT_FAIL;
@@ -209,15 +170,15 @@ int cmd_train(int argc, char **argv) {
     st->batch = batch;
     st->epochs = epochs;
     st->patience = patience ? patience : 1;
-    st->windows_all = !strcmp(windows, "all");
+    st->windows_all = windows == 1;
     st->seed = seed;
     st->aux_w = aux_w >= 0 ? aux_w : kind == TM_MDSREC ? MDSREC_AUX_DEFAULT : 0;
     st->channel_drop = channel_drop;
     st->negatives = negatives;
-    st->sampler = !strcmp(sampler, "popular") ? STEP_NEG_POPULAR : STEP_NEG_UNIFORM;
+    st->sampler = (uint32_t)sampler;
     st->label_smoothing = smoothing;
-    st->weight_decay = wd;
-    st->gate_fixed = gate ? !strcmp(gate, "fixed") : kind == TM_MDSREC ? MDSREC_GATE_FIXED_DEFAULT : 0;
+    st->weight_decay = weight_decay;
+    st->gate_fixed = gate >= 0 ? gate == 0 : kind == TM_MDSREC ? MDSREC_GATE_FIXED_DEFAULT : 0;
 
     /* the dataset, to know N and its features */
     dataset ds;

@@ -204,7 +204,7 @@ static mdsrec_status options_check(const synth_options *o, mdsrec_error *err) {
     else if (o->max_len < 1 || o->max_len > MDSREC_MAX_LEN) why = "max-len must be 1..1024";
     else if (o->dtype > MDSREC_I8) why = "unknown dtype";
     else if (o->layout_set && o->layout == MDSREC_LAYOUT_PANEL16 && o->dtype != MDSREC_F32)
-        why = "--layout panels needs --dtype fp32";
+        why = "--layout panels needs --dtype f32";
     else if (o->pool_mode > MDSREC_POOL_TOKEN) why = "unknown pool mode";
     if (!why) return MDSREC_OK;
     if (err) {

@@ -36,19 +36,19 @@ int main(void) {
     snprintf(a, sizeof a, "%s/cli-a.mdsb", tmp);
 
     /* synth */
-    snprintf(args, sizeof args, "synth -o '%s' --items 300 --dim 16 --dtype int8 --catalog --seed 3", a);
+    snprintf(args, sizeof args, "synth --out '%s' --items 300 --dim 16 --dtype i8 --catalog --seed 3", a);
     CHECK_MSG(run(args) == 0, "%s", out);
-    CHECK(run("synth --items 10") == 2 && has("-o FILE"));
-    snprintf(args, sizeof args, "synth -o '%s.x' --items 10 --dtype fp64", a);
+    CHECK(run("synth --items 10") == 2 && has("--out FILE is required"));
+    snprintf(args, sizeof args, "synth --out '%s.x' --items 10 --dtype fp64", a);
     CHECK(run(args) == 2 && has("--dtype"));
-    snprintf(args, sizeof args, "synth -o '%s.x' --items 10 --dim 30 --heads 4", a);
+    snprintf(args, sizeof args, "synth --out '%s.x' --items 10 --dim 30 --heads 4", a);
     CHECK(run(args) == 2 && has("heads"));
     CHECK(run("synth --help") == 0 && has("usage: mdsrec synth"));
 
     /* inspect */
     snprintf(args, sizeof args, "inspect '%s'", a);
     CHECK_MSG(run(args) == 0, "%s", out);
-    CHECK(has("items       300") && has("int8") && has("SCALES") && has("CATALOG") && !has("BAD"));
+    CHECK(has("items       300") && has("item dtype  i8\n") && has("SCALES") && has("CATALOG") && !has("BAD"));
     CHECK(run("inspect") == 2);
     snprintf(args, sizeof args, "inspect '%s/does-not-exist.mdsb'", tmp);
     CHECK(run(args) == 1 && has("does-not-exist.mdsb") && has("cannot open"));
