@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "parallel.h"
 #include "eval/evaluate.h"
 #include "eval/load.h"
 #include "eval/scorers.h"
@@ -121,10 +122,7 @@ int cmd_eval(int argc, char **argv) {
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (uint32_t)n : 1;
-    }
+    threads = (uint32_t)parallel_threads(threads);
     gemm_set_threads(1); /* our workers split every sgemm themselves */
 
     run_result *res = calloc((size_t)n_runs, sizeof *res);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "parallel.h"
 #include "eval/evaluate.h"
 #include "eval/load.h"
 #include "eval/scorers.h"
@@ -86,10 +87,7 @@ int cmd_export(int argc, char **argv) {
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (uint32_t)n : 1;
-    }
+    threads = (uint32_t)parallel_threads(threads);
     gemm_set_threads(1); /* our workers split every sgemm themselves */
     loaded_model lm;
     if (load_model(model, data, &lm)) return CLI_EXIT_FAIL;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "parallel.h"
 #include "data/args.h"
 #include "data/prepared.h"
 #include "graph/cooccur.h"
@@ -238,10 +239,7 @@ int cmd_graph(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
     if (show_keys) return show(dir, show_keys, list, top);
-    if (!threads) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? (uint32_t)c : 1;
-    }
+    threads = (uint32_t)parallel_threads(threads);
 
     /* The feature names: the list given, or every features/NAME.json. */
     uint32_t nf = 0;

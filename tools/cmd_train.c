@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "parallel.h"
 #include "eval/evaluate.h"
 #include "eval/scorers.h"
 #include "train/gemm.h"
@@ -180,10 +181,7 @@ int cmd_train(int argc, char **argv) {
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (uint32_t)n : 1;
-    }
+    threads = (uint32_t)parallel_threads(threads);
     char chosen[MDSREC_MAX_CHANNELS][25];
     int n_chosen = 0;
     if (channels && (n_chosen = parse_channels(channels, chosen, MDSREC_MAX_CHANNELS)) < 0) {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/parallel.h"
+#include "parallel.h"
 
 typedef struct {
     const dataset *ds;
@@ -16,7 +16,7 @@ typedef struct {
     float *scores;
     int mask;
     eval_split split;
-    metrics part[64];
+    metrics part[PARALLEL_MAX_THREADS];
     uint32_t *ranks;
 } rank_ctx;
 
@@ -41,8 +41,7 @@ static void rank_worker(void *p, int tid, int nt) {
 int evaluate(const dataset *ds, eval_split split, const eval_scorer *sc, int mask_history, int threads,
              metrics *sums, uint32_t *ranks) {
     memset(sums, 0, sizeof *sums);
-    if (threads < 1) threads = 1;
-    if (threads > 64) threads = 64;
+    threads = parallel_clamp(threads);
     size_t B = sc->batch ? sc->batch : 256, N = ds->n_items;
     float *scores = malloc(B * N * sizeof(float));
     const uint32_t **hist = malloc(B * sizeof *hist);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "train/gemm.h"
-#include "train/parallel.h"
+#include "parallel.h"
 #include "train/step.h"
 
 #define SCORER_BATCH 256
@@ -89,8 +89,7 @@ static void bundle_score(void *p, const uint32_t *const *hist, const uint32_t *l
 
 int bundle_scorer_init(bundle_scorer *b, const mdsrec_model *model, int threads, eval_scorer *out) {
     memset(b, 0, sizeof *b);
-    if (threads < 1) threads = 1;
-    if (threads > 64) threads = 64;
+    threads = parallel_clamp(threads);
     b->model = model;
     b->threads = threads;
     for (int t = 0; t < threads; t++)
@@ -103,7 +102,7 @@ int bundle_scorer_init(bundle_scorer *b, const mdsrec_model *model, int threads,
 }
 
 void bundle_scorer_free(bundle_scorer *b) {
-    for (int t = 0; t < 64; t++) mdsrec_state_free(b->state[t]);
+    for (int t = 0; t < PARALLEL_MAX_THREADS; t++) mdsrec_state_free(b->state[t]);
     memset(b, 0, sizeof *b);
 }
 

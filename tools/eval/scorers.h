@@ -8,6 +8,7 @@
 
 #include "eval/evaluate.h"
 #include "mdsrec.h"
+#include "parallel.h"
 #include "train/tmodel.h"
 
 /* ---- a trained model */
@@ -26,7 +27,7 @@ void model_scorer_free(model_scorer *m);
 /* ---- a bundle through the core */
 typedef struct {
     const mdsrec_model *model;
-    mdsrec_state *state[64];
+    mdsrec_state *state[PARALLEL_MAX_THREADS];
     int threads;
 } bundle_scorer;
 int bundle_scorer_init(bundle_scorer *b, const mdsrec_model *model, int threads, eval_scorer *out);
