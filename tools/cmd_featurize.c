@@ -22,7 +22,7 @@
 #include "parallel.h"
 #include "data/args.h"
 #include "data/catalog.h"
-#include "data/dataset.h"
+#include "data/source.h"
 #include "data/matrix.h"
 #include "data/prepared.h"
 #include "data/table.h"
@@ -76,7 +76,7 @@ static void usage(FILE *to) {
 /* ------------------------------------------------------------------ text */
 
 static int run_text(const char *dir, const dataset_desc *d, const char *name, const text_params *tp) {
-    seqset s;
+    dataset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
     int rc = CLI_EXIT_FAIL;
@@ -122,7 +122,7 @@ done:
     feature_matrix_free(&m);
     if (c.row_of || c.t.cells) catalog_free(&c);
     keymap_free(&items);
-    seqset_free(&s);
+    dataset_free(&s);
     return rc;
 }
 
@@ -196,7 +196,7 @@ static char *apply_pattern(const char *pattern, const char *name) {
 static int run_image(const char *dir, const dataset_desc *d, const char *name, int allow_unknown, uint32_t threads,
                      int center) {
     const ds_images *im = &d->images;
-    seqset s;
+    dataset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
     int rc = CLI_EXIT_FAIL;
@@ -313,14 +313,14 @@ done:
     pthread_mutex_destroy(&J.lock);
     feature_matrix_free(&m);
     keymap_free(&items);
-    seqset_free(&s);
+    dataset_free(&s);
     return rc;
 }
 
 /* ------------------------------------------------------------------ matrix */
 
 static int run_matrix(const char *dir, const ds_feature *f) {
-    seqset s;
+    dataset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
     feature_matrix m;
@@ -333,7 +333,7 @@ static int run_matrix(const char *dir, const ds_feature *f) {
         feature_matrix_free(&m);
     }
     keymap_free(&items);
-    seqset_free(&s);
+    dataset_free(&s);
     return rc;
 }
 

@@ -117,7 +117,7 @@ static char **load_titles(const char *dir, uint32_t n) {
 }
 
 static int show(const char *dir, const char *keys, const char *list, uint32_t top) {
-    seqset s;
+    dataset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
     char **titles = load_titles(dir, s.n_items);
@@ -182,7 +182,7 @@ done:
     for (uint32_t f = 0; f < nf; f++) free(names[f]);
     free(names);
     keymap_free(&items);
-    seqset_free(&s);
+    dataset_free(&s);
     return rc;
 }
 
@@ -270,7 +270,7 @@ int cmd_graph(int argc, char **argv) {
     }
 
     int rc = CLI_EXIT_FAIL;
-    seqset s;
+    dataset s;
     graph_out *g = calloc(nf + 1, sizeof *g);
     csr bt = {0};
     if (!g) goto free_names;
@@ -315,7 +315,7 @@ int cmd_graph(int argc, char **argv) {
            knn_uses_blas() ? "OpenBLAS" : "plain C");
     rc = CLI_EXIT_OK;
 free_all:
-    seqset_free(&s);
+    dataset_free(&s);
     csr_free(&bt);
 free_g:
     for (uint32_t f = 0; f <= nf; f++) {

@@ -274,7 +274,7 @@ int cmd_train(int argc, char **argv) {
         for (uint32_t f = 0; f < ds.n_features && nc < MDSREC_MAX_CHANNELS; f++) {
             if (!keep(ds.feat[f].name, chosen, n_chosen)) continue;
             snprintf(c->channels[nc].name, 25, "%s", ds.feat[f].name);
-            c->channels[nc].kind = ds.feat[f].kind;
+            c->channels[nc].kind = feature_channel_kind(&ds.feat[f]);
             tm_channel *ch = &s->ch[nc];
             ch->n_feat = 1;
             snprintf(ch->feat[0], 25, "%s", ds.feat[f].name);

@@ -27,7 +27,7 @@ static void rank_worker(void *p, int tid, int nt) {
     for (size_t i = lo; i < hi; i++) {
         uint32_t u = c->users[i];
         const uint32_t *s = ds_seq(c->ds, u);
-        uint32_t target = s[c->len[i]];
+        uint32_t target = ds_target(c->ds, u, c->split);
         float *sc = c->scores + i * N;
         if (c->mask)
             for (uint32_t t = 0; t < c->len[i]; t++)
@@ -59,7 +59,7 @@ int evaluate(const dataset *ds, eval_split split, const eval_scorer *sc, int mas
             uint32_t u = u0 + (uint32_t)i;
             users[i] = u;
             hist[i] = ds_seq(ds, u);
-            len[i] = ds_len(ds, u) - (split == EVAL_VALID ? 2 : 1);
+            len[i] = ds_history_len(ds, u, split);
         }
         sc->score(sc->ctx, hist, len, count, scores);
         rank_ctx rc;

@@ -6,7 +6,7 @@
 #define MDSREC_EVAL_LOAD_H
 
 #include "train/checkpoint.h"
-#include "train/dataset.h"
+#include "data/prepared.h"
 #include "train/tmodel.h"
 
 typedef struct {

@@ -164,7 +164,7 @@ int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t ma
     int rc = -1;
     if (!cnt || !start || !acc || !touched || !top) goto out;
     for (uint32_t u = 0; u < ds->n_users; u++)
-        for (uint32_t t = 0; t + 2 < ds_len(ds, u); t++) cnt[ds_seq(ds, u)[t]]++;
+        for (uint32_t t = 0; t < ds_train_len(ds, u); t++) cnt[ds_seq(ds, u)[t]]++;
     for (size_t i = 0; i < N; i++) start[i + 1] = start[i] + cnt[i];
     users = malloc((start[N] + 1) * sizeof(uint32_t));
     if (!users) goto out;
@@ -172,7 +172,7 @@ int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t ma
         uint32_t *fill = calloc(N, sizeof(uint32_t));
         if (!fill) goto out;
         for (uint32_t u = 0; u < ds->n_users; u++)
-            for (uint32_t t = 0; t + 2 < ds_len(ds, u); t++) {
+            for (uint32_t t = 0; t < ds_train_len(ds, u); t++) {
                 uint32_t i = ds_seq(ds, u)[t];
                 users[start[i] + fill[i]++] = u;
             }
@@ -189,7 +189,7 @@ int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t ma
             uint32_t u = users[e];
             if (e > start[i] && users[e - 1] == u) continue; /* each visitor once */
             const uint32_t *s = ds_seq(ds, u);
-            for (uint32_t t = 0; t + 2 < ds_len(ds, u); t++) {
+            for (uint32_t t = 0; t < ds_train_len(ds, u); t++) {
                 uint32_t j = s[t];
                 if (j == i) continue;
                 if (acc[j] == 0.0f) touched[nt++] = j;

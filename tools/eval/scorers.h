@@ -7,6 +7,7 @@
 #define MDSREC_EVAL_SCORERS_H
 
 #include "eval/evaluate.h"
+#include "graph/csr.h"
 #include "mdsrec.h"
 #include "parallel.h"
 #include "train/tmodel.h"

@@ -13,6 +13,6 @@
 
 /* Builds b~ as a symmetric CSR over s->n_items, rows sorted by column. 0, or -1 after
    cli_error (out of memory). */
-int cooccur_build(const seqset *s, uint32_t window, csr *bt);
+int cooccur_build(const dataset *s, uint32_t window, csr *bt);
 
 #endif
