@@ -111,6 +111,9 @@ static void test_sequences(void) {
     CHECK(ds_len(&s, 0) == 4 && !memcmp(s.seq + s.off[0], u1, sizeof u1));
     CHECK(ds_len(&s, 2) == 4 && !memcmp(s.seq + s.off[2], u3, sizeof u3));
     CHECK(ds_train_len(&s, 0) == 2);
+    /* the split (MODEL.md 6): train on 0 1, validate on 2, test on 3 */
+    CHECK(ds_history_len(&s, 0, DS_VALID) == 2 && ds_valid_target(&s, 0) == 2);
+    CHECK(ds_history_len(&s, 0, DS_TEST) == 3 && ds_test_target(&s, 0) == 3);
     CHECK(!strcmp(s.item_keys[5], "sku-6") && !strcmp(s.user_keys[2], "u3"));
     dataset_free(&s);
 
