@@ -9,9 +9,10 @@
 #include "cli.h"
 #include "parallel.h"
 #include "eval/evaluate.h"
-#include "eval/load.h"
 #include "eval/scorers.h"
 #include "train/gemm.h"
+#include "train/load.h"
+#include "train/model_scorer.h"
 
 const char cmd_eval_summary[] = "leave-one-out full-ranking metrics of models, bundles or baselines";
 

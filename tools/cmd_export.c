@@ -7,10 +7,10 @@
 #include "cli.h"
 #include "parallel.h"
 #include "eval/evaluate.h"
-#include "eval/load.h"
 #include "eval/scorers.h"
 #include "export/export.h"
 #include "train/gemm.h"
+#include "train/load.h"
 
 const char cmd_export_summary[] = "export a trained model as a bundle (f32, f16 or i8) with neighbours and catalog";
 

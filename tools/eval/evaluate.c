@@ -42,7 +42,7 @@ int evaluate(const dataset *ds, eval_split split, const eval_scorer *sc, int mas
              metrics *sums, uint32_t *ranks) {
     memset(sums, 0, sizeof *sums);
     threads = parallel_clamp(threads);
-    size_t B = sc->batch ? sc->batch : 256, N = ds->n_items;
+    size_t B = sc->batch ? sc->batch : EVAL_BATCH, N = ds->n_items;
     float *scores = malloc(B * N * sizeof(float));
     const uint32_t **hist = malloc(B * sizeof *hist);
     uint32_t *len = malloc(B * sizeof *len), *users = malloc(B * sizeof *users);

@@ -21,6 +21,9 @@ typedef ds_split eval_split;
 #define EVAL_VALID DS_VALID
 #define EVAL_TEST DS_TEST
 
+/* Histories a scorer takes per call unless it says otherwise: (batch, N) floats of scores. */
+#define EVAL_BATCH 256
+
 /* A scorer fills scores (count, N) for `count` histories (oldest first). */
 typedef struct {
     void *ctx;

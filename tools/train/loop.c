@@ -12,7 +12,7 @@
 #include "adam.h"
 #include "cli.h"
 #include "eval/evaluate.h"
-#include "eval/scorers.h"
+#include "model_scorer.h"
 #include "gemm.h"
 #include "plot.h"
 #include "step.h"
