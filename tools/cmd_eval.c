@@ -7,9 +7,9 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "parallel.h"
 #include "eval/evaluate.h"
 #include "eval/scorers.h"
+#include "parallel.h"
 #include "train/gemm.h"
 #include "train/load.h"
 #include "train/model_scorer.h"

@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "parallel.h"
 #include "eval/evaluate.h"
 #include "eval/scorers.h"
 #include "export/export.h"
+#include "parallel.h"
 #include "train/gemm.h"
 #include "train/load.h"
 

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "parallel.h"
 #include "data/args.h"
 #include "data/catalog.h"
 #include "data/source.h"
@@ -28,6 +27,7 @@
 #include "data/table.h"
 #include "features/image.h"
 #include "features/text.h"
+#include "parallel.h"
 
 const char cmd_featurize_summary[] = "text | image | matrix -> a feature matrix in a prepared directory";
 

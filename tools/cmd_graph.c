@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "parallel.h"
 #include "data/args.h"
 #include "data/prepared.h"
 #include "graph/cooccur.h"
 #include "graph/csr.h"
 #include "graph/knn.h"
+#include "parallel.h"
 
 const char cmd_graph_summary[] = "feature + behaviour graphs (top-k, normalised) for a prepared directory";
 

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "parallel.h"
 #include "eval/evaluate.h"
 #include "eval/scorers.h"
+#include "parallel.h"
 #include "train/gemm.h"
 #include "train/loop.h"
 
