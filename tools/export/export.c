@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bundle.h"
+#include "src/bundle.h"
 #include "cli.h"
 #include "train/step.h"
 

@@ -7,7 +7,7 @@
 
 #include "backward.h"
 #include "gemm.h"
-#include "ops.h"
+#include "src/ops.h"
 #include "parallel.h"
 
 #define SCORE_CHUNK 512 /* positions scored at once: SCORE_CHUNK x N floats of logits */
