@@ -132,7 +132,7 @@ static void check_file(const char *root, const char *rel) {
         snprintf(inc, sizeof inc, "%.*s", (int)(q - p - 1), p + 1);
 
         if (!strcmp(inc, "mdsrec.h")) continue; /* the public API: every layer may use it */
-        char probe[4200];
+        char probe[8192];
         if (!strncmp(inc, "src/", 4)) {
             snprintf(probe, sizeof probe, "%s/%s", root, inc);
             if (!exists(probe)) fault(rel, ln, inc, "no such core header");
@@ -160,7 +160,7 @@ static void check_file(const char *root, const char *rel) {
         if (!target[0]) {
             const char *base = strrchr(inc, '/') ? strrchr(inc, '/') + 1 : inc;
             snprintf(probe, sizeof probe, "%s/src/%s", root, base);
-            char why[1200];
+            char why[8192];
             if (exists(probe))
                 snprintf(why, sizeof why, "a core-internal header: include it as \"src/%s\"", base);
             else
@@ -169,7 +169,7 @@ static void check_file(const char *root, const char *rel) {
             continue;
         }
         int dst_rank = rank_of(target, dst_folder, sizeof dst_folder);
-        char why[1400];
+        char why[8192];
         if (dst_rank == RANK_UNKNOWN) {
             snprintf(why, sizeof why, "tools/%s is in a folder with no layer", target);
             fault(rel, ln, inc, why);
