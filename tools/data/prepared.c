@@ -203,7 +203,11 @@ int prepared_load(const char *dir, dataset *ds, keymap *items) {
             char *e;
             errno = 0;
             unsigned long v = strtoul(q, &e, 10);
-            if (e == q || errno || v >= km.n || (*e && *e != ' ') || count == UINT32_MAX - 1) {
+            if (count == UINT32_MAX - 1) {
+                cli_error("%s:%llu: a sequence of 2^32 items or more", spath, (unsigned long long)line);
+                goto done;
+            }
+            if (e == q || errno || v >= km.n || (*e && *e != ' ')) {
                 cli_error("%s:%llu: item %llu: expected an item index below %u", spath, (unsigned long long)line,
                           (unsigned long long)count + 1, km.n);
                 goto done;
