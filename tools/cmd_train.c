@@ -7,6 +7,7 @@
 #include "options.h"
 #include "eval/evaluate.h"
 #include "eval/scorers.h"
+#include "parallel.h"
 #include "train/gemm.h"
 #include "train/loop.h"
 
@@ -122,7 +123,8 @@ int cmd_train(int argc, char **argv) {
         {"--windows", OPT_CHOICE, &windows,
          .help = "windows of each training part (all: every target, in windows of L;\nlast: only the last L inputs)",
          .names = window_names},
-        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .def = "every core"},
+        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
+         .def = "every core"},
         {"--resume", OPT_FLAG, &resume, .help = "continue from DIR/state.ckpt"},
         {"--quiet", OPT_FLAG, &quiet, .help = "no progress lines"},
     };
@@ -137,10 +139,7 @@ int cmd_train(int argc, char **argv) {
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
     if (id_features && kind != TM_MDSREC)
         return opt_usage_error(&cmd, "--id-features is for --model mdsrec (sasrecf is sasrec with features)");
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (uint32_t)n : 1;
-    }
+    threads = (uint32_t)parallel_threads(threads);
     char chosen[MDSREC_MAX_CHANNELS][25];
     int n_chosen = 0;
     if (channels) n_chosen = parse_channels(channels, chosen, MDSREC_MAX_CHANNELS); /* checked by its row */
@@ -230,7 +229,7 @@ int cmd_train(int argc, char **argv) {
         for (uint32_t f = 0; f < ds.n_features && nc < MDSREC_MAX_CHANNELS; f++) {
             if (!keep(ds.feat[f].name, chosen, n_chosen)) continue;
             snprintf(c->channels[nc].name, 25, "%s", ds.feat[f].name);
-            c->channels[nc].kind = ds.feat[f].kind;
+            c->channels[nc].kind = feature_channel_kind(&ds.feat[f]);
             tm_channel *ch = &s->ch[nc];
             ch->n_feat = 1;
             snprintf(ch->feat[0], 25, "%s", ds.feat[f].name);

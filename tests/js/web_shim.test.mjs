@@ -63,7 +63,7 @@ test('error classes carry stable codes and names', () => {
     assert.equal(e.code, code);
     assert.equal(e.name, cls.name);
   }
-  // mdsrec_status (src/mdsrec.h) to codes
+  // mdsrec_status (include/mdsrec.h) to codes
   assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 99].map(m.statusCode), ['MDSREC_OUT_OF_MEMORY', 'MDSREC_BAD_ARGUMENT',
     'MDSREC_CORRUPT_BUNDLE', 'MDSREC_INCOMPATIBLE_BUNDLE', 'MDSREC_CORRUPT_BUNDLE', 'MDSREC_UNKNOWN_KEY', 'MDSREC_NOT_FOUND', 'MDSREC_INTERNAL']);
 });
