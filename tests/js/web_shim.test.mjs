@@ -1,7 +1,8 @@
 // web_shim.test.mjs - the browser shim (web/mdsrec.js) under Node: the JS-side header check,
 // SIMD detection, wasm file choice, error classes, the streaming bundle reader (known and
 // unknown length, truncation), history storage and forget, and the same top-k as the native
-// tool. fetch is replaced by a reader of local files; Node has no Worker, so the engine runs
+// tool; and issue 19's contract: calls in the order made, capped messages, option codes,
+// downloads that break off, statuses mapped by their names in src/mdsrec.h. fetch is replaced by a reader of local files; Node has no Worker, so the engine runs
 // in this thread (the browser tests cover the Worker).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

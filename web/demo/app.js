@@ -90,7 +90,6 @@ async function pickModel() {
   // On another catalogue than the default, the switch offers the way back to it.
   const sel = $('model-select');
   if (sel && chosen !== MODELS[0] && (await head(MODELS[0].urls[0]))) {
-    MODELS[0].url = MODELS[0].urls[0];
     for (const m of [MODELS[0], chosen]) sel.append(new Option(m.label, m.id, false, m === chosen));
     sel.closest('label').hidden = false;
     sel.addEventListener('change', () => {
