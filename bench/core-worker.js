@@ -47,18 +47,18 @@ onmessage = async ({ data: o }) => {
       throw new Error(`open: ${new TextDecoder().decode(m.subarray(0, m.indexOf(0)))}`);
     }
     T.opened = now();
-    const N = x.mdsrec_wasm_info(0);
+    const N = x.mdsrec_wasm_info_n_items();
     const hp = x.mdsrec_wasm_alloc(4 * o.len); // the history buffer, reused by every call
     const hist = new Uint32Array(o.len);
     const recommend = () => {
       new Uint32Array(x.memory.buffer, hp, o.len).set(hist);
       const n = x.mdsrec_wasm_recommend(hp, o.len, o.k, 0, 0, 0, 0, 0, 0);
       if (n < 0) throw new Error(`recommend: status ${-n}`);
-      return new Uint32Array(x.memory.buffer, x.mdsrec_wasm_result(0), n).slice();
+      return new Uint32Array(x.memory.buffer, x.mdsrec_wasm_result_items(), n).slice();
     };
     caseHistory('fresh', 0, o.len, N, hist);
     const top = recommend();
-    const scores = new Float32Array(x.memory.buffer, x.mdsrec_wasm_result(1), top.length).slice();
+    const scores = new Float32Array(x.memory.buffer, x.mdsrec_wasm_result_scores(), top.length).slice();
     T.first = now();
     postMessage({ type: 'first', t: T.first });
 

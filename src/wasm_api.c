@@ -24,7 +24,13 @@ static uint32_t *g_sim_items;       /* similar() results, room for g_sim_cap */
 static float *g_sim_weights;
 static uint32_t g_sim_cap;
 
-static const void *g_result[6];     /* the last result's arrays (mdsrec_wasm_result) */
+/* the last result's arrays (the mdsrec_wasm_result_* exports) */
+static struct {
+    const uint32_t *items;
+    const float *scores, *shares, *gates;
+    const uint32_t *carriers;
+    const float *carrier_weights;
+} g_result;
 
 static void set_error(const char *msg) {
     size_t n = strlen(msg);
@@ -51,7 +57,7 @@ void mdsrec_wasm_close(void) {
     free(g_sim_weights);
     g_state = NULL, g_model = NULL, g_buf = NULL;
     g_sim_items = NULL, g_sim_weights = NULL, g_sim_cap = 0;
-    memset(g_result, 0, sizeof g_result);
+    memset(&g_result, 0, sizeof g_result);
 }
 
 /* The longest neighbour row over every channel (k for the compact encoding): the most
@@ -94,23 +100,19 @@ int mdsrec_wasm_open(void *buf, uint32_t len) {
 
 const char *mdsrec_wasm_error_message(void) { return g_error; }
 
-int32_t mdsrec_wasm_info(int32_t field) {
-    if (!g_model) return -1;
-    const mdsrec_config *c = mdsrec_model_config(g_model);
-    switch (field) {
-    case 0: return (int32_t)c->n_items;
-    case 1: return (int32_t)c->dim;
-    case 2: return (int32_t)c->n_channels;
-    case 3: return (int32_t)c->max_len;
-    case 4: return (int32_t)c->n_blocks;
-    case 5: return (int32_t)c->n_heads;
-    case 6: return (int32_t)c->ffn_dim;
-    case 7: return (int32_t)c->item_dtype;
-    case 8: return (int32_t)c->pool_mode;
-    case 9: return MDSREC_FORMAT_VERSION;
-    default: return -1;
-    }
-}
+/* A field of the open model's config, or -1 when none is open. */
+#define CONFIG_FIELD(f) (g_model ? (int32_t)mdsrec_model_config(g_model)->f : -1)
+int32_t mdsrec_wasm_info_n_items(void) { return CONFIG_FIELD(n_items); }
+int32_t mdsrec_wasm_info_dim(void) { return CONFIG_FIELD(dim); }
+int32_t mdsrec_wasm_info_n_channels(void) { return CONFIG_FIELD(n_channels); }
+int32_t mdsrec_wasm_info_max_len(void) { return CONFIG_FIELD(max_len); }
+int32_t mdsrec_wasm_info_n_blocks(void) { return CONFIG_FIELD(n_blocks); }
+int32_t mdsrec_wasm_info_n_heads(void) { return CONFIG_FIELD(n_heads); }
+int32_t mdsrec_wasm_info_ffn_dim(void) { return CONFIG_FIELD(ffn_dim); }
+int32_t mdsrec_wasm_info_item_dtype(void) { return CONFIG_FIELD(item_dtype); }
+int32_t mdsrec_wasm_info_pool_mode(void) { return CONFIG_FIELD(pool_mode); }
+int32_t mdsrec_wasm_info_format_version(void) { return g_model ? MDSREC_FORMAT_VERSION : -1; }
+#undef CONFIG_FIELD
 
 const char *mdsrec_wasm_channel_name(uint32_t c) {
     if (!g_model || c >= mdsrec_model_config(g_model)->n_channels) return NULL;
@@ -152,8 +154,8 @@ int32_t mdsrec_wasm_recommend(const uint32_t *history, uint32_t history_len, uin
     mdsrec_result r;
     mdsrec_status st = mdsrec_recommend(g_model, g_state, &q, &r);
     if (st) return -(int32_t)st;
-    g_result[0] = r.items, g_result[1] = r.scores, g_result[2] = r.shares;
-    g_result[3] = r.gates, g_result[4] = r.carriers, g_result[5] = r.carrier_weights;
+    g_result.items = r.items, g_result.scores = r.scores, g_result.shares = r.shares;
+    g_result.gates = r.gates, g_result.carriers = r.carriers, g_result.carrier_weights = r.carrier_weights;
     return (int32_t)r.count;
 }
 
@@ -163,13 +165,30 @@ int32_t mdsrec_wasm_similar(uint32_t item, uint32_t channel, uint32_t k) {
     uint32_t count = 0;
     mdsrec_status st = mdsrec_similar(g_model, item, channel, k, g_sim_items, g_sim_weights, &count);
     if (st) return -(int32_t)st;
-    memset(g_result, 0, sizeof g_result);
-    g_result[0] = g_sim_items, g_result[1] = g_sim_weights;
+    memset(&g_result, 0, sizeof g_result);
+    g_result.items = g_sim_items, g_result.scores = g_sim_weights;
     return (int32_t)count;
 }
 
-const void *mdsrec_wasm_result(int32_t field) {
-    return field >= 0 && field < 6 ? g_result[field] : NULL;
+const uint32_t *mdsrec_wasm_result_items(void) { return g_result.items; }
+const float *mdsrec_wasm_result_scores(void) { return g_result.scores; }
+const float *mdsrec_wasm_result_shares(void) { return g_result.shares; }
+const float *mdsrec_wasm_result_gates(void) { return g_result.gates; }
+const uint32_t *mdsrec_wasm_result_carriers(void) { return g_result.carriers; }
+const float *mdsrec_wasm_result_carrier_weights(void) { return g_result.carrier_weights; }
+
+const char *mdsrec_wasm_status_name(int32_t status) {
+    switch (status) {
+    case MDSREC_OK: return "MDSREC_OK";
+    case MDSREC_ENOMEM: return "MDSREC_ENOMEM";
+    case MDSREC_EARG: return "MDSREC_EARG";
+    case MDSREC_EFORMAT: return "MDSREC_EFORMAT";
+    case MDSREC_EVERSION: return "MDSREC_EVERSION";
+    case MDSREC_ECHECKSUM: return "MDSREC_ECHECKSUM";
+    case MDSREC_EKEY: return "MDSREC_EKEY";
+    case MDSREC_ENOTFOUND: return "MDSREC_ENOTFOUND";
+    default: return NULL;
+    }
 }
 
 const char *mdsrec_wasm_kernels(void) { return mdsrec_kernels_name(); }

@@ -26,9 +26,19 @@ void mdsrec_wasm_close(void);
 /* NUL-terminated message of the last failure (empty if none). */
 const char *mdsrec_wasm_error_message(void);
 
-/* Config field by number: 0 n_items, 1 dim, 2 n_channels, 3 max_len, 4 n_blocks, 5 n_heads,
-   6 ffn_dim, 7 item_dtype, 8 pool_mode, 9 format version; -1 if no model or bad field. */
-int32_t mdsrec_wasm_info(int32_t field);
+/* The open model's config, one export per field (mdsrec_config in mdsrec.h); each returns -1
+   when no model is open. item_dtype is an mdsrec_dtype, pool_mode an mdsrec_pool_mode,
+   format_version the bundle format version this core reads (MDSREC_FORMAT_VERSION). */
+int32_t mdsrec_wasm_info_n_items(void);
+int32_t mdsrec_wasm_info_dim(void);
+int32_t mdsrec_wasm_info_n_channels(void);
+int32_t mdsrec_wasm_info_max_len(void);
+int32_t mdsrec_wasm_info_n_blocks(void);
+int32_t mdsrec_wasm_info_n_heads(void);
+int32_t mdsrec_wasm_info_ffn_dim(void);
+int32_t mdsrec_wasm_info_item_dtype(void);
+int32_t mdsrec_wasm_info_pool_mode(void);
+int32_t mdsrec_wasm_info_format_version(void);
 /* Channel c's name (NUL-terminated) and kind (mdsrec_channel_kind); NULL / -1 if out of range. */
 const char *mdsrec_wasm_channel_name(uint32_t c);
 int32_t mdsrec_wasm_channel_kind(uint32_t c);
@@ -40,16 +50,27 @@ const char *mdsrec_wasm_item_key(uint32_t index, uint32_t *len);
 const char *mdsrec_wasm_catalog(uint32_t *len);
 
 /* mdsrec_recommend on u32 arrays in memory. Returns the result count, or -status.
-   The result stays readable through mdsrec_wasm_result until the next recommend/similar. */
+   The result stays readable through the mdsrec_wasm_result_* exports until the next recommend/similar. */
 int32_t mdsrec_wasm_recommend(const uint32_t *history, uint32_t history_len, uint32_t k,
                               uint32_t flags, const uint32_t *exclude, uint32_t exclude_len,
                               const uint32_t *allow, uint32_t allow_len, uint32_t use_allow);
-/* mdsrec_similar. Returns the count, or -status; items at result(0), weights at result(1). */
+/* mdsrec_similar. Returns the count, or -status; items at result_items(), weights at
+   result_scores(). */
 int32_t mdsrec_wasm_similar(uint32_t item, uint32_t channel, uint32_t k);
-/* The last result's arrays: 0 items (u32[count]), 1 scores (f32[count]), 2 shares
-   (f32[count*n_channels]), 3 gates (f32[n_channels]), 4 carriers (u32[n_channels]),
-   5 carrier weights (f32[n_channels]). NULL for an unknown field. */
-const void *mdsrec_wasm_result(int32_t field);
+/* The last result's arrays (mdsrec_result in mdsrec.h), one export per field; NULL before
+   the first result. After recommend: items and scores (count), shares (count * n_channels),
+   gates, carriers and carrier_weights (n_channels each). After similar: items and scores
+   (the neighbour weights); the others are NULL. */
+const uint32_t *mdsrec_wasm_result_items(void);
+const float *mdsrec_wasm_result_scores(void);
+const float *mdsrec_wasm_result_shares(void);
+const float *mdsrec_wasm_result_gates(void);
+const uint32_t *mdsrec_wasm_result_carriers(void);
+const float *mdsrec_wasm_result_carrier_weights(void);
+
+/* The C name of an mdsrec_status value ("MDSREC_OK", "MDSREC_EARG", ...), NULL for a value
+   that is not one: the JS shim maps statuses to its error codes by this name. */
+const char *mdsrec_wasm_status_name(int32_t status);
 
 /* "simd128" or "scalar". */
 const char *mdsrec_wasm_kernels(void);

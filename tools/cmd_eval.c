@@ -9,9 +9,11 @@
 #include "cli.h"
 #include "options.h"
 #include "eval/evaluate.h"
-#include "eval/load.h"
 #include "eval/scorers.h"
+#include "parallel.h"
 #include "train/gemm.h"
+#include "train/load.h"
+#include "train/model_scorer.h"
 
 const char cmd_eval_summary[] = "leave-one-out full-ranking metrics of models, bundles or baselines";
 
@@ -84,7 +86,8 @@ int cmd_eval(int argc, char **argv) {
         {"--ranks", OPT_FLAG, &want_ranks,
          .help = "also write each visitor's rank of the target into the JSON (per run\n"
                  "and split: \"ranks\", visitor order), for paired comparisons"},
-        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .def = "every core"},
+        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
+         .def = "every core"},
     };
     const opt_cmd cmd = {"eval", .usage = "(--model PATH... | --bundle FILE... | --baseline NAME) [options]",
                          .opts = rows, .n_opts = OPT_COUNT(rows)};
@@ -99,10 +102,7 @@ int cmd_eval(int argc, char **argv) {
     if ((n_bundles || baseline) && !data)
         return opt_usage_error(&cmd, "--%s needs --data PATH", n_bundles ? "bundle" : "baseline");
     if (want_ranks && !json) return opt_usage_error(&cmd, "--ranks needs --json FILE");
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (uint32_t)n : 1;
-    }
+    threads = (uint32_t)parallel_threads(threads);
     gemm_set_threads(1); /* our workers split every sgemm themselves */
 
     run_result *res = calloc((size_t)n_runs, sizeof *res);

@@ -7,10 +7,11 @@
 #include "cli.h"
 #include "options.h"
 #include "eval/evaluate.h"
-#include "eval/load.h"
 #include "eval/scorers.h"
 #include "export/export.h"
+#include "parallel.h"
 #include "train/gemm.h"
+#include "train/load.h"
 
 const char cmd_export_summary[] = "export a trained model as a bundle (f32, f16 or i8) with neighbours and catalog";
 
@@ -54,7 +55,8 @@ int cmd_export(int argc, char **argv) {
                  "or csr (NEIGHBOURS: row pointers, f32 weights)",
          .names = opt_nb_format_names},
         {"--no-compare", OPT_FLAG, &no_compare, .help = "skip the test-metric comparison of the bundle against f32"},
-        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .def = "every core"},
+        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
+         .def = "every core"},
     };
     const opt_cmd cmd = {"export", .opts = rows, .n_opts = OPT_COUNT(rows)};
     int prc = opt_parse(&cmd, argc, argv);
@@ -62,10 +64,7 @@ int cmd_export(int argc, char **argv) {
     compare = !no_compare;
     nbo.compact = compact;
     const char *dt = mdsrec_dtype_name(dtype), *nbf = opt_nb_format_names[compact];
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (uint32_t)n : 1;
-    }
+    threads = (uint32_t)parallel_threads(threads);
     gemm_set_threads(1); /* our workers split every sgemm themselves */
     loaded_model lm;
     if (load_model(model, data, &lm)) return CLI_EXIT_FAIL;

@@ -22,20 +22,21 @@
 #include "cli.h"
 #include "options.h"
 #include "data/catalog.h"
-#include "data/dataset.h"
+#include "data/source.h"
 #include "data/matrix.h"
 #include "data/prepared.h"
 #include "data/table.h"
 #include "features/attributes.h"
 #include "features/image.h"
 #include "features/text.h"
+#include "parallel.h"
 
 const char cmd_featurize_summary[] = "text | image | matrix | attributes -> a feature matrix in a prepared directory";
 
 /* ------------------------------------------------------------------ text */
 
 static int run_text(const char *dir, const dataset_desc *d, const char *name, const text_params *tp) {
-    seqset s;
+    dataset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
     int rc = CLI_EXIT_FAIL;
@@ -81,7 +82,7 @@ done:
     feature_matrix_free(&m);
     if (c.row_of || c.t.cells) catalog_free(&c);
     keymap_free(&items);
-    seqset_free(&s);
+    dataset_free(&s);
     return rc;
 }
 
@@ -95,9 +96,12 @@ typedef struct {
     pthread_mutex_t lock;
     atomic_uint err_item; /* lowest failing item, UINT32_MAX = none (written under lock) */
     char err[256];
+    cli_progress bar;
 } image_job;
 
-static void *image_worker(void *arg) {
+static void image_worker(void *arg, int tid, int nt) {
+    (void)tid;
+    (void)nt;
     image_job *J = arg;
     char why[200];
     for (;;) {
@@ -116,7 +120,13 @@ static void *image_worker(void *arg) {
         }
         atomic_fetch_add(&J->done, 1);
     }
-    return NULL;
+}
+
+/* parallel_wait's poll: redraws the bar; 0 once every image is done. */
+static int image_busy(void *arg) {
+    image_job *J = arg;
+    cli_progress_update(&J->bar, atomic_load(&J->done));
+    return atomic_load(&J->done) < J->n;
 }
 
 static int file_exists(const char *path) {
@@ -146,7 +156,7 @@ static char *apply_pattern(const char *pattern, const char *name) {
 static int run_image(const char *dir, const dataset_desc *d, const char *name, int allow_unknown, uint32_t threads,
                      int center) {
     const ds_images *im = &d->images;
-    seqset s;
+    dataset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
     int rc = CLI_EXIT_FAIL;
@@ -228,40 +238,24 @@ static int run_image(const char *dir, const dataset_desc *d, const char *name, i
     m.x = calloc((size_t)m.rows * m.width, sizeof *m.x);
     if (!m.name || !m.kind || !m.source || !m.x) goto oom;
     J.x = m.x;
-    if (!threads) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? (uint32_t)c : 1;
-    }
-    if (threads > 64) threads = 64;
-    pthread_t th[64];
-    uint32_t started = 0;
+    parallel_group pool;
     double t0 = cli_now();
-    for (; started < threads; started++)
-        if (pthread_create(&th[started], NULL, image_worker, &J) != 0) break;
+    cli_progress_start(&J.bar, "images", items.n);
+    int started = parallel_start(&pool, parallel_threads(threads), image_worker, &J);
     if (!started) {
+        cli_progress_end(&J.bar);
         cli_error("cannot start a thread");
         goto done;
     }
-    cli_progress bar;
-    cli_progress_start(&bar, "images", items.n);
-    /* Poll the workers' progress: a short first sleep so small jobs return at once, then
-       up to 50 ms between redraws. */
-    long nap = 1000 * 1000;
-    while (atomic_load(&J.done) < items.n) {
-        struct timespec ts = {0, nap};
-        nanosleep(&ts, NULL);
-        if (nap < 50 * 1000 * 1000) nap *= 2;
-        cli_progress_update(&bar, atomic_load(&J.done));
-    }
-    for (uint32_t t = 0; t < started; t++) pthread_join(th[t], NULL);
-    cli_progress_end(&bar);
+    parallel_wait(&pool, image_busy, &J);
+    cli_progress_end(&J.bar);
     if (atomic_load(&J.err_item) != UINT32_MAX) {
         cli_error("%s", J.err);
         goto done;
     }
     if (center && feature_matrix_center(&m) != 0) goto oom;
     if (feature_matrix_finish(&m, name) != 0 || prepared_write_feature(dir, &m) != 0) goto done;
-    printf("features/%s: %u items, width %u, %u without an image, decoded in %.2fs on %u threads\n", name, m.rows,
+    printf("features/%s: %u items, width %u, %u without an image, decoded in %.2fs on %d threads\n", name, m.rows,
            m.width, m.n_missing, cli_now() - t0, started);
     rc = CLI_EXIT_OK;
     goto done;
@@ -279,14 +273,14 @@ done:
     pthread_mutex_destroy(&J.lock);
     feature_matrix_free(&m);
     keymap_free(&items);
-    seqset_free(&s);
+    dataset_free(&s);
     return rc;
 }
 
 /* ------------------------------------------------------------------ matrix */
 
 static int run_matrix(const char *dir, const ds_feature *f) {
-    seqset s;
+    dataset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
     feature_matrix m;
@@ -299,7 +293,7 @@ static int run_matrix(const char *dir, const ds_feature *f) {
         feature_matrix_free(&m);
     }
     keymap_free(&items);
-    seqset_free(&s);
+    dataset_free(&s);
     return rc;
 }
 
@@ -309,7 +303,7 @@ static int run_matrix(const char *dir, const ds_feature *f) {
    one text field, split at seps), as an IDF-weighted multi-hot matrix (features/attributes.h). */
 static int run_attributes(const char *dir, const dataset_desc *d, const char *json_path, const char *seps,
                           const char *name, uint32_t min_count, int allow_unknown) {
-    seqset s;
+    dataset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
     int rc = CLI_EXIT_FAIL;
@@ -358,7 +352,7 @@ done:
     attr_lists_free(&l);
     if (c.row_of || c.t.cells) catalog_free(&c);
     keymap_free(&items);
-    seqset_free(&s);
+    dataset_free(&s);
     return rc;
 }
 
@@ -437,7 +431,8 @@ int cmd_featurize(int argc, char **argv) {
         {"--pattern", OPT_STRING, &pattern, "P",
          .help = "file name from the key or mapped name, {} = it; without a map\nan absent file is missing",
          .def = "{} with a map, {}.jpg without"},
-        {"--threads", OPT_U32, &threads, "N", .help = "decoding threads", .def = "all CPUs"},
+        {"--threads", OPT_U32, &threads, "N", .help = "decoding threads", .min = 0, .max = PARALLEL_MAX_THREADS,
+         .def = "all CPUs"},
         {"--no-center", OPT_FLAG, &no_center,
          .help = "keep the raw descriptors (default: subtract the mean\n"
                  "descriptor of the items with an image, then L2-normalise)"},

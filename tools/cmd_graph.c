@@ -16,6 +16,7 @@
 #include "graph/cooccur.h"
 #include "graph/csr.h"
 #include "graph/knn.h"
+#include "parallel.h"
 
 const char cmd_graph_summary[] = "feature + behaviour graphs (top-k, normalised) for a prepared directory";
 
@@ -90,7 +91,7 @@ static char **load_titles(const char *dir, uint32_t n) {
 }
 
 static int show(const char *dir, const char *keys, const char *list, uint32_t top) {
-    seqset s;
+    dataset s;
     keymap items;
     if (prepared_load(dir, &s, &items) != 0) return CLI_EXIT_FAIL;
     char **titles = load_titles(dir, s.n_items);
@@ -155,7 +156,7 @@ done:
     for (uint32_t f = 0; f < nf; f++) free(names[f]);
     free(names);
     keymap_free(&items);
-    seqset_free(&s);
+    dataset_free(&s);
     return rc;
 }
 
@@ -186,7 +187,8 @@ int cmd_graph(int argc, char **argv) {
         {"--k", OPT_U32, &k, "K", .help = "neighbours per item", .min = 1, .max = 1000},
         {"--beta", OPT_FLOAT, &beta, "B", .help = "weight of the behaviour signal", .min = 0, .max = INFINITY},
         {"--window", OPT_U32, &window, "W", .help = "co-occurrence window", .min = 1, .max = 1000},
-        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = 256, .def = "all CPUs"},
+        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
+         .def = "all CPUs"},
         {"--show", OPT_STRING, &show_keys, "KEYS",
          .help = "inspection (reads the graphs already built, writes nothing): item keys,\n"
                  "comma-separated: print their top neighbours in each graph\n"
@@ -207,10 +209,7 @@ int cmd_graph(int argc, char **argv) {
     int prc = opt_parse(&cmd, argc, argv);
     if (prc != OPT_PROCEED) return prc;
     if (show_keys) return show(dir, show_keys, list, top);
-    if (!threads) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? (uint32_t)c : 1;
-    }
+    threads = (uint32_t)parallel_threads(threads);
 
     /* The feature names: the list given, or every features/NAME.json. */
     uint32_t nf = 0;
@@ -241,7 +240,7 @@ int cmd_graph(int argc, char **argv) {
     }
 
     int rc = CLI_EXIT_FAIL;
-    seqset s;
+    dataset s;
     graph_out *g = calloc(nf + 1, sizeof *g);
     csr bt = {0};
     if (!g) goto free_names;
@@ -286,7 +285,7 @@ int cmd_graph(int argc, char **argv) {
            knn_uses_blas() ? "OpenBLAS" : "plain C");
     rc = CLI_EXIT_OK;
 free_all:
-    seqset_free(&s);
+    dataset_free(&s);
     csr_free(&bt);
 free_g:
     for (uint32_t f = 0; f <= nf; f++) {

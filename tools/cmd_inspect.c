@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
-#include "checksum.h"
+#include "src/bundle.h"
+#include "src/checksum.h"
 #include "cli.h"
 #include "mdsrec.h"
 #include "options.h"

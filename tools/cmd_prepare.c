@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "options.h"
 #include "data/catalog.h"
-#include "data/dataset.h"
+#include "data/source.h"
 #include "data/interactions.h"
 #include "data/matrix.h"
 #include "data/prepared.h"
@@ -35,12 +35,13 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static cJSON *summary_json(const seqset *s, const dataset_desc *d, const seq_filters *f) {
+static cJSON *summary_json(const dataset *s, const seq_stats *st, const dataset_desc *d, const seq_filters *f) {
     cJSON *o = cJSON_CreateObject();
-    uint64_t total = s->off[s->n_users], mn = UINT64_MAX, mx = 0;
+    uint64_t total = s->off[s->n_users], mn = UINT64_MAX, mx = 0, train = 0;
     uint64_t *lens = malloc(s->n_users * sizeof *lens);
     for (uint32_t u = 0; u < s->n_users; u++) {
-        uint64_t l = seq_len(s, u);
+        uint64_t l = ds_len(s, u);
+        train += ds_train_len(s, u);
         if (lens) lens[u] = l;
         mn = l < mn ? l : mn;
         mx = l > mx ? l : mx;
@@ -61,21 +62,21 @@ static cJSON *summary_json(const seqset *s, const dataset_desc *d, const seq_fil
     cJSON_AddNumberToObject(len, "mean", (double)total / s->n_users);
     cJSON_AddNumberToObject(len, "median", median);
     cJSON *split = cJSON_AddObjectToObject(o, "split");
-    cJSON_AddNumberToObject(split, "train_interactions", (double)(total - 2ull * s->n_users));
+    cJSON_AddNumberToObject(split, "train_interactions", (double)train);
     cJSON_AddNumberToObject(split, "validation_targets", s->n_users);
     cJSON_AddNumberToObject(split, "test_targets", s->n_users);
     cJSON *in = cJSON_AddObjectToObject(o, "input");
     cJSON_AddStringToObject(in, "interactions", d->inter.path);
-    cJSON_AddNumberToObject(in, "rows", (double)s->raw_interactions);
-    cJSON_AddNumberToObject(in, "users", s->raw_users);
-    cJSON_AddNumberToObject(in, "items", s->raw_items);
+    cJSON_AddNumberToObject(in, "rows", (double)st->raw_interactions);
+    cJSON_AddNumberToObject(in, "users", st->raw_users);
+    cJSON_AddNumberToObject(in, "items", st->raw_items);
     cJSON *fl = cJSON_AddObjectToObject(o, "filters");
     cJSON_AddNumberToObject(fl, "kcore", f->kcore);
     cJSON_AddBoolToObject(fl, "dedup_consecutive", f->dedup);
     cJSON_AddNumberToObject(fl, "min_length", f->min_len);
-    cJSON_AddNumberToObject(fl, "removed_repeats", (double)s->removed_repeats);
-    cJSON_AddNumberToObject(fl, "removed_by_kcore", (double)s->removed_kcore);
-    cJSON_AddNumberToObject(fl, "dropped_short_users", s->dropped_short_users);
+    cJSON_AddNumberToObject(fl, "removed_repeats", (double)st->removed_repeats);
+    cJSON_AddNumberToObject(fl, "removed_by_kcore", (double)st->removed_kcore);
+    cJSON_AddNumberToObject(fl, "dropped_short_users", st->dropped_short_users);
     cJSON_AddObjectToObject(o, "missing");
     return o;
 }
@@ -158,8 +159,9 @@ int cmd_prepare(int argc, char **argv) {
     inter_source src = {d.inter.path, d.inter.format, d.inter.sequences, d.inter.user, d.inter.item, d.inter.time};
     if (interactions_load(&x, &src) != 0) goto done;
     seq_filters f = {d.kcore, d.dedup, 3};
-    seqset s;
-    int built = sequences_build(&s, &x, &f);
+    dataset s;
+    seq_stats st;
+    int built = sequences_build(&s, &st, &x, &f);
     interactions_free(&x);
     if (built != 0) goto done;
 
@@ -178,7 +180,7 @@ int cmd_prepare(int argc, char **argv) {
         if (matrix_import(&d.features[n_fm], &items, &fm[n_fm]) != 0) goto cleanup;
 
     /* All inputs are good: write. */
-    sum = summary_json(&s, &d, &f);
+    sum = summary_json(&s, &st, &d, &f);
     if (catalog_text) cJSON_AddNumberToObject(cJSON_GetObjectItem(sum, "missing"), "catalog", catalog_missing);
     char *path = NULL;
     if (ensure_dir(out) != 0 || prepared_write_sequences(out, &s) != 0) goto cleanup;
@@ -198,14 +200,14 @@ int cmd_prepare(int argc, char **argv) {
 
     printf("prepared %s in %.2fs: %u users, %u items, %llu interactions (input: %llu rows, %u users, %u items)\n", out,
            cli_now() - t0, s.n_users, s.n_items, (unsigned long long)s.off[s.n_users],
-           (unsigned long long)s.raw_interactions, s.raw_users, s.raw_items);
+           (unsigned long long)st.raw_interactions, st.raw_users, st.raw_items);
     const cJSON *len = cJSON_GetObjectItem(sum, "length");
     printf("  sequence length: min %g, median %g, mean %.1f, max %g\n", cJSON_GetObjectItem(len, "min")->valuedouble,
            cJSON_GetObjectItem(len, "median")->valuedouble, cJSON_GetObjectItem(len, "mean")->valuedouble,
            cJSON_GetObjectItem(len, "max")->valuedouble);
     printf("  filters: kcore %u, dedup %s; removed %llu repeats, %llu by k-core, %u users shorter than 3\n", f.kcore,
-           f.dedup ? "on" : "off", (unsigned long long)s.removed_repeats, (unsigned long long)s.removed_kcore,
-           s.dropped_short_users);
+           f.dedup ? "on" : "off", (unsigned long long)st.removed_repeats, (unsigned long long)st.removed_kcore,
+           st.dropped_short_users);
     if (catalog_text) printf("  catalog.jsonl: %u items without a catalog row\n", catalog_missing);
     for (uint32_t k = 0; k < n_fm; k++)
         printf("  features/%s: width %u, %u items missing\n", fm[k].name, fm[k].width, fm[k].n_missing);
@@ -215,7 +217,7 @@ cleanup:
     for (uint32_t k = 0; k < n_fm; k++) feature_matrix_free(&fm[k]);
     free(catalog_text);
     keymap_free(&items);
-    seqset_free(&s);
+    dataset_free(&s);
     goto done;
 usage_fail:
     rc = CLI_EXIT_USAGE;

@@ -7,6 +7,7 @@
 #include "options.h"
 #include "eval/evaluate.h"
 #include "eval/scorers.h"
+#include "parallel.h"
 #include "train/gemm.h"
 #include "train/loop.h"
 
@@ -130,12 +131,13 @@ int cmd_train(int argc, char **argv) {
         {"--negatives", OPT_U32, &negatives, "K",
          .help = "sampled softmax: the target against K negatives drawn per batch\n(0: softmax over every item)",
          .min = 0, .max = (1u << 24) - 1},
-        {"--sampler", OPT_CHOICE, &sampler, .help = "how negatives are drawn: uniform, or popular (by training count,\nwith the logQ correction)",
-         .names = sampler_names},
-        {"--label-smoothing", OPT_FLOAT, &smoothing, "E", .help = "spread E of the target's probability over every candidate",
-         .min = 0, .max = 1, .flags = OPT_MAX_OPEN},
+        {"--sampler", OPT_CHOICE, &sampler, .names = sampler_names,
+         .help = "how negatives are drawn: uniform, or popular (by training count,\nwith the logQ correction)"},
+        {"--label-smoothing", OPT_FLOAT, &smoothing, "E", .min = 0, .max = 1, .flags = OPT_MAX_OPEN,
+         .help = "spread E of the target's probability over every candidate"},
         {"--weight-decay", OPT_FLOAT, &weight_decay, "W", .help = "decoupled weight decay (AdamW)", .min = 0, .max = 1},
-        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .def = "every core"},
+        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
+         .def = "every core"},
         {"--resume", OPT_FLAG, &resume, .help = "continue from DIR/state.ckpt"},
         {"--quiet", OPT_FLAG, &quiet, .help = "no progress lines"},
     };
@@ -150,10 +152,7 @@ int cmd_train(int argc, char **argv) {
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
     if (id_features && kind != TM_MDSREC)
         return opt_usage_error(&cmd, "--id-features is for --model mdsrec (sasrecf is sasrec with features)");
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (uint32_t)n : 1;
-    }
+    threads = (uint32_t)parallel_threads(threads);
     char chosen[MDSREC_MAX_CHANNELS][25];
     int n_chosen = 0;
     if (channels) n_chosen = parse_channels(channels, chosen, MDSREC_MAX_CHANNELS); /* checked by its row */
@@ -247,7 +246,7 @@ int cmd_train(int argc, char **argv) {
         for (uint32_t f = 0; f < ds.n_features && nc < MDSREC_MAX_CHANNELS; f++) {
             if (!keep(ds.feat[f].name, chosen, n_chosen)) continue;
             snprintf(c->channels[nc].name, 25, "%s", ds.feat[f].name);
-            c->channels[nc].kind = ds.feat[f].kind;
+            c->channels[nc].kind = feature_channel_kind(&ds.feat[f]);
             tm_channel *ch = &s->ch[nc];
             ch->n_feat = 1;
             snprintf(ch->feat[0], 25, "%s", ds.feat[f].name);

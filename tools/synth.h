@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "bundle.h"
+#include "src/bundle.h"
 
 typedef struct {
     uint32_t n_items;

@@ -2,17 +2,22 @@
 
 /** Stable error codes. Every rejection from this package is an MdsrecError with one of them. */
 export type MdsrecErrorCode =
-  /** A wrong type or value: k of 0 or above the catalog size, a non-string key, an unknown channel, bad options. */
+  /** A wrong type or value: k of 0 or above the catalog size, a non-string key, an unknown channel, bad options
+      (model '', a modelHash or wasmHash that is not 64 hex digits, ...). */
   | 'MDSREC_BAD_ARGUMENT'
   /** similar() got a key the model does not know. (track() reports unknown keys without an error.) */
   | 'MDSREC_UNKNOWN_KEY'
-  /** Not a bundle, or a damaged one: bad magic, wrong length, checksum mismatch, inconsistent sections, modelHash mismatch. */
+  /** Not a bundle, or a damaged one: empty, shorter than its header or its Content-Length (a download that ended
+      early), bad magic, wrong length, checksum mismatch, inconsistent sections, modelHash mismatch. */
   | 'MDSREC_CORRUPT_BUNDLE'
   /** A bundle of a format version this core does not read (e.g. version 2). */
   | 'MDSREC_INCOMPATIBLE_BUNDLE'
-  /** No WebAssembly, the .wasm is not the mdsrec core or fails wasmHash, the CSP forbids compiling it ('wasm-unsafe-eval'), or the worker failed after it started. */
+  /** No WebAssembly, the .wasm is not the mdsrec core or fails wasmHash, the CSP forbids compiling it
+      ('wasm-unsafe-eval': the page's policy on the main thread, worker.js's policy in the Worker; docs/WEB.md),
+      or the worker failed after it started. */
   | 'MDSREC_WASM_UNAVAILABLE'
-  /** The bundle or the .wasm could not be fetched (network error, HTTP status not 2xx). */
+  /** The bundle or the .wasm could not be fetched (network error, HTTP status not 2xx), or its download broke off
+      (connection reset, fewer bytes than the Content-Length before the connection closed). */
   | 'MDSREC_FETCH_FAILED'
   /** similar() on a channel for which the bundle has no neighbour list. */
   | 'MDSREC_NOT_FOUND'
@@ -22,6 +27,13 @@ export type MdsrecErrorCode =
   | 'MDSREC_CLOSED'
   /** A bug: please report it. */
   | 'MDSREC_INTERNAL';
+
+/** Not a rejection: the reason in info.fallback why load() runs the core on the main thread
+    though a Worker was asked for (Trusted Types or a CSP refused it, the worker script failed). */
+export type FallbackCode = 'MDSREC_WORKER_UNAVAILABLE';
+
+/** A TrustedScriptURL (Trusted Types), made by the page's own policy. */
+export interface TrustedScriptURLLike { toString(): string; toJSON(): string }
 
 export class MdsrecError extends Error {
   readonly code: MdsrecErrorCode;
@@ -49,8 +61,10 @@ export interface LoadOptions {
   simd?: boolean;
   /** Run the core in a Web Worker (default true; main thread when false, without Worker, or when the worker cannot start). */
   worker?: boolean;
-  /** URL of worker.js when it is not next to mdsrec.js. */
-  workerUrl?: string | URL;
+  /** URL of worker.js when it is not next to mdsrec.js. Under Trusted Types the shim makes it a
+      TrustedScriptURL with its own policy 'mdsrec'; a page whose CSP lists the allowed policies
+      (trusted-types ...) either lists 'mdsrec' or passes a TrustedScriptURL of its own policy here. */
+  workerUrl?: string | URL | TrustedScriptURLLike;
   /** Where the history is kept: this tab's sessionStorage (default), localStorage, or memory only. */
   storage?: 'session' | 'local' | 'memory';
   /** The storage key of the history (default 'mdsrec:history'). */
@@ -60,8 +74,9 @@ export interface LoadOptions {
   /** Keep the .wasm and the bundle in the Cache API (cache 'mdsrec-v1'), so the next visit loads
       them without the network (default true). */
   cache?: boolean;
-  /** Hex SHA-256 of the bundle: checked after download, and a cached copy with another hash is
-      refetched (so a new model at the same URL is picked up). */
+  /** Hex SHA-256 of the bundle (64 hex digits, either case; anything else is MDSREC_BAD_ARGUMENT):
+      checked after download, and a cached copy with another hash is refetched (so a new model at
+      the same URL is picked up). */
   modelHash?: string;
   /** Hex SHA-256 of the .wasm, as modelHash (checked before the code runs; a mismatch is MDSREC_WASM_UNAVAILABLE). */
   wasmHash?: string;
@@ -127,12 +142,17 @@ export interface ModelInfo {
   hasCatalog: boolean;
   mode: 'worker' | 'main';
   simd: boolean;
-  /** Where each asset came from on this load. */
-  source: { wasm: 'network' | 'cache'; model: 'network' | 'cache' | 'bytes' };
+  /** Where each asset came from on this load ('memory': the core of a closed Recommender of this
+      page, kept for the next main-thread load). */
+  source: { wasm: 'network' | 'cache' | 'memory'; model: 'network' | 'cache' | 'bytes' };
+  /** Why the core runs on the main thread though a Worker was asked for (null otherwise). */
+  fallback: { code: FallbackCode; message: string } | null;
 }
 
 /** Events: 'change' (the history changed), 'unknownkey' (CustomEvent<{key: string}>: track()
-    got a key the model does not know). */
+    got a key the model does not know).
+    track, recommend, similar and catalog run one after another in the order they were called:
+    a recommend() called right after track(k), before it resolved, ranks with k. */
 export interface Recommender extends EventTarget {
   readonly info: ModelInfo;
   /** Appends a click to the history. Resolves true, or false (and fires 'unknownkey') for a key
@@ -143,9 +163,10 @@ export interface Recommender extends EventTarget {
   similar(key: string, options?: SimilarOptions): Promise<Item[]>;
   /** Every item in model order: {key, ...catalog fields}. */
   catalog(): Promise<{ key: string; [field: string]: unknown }[]>;
-  /** The stored history, oldest first. */
+  /** The stored history, oldest first (the track() calls that have resolved). */
   history(): string[];
-  /** Wipes the history from memory and storage. */
+  /** Wipes the history from memory and storage, at once: a track() still pending appends nothing,
+      and calls still waiting see the empty history. */
   forget(): void;
   /** Frees the core; later calls reject with MDSREC_CLOSED. */
   close(): void;
@@ -164,8 +185,13 @@ export function checkHeader(bytes: Uint8Array): void;
 
 /** The error (of the right subclass) for a code. */
 export function mdsrecError(code: MdsrecErrorCode, message: string): MdsrecError;
-/** The code of a core status (src/mdsrec.h mdsrec_status). */
-export function statusCode(status: number): MdsrecErrorCode;
+/** The core's failure statuses (mdsrec_status in include/mdsrec.h) by C name: the value there and the code. */
+export const CORE_STATUS: Readonly<Record<'MDSREC_ENOMEM' | 'MDSREC_EARG' | 'MDSREC_EFORMAT' | 'MDSREC_EVERSION'
+  | 'MDSREC_ECHECKSUM' | 'MDSREC_EKEY' | 'MDSREC_ENOTFOUND', Readonly<{ value: number; code: MdsrecErrorCode }>>>;
+/** The code of a core status, by its C name ('MDSREC_EARG') or its value (2); MDSREC_INTERNAL for any other. */
+export function statusCode(status: string | number): MdsrecErrorCode;
+/** @internal Caller input as messages quote it: whole when short, else a prefix and its length. */
+export function echo(value: unknown, max?: number, quote?: boolean): string;
 /** The .wasm URL load() uses for a `wasm` option and a SIMD choice. */
 export function wasmUrl(wasm: LoadOptions['wasm'] | undefined, simd: boolean): string;
 /** @internal The in-thread core that worker.js runs; not part of the API. */

@@ -30,12 +30,43 @@ export function mdsrecError(code, message) {
   return new (CLASSES[code] || MdsrecError)(code, message);
 }
 
-// mdsrec_status (src/mdsrec.h) -> code
-const STATUS = ',OUT_OF_MEMORY,BAD_ARGUMENT,CORRUPT_BUNDLE,INCOMPATIBLE_BUNDLE,CORRUPT_BUNDLE,UNKNOWN_KEY,NOT_FOUND'.split(',');
-export const statusCode = (s) => 'MDSREC_' + (STATUS[s] || 'INTERNAL');
+/** The core's statuses (mdsrec_status in include/mdsrec.h) by their C names: each with its value
+    there and the code the shim gives it. The core names a failure itself
+    (mdsrec_wasm_status_name), and the shim maps that name; tests/js check the names and values
+    against the header and the core. */
+export const CORE_STATUS = Object.freeze({
+  MDSREC_ENOMEM: Object.freeze({ value: 1, code: 'MDSREC_OUT_OF_MEMORY' }),
+  MDSREC_EARG: Object.freeze({ value: 2, code: 'MDSREC_BAD_ARGUMENT' }),
+  MDSREC_EFORMAT: Object.freeze({ value: 3, code: 'MDSREC_CORRUPT_BUNDLE' }),
+  MDSREC_EVERSION: Object.freeze({ value: 4, code: 'MDSREC_INCOMPATIBLE_BUNDLE' }),
+  MDSREC_ECHECKSUM: Object.freeze({ value: 5, code: 'MDSREC_CORRUPT_BUNDLE' }),
+  MDSREC_EKEY: Object.freeze({ value: 6, code: 'MDSREC_UNKNOWN_KEY' }),
+  MDSREC_ENOTFOUND: Object.freeze({ value: 7, code: 'MDSREC_NOT_FOUND' }),
+});
+
+/** The code of a core status, given by its C name ('MDSREC_EARG') or its value (2). */
+export function statusCode(status) {
+  const s = typeof status === 'string' ? (Object.hasOwn(CORE_STATUS, status) ? CORE_STATUS[status] : null)
+    : Object.values(CORE_STATUS).find((x) => x.value === status);
+  return s ? s.code : 'MDSREC_INTERNAL';
+}
 
 const bad = (msg) => new ArgumentError('MDSREC_BAD_ARGUMENT', msg);
 const corrupt = (msg) => new BundleError('MDSREC_CORRUPT_BUNDLE', msg);
+
+/** Caller input quoted in a message: whole when short, else its first characters and its length
+    (a 100 kB key must not make a 100 kB message). */
+export function echo(v, max = 64, quote = typeof v === 'string') {
+  let s;
+  try {
+    s = typeof v === 'string' ? v : String(v);
+  } catch {
+    s = Object.prototype.toString.call(v);
+  }
+  const q = quote ? (x) => JSON.stringify(x) : (x) => x;
+  return s.length <= max ? q(s) : `${q(s.slice(0, max))}... (${s.length} characters)`;
+}
+const echoUrl = (u) => echo(String(u), 120, false);
 
 // == bundle header (models/FORMAT.md)
 
@@ -45,8 +76,9 @@ const MAGIC = [0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Checks the magic and format version in the first 12 bytes of a bundle: a clear BundleError
     early, before the download ends (the core checks the rest, file_size included). */
 export function checkHeader(b) {
-  if (b.length < 12 || MAGIC.some((m, i) => b[i] !== m))
-    throw corrupt('not an mdsrec bundle (bad magic)');
+  if (MAGIC.some((m, i) => i < b.length && b[i] !== m)) throw corrupt('not an mdsrec bundle (bad magic)');
+  if (!b.length) throw corrupt('empty bundle (0 bytes)');
+  if (b.length < 12) throw corrupt(`bundle truncated: ${b.length} bytes, shorter than the 12-byte header`);
   const version = b[8] | (b[9] << 8) | (b[10] << 16) | (b[11] << 24);
   if (version !== FORMAT_VERSION)
     throw new BundleError('MDSREC_INCOMPATIBLE_BUNDLE',
@@ -76,18 +108,22 @@ async function fetchAsset(url, useCache, sha256) {
   try {
     res = await fetch(url, { credentials: 'same-origin' });
   } catch (e) {
-    throw new MdsrecError('MDSREC_FETCH_FAILED', `cannot fetch ${url}: ${e.message}`);
+    throw fetchFailed(`cannot fetch ${echoUrl(url)}`, e);
   }
-  if (!res.ok) throw new MdsrecError('MDSREC_FETCH_FAILED', `cannot fetch ${url}: HTTP ${res.status}`);
+  if (!res.ok) throw new MdsrecError('MDSREC_FETCH_FAILED', `cannot fetch ${echoUrl(url)}: HTTP ${res.status}`);
   return { res, cache, source: 'network' };
 }
+
+/** A request or a download that failed in the network (reset, cut short, offline). */
+const fetchFailed = (what, e) => (e instanceof MdsrecError ? e
+  : new MdsrecError('MDSREC_FETCH_FAILED', `${what}: ${echo((e && e.message) || e, 160, false)}`));
 
 const hex = (buf) => Array.from(new Uint8Array(buf), (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** Checks bytes against a SHA-256; returns a function caching them (called once they load). */
 async function hashed(cache, url, bytes, type, sha256) {
   const got = (cache || sha256) && hex(await crypto.subtle.digest('SHA-256', bytes));
-  if (sha256 && got !== sha256) throw mdsrecError(type ? 'MDSREC_WASM_UNAVAILABLE' : 'MDSREC_CORRUPT_BUNDLE', `${url}: SHA-256 ${got}, expected ${sha256}`);
+  if (sha256 && got !== sha256) throw mdsrecError(type ? 'MDSREC_WASM_UNAVAILABLE' : 'MDSREC_CORRUPT_BUNDLE', `${echoUrl(url)}: SHA-256 ${got}, expected ${sha256}`);
   const headers = { 'content-type': type || 'application/octet-stream', 'content-length': String(bytes.byteLength), [HASH]: got };
   return (b) => cache && cache.put(url, new Response(b.slice(), { headers })).catch(() => {});
 }
@@ -104,6 +140,13 @@ const NONE = 0xffffffff;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
+// Main-thread mode: the core of a closed Recommender, kept for the next load of the same .wasm
+// (one per file and wasmHash). Without it every load/close cycle left a whole wasm instance,
+// its memory (the bundle and the model state, megabytes) and its compiled code to the garbage
+// collector, which let the page's memory grow by hundreds of MB before it ran (issue 19).
+const PARKED = new Map();
+const parkKey = ({ wasm, wasmHash }) => `${wasm}\n${wasmHash || ''}`;
+
 /** One wasm instance with one open model. The Recommender talks to it directly (main thread)
     or through worker.js; every method takes and returns plain, cloneable data. */
 export class Engine {
@@ -119,6 +162,7 @@ export class Engine {
       await e._openModel(opts, got);
     } catch (err) {
       got && got.then(({ res: { body: b } }) => b && !b.locked && b.cancel()).catch(() => {});
+      if (err instanceof MdsrecError) e._park(); // the core is sound: only the load failed
       // a cached file that fails (say a new core, an old bundle): retry from the network
       const from = err instanceof BundleError ? e.source.model : err instanceof WasmError && e.source.wasm;
       if (!opts.retry && from === 'cache') {
@@ -130,10 +174,21 @@ export class Engine {
     return e;
   }
 
-  async _instantiate({ wasm, cache, wasmHash }) {
+  async _instantiate(opts) {
+    const { wasm, cache, wasmHash } = opts;
+    this.parkKey = opts.park ? parkKey(opts) : null;
+    const parked = this.parkKey && PARKED.get(this.parkKey);
+    if (parked) {
+      PARKED.delete(this.parkKey);
+      this.x = parked;
+      this.source.wasm = 'memory';
+      return;
+    }
     const { res, cache: store, source } = await fetchAsset(wasm, cache, wasmHash);
     this.source.wasm = source;
-    const bytes = res.clone().arrayBuffer();
+    const bytes = res.clone().arrayBuffer().catch((e) => {
+      throw fetchFailed(`the download of ${echoUrl(wasm)} broke off`, e);
+    });
     bytes.catch(() => {});
     // checked before it runs; cached once it has started
     const save = source === 'network' && (await hashed(store, wasm, await bytes, 'application/wasm', wasmHash));
@@ -148,15 +203,19 @@ export class Engine {
       for (const imp of WebAssembly.Module.imports(module)) {
         if (imp.kind !== 'function') continue;
         const ns = (imports[imp.module] ??= {});
-        ns[imp.name] = imp.name === 'emscripten_notify_memory_growth' ? () => { this._buf = null; }
+        // memory growth needs no notice: the views are re-created whenever memory.buffer changed
+        ns[imp.name] = imp.name === 'emscripten_notify_memory_growth' ? () => {}
           : imp.name === 'proc_exit' ? (c) => { throw new MdsrecError('MDSREC_INTERNAL', `wasm exited (${c})`); }
           : imp.module === 'wasi_snapshot_preview1' ? () => 52 /* ENOSYS */ : () => 0;
       }
-      this.x = (await WebAssembly.instantiate(module, imports)).exports;
-      if (this.x._initialize) this.x._initialize();
-      if (!this.x.memory || !this.x.mdsrec_wasm_open) throw new Error('not the mdsrec core');
+      const x = (await WebAssembly.instantiate(module, imports)).exports;
+      if (!x.memory || !x.mdsrec_wasm_open || !x.mdsrec_wasm_status_name) throw new Error('not the mdsrec core');
+      if (x._initialize) x._initialize();
+      this.x = x;
     } catch (err) {
-      throw new WasmError('MDSREC_WASM_UNAVAILABLE', `cannot start the wasm core ${wasm}: ${err.message}`);
+      if (err instanceof MdsrecError) throw err; // the download broke off
+      const where = typeof document === 'undefined' && typeof importScripts === 'function' ? 'in the Worker' : 'on this thread';
+      throw new WasmError('MDSREC_WASM_UNAVAILABLE', `cannot start the wasm core ${echoUrl(wasm)} ${where}: ${err.message}`);
     }
     if (save) save(await bytes);
   }
@@ -181,7 +240,9 @@ export class Engine {
     return p;
   }
   fail(status) {
-    return mdsrecError(statusCode(status), this.cstr(this.x.mdsrec_wasm_error_message() >>> 0) || `mdsrec status ${status}`);
+    const np = this.x.mdsrec_wasm_status_name(status) >>> 0;
+    const name = np ? this.cstr(np) : `status ${status}`;
+    return mdsrecError(statusCode(name), this.cstr(this.x.mdsrec_wasm_error_message() >>> 0) || `mdsrec ${name}`);
   }
 
   /** Reads the bundle into wasm memory: streamed straight in when its length is known. */
@@ -197,7 +258,13 @@ export class Engine {
         if (known > 0) p = this.alloc(known);
         const parts = [];
         for (const reader = res.body.getReader(); ;) {
-          const { done, value } = await reader.read();
+          let chunk;
+          try {
+            chunk = await reader.read();
+          } catch (e) { // a connection reset, or fewer bytes than Content-Length before the close
+            throw fetchFailed(`the download of ${echoUrl(url)} broke off after ${len}${known > 0 ? ` of ${known}` : ''} bytes`, e);
+          }
+          const { done, value } = chunk;
           if (done) break;
           if (!p) parts.push(value);
           else if (len + value.length > known) throw corrupt(`bundle longer than its Content-Length ${known}`);
@@ -235,12 +302,12 @@ export class Engine {
 
   _setup() {
     const x = this.x;
-    const nc = x.mdsrec_wasm_info(2);
+    const nc = x.mdsrec_wasm_info_n_channels();
     this.channels = [];
     for (let c = 0; c < nc; c++) {
       this.channels.push({ name: this.cstr(x.mdsrec_wasm_channel_name(c) >>> 0), kind: KINDS[x.mdsrec_wasm_channel_kind(c)] || 'feature' });
     }
-    this.n = x.mdsrec_wasm_info(0);
+    this.n = x.mdsrec_wasm_info_n_items();
     this.scratch = this.alloc(512); // [0,4): length out; [16,272): a key
     this.keys = new Map(); // index -> key, filled lazily
     const lp = this.scratch;
@@ -253,7 +320,7 @@ export class Engine {
       } catch { /* a catalog that is not JSON: recommend without it */ }
     }
     this.info = {
-      nItems: this.n, dim: x.mdsrec_wasm_info(1), maxLen: x.mdsrec_wasm_info(3), version: x.mdsrec_wasm_info(9),
+      nItems: this.n, dim: x.mdsrec_wasm_info_dim(), maxLen: x.mdsrec_wasm_info_max_len(), version: x.mdsrec_wasm_info_format_version(),
       channels: this.channels, kernels: this.cstr(x.mdsrec_wasm_kernels() >>> 0), hasCatalog: !!this.catalog, source: this.source,
     };
   }
@@ -306,10 +373,10 @@ export class Engine {
         ptrs[1], lists[1].length, ptrs[2], lists[2].length, allow ? 1 : 0);
       if (n < 0) throw this.fail(-n);
       const nc = this.channels.length;
-      const items = Array.from(this.u32(x.mdsrec_wasm_result(0) >>> 0, n));
-      const scores = this.f32(x.mdsrec_wasm_result(1) >>> 0, n);
-      const shares = this.f32(x.mdsrec_wasm_result(2) >>> 0, n * nc);
-      const carriers = this.u32(x.mdsrec_wasm_result(4) >>> 0, nc);
+      const items = Array.from(this.u32(x.mdsrec_wasm_result_items() >>> 0, n));
+      const scores = this.f32(x.mdsrec_wasm_result_scores() >>> 0, n);
+      const shares = this.f32(x.mdsrec_wasm_result_shares() >>> 0, n * nc);
+      const carriers = this.u32(x.mdsrec_wasm_result_carriers() >>> 0, nc);
       return items.map((it, r) => {
         const sh = {};
         let best = -1;
@@ -327,11 +394,11 @@ export class Engine {
 
   similar(key, channel, k) {
     const i = this.index(key);
-    if (i < 0) throw new UnknownKeyError('MDSREC_UNKNOWN_KEY', `unknown item key ${JSON.stringify(key)}`);
+    if (i < 0) throw new UnknownKeyError('MDSREC_UNKNOWN_KEY', `unknown item key ${echo(key)}`);
     const n = this.x.mdsrec_wasm_similar(i, channel, k);
     if (n < 0) throw this.fail(-n);
-    const items = Array.from(this.u32(this.x.mdsrec_wasm_result(0) >>> 0, n));
-    const w = this.f32(this.x.mdsrec_wasm_result(1) >>> 0, n);
+    const items = Array.from(this.u32(this.x.mdsrec_wasm_result_items() >>> 0, n));
+    const w = this.f32(this.x.mdsrec_wasm_result_scores() >>> 0, n);
     const reason = this.reason(channel, i);
     return items.map((it, r) => this.item(it, w[r], { reason }));
   }
@@ -341,7 +408,16 @@ export class Engine {
   }
 
   close() {
-    this.x.mdsrec_wasm_close();
+    this._park();
+  }
+
+  /** Frees the model; in main-thread mode keeps the core for the next load (PARKED). */
+  _park() {
+    const { x, parkKey: key } = this;
+    if (!x) return;
+    x.mdsrec_wasm_close();
+    if (key && !PARKED.has(key)) PARKED.set(key, x);
+    this.x = this._buf = this._u8 = this.catalog = this.keys = null;
   }
 }
 
@@ -365,7 +441,7 @@ function checkKeys(a, name) {
 }
 function checkK(k, n, dflt) {
   if (k === undefined) k = Math.min(dflt, n);
-  if (!Number.isInteger(k) || k < 1 || k > n) throw bad(`k must be an integer from 1 to ${n} (the catalog size), got ${String(k)}`);
+  if (!Number.isInteger(k) || k < 1 || k > n) throw bad(`k must be an integer from 1 to ${n} (the catalog size), got ${echo(k)}`);
   return k;
 }
 function pickStorage(kind) {
@@ -377,7 +453,9 @@ function pickStorage(kind) {
   return null;
 }
 
-/** A loaded model and this visitor's history (mdsrec.d.ts documents each method). */
+/** A loaded model and this visitor's history (mdsrec.d.ts documents each method). Calls run
+    one after another in the order they were made: a recommend() made right after track(k)
+    ranks with k, though track(k) had not resolved yet. */
 class Recommender extends EventTarget {
   constructor(call, info, opts, close) {
     super();
@@ -388,34 +466,48 @@ class Recommender extends EventTarget {
     this._skey = opts.storageKey ?? 'mdsrec:history';
     this._max = opts.maxHistory ?? Math.max(info.maxLen, 1);
     this._mem = [];
+    this._tail = Promise.resolve(); // the last call made: the next one starts after it settles
+    this._epoch = 0; // forget() counts up: a track() made before it appends nothing after it
     try {
       const saved = this._store && JSON.parse(this._store.getItem(this._skey) || '[]');
       if (Array.isArray(saved)) this._mem = saved.filter(isKey).slice(-this._max);
     } catch { /* unreadable history: start afresh */ }
   }
 
+  /** Runs f once every call made before has settled; its result is the call's. */
+  _queue(f) {
+    const p = this._tail.then(f);
+    this._tail = p.then(() => {}, () => {});
+    return p;
+  }
+
   async track(key) {
     if (!isKey(key)) throw bad('track(key): key must be a non-empty string');
-    if ((await this._call('index', key)) < 0) {
-      this.dispatchEvent(new CustomEvent('unknownkey', { detail: { key } }));
-      return false;
-    }
-    this._mem.push(key);
-    if (this._mem.length > this._max) this._mem.splice(0, this._mem.length - this._max);
-    this._save();
-    return true;
+    const epoch = this._epoch;
+    return this._queue(async () => {
+      if ((await this._call('index', key)) < 0) {
+        this.dispatchEvent(new CustomEvent('unknownkey', { detail: { key } }));
+        return false;
+      }
+      if (epoch !== this._epoch) return true; // forgotten while it waited
+      this._mem.push(key);
+      if (this._mem.length > this._max) this._mem.splice(0, this._mem.length - this._max);
+      this._save();
+      return true;
+    });
   }
 
   async recommend(opts = {}) {
     if (typeof opts !== 'object' || opts === null) throw bad('recommend(options): options must be an object');
     const q = {
       k: checkK(opts.k, this.info.nItems, 10),
-      history: checkKeys(opts.history, 'history') ?? this._mem.slice(),
+      history: checkKeys(opts.history, 'history'),
       exclude: checkKeys(opts.exclude, 'exclude') ?? [],
       allow: checkKeys(opts.allow, 'allow'),
       includeHistory: !!opts.includeHistory,
     };
-    return this._call('recommend', q);
+    // the stored history as it is when the calls made before this one have run
+    return this._queue(() => this._call('recommend', { ...q, history: q.history ?? this._mem.slice() }));
   }
 
   async similar(key, opts = {}) {
@@ -425,14 +517,16 @@ class Recommender extends EventTarget {
     let c = opts.channel ?? 0;
     if (typeof c === 'string') c = chs.findIndex((x) => x.name === c);
     if (!Number.isInteger(c) || c < 0 || c >= chs.length) throw bad(`channel must be one of ${chs.map((x) => x.name).join(', ')}`);
-    return this._call('similar', key, c, checkK(opts.k, this.info.nItems, 10));
+    const k = checkK(opts.k, this.info.nItems, 10);
+    return this._queue(() => this._call('similar', key, c, k));
   }
 
-  catalog() { return this._call('list'); }
+  catalog() { return this._queue(() => this._call('list')); }
 
   history() { return this._mem.slice(); }
 
   forget() {
+    this._epoch++;
     this._mem = [];
     try { this._store && this._store.removeItem(this._skey); } catch { /* nothing stored */ }
     this.dispatchEvent(new Event('change'));
@@ -458,66 +552,112 @@ export function wasmUrl(wasm, simd) {
   return new URL(simd ? 'mdsrec-simd.wasm' : 'mdsrec-scalar.wasm', base.endsWith('/') ? base : base + '/').href;
 }
 
+// Trusted Types (require-trusted-types-for 'script') refuse a plain string as a Worker's URL.
+// The shim's own policy, named 'mdsrec', turns the worker URL it computed into a
+// TrustedScriptURL; a page whose CSP lists the allowed policy names (trusted-types ...) must
+// list 'mdsrec', or pass workerUrl as a TrustedScriptURL of its own policy. Without either the
+// Worker cannot start and load() runs the core on this thread (info.fallback says why).
+let policy;
+function trustedPolicy() {
+  if (policy === undefined) {
+    policy = null;
+    try {
+      const tt = globalThis.trustedTypes;
+      if (tt && typeof tt.createPolicy === 'function') policy = tt.createPolicy('mdsrec', { createScriptURL: (u) => u });
+    } catch { /* the page's trusted-types directive does not allow the name 'mdsrec' */ }
+  }
+  return policy;
+}
+const isTrustedUrl = (u) => typeof TrustedScriptURL === 'function' && u instanceof TrustedScriptURL;
+function workerScript(workerUrl) {
+  if (isTrustedUrl(workerUrl)) return workerUrl; // made by the page's own policy
+  const url = workerUrl ? abs(String(workerUrl)) : here('./worker.js');
+  const p = typeof trustedTypes === 'object' ? trustedPolicy() : null;
+  return p ? p.createScriptURL(url) : url;
+}
+
+const HASH_RE = /^[0-9a-f]{64}$/i;
+function checkHash(v, name) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !HASH_RE.test(v)) throw bad(`${name} must be a SHA-256 as 64 hex digits, got ${echo(v)}`);
+  return v.toLowerCase();
+}
+
 /** Loads the core and a model. See mdsrec.d.ts for the options. */
 export async function load(opts = {}) {
   if (typeof opts !== 'object' || opts === null) throw bad('load(options): options must be an object');
   const { model } = opts;
   const bytes = model instanceof ArrayBuffer || ArrayBuffer.isView(model);
   if (!bytes && typeof model !== 'string' && !(model instanceof URL)) throw bad('load: model must be a URL or the bundle bytes');
+  if (typeof model === 'string' && !model.trim()) throw bad('load: model is an empty string; give the bundle\'s URL or its bytes');
   pickStorage(opts.storage ?? 'session');
   const mh = opts.maxHistory;
   if (mh !== undefined && !(Number.isInteger(mh) && mh > 0)) throw bad('maxHistory must be a positive integer');
+  const sk = opts.storageKey;
+  if (sk !== undefined && !(typeof sk === 'string' && sk)) throw bad('storageKey must be a non-empty string');
+  const modelHash = checkHash(opts.modelHash, 'modelHash');
+  const wasmHash = checkHash(opts.wasmHash, 'wasmHash');
+  const wu = opts.workerUrl;
+  if (wu !== undefined && typeof wu !== 'string' && !(wu instanceof URL) && !isTrustedUrl(wu)) throw bad('workerUrl must be a URL or a TrustedScriptURL');
   if (typeof WebAssembly !== 'object') throw new WasmError('MDSREC_WASM_UNAVAILABLE', 'WebAssembly is not available');
   const simd = opts.simd ?? hasSimd();
   const args = {
-    wasm: wasmUrl(opts.wasm, simd), model: bytes ? model : abs(String(model)), cache: opts.cache ?? true,
-    modelHash: opts.modelHash, wasmHash: opts.wasmHash,
+    wasm: wasmUrl(opts.wasm, simd), model: bytes ? model : abs(String(model)), cache: opts.cache ?? true, modelHash, wasmHash,
   };
+  let fallback = null; // why the Worker was not used, when it was asked for
   if (opts.worker !== false && typeof Worker === 'function') {
-    const w = new Worker(opts.workerUrl ? abs(opts.workerUrl) : here('./worker.js'), { type: 'module' });
-    const pending = new Map();
-    let seq = 0, closed = false, broken = false;
-    const failAll = (err) => {
-      for (const [, p] of pending) p.reject(err);
-      pending.clear();
-    };
-    w.onmessage = ({ data }) => {
-      const p = pending.get(data.id);
-      if (!p) return;
-      pending.delete(data.id);
-      if (data.ok) p.resolve(data.value);
-      else p.reject(mdsrecError(data.code, data.message));
-    };
-    w.onerror = (e) => {
-      e.preventDefault();
-      broken = true;
-      failAll(new WasmError('MDSREC_WASM_UNAVAILABLE', `the mdsrec worker failed: ${e.message || 'cannot load worker.js'}`));
-    };
-    const call = (op, ...a) => new Promise((resolve, reject) => {
-      if (closed) throw isClosed();
-      pending.set(++seq, { resolve, reject });
-      w.postMessage({ id: seq, op, args: a }); // arguments are checked plain data
-    });
-    const close = () => {
-      closed = true;
-      w.terminate();
-      failAll(isClosed());
-    };
+    let w = null;
     try {
-      const info = await call('open', args);
-      return new Recommender(call, { ...info, mode: 'worker', simd }, opts, close);
-    } catch (e) {
-      close();
-      if (!broken) throw e; // a worker that cannot start (no module workers, CSP): this thread
+      w = new Worker(workerScript(wu), { type: 'module' });
+    } catch (e) { // Trusted Types without a policy for it, a CSP that forbids it (worker-src), ...
+      fallback = { code: 'MDSREC_WORKER_UNAVAILABLE', message: `cannot start the mdsrec worker: ${e.message}` };
+    }
+    if (w) {
+      const pending = new Map();
+      let seq = 0, closed = false, broken = null;
+      const failAll = (err) => {
+        for (const [, p] of pending) p.reject(err);
+        pending.clear();
+      };
+      w.onmessage = ({ data }) => {
+        const p = pending.get(data.id);
+        if (!p) return;
+        pending.delete(data.id);
+        if (data.ok) p.resolve(data.value);
+        else p.reject(mdsrecError(data.code, data.message));
+      };
+      w.onerror = (e) => {
+        e.preventDefault();
+        broken = e.message || 'cannot load the worker script';
+        failAll(new WasmError('MDSREC_WASM_UNAVAILABLE', `the mdsrec worker failed: ${broken}`));
+      };
+      const call = (op, ...a) => new Promise((resolve, reject) => {
+        if (closed) throw isClosed();
+        pending.set(++seq, { resolve, reject });
+        w.postMessage({ id: seq, op, args: a }); // arguments are checked plain data
+      });
+      const close = () => {
+        closed = true;
+        w.terminate();
+        failAll(isClosed());
+      };
+      try {
+        const info = await call('open', args);
+        return new Recommender(call, { ...info, mode: 'worker', simd, fallback: null }, opts, close);
+      } catch (e) {
+        close();
+        if (broken === null) throw e; // a worker that cannot start (no module workers, CSP): this thread
+        fallback = { code: 'MDSREC_WORKER_UNAVAILABLE', message: `the mdsrec worker failed: ${broken}` };
+      }
     }
   }
-  const engine = await Engine.open(args);
+  const engine = await Engine.open({ ...args, park: true });
   let closed = false;
   const call = async (op, ...a) => {
     if (closed) throw isClosed();
     return engine[op](...a);
   };
-  return new Recommender(call, { ...engine.info, mode: 'main', simd }, opts, () => {
+  return new Recommender(call, { ...engine.info, mode: 'main', simd, fallback }, opts, () => {
     if (!closed) engine.close();
     closed = true;
   });

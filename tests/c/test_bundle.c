@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "src/bundle.h"
 #include "check.h"
-#include "checksum.h"
-#include "half.h"
+#include "src/checksum.h"
+#include "src/half.h"
 #include "mdsrec.h"
 #include "synth.h"
 

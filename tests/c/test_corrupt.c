@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "src/bundle.h"
 #include "check.h"
-#include "checksum.h"
+#include "src/checksum.h"
 #include "mdsrec.h"
 #include "synth.h"
 

@@ -176,6 +176,9 @@ static void test_graph(void) {
     FAIL1(cmd("graph --dir %s", D), "sequences.tsv:2", "item 2", "below 6");
     write_text(p, "u1\t0 1\n");
     FAIL1(cmd("graph --dir %s", D), "sequences.tsv:1", "at least 3");
+    /* one reader for every command (tools/data/prepared.h): train and eval refuse it too */
+    FAIL1(cmd("eval --baseline pop --data %s", D), "sequences.tsv:1", "at least 3");
+    FAIL1(cmd("train --data %s --out %s/short --epochs 1", D, td_tmp()), "sequences.tsv:1", "at least 3");
     write_text(p, keep);
     free(keep);
     const char *none[] = {NULL};

@@ -7,7 +7,7 @@
 #include "check.h"
 #include "test_data_helpers.h"
 
-#include "data/dataset.h"
+#include "data/source.h"
 #include "data/interactions.h"
 #include "data/prepared.h"
 #include "data/sequences.h"
@@ -102,37 +102,41 @@ static void test_sequences(void) {
     CHECK(interactions_load(&x, &src) == 0);
     CHECK(x.n == 14 && x.users.n == 4 && x.items.n == 6);
     seq_filters f = {0, 0, 3};
-    seqset s;
-    CHECK(sequences_build(&s, &x, &f) == 0);
-    CHECK(s.n_users == 3 && s.n_items == 6 && s.dropped_short_users == 1);
+    dataset s;
+    seq_stats st;
+    CHECK(sequences_build(&s, &st, &x, &f) == 0);
+    CHECK(s.n_users == 3 && s.n_items == 6 && st.dropped_short_users == 1);
     /* u1 has sku-3 and sku-4 both at time 300: file order decides (stable). */
     uint32_t u1[] = {0, 1, 2, 3}, u3[] = {0, 5, 5, 1};
-    CHECK(seq_len(&s, 0) == 4 && !memcmp(s.seq + s.off[0], u1, sizeof u1));
-    CHECK(seq_len(&s, 2) == 4 && !memcmp(s.seq + s.off[2], u3, sizeof u3));
-    CHECK(seq_train_len(&s, 0) == 2);
+    CHECK(ds_len(&s, 0) == 4 && !memcmp(s.seq + s.off[0], u1, sizeof u1));
+    CHECK(ds_len(&s, 2) == 4 && !memcmp(s.seq + s.off[2], u3, sizeof u3));
+    CHECK(ds_train_len(&s, 0) == 2);
+    /* the split (MODEL.md 6): train on 0 1, validate on 2, test on 3 */
+    CHECK(ds_history_len(&s, 0, DS_VALID) == 2 && ds_valid_target(&s, 0) == 2);
+    CHECK(ds_history_len(&s, 0, DS_TEST) == 3 && ds_test_target(&s, 0) == 3);
     CHECK(!strcmp(s.item_keys[5], "sku-6") && !strcmp(s.user_keys[2], "u3"));
-    seqset_free(&s);
+    dataset_free(&s);
 
     seq_filters dd = {0, 1, 3};
-    CHECK(sequences_build(&s, &x, &dd) == 0);
-    CHECK(s.removed_repeats == 1 && seq_len(&s, 2) == 3);
-    seqset_free(&s);
+    CHECK(sequences_build(&s, &st, &x, &dd) == 0);
+    CHECK(st.removed_repeats == 1 && ds_len(&s, 2) == 3);
+    dataset_free(&s);
 
     /* 2-core: sku-4 and sku-5 (one interaction each) go; everything else has 2; then u4
        (2 items) is dropped as too short for the split. */
     seq_filters kc = {2, 0, 3};
-    CHECK(sequences_build(&s, &x, &kc) == 0);
-    CHECK(s.n_users == 3 && s.n_items == 4 && s.removed_kcore == 2);
+    CHECK(sequences_build(&s, &st, &x, &kc) == 0);
+    CHECK(s.n_users == 3 && s.n_items == 4 && st.removed_kcore == 2);
     uint32_t k3[] = {0, 3, 3, 1}; /* u3: sku-1 sku-6 sku-6 sku-2, sku-6 is now item 3 */
-    CHECK(seq_len(&s, 2) == 4 && !memcmp(s.seq + s.off[2], k3, sizeof k3));
-    seqset_free(&s);
+    CHECK(ds_len(&s, 2) == 4 && !memcmp(s.seq + s.off[2], k3, sizeof k3));
+    dataset_free(&s);
 
     /* 3-core: removing u4 and then u3 leaves sku-1..3 with two interactions each, so the
        iteration removes everything: an error, not an empty set. */
     seq_filters k3c = {3, 0, 3};
-    CHECK(sequences_build(&s, &x, &k3c) != 0);
+    CHECK(sequences_build(&s, &st, &x, &k3c) != 0);
     seq_filters k9 = {9, 0, 3};
-    CHECK(sequences_build(&s, &x, &k9) != 0); /* nothing left: an error, not an empty set */
+    CHECK(sequences_build(&s, &st, &x, &k9) != 0); /* nothing left: an error, not an empty set */
     interactions_free(&x);
 }
 
@@ -221,11 +225,11 @@ static void test_prepare_json(void) {
     free(txt);
     /* prepared_load reads back what prepare wrote. */
     snprintf(p, sizeof p, "%s/p", dir);
-    seqset s;
+    dataset s;
     keymap items;
     CHECK(prepared_load(p, &s, &items) == 0);
-    CHECK(s.n_users == 3 && s.n_items == 6 && keymap_find(&items, "sku-6") == 5 && seq_len(&s, 2) == 3);
-    seqset_free(&s);
+    CHECK(s.n_users == 3 && s.n_items == 6 && keymap_find(&items, "sku-6") == 5 && ds_len(&s, 2) == 3);
+    dataset_free(&s);
     keymap_free(&items);
 }
 

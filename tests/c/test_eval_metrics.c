@@ -64,13 +64,13 @@ static void test_evaluate(void) {
     uint32_t items[] = {0, 1, 2, 3,   /* valid: hist 0 1 -> target 2; test: hist 0 1 2 -> target 3 */
                         5, 6, 9,      /* valid: hist 5 -> target 6;     test: hist 5 6 -> target 9 */
                         4, 4, 5};     /* valid: hist 4 -> target 4 (repeat); test: hist 4 4 -> 5 */
-    uint32_t off[] = {0, 4, 7, 10};
+    uint64_t off[] = {0, 4, 7, 10};
     dataset ds;
     memset(&ds, 0, sizeof ds);
     ds.n_items = 10;
     ds.n_users = 3;
     ds.off = off;
-    ds.items = items;
+    ds.seq = items;
     size_t N = 10;
     eval_scorer sc = {&N, fake_score, 2};
     uint32_t ranks[3];

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "half.h"
-#include "model.h"
+#include "src/half.h"
+#include "src/model.h"
 #include "mdsrec.h"
 
 static uint64_t rng = 7;

@@ -189,7 +189,7 @@ static void test_cooccur(void) {
     /* users: [0 1 2 3 4] -> training [0 1 2]; [2 0 2 1 4 0] -> training [2 0 2 1]. window 2 */
     uint32_t seq[] = {0, 1, 2, 3, 4, 2, 0, 2, 1, 4, 0};
     uint64_t off[] = {0, 5, 11};
-    seqset s = {.n_users = 2, .n_items = 5, .off = off, .seq = seq};
+    dataset s = {.n_users = 2, .n_items = 5, .off = off, .seq = seq};
     csr b;
     CHECK(cooccur_build(&s, 2, &b) == 0);
     /* counts: cnt0 = 2, cnt1 = 2, cnt2 = 3; pairs within 2:

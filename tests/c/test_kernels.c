@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "half.h"
-#include "kernels.h"
+#include "src/half.h"
+#include "src/kernels.h"
 
 static uint64_t rng = 12345;
 static double urand(void) { /* [0,1) */

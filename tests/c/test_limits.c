@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
+#include "src/bundle.h"
 #include "check.h"
 #include "mdsrec.h"
-#include "model.h"
+#include "src/model.h"
 
 /* ---------------------------------------------------------------- a bundle from a config */
 
@@ -214,7 +214,7 @@ static void query_lengths(void) {
 #ifdef __wasm__
 /* The exports, compiled into the wasm build of this test only (the wasm test sources leave
    wasm_api.c out, and natively its uint32 sizes cannot wrap a 64-bit size_t). */
-#include "wasm_api.c"
+#include "src/wasm_api.c"
 
 /* Found by review of mdsrec_wasm_alloc: it rounds the size up to 16 in a 32-bit size_t, so
    sizes past 4 GiB - 16 wrapped to a 0-byte block that JS would then fill. */

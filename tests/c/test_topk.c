@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "topk.h"
+#include "src/topk.h"
 
 typedef struct {
     float s;

@@ -117,18 +117,19 @@ int main(void) {
     uint32_t widths[2] = {5, 3};
     const char *names[2] = {"image", "text"};
     for (int f = 0; f < 2; f++) {
-        ds_feature *ft = &ds.feat[f];
-        snprintf(ft->name, sizeof ft->name, "%s", names[f]);
+        feature_matrix *ft = &ds.feat[f];
+        ft->name = (char *)names[f];
+        ft->rows = 11;
         ft->width = widths[f];
-        ft->data = malloc(11 * widths[f] * sizeof(float));
+        ft->x = malloc(11 * widths[f] * sizeof(float));
         for (size_t i = 0; i < 11; i++) {
             double n2 = 0;
             for (size_t j = 0; j < widths[f]; j++) {
                 float x = gc_uniform(&rng) + 0.5f;
-                ft->data[i * widths[f] + j] = x;
+                ft->x[i * widths[f] + j] = x;
                 n2 += x * x;
             }
-            for (size_t j = 0; j < widths[f]; j++) ft->data[i * widths[f] + j] /= (float)sqrt(n2);
+            for (size_t j = 0; j < widths[f]; j++) ft->x[i * widths[f] + j] /= (float)sqrt(n2);
         }
     }
     ds.n_features = 2;
@@ -193,6 +194,6 @@ int main(void) {
         if (!rc) run("sasrecf", &s, &in, 1, NULL);
         tm_inputs_free(&in);
     }
-    for (int f = 0; f < 2; f++) free(ds.feat[f].data);
+    for (int f = 0; f < 2; f++) free(ds.feat[f].x);
     return check_done("test_train_grad_model");
 }

@@ -14,8 +14,8 @@
 
 #include "check.h"
 #include "gradcheck.h"
-#include "ops.h"
-#include "model.h"
+#include "src/ops.h"
+#include "src/model.h"
 #include "train/backward.h"
 
 #define TOL 2e-2

@@ -143,3 +143,27 @@ test('the embedded default model (models/superstore.mdsb) loads at / and ranks a
   await page.screenshot({ path: '/tmp/mdsrec-demo.png' }); // the storefront after three clicks
   expect(await page.evaluate(() => window.__csp)).toEqual([]);
 });
+
+// Issue 19: the demo and the kiosk used to probe both optional MovieLens paths on every load and
+// log a 404 for each one missing. They load with no console error and ask for nothing optional.
+// Where models/superstore.mdsb is not built, the fixture bundle answers for it.
+test('the demo and the kiosk load with no console error and no request for an optional bundle', async ({ page, context }) => {
+  if (!existsSync('models/superstore.mdsb')) {
+    const body = (await import('node:fs')).readFileSync(`build/e2e-fixtures/main.mdsb`);
+    await context.route('**/models/superstore.mdsb', (r) => r.fulfill({ body, contentType: 'application/octet-stream' }));
+  }
+  const errors = [], asked = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  context.on('request', (r) => asked.push(new URL(r.url()).pathname));
+  await instrument(page);
+  for (const url of ['/', '/kiosk.html', '/?kiosk=1']) {
+    await page.goto(url);
+    await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
+    await expect(page.locator('#recs .mdsrec-card')).toHaveCount(8);
+  }
+  await expect(page.locator('body')).toHaveAttribute('data-offline', 'ready', { timeout: 20_000 });
+  expect(errors).toEqual([]);
+  expect(asked.filter((p) => /ml-100k|shared-data/.test(p))).toEqual([]);
+  expect(await page.evaluate(() => window.__unhandled)).toEqual([]);
+});

@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
-#include "checksum.h"
+#include "src/bundle.h"
+#include "src/checksum.h"
 #include "fuzz_util.h"
 #include "mdsrec.h"
 

@@ -1,9 +1,9 @@
 /* fuzz_dataset_json.c - libFuzzer harness for the dataset description reader
-   (dataset_desc_load_json, tools/data/dataset.c): any bytes as the JSON file. Whatever loads must
+   (dataset_desc_load_json, tools/data/source.c): any bytes as the JSON file. Whatever loads must
    be freed cleanly (LeakSanitizer) and hold consistent counts. */
 #include <string.h>
 
-#include "data/dataset.h"
+#include "data/source.h"
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -179,7 +179,8 @@ test('keys, catalog, similar and errors through the wasm exports', async () => {
   const bad = Uint8Array.from(without.bytes);
   bad[bad.length - 1] ^= 0xff;
   assert.throws(() => core.open(bad), (e) => e.status === 5 && /section \w+/.test(e.message));
-  assert.equal(core.x.mdsrec_wasm_info(0), -1); // nothing open after a failed open
+  assert.equal(core.x.mdsrec_wasm_info_n_items(), -1); // nothing open after a failed open
+  assert.equal(core.config().version, -1);
   const future = Uint8Array.from(without.bytes);
   future[8] = 2;
   assert.throws(() => core.open(future), (e) => e.status === 4 && /version 2/.test(e.message));
@@ -200,4 +201,36 @@ test('each build imports only what a tiny loader stubs', async () => {
     const imports = moduleImports(await WebAssembly.compile(readFileSync(path)));
     for (const i of imports) assert.ok(ALLOWED_IMPORTS.includes(i), `${path} imports ${i}`);
   }
+});
+
+// The boundary is named: one export per config field and per result array, and the core names
+// its statuses; the shim maps a status to its code by that name (web/mdsrec.js CORE_STATUS).
+test('named exports: config fields, result arrays and status names match include/mdsrec.h', async () => {
+  const core = await loadCore(WASM.scalar);
+  const names = WebAssembly.Module.exports(core.module).map((e) => e.name);
+  for (const bare of ['mdsrec_wasm_info', 'mdsrec_wasm_result']) assert.ok(!names.includes(bare), `${bare} is gone`);
+  const exported = readFileSync(join(ROOT, 'src/wasm_exports.txt'), 'utf8').split('\n').filter(Boolean).map((n) => n.replace(/^_/, ''));
+  for (const n of exported) assert.ok(names.includes(n), `the build exports ${n}`);
+  const header = readFileSync(join(ROOT, 'include/mdsrec.h'), 'utf8');
+  const statuses = [...header.matchAll(/^\s*(MDSREC_E\w+|MDSREC_OK)\s*=\s*(\d+)/gm)].map(([, name, v]) => [name, Number(v)]);
+  assert.ok(statuses.length >= 8, 'mdsrec_status parsed from the header');
+  const { CORE_STATUS } = await import(new URL('../../web/mdsrec.js', import.meta.url).href);
+  for (const [name, value] of statuses) {
+    assert.equal(core.statusName(value), name, `mdsrec_wasm_status_name(${value})`);
+    if (name !== 'MDSREC_OK') assert.equal(CORE_STATUS[name]?.value, value, `the shim's ${name}`);
+  }
+  assert.equal(Object.keys(CORE_STATUS).length, statuses.length - 1, 'the shim maps every failure status, no other');
+  assert.equal(core.statusName(99), null);
+  assert.equal(core.statusName(-1), null);
+  core.open(BUNDLES[1].bytes);
+  const cfg = core.config();
+  assert.deepEqual([cfg.nItems, cfg.nChannels, cfg.itemDtype, cfg.poolMode, cfg.version], [N_ITEMS, 3, 1, 2, 1]); // fp16 = 1, mean = 2
+  assert.equal(core.x.mdsrec_wasm_result_items(), 0); // no result yet
+  core.recommend({ history: [1, 2], k: 3 });
+  for (const f of ['items', 'scores', 'shares', 'gates', 'carriers', 'carrier_weights']) assert.ok(core.x[`mdsrec_wasm_result_${f}`]() > 0, f);
+  core.similar(1, 0, 3);
+  assert.ok(core.x.mdsrec_wasm_result_items() > 0 && core.x.mdsrec_wasm_result_scores() > 0);
+  assert.equal(core.x.mdsrec_wasm_result_shares(), 0); // similar fills only items and scores
+  core.close();
+  assert.equal(core.x.mdsrec_wasm_info_n_items(), -1);
 });

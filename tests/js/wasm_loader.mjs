@@ -38,7 +38,6 @@ export async function loadCore(path) {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const RESULT = { items: 0, scores: 1, shares: 2, gates: 3, carriers: 4, carrierWeights: 5 };
 
 export class Core {
   constructor(instance, module) {
@@ -83,13 +82,18 @@ export class Core {
   kernels() { return this.cstring(this.x.mdsrec_wasm_kernels()); }
 
   config() {
-    const f = (i) => this.x.mdsrec_wasm_info(i);
+    const x = this.x;
     const channels = [];
-    for (let c = 0; c < f(2); c++)
-      channels.push({ name: this.cstring(this.x.mdsrec_wasm_channel_name(c)), kind: this.x.mdsrec_wasm_channel_kind(c) });
-    return { nItems: f(0), dim: f(1), nChannels: f(2), maxLen: f(3), nBlocks: f(4), nHeads: f(5),
-             ffnDim: f(6), itemDtype: f(7), poolMode: f(8), version: f(9), channels };
+    for (let c = 0; c < x.mdsrec_wasm_info_n_channels(); c++)
+      channels.push({ name: this.cstring(x.mdsrec_wasm_channel_name(c)), kind: x.mdsrec_wasm_channel_kind(c) });
+    return { nItems: x.mdsrec_wasm_info_n_items(), dim: x.mdsrec_wasm_info_dim(), nChannels: x.mdsrec_wasm_info_n_channels(),
+             maxLen: x.mdsrec_wasm_info_max_len(), nBlocks: x.mdsrec_wasm_info_n_blocks(), nHeads: x.mdsrec_wasm_info_n_heads(),
+             ffnDim: x.mdsrec_wasm_info_ffn_dim(), itemDtype: x.mdsrec_wasm_info_item_dtype(), poolMode: x.mdsrec_wasm_info_pool_mode(),
+             version: x.mdsrec_wasm_info_format_version(), channels };
   }
+
+  // The C name of a status (include/mdsrec.h), or null.
+  statusName(status) { return this.cstring(this.x.mdsrec_wasm_status_name(status)); }
 
   findKey(key) {
     const b = enc.encode(key);
@@ -129,15 +133,16 @@ export class Core {
       e.status = -n;
       throw e;
     }
-    const C = this.x.mdsrec_wasm_info(2);
-    const read = (Type, field, count) => new Type(this.mem, this.x.mdsrec_wasm_result(field), count).slice();
+    const x = this.x;
+    const C = x.mdsrec_wasm_info_n_channels();
+    const read = (Type, ptr, count) => new Type(this.mem, ptr, count).slice();
     return {
-      items: read(Uint32Array, RESULT.items, n),
-      scores: read(Float32Array, RESULT.scores, n),
-      shares: read(Float32Array, RESULT.shares, n * C),
-      gates: read(Float32Array, RESULT.gates, C),
-      carriers: read(Uint32Array, RESULT.carriers, C),
-      carrierWeights: read(Float32Array, RESULT.carrierWeights, C),
+      items: read(Uint32Array, x.mdsrec_wasm_result_items(), n),
+      scores: read(Float32Array, x.mdsrec_wasm_result_scores(), n),
+      shares: read(Float32Array, x.mdsrec_wasm_result_shares(), n * C),
+      gates: read(Float32Array, x.mdsrec_wasm_result_gates(), C),
+      carriers: read(Uint32Array, x.mdsrec_wasm_result_carriers(), C),
+      carrierWeights: read(Float32Array, x.mdsrec_wasm_result_carrier_weights(), C),
     };
   }
 
@@ -149,8 +154,8 @@ export class Core {
       throw e;
     }
     return {
-      items: new Uint32Array(this.mem, this.x.mdsrec_wasm_result(0), n).slice(),
-      weights: new Float32Array(this.mem, this.x.mdsrec_wasm_result(1), n).slice(),
+      items: new Uint32Array(this.mem, this.x.mdsrec_wasm_result_items(), n).slice(),
+      weights: new Float32Array(this.mem, this.x.mdsrec_wasm_result_scores(), n).slice(),
     };
   }
 }

@@ -1,7 +1,8 @@
 // web_shim.test.mjs - the browser shim (web/mdsrec.js) under Node: the JS-side header check,
 // SIMD detection, wasm file choice, error classes, the streaming bundle reader (known and
 // unknown length, truncation), history storage and forget, and the same top-k as the native
-// tool. fetch is replaced by a reader of local files; Node has no Worker, so the engine runs
+// tool; and issue 19's contract: calls in the order made, capped messages, option codes,
+// downloads that break off, statuses mapped by their names in include/mdsrec.h. fetch is replaced by a reader of local files; Node has no Worker, so the engine runs
 // in this thread (the browser tests cover the Worker).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,9 +64,19 @@ test('error classes carry stable codes and names', () => {
     assert.equal(e.code, code);
     assert.equal(e.name, cls.name);
   }
-  // mdsrec_status (src/mdsrec.h) to codes
-  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 99].map(m.statusCode), ['MDSREC_OUT_OF_MEMORY', 'MDSREC_BAD_ARGUMENT',
-    'MDSREC_CORRUPT_BUNDLE', 'MDSREC_INCOMPATIBLE_BUNDLE', 'MDSREC_CORRUPT_BUNDLE', 'MDSREC_UNKNOWN_KEY', 'MDSREC_NOT_FOUND', 'MDSREC_INTERNAL']);
+  // mdsrec_status (include/mdsrec.h) to codes: by the C name, and by the value the header gives it
+  const want = { MDSREC_ENOMEM: 'MDSREC_OUT_OF_MEMORY', MDSREC_EARG: 'MDSREC_BAD_ARGUMENT', MDSREC_EFORMAT: 'MDSREC_CORRUPT_BUNDLE',
+    MDSREC_EVERSION: 'MDSREC_INCOMPATIBLE_BUNDLE', MDSREC_ECHECKSUM: 'MDSREC_CORRUPT_BUNDLE', MDSREC_EKEY: 'MDSREC_UNKNOWN_KEY',
+    MDSREC_ENOTFOUND: 'MDSREC_NOT_FOUND' };
+  const header = readFileSync(join(ROOT, 'include/mdsrec.h'), 'utf8');
+  const values = Object.fromEntries([...header.matchAll(/^\s*(MDSREC_E\w+)\s*=\s*(\d+)/gm)].map(([, n, v]) => [n, Number(v)]));
+  assert.deepEqual(Object.keys(values).sort(), Object.keys(want).sort());
+  for (const [name, code] of Object.entries(want)) {
+    assert.equal(m.statusCode(name), code, name);
+    assert.equal(m.statusCode(values[name]), code, `${name} = ${values[name]}`);
+    assert.equal(m.CORE_STATUS[name].value, values[name]);
+  }
+  for (const s of [0, 99, -2, 'MDSREC_OK', 'EARG', 'toString', undefined]) assert.equal(m.statusCode(s), 'MDSREC_INTERNAL', String(s));
 });
 
 test('SIMD detection and the wasm file choice', () => {
@@ -234,3 +245,107 @@ test('modelHash and wasmHash: the download is checked before it is used', { skip
   await assert.rejects(m.load({ model: bundleUrl(), storage: 'memory', wasmHash: 'ab'.repeat(32) }),
     (e) => e.code === 'MDSREC_WASM_UNAVAILABLE' && /SHA-256/.test(e.message));
 });
+
+// ---------------------------------------------------------------- issue 19: the error contract
+
+test('calls run in the order they were made: recommend() right after track(k) ranks with k', { skip: !HAVE_CORE && 'build first' }, async () => {
+  Object.assign(serve, { chunk: 0, length: true, cut: 0 });
+  const rec = await m.load({ model: bundleUrl(), storage: 'memory' });
+  const t1 = rec.track('item-000003');
+  const t2 = rec.track('item-000250');
+  const top = rec.recommend({ k: 10 }); // not awaiting the tracks, as a shop page does
+  const hist = rec.recommend({ k: 10, history: ['item-000007'] }); // an explicit history is used as given
+  assert.deepEqual(await Promise.all([t1, t2]), [true, true]);
+  assert.deepEqual((await top).map((x) => x.key), native(['item-000003', 'item-000250'], 10).map((x) => x.key));
+  assert.deepEqual((await hist).map((x) => x.key), native(['item-000007'], 10).map((x) => x.key));
+  // a failing call does not stop the ones after it
+  const failing = rec.similar('nope');
+  const after = rec.track('item-000499');
+  await assert.rejects(failing, (e) => e.code === 'MDSREC_UNKNOWN_KEY');
+  assert.equal(await after, true);
+  // forget() takes effect at once, for calls still waiting too
+  const pending = rec.track('item-000010');
+  rec.forget();
+  assert.equal(await pending, true);
+  assert.deepEqual(rec.history(), []);
+  assert.deepEqual((await rec.recommend({ k: 3 })).map((x) => x.key), native([], 3).map((x) => x.key));
+  rec.close();
+  await assert.rejects(rec.track('item-000001'), (e) => e.code === 'MDSREC_CLOSED');
+});
+
+test('messages quote caller input as a short prefix with its length', { skip: !HAVE_CORE && 'build first' }, async () => {
+  Object.assign(serve, { chunk: 0, length: true, cut: 0 });
+  const rec = await m.load({ model: bundleUrl(), storage: 'memory' });
+  const big = 'k'.repeat(100_000);
+  const errs = [
+    await rec.similar(big).catch((e) => e),
+    await rec.recommend({ k: big }).catch((e) => e),
+    await rec.similar('item-000001', { k: big }).catch((e) => e),
+    await m.load({ model: bundleUrl() + big, storage: 'memory' }).catch((e) => e),
+    await m.load({ model: bundleUrl(), modelHash: big }).catch((e) => e),
+    await m.load({ model: bundleUrl(), wasm: `file:///nowhere/${big}.wasm` }).catch((e) => e),
+  ];
+  assert.deepEqual(errs.map((e) => e.code), ['MDSREC_UNKNOWN_KEY', 'MDSREC_BAD_ARGUMENT', 'MDSREC_BAD_ARGUMENT',
+    'MDSREC_FETCH_FAILED', 'MDSREC_BAD_ARGUMENT', 'MDSREC_FETCH_FAILED']);
+  for (const e of errs) {
+    assert.ok(e.message.length < 400, `${e.code}: ${e.message.length} characters`);
+    assert.match(e.message, /\.\.\. \(\d{6} characters\)/);
+  }
+  assert.match(errs[0].message, /^unknown item key "k{64}"\.\.\. \(100000 characters\)$/);
+  assert.equal(await rec.track(big), false); // an unknown key, reported whole in the event only
+  assert.equal(m.echo('short'), '"short"');
+  assert.equal(m.echo(42), '42');
+  rec.close();
+});
+
+test('bad options are MDSREC_BAD_ARGUMENT; empty and short bundles say so', { skip: !HAVE_CORE && 'build first' }, async () => {
+  Object.assign(serve, { chunk: 0, length: true, cut: 0 });
+  const count = serve.count;
+  for (const opts of [{ modelHash: 'nothex' }, { modelHash: 'ab'.repeat(31) }, { modelHash: 42 }, { wasmHash: 'z'.repeat(64) },
+    { model: '' }, { model: '   ' }, { storageKey: '' }, { workerUrl: 5 }]) {
+    await assert.rejects(m.load({ model: bundleUrl(), storage: 'memory', ...opts }),
+      (e) => e.code === 'MDSREC_BAD_ARGUMENT' && e instanceof m.ArgumentError, JSON.stringify(opts));
+  }
+  assert.equal(serve.count, count, 'nothing fetched for bad options');
+  // a hash in capitals is the same hash
+  const sha = createHash('sha256').update(readFileSync(join(dir, 'a.mdsb'))).digest('hex').toUpperCase();
+  (await m.load({ model: bundleUrl(), storage: 'memory', modelHash: sha })).close();
+  const msg = (model) => m.load({ model, storage: 'memory' }).then(() => 'loaded', (e) => `${e.code}: ${e.message}`);
+  const head = readFileSync(join(dir, 'a.mdsb')).subarray(0, 12);
+  assert.equal(await msg(new Uint8Array(0)), 'MDSREC_CORRUPT_BUNDLE: empty bundle (0 bytes)');
+  assert.equal(await msg(head.subarray(0, 4)), 'MDSREC_CORRUPT_BUNDLE: bundle truncated: 4 bytes, shorter than the 12-byte header');
+  assert.equal(await msg(new TextEncoder().encode('abcd')), 'MDSREC_CORRUPT_BUNDLE: not an mdsrec bundle (bad magic)');
+  assert.match(await msg(head), /^MDSREC_CORRUPT_BUNDLE: /); // a header alone: the core names what is missing
+  Object.assign(serve, { cut: 4 }); // the same through a download that announces its length
+  assert.equal(await msg(bundleUrl()), `MDSREC_CORRUPT_BUNDLE: bundle truncated: 4 of ${readFileSync(join(dir, 'a.mdsb')).length} bytes`);
+  Object.assign(serve, { cut: 4, length: false });
+  assert.equal(await msg(bundleUrl()), 'MDSREC_CORRUPT_BUNDLE: bundle truncated: 4 bytes, shorter than the 12-byte header');
+  Object.assign(serve, { cut: 0, length: true });
+});
+
+test('a download that breaks off is MDSREC_FETCH_FAILED, wasm or bundle', { skip: !HAVE_CORE && 'build first' }, async () => {
+  const saved = globalThis.fetch;
+  // a body stream that errors midway, as fetch() gives for a reset connection
+  globalThis.fetch = async (url) => {
+    const bytes = readFileSync(new URL(String(url)));
+    const body = new ReadableStream({
+      pull(c) {
+        if (!this.sent) {
+          this.sent = true;
+          c.enqueue(new Uint8Array(bytes.subarray(0, bytes.length >> 1)));
+        } else c.error(new TypeError('network error'));
+      },
+    });
+    return new Response(body, { headers: { 'content-length': String(bytes.length), 'content-type': String(url).endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream' } });
+  };
+  try {
+    await assert.rejects(m.load({ model: new Uint8Array(readFileSync(join(dir, 'a.mdsb'))), storage: 'memory', cache: false, wasm: pathToFileURL(join(ROOT, 'web/wasm/mdsrec-scalar.wasm')).href + '?not-parked' }),
+      (e) => e.code === 'MDSREC_FETCH_FAILED' && /broke off/.test(e.message), 'the wasm');
+    globalThis.fetch = ((broken) => async (url) => (String(url).endsWith('.wasm') ? serveFile(url) : broken(url)))(globalThis.fetch);
+    await assert.rejects(m.load({ model: bundleUrl(), storage: 'memory', cache: false }),
+      (e) => e.code === 'MDSREC_FETCH_FAILED' && /broke off after \d+ of \d+ bytes: network error/.test(e.message), 'the bundle');
+  } finally {
+    globalThis.fetch = saved;
+  }
+});
+const serveFile = async (url) => new Response(readFileSync(new URL(String(url))), { headers: { 'content-type': 'application/wasm' } });

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "data/dataset.h"
+#include "data/source.h"
 #include "data/keymap.h"
 #include "data/table.h"
 

@@ -19,7 +19,7 @@
 #ifndef MDSREC_DATA_MATRIX_H
 #define MDSREC_DATA_MATRIX_H
 
-#include "data/dataset.h"
+#include "data/source.h"
 #include "data/keymap.h"
 #include "data/prepared.h"
 

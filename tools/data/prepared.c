@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "data/s3rec.h"
 #include "data/table.h"
+#include "mdsrec.h"
 
 char *path_join(const char *dir, const char *name) {
     size_t a = strlen(dir), b = strlen(name);
@@ -101,7 +103,7 @@ cJSON *read_json_file(const char *path) {
 
 /* ------------------------------------------------------------------ sequences */
 
-int prepared_write_sequences(const char *dir, const seqset *s) {
+int prepared_write_sequences(const char *dir, const dataset *ds) {
     char *items = path_join(dir, "items.txt"), *seqs = path_join(dir, "sequences.tsv");
     int rc = -1;
     cli_out o;
@@ -110,13 +112,13 @@ int prepared_write_sequences(const char *dir, const seqset *s) {
         goto done;
     }
     if (cli_out_open(&o, items) != 0) goto done;
-    for (uint32_t i = 0; i < s->n_items; i++) fprintf(o.f, "%s\n", s->item_keys[i]);
+    for (uint32_t i = 0; i < ds->n_items; i++) fprintf(o.f, "%s\n", ds->item_keys[i]);
     if (cli_out_commit(&o) != 0) goto done;
     if (cli_out_open(&o, seqs) != 0) goto done;
-    for (uint32_t u = 0; u < s->n_users; u++) {
-        fprintf(o.f, "%s\t", s->user_keys[u]);
-        for (uint64_t k = s->off[u]; k < s->off[u + 1]; k++)
-            fprintf(o.f, k == s->off[u] ? "%u" : " %u", s->seq[k]);
+    for (uint32_t u = 0; u < ds->n_users; u++) {
+        fprintf(o.f, "%s\t", ds->user_keys[u]);
+        const uint32_t *q = ds_seq(ds, u);
+        for (uint32_t k = 0; k < ds_len(ds, u); k++) fprintf(o.f, k ? " %u" : "%u", q[k]);
         fputc('\n', o.f);
     }
     if (cli_out_commit(&o) != 0) goto done;
@@ -127,8 +129,20 @@ done:
     return rc;
 }
 
-int prepared_load(const char *dir, seqset *s, keymap *items) {
-    memset(s, 0, sizeof *s);
+/* The next line of [*p, end) as a NUL-terminated string without its "\r\n" or "\n";
+   advances *p past it. NULL at the end. */
+static char *next_line(char **p, char *end) {
+    if (*p >= end) return NULL;
+    char *l = *p, *nl = memchr(l, '\n', (size_t)(end - l));
+    if (!nl) nl = end;
+    *p = nl + 1;
+    if (nl > l && nl[-1] == '\r') nl--;
+    *nl = 0;
+    return l;
+}
+
+int prepared_load(const char *dir, dataset *ds, keymap *items) {
+    memset(ds, 0, sizeof *ds);
     if (items) keymap_init(items);
     char *ipath = path_join(dir, "items.txt"), *spath = path_join(dir, "sequences.tsv");
     uint8_t *ibuf = NULL, *sbuf = NULL;
@@ -136,25 +150,24 @@ int prepared_load(const char *dir, seqset *s, keymap *items) {
     keymap_init(&km);
     int rc = -1;
     size_t in, sn;
-    if (!ipath || !spath) goto oom;
+    if (!ipath || !spath || !(ds->path = strdup(dir))) goto oom;
     if (!(ibuf = cli_read_file(ipath, &in)) || table_check_utf8(ipath, ibuf, in) != 0) goto done;
     uint64_t line = 0;
-    for (char *p = (char *)ibuf, *end = (char *)ibuf + in; p < end;) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) nl = end;
-        *nl = 0;
+    char *l;
+    for (char *p = (char *)ibuf; (l = next_line(&p, (char *)ibuf + in));) {
         line++;
+        size_t kl = strlen(l);
+        if (kl == 0 || kl > MDSREC_MAX_KEY_LEN) {
+            cli_error("%s:%llu: item key of %zu bytes (1..%d allowed)", ipath, (unsigned long long)line, kl,
+                      MDSREC_MAX_KEY_LEN);
+            goto done;
+        }
         int added;
-        if (!*p) {
-            cli_error("%s:%llu: empty item key", ipath, (unsigned long long)line);
-            goto done;
-        }
-        if (keymap_add(&km, p, &added) == UINT32_MAX) goto oom;
+        if (keymap_add(&km, l, &added) == UINT32_MAX) goto oom;
         if (!added) {
-            cli_error("%s:%llu: item key \"%s\" listed twice", ipath, (unsigned long long)line, p);
+            cli_error("%s:%llu: item key \"%s\" listed twice", ipath, (unsigned long long)line, l);
             goto done;
         }
-        p = nl + 1;
     }
     if (km.n == 0) {
         cli_error("%s: no items", ipath);
@@ -163,36 +176,37 @@ int prepared_load(const char *dir, seqset *s, keymap *items) {
     if (!(sbuf = cli_read_file(spath, &sn)) || table_check_utf8(spath, sbuf, sn) != 0) goto done;
     uint64_t ucap = 0, scap = 0, npos = 0;
     line = 0;
-    s->n_items = km.n;
-    for (char *p = (char *)sbuf, *end = (char *)sbuf + sn; p < end;) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) nl = end;
-        *nl = 0;
+    ds->n_items = km.n;
+    for (char *p = (char *)sbuf; (l = next_line(&p, (char *)sbuf + sn));) {
         line++;
-        char *tab = strchr(p, '\t');
+        char *tab = strchr(l, '\t');
         if (!tab) {
             cli_error("%s:%llu: expected \"user<TAB>items\"", spath, (unsigned long long)line);
             goto done;
         }
         *tab = 0;
-        if (s->n_users + 1 >= ucap) {
+        if (ds->n_users + 1 >= ucap) {
             ucap = ucap ? ucap * 2 : 1024;
-            char **k = realloc(s->user_keys, ucap * sizeof *k);
+            char **k = realloc(ds->user_keys, ucap * sizeof *k);
             if (!k) goto oom;
-            s->user_keys = k;
-            uint64_t *o = realloc(s->off, (ucap + 1) * sizeof *o);
+            ds->user_keys = k;
+            uint64_t *o = realloc(ds->off, (ucap + 1) * sizeof *o);
             if (!o) goto oom;
-            s->off = o;
+            ds->off = o;
         }
-        if (!(s->user_keys[s->n_users] = strdup(p))) goto oom;
-        s->off[s->n_users] = npos;
-        s->n_users++;
+        if (!(ds->user_keys[ds->n_users] = strdup(l))) goto oom;
+        ds->off[ds->n_users] = npos;
+        ds->n_users++;
         char *q = tab + 1;
         uint64_t count = 0;
         while (*q) {
             char *e;
             errno = 0;
             unsigned long v = strtoul(q, &e, 10);
+            if (count == UINT32_MAX - 1) {
+                cli_error("%s:%llu: a sequence of 2^32 items or more", spath, (unsigned long long)line);
+                goto done;
+            }
             if (e == q || errno || v >= km.n || (*e && *e != ' ')) {
                 cli_error("%s:%llu: item %llu: expected an item index below %u", spath, (unsigned long long)line,
                           (unsigned long long)count + 1, km.n);
@@ -200,11 +214,11 @@ int prepared_load(const char *dir, seqset *s, keymap *items) {
             }
             if (npos == scap) {
                 scap = scap ? scap * 2 : 4096;
-                uint32_t *sq = realloc(s->seq, scap * sizeof *sq);
+                uint32_t *sq = realloc(ds->seq, scap * sizeof *sq);
                 if (!sq) goto oom;
-                s->seq = sq;
+                ds->seq = sq;
             }
-            s->seq[npos++] = (uint32_t)v;
+            ds->seq[npos++] = (uint32_t)v;
             count++;
             q = *e ? e + 1 : e;
         }
@@ -213,13 +227,15 @@ int prepared_load(const char *dir, seqset *s, keymap *items) {
                       (unsigned long long)count);
             goto done;
         }
-        p = nl + 1;
     }
-    if (!s->off && !(s->off = malloc(sizeof *s->off))) goto oom;
-    s->off[s->n_users] = npos;
-    if (!(s->item_keys = calloc(km.n, sizeof *s->item_keys))) goto oom;
+    if (ds->n_users == 0) {
+        cli_error("%s: no sequences", spath);
+        goto done;
+    }
+    ds->off[ds->n_users] = npos;
+    if (!(ds->item_keys = calloc(km.n, sizeof *ds->item_keys))) goto oom;
     for (uint32_t i = 0; i < km.n; i++)
-        if (!(s->item_keys[i] = strdup(keymap_key(&km, i)))) goto oom;
+        if (!(ds->item_keys[i] = strdup(keymap_key(&km, i)))) goto oom;
     rc = 0;
     goto done;
 oom:
@@ -234,8 +250,70 @@ done:
     } else {
         keymap_free(&km);
     }
-    if (rc != 0) seqset_free(s);
+    if (rc != 0) dataset_free(ds);
     return rc;
+}
+
+int dataset_load(const char *path, dataset *ds) {
+    memset(ds, 0, sizeof *ds);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        cli_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return S_ISDIR(st.st_mode) ? prepared_load(path, ds, NULL) : s3rec_load(path, ds);
+}
+
+void dataset_free(dataset *ds) {
+    if (ds->user_keys)
+        for (uint32_t u = 0; u < ds->n_users; u++) free(ds->user_keys[u]);
+    if (ds->item_keys)
+        for (uint32_t i = 0; i < ds->n_items; i++) free(ds->item_keys[i]);
+    free(ds->user_keys);
+    free(ds->item_keys);
+    free(ds->off);
+    free(ds->seq);
+    for (uint32_t f = 0; f < ds->n_features; f++) feature_matrix_free(&ds->feat[f]);
+    free(ds->path);
+    memset(ds, 0, sizeof *ds);
+}
+
+void dataset_train_counts(const dataset *ds, uint32_t *counts) {
+    memset(counts, 0, ds->n_items * sizeof *counts);
+    for (uint32_t u = 0; u < ds->n_users; u++) {
+        const uint32_t *s = ds_seq(ds, u);
+        for (uint32_t t = 0; t < ds_train_len(ds, u); t++) counts[s[t]]++;
+    }
+}
+
+int dataset_load_features(dataset *ds) {
+    if (ds->text_format || !ds->path) return 0;
+    uint32_t n;
+    char **names = prepared_list_features(ds->path, &n);
+    int rc = 0;
+    if (n > DS_MAX_FEATURES) {
+        cli_error("%s/features: %u feature matrices, at most %d", ds->path, n, DS_MAX_FEATURES);
+        rc = -1;
+    }
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        rc = prepared_load_feature(ds->path, names[i], ds->n_items, &ds->feat[ds->n_features]);
+        if (rc == 0) ds->n_features++;
+    }
+    for (uint32_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
+int dataset_feature(const dataset *ds, const char *name) {
+    for (uint32_t i = 0; i < ds->n_features; i++)
+        if (!strcmp(ds->feat[i].name, name)) return (int)i;
+    return -1;
+}
+
+uint32_t feature_channel_kind(const feature_matrix *m) {
+    if (m->kind && !strcmp(m->kind, "image")) return MDSREC_CHANNEL_IMAGE;
+    if (m->kind && !strcmp(m->kind, "text")) return MDSREC_CHANNEL_TEXT;
+    return MDSREC_CHANNEL_FEATURE;
 }
 
 /* ------------------------------------------------------------------ features */

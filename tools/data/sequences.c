@@ -6,18 +6,6 @@
 
 #include "cli.h"
 
-void seqset_free(seqset *s) {
-    if (s->user_keys)
-        for (uint32_t i = 0; i < s->n_users; i++) free(s->user_keys[i]);
-    if (s->item_keys)
-        for (uint32_t i = 0; i < s->n_items; i++) free(s->item_keys[i]);
-    free(s->user_keys);
-    free(s->item_keys);
-    free(s->off);
-    free(s->seq);
-    memset(s, 0, sizeof *s);
-}
-
 static const interactions *sort_x;
 
 /* Order by user, then time, then input position: a stable sort by time within a user. */
@@ -47,12 +35,13 @@ static uint64_t dedup_runs(uint32_t *items, uint64_t *off, uint32_t n_users) {
     return removed;
 }
 
-int sequences_build(seqset *s, const interactions *x, const seq_filters *f) {
+int sequences_build(dataset *s, seq_stats *st, const interactions *x, const seq_filters *f) {
     memset(s, 0, sizeof *s);
+    memset(st, 0, sizeof *st);
     uint32_t nu = x->users.n, ni = x->items.n;
-    s->raw_interactions = x->n;
-    s->raw_users = nu;
-    s->raw_items = ni;
+    st->raw_interactions = x->n;
+    st->raw_users = nu;
+    st->raw_items = ni;
     uint64_t *order = malloc(x->n * sizeof *order);
     uint32_t *items = malloc(x->n * sizeof *items);
     uint64_t *off = calloc((size_t)nu + 1, sizeof *off);
@@ -68,7 +57,7 @@ int sequences_build(seqset *s, const interactions *x, const seq_filters *f) {
         off[x->user[order[k]] + 1]++;
     }
     for (uint32_t u = 0; u < nu; u++) off[u + 1] += off[u];
-    if (f->dedup) s->removed_repeats = dedup_runs(items, off, nu);
+    if (f->dedup) st->removed_repeats = dedup_runs(items, off, nu);
 
     /* Iterated k-core: counts are recomputed until no user or item falls under k. Removing
        an item can make two equal items adjacent, so the repeats are removed again. */
@@ -90,12 +79,12 @@ int sequences_build(seqset *s, const interactions *x, const seq_filters *f) {
             }
             if (f->dedup) {
                 uint64_t r = dedup_runs(items, off, nu);
-                s->removed_repeats += r;
+                st->removed_repeats += r;
                 if (r) changed = 1;
             }
             if (!changed) break;
         }
-        s->removed_kcore = x->n - s->removed_repeats - off[nu];
+        st->removed_kcore = x->n - st->removed_repeats - off[nu];
     }
 
     /* Drop users too short for the split, then number the items that are left. */
@@ -103,7 +92,7 @@ int sequences_build(seqset *s, const interactions *x, const seq_filters *f) {
     uint64_t w = 0, start = 0;
     for (uint32_t u = 0; u < nu; u++) {
         uint64_t end = off[u + 1], n = end - start;
-        if (n > 0 && n < min_len) s->dropped_short_users++;
+        if (n > 0 && n < min_len) st->dropped_short_users++;
         if (n >= min_len) {
             memmove(items + w, items + start, n * sizeof *items);
             w += n;
@@ -147,6 +136,6 @@ done:
     free(ucnt);
     free(icnt);
     free(newid);
-    if (rc != 0) seqset_free(s);
+    if (rc != 0) dataset_free(s);
     return rc;
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/parallel.h"
+#include "parallel.h"
 
 typedef struct {
     const dataset *ds;
@@ -16,7 +16,7 @@ typedef struct {
     float *scores;
     int mask;
     eval_split split;
-    metrics part[64];
+    metrics part[PARALLEL_MAX_THREADS];
     uint32_t *ranks;
 } rank_ctx;
 
@@ -27,7 +27,7 @@ static void rank_worker(void *p, int tid, int nt) {
     for (size_t i = lo; i < hi; i++) {
         uint32_t u = c->users[i];
         const uint32_t *s = ds_seq(c->ds, u);
-        uint32_t target = s[c->len[i]];
+        uint32_t target = ds_target(c->ds, u, c->split);
         float *sc = c->scores + i * N;
         if (c->mask)
             for (uint32_t t = 0; t < c->len[i]; t++)
@@ -41,9 +41,8 @@ static void rank_worker(void *p, int tid, int nt) {
 int evaluate(const dataset *ds, eval_split split, const eval_scorer *sc, int mask_history, int threads,
              metrics *sums, uint32_t *ranks) {
     memset(sums, 0, sizeof *sums);
-    if (threads < 1) threads = 1;
-    if (threads > 64) threads = 64;
-    size_t B = sc->batch ? sc->batch : 256, N = ds->n_items;
+    threads = parallel_clamp(threads);
+    size_t B = sc->batch ? sc->batch : EVAL_BATCH, N = ds->n_items;
     float *scores = malloc(B * N * sizeof(float));
     const uint32_t **hist = malloc(B * sizeof *hist);
     uint32_t *len = malloc(B * sizeof *len), *users = malloc(B * sizeof *users);
@@ -60,7 +59,7 @@ int evaluate(const dataset *ds, eval_split split, const eval_scorer *sc, int mas
             uint32_t u = u0 + (uint32_t)i;
             users[i] = u;
             hist[i] = ds_seq(ds, u);
-            len[i] = ds_len(ds, u) - (split == EVAL_VALID ? 2 : 1);
+            len[i] = ds_history_len(ds, u, split);
         }
         sc->score(sc->ctx, hist, len, count, scores);
         rank_ctx rc;

@@ -1,8 +1,9 @@
 /*
  * evaluate.h - leave-one-out, full-ranking evaluation (MODEL.md 6) of any scorer.
  *
- * Split: for a sequence i_1..i_n the validation case reads the history i_1..i_{n-2} and
- * targets i_{n-1}; the test case reads i_1..i_{n-1} and targets i_n. Every item is ranked
+ * Split: ds_history_len and ds_target (prepared.h): for a sequence i_1..i_n the validation
+ * case reads the history i_1..i_{n-2} and targets i_{n-1}; the test case reads i_1..i_{n-1}
+ * and targets i_n. Every item is ranked
  * (no sampled negatives). History items are NOT masked by default (as published full-ranking
  * tables); with mask_history every history item other than the target scores -inf.
  */
@@ -13,9 +14,15 @@
 #include <stdint.h>
 
 #include "eval/metrics.h"
-#include "train/dataset.h"
+#include "data/prepared.h"
 
-typedef enum { EVAL_VALID = 0, EVAL_TEST = 1 } eval_split;
+/* The evaluator's names for the two cases of the split (prepared.h). */
+typedef ds_split eval_split;
+#define EVAL_VALID DS_VALID
+#define EVAL_TEST DS_TEST
+
+/* Histories a scorer takes per call unless it says otherwise: (batch, N) floats of scores. */
+#define EVAL_BATCH 256
 
 /* A scorer fills scores (count, N) for `count` histories (oldest first). */
 typedef struct {

@@ -5,62 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/gemm.h"
-#include "train/parallel.h"
-#include "train/step.h"
+#include "parallel.h"
 
-#define SCORER_BATCH 256
-
-/* ---------------------------------------------------------------- trained model */
-
-typedef struct {
-    model_scorer *m;
-    size_t count;
-    float *scores;
-} model_job;
-
-static void model_gemm_worker(void *p, int tid, int nt) {
-    model_job *j = p;
-    size_t lo, hi, N = j->m->s->cfg.n_items, cd = (size_t)j->m->s->cfg.n_channels * j->m->s->cfg.dim;
-    parallel_range(j->count, tid, nt, &lo, &hi);
-    if (hi > lo) gemm(0, 1, hi - lo, N, cd, 1.0f, j->m->v + lo * cd, cd, j->m->Hcat, cd, 0.0f, j->scores + lo * N, N);
-}
-
-static void model_score(void *p, const uint32_t *const *hist, const uint32_t *len, size_t count, float *scores) {
-    model_scorer *m = p;
-    step_visitors(m->s, m->params, m->H, hist, len, count, m->v, m->threads);
-    model_job j = {m, count, scores};
-    parallel_run(m->threads, model_gemm_worker, &j);
-}
-
-int model_scorer_init(model_scorer *m, const tm_spec *s, const tm_inputs *in, const float *params, int threads,
-                      eval_scorer *out) {
-    memset(m, 0, sizeof *m);
-    size_t N = s->cfg.n_items, d = s->cfg.dim, C = s->cfg.n_channels;
-    m->s = s;
-    m->params = params;
-    m->threads = threads;
-    m->H = malloc(C * N * d * sizeof(float));
-    m->Hcat = malloc(C * N * d * sizeof(float));
-    m->v = malloc(SCORER_BATCH * C * d * sizeof(float));
-    float *scratch = malloc(2 * N * d * sizeof(float));
-    if (!m->H || !m->Hcat || !m->v || !scratch) {
-        free(scratch);
-        model_scorer_free(m);
-        return -1;
-    }
-    step_items(s, in, params, m->H, m->Hcat, scratch);
-    free(scratch);
-    *out = (eval_scorer){m, model_score, SCORER_BATCH};
-    return 0;
-}
-
-void model_scorer_free(model_scorer *m) {
-    free(m->H);
-    free(m->Hcat);
-    free(m->v);
-    memset(m, 0, sizeof *m);
-}
 
 /* ---------------------------------------------------------------- bundle through the core */
 
@@ -89,8 +35,7 @@ static void bundle_score(void *p, const uint32_t *const *hist, const uint32_t *l
 
 int bundle_scorer_init(bundle_scorer *b, const mdsrec_model *model, int threads, eval_scorer *out) {
     memset(b, 0, sizeof *b);
-    if (threads < 1) threads = 1;
-    if (threads > 64) threads = 64;
+    threads = parallel_clamp(threads);
     b->model = model;
     b->threads = threads;
     for (int t = 0; t < threads; t++)
@@ -98,12 +43,12 @@ int bundle_scorer_init(bundle_scorer *b, const mdsrec_model *model, int threads,
             bundle_scorer_free(b);
             return -1;
         }
-    *out = (eval_scorer){b, bundle_score, SCORER_BATCH};
+    *out = (eval_scorer){b, bundle_score, EVAL_BATCH};
     return 0;
 }
 
 void bundle_scorer_free(bundle_scorer *b) {
-    for (int t = 0; t < 64; t++) mdsrec_state_free(b->state[t]);
+    for (int t = 0; t < PARALLEL_MAX_THREADS; t++) mdsrec_state_free(b->state[t]);
     memset(b, 0, sizeof *b);
 }
 
@@ -128,7 +73,7 @@ int pop_scorer_init(pop_scorer *p, const dataset *ds, eval_scorer *out) {
     dataset_train_counts(ds, c);
     for (uint32_t i = 0; i < ds->n_items; i++) p->count[i] = (float)c[i];
     free(c);
-    *out = (eval_scorer){p, pop_score, SCORER_BATCH};
+    *out = (eval_scorer){p, pop_score, EVAL_BATCH};
     return 0;
 }
 
@@ -165,7 +110,7 @@ int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t ma
     int rc = -1;
     if (!cnt || !start || !acc || !touched || !top) goto out;
     for (uint32_t u = 0; u < ds->n_users; u++)
-        for (uint32_t t = 0; t + 2 < ds_len(ds, u); t++) cnt[ds_seq(ds, u)[t]]++;
+        for (uint32_t t = 0; t < ds_train_len(ds, u); t++) cnt[ds_seq(ds, u)[t]]++;
     for (size_t i = 0; i < N; i++) start[i + 1] = start[i] + cnt[i];
     users = malloc((start[N] + 1) * sizeof(uint32_t));
     if (!users) goto out;
@@ -173,7 +118,7 @@ int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t ma
         uint32_t *fill = calloc(N, sizeof(uint32_t));
         if (!fill) goto out;
         for (uint32_t u = 0; u < ds->n_users; u++)
-            for (uint32_t t = 0; t + 2 < ds_len(ds, u); t++) {
+            for (uint32_t t = 0; t < ds_train_len(ds, u); t++) {
                 uint32_t i = ds_seq(ds, u)[t];
                 users[start[i] + fill[i]++] = u;
             }
@@ -190,7 +135,7 @@ int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t ma
             uint32_t u = users[e];
             if (e > start[i] && users[e - 1] == u) continue; /* each visitor once */
             const uint32_t *s = ds_seq(ds, u);
-            for (uint32_t t = 0; t + 2 < ds_len(ds, u); t++) {
+            for (uint32_t t = 0; t < ds_train_len(ds, u); t++) {
                 uint32_t j = s[t];
                 if (j == i) continue;
                 if (acc[j] == 0.0f) touched[nt++] = j;
@@ -223,7 +168,7 @@ int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t ma
         for (size_t q = 0; q < nt; q++) acc[touched[q]] = 0.0f;
     }
     k->sim.nnz = k->sim.row_ptr[N];
-    *out = (eval_scorer){k, knn_score, SCORER_BATCH};
+    *out = (eval_scorer){k, knn_score, EVAL_BATCH};
     rc = 0;
 out:
     free(cnt);

@@ -1,32 +1,21 @@
 /*
- * scorers.h - everything evaluate() can rank with: a trained model's parameters (the
- * trainer's own forward, batched, sgemm scoring), an exported bundle through the core's
- * mdsrec_score_all (the code the browser runs), and the two baselines `pop` and `itemknn`.
+ * scorers.h - the scorers evaluate() ranks with that need no trained model: an exported
+ * bundle through the core's mdsrec_score_all (the code the browser runs), and the two
+ * baselines `pop` and `itemknn`, which read only the dataset. A trained model's own scorer
+ * is train/model_scorer.h (it needs the trainer's forward).
  */
 #ifndef MDSREC_EVAL_SCORERS_H
 #define MDSREC_EVAL_SCORERS_H
 
 #include "eval/evaluate.h"
+#include "graph/csr.h"
 #include "mdsrec.h"
-#include "train/tmodel.h"
-
-/* ---- a trained model */
-typedef struct {
-    const tm_spec *s;
-    const float *params;
-    float *H, *Hcat;      /* item matrices at params (owned) */
-    float *v;             /* (batch, |C| d) */
-    int threads;
-} model_scorer;
-/* Computes the item matrices once. 0, or -1 (memory). */
-int model_scorer_init(model_scorer *m, const tm_spec *s, const tm_inputs *in, const float *params, int threads,
-                      eval_scorer *out);
-void model_scorer_free(model_scorer *m);
+#include "parallel.h"
 
 /* ---- a bundle through the core */
 typedef struct {
     const mdsrec_model *model;
-    mdsrec_state *state[64];
+    mdsrec_state *state[PARALLEL_MAX_THREADS];
     int threads;
 } bundle_scorer;
 int bundle_scorer_init(bundle_scorer *b, const mdsrec_model *model, int threads, eval_scorer *out);

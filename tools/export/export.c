@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bundle.h"
+#include "src/bundle.h"
 #include "cli.h"
 #include "train/step.h"
 
@@ -105,7 +105,7 @@ int export_bundle(const train_state *st, const float *params, const dataset *ds,
     spec.cfg.item_dtype = dtype;
     /* f32 rows in panels: the scoring pass streams them (models/FORMAT.md, "Item layout") */
     spec.cfg.item_layout = dtype == MDSREC_F32 ? MDSREC_LAYOUT_PANEL16 : MDSREC_LAYOUT_ROWS;
-    spec.keys = (const char *const *)ds->keys;
+    spec.keys = (const char *const *)ds->item_keys;
     spec.gate = params + s->o_gate;
     spec.popularity = order;
     spec.nb_compact = nbo ? nbo->compact : 1;

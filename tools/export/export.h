@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "train/checkpoint.h"
-#include "train/dataset.h"
+#include "data/prepared.h"
 #include "train/tmodel.h"
 
 typedef struct {

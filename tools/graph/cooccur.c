@@ -12,13 +12,13 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int cooccur_build(const seqset *s, uint32_t window, csr *bt) {
+int cooccur_build(const dataset *s, uint32_t window, csr *bt) {
     memset(bt, 0, sizeof *bt);
     uint32_t n = s->n_items;
     uint64_t *cnt = calloc(n ? n : 1, sizeof *cnt);
     size_t np = 0;
     for (uint32_t u = 0; u < s->n_users; u++) {
-        uint64_t tl = seq_train_len(s, u);
+        uint64_t tl = ds_train_len(s, u);
         for (uint64_t p = 0; p < tl; p++) np += 2 * (tl - p - 1 < window ? tl - p - 1 : window);
     }
     uint64_t *pairs = malloc((np ? np : 1) * sizeof *pairs);
@@ -29,7 +29,7 @@ int cooccur_build(const seqset *s, uint32_t window, csr *bt) {
     size_t k = 0;
     for (uint32_t u = 0; u < s->n_users; u++) {
         const uint32_t *t = s->seq + s->off[u];
-        uint64_t tl = seq_train_len(s, u);
+        uint64_t tl = ds_train_len(s, u);
         for (uint64_t p = 0; p < tl; p++) {
             cnt[t[p]]++;
             for (uint64_t q = p + 1; q < tl && q - p <= window; q++) {

@@ -1,18 +1,16 @@
 /* knn.c - blocked, multi-threaded exact top-k by relation score (see knn.h). */
 #include "graph/knn.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #ifdef MDSREC_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
 
 #include "cli.h"
+#include "parallel.h"
 
 #define ROW_BLOCK 64
 #define COL_BLOCK 4096
@@ -64,6 +62,7 @@ typedef struct {
     atomic_uint next; /* next row block to take */
     atomic_uint done; /* row blocks finished */
     atomic_int failed;
+    cli_progress bar;
 } knn_job;
 
 static void sim_block(const knn_job *J, uint32_t r0, uint32_t nr, uint32_t c0, uint32_t nc, float *S) {
@@ -84,7 +83,9 @@ static void sim_block(const knn_job *J, uint32_t r0, uint32_t nr, uint32_t c0, u
 #endif
 }
 
-static void *knn_worker(void *arg) {
+static void knn_worker(void *arg, int tid, int n) {
+    (void)tid;
+    (void)n;
     knn_job *J = arg;
     uint32_t nblocks = (J->n + ROW_BLOCK - 1) / ROW_BLOCK;
     float *S = malloc((size_t)ROW_BLOCK * COL_BLOCK * sizeof *S);
@@ -93,7 +94,7 @@ static void *knn_worker(void *arg) {
         atomic_store(&J->failed, 1);
         free(S);
         free(cursor);
-        return NULL;
+        return;
     }
     for (;;) {
         uint32_t b = atomic_fetch_add(&J->next, 1);
@@ -125,7 +126,14 @@ static void *knn_worker(void *arg) {
     }
     free(S);
     free(cursor);
-    return NULL;
+}
+
+/* parallel_wait's poll: redraws the bar; 0 once every block is done or a worker failed. */
+static int knn_busy(void *arg) {
+    knn_job *J = arg;
+    uint32_t nblocks = (J->n + ROW_BLOCK - 1) / ROW_BLOCK;
+    cli_progress_update(&J->bar, atomic_load(&J->done));
+    return atomic_load(&J->done) < nblocks && !atomic_load(&J->failed);
 }
 
 static int rows_to_csr(uint32_t n, uint32_t k, const float *bs, const uint32_t *bj, const uint32_t *count, csr *out) {
@@ -149,14 +157,9 @@ int knn_build(const float *x, uint32_t n, uint32_t width, const csr *bt, const k
     atomic_init(&J.next, 0);
     atomic_init(&J.done, 0);
     atomic_init(&J.failed, 0);
-    uint32_t nthreads = p->threads;
-    if (!nthreads) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        nthreads = c > 0 ? (uint32_t)c : 1;
-    }
+    uint32_t nthreads = (uint32_t)parallel_threads(p->threads);
     uint32_t nblocks = (n + ROW_BLOCK - 1) / ROW_BLOCK;
     if (nthreads > nblocks) nthreads = nblocks ? nblocks : 1;
-    if (nthreads > 256) nthreads = 256;
 #ifdef MDSREC_HAVE_OPENBLAS
     /* The threads here split the rows; OpenBLAS's own threads on top would oversubscribe. */
     openblas_set_num_threads(1);
@@ -164,29 +167,17 @@ int knn_build(const float *x, uint32_t n, uint32_t width, const csr *bt, const k
     J.best_s = malloc((size_t)n * J.k * sizeof *J.best_s);
     J.best_j = malloc((size_t)n * J.k * sizeof *J.best_j);
     J.count = calloc(n ? n : 1, sizeof *J.count);
-    pthread_t th[256];
-    uint32_t started = 0;
+    parallel_group pool;
     int rc = -1;
     if (!J.best_s || !J.best_j || !J.count) goto oom;
-    for (; started < nthreads; started++)
-        if (pthread_create(&th[started], NULL, knn_worker, &J) != 0) break;
-    if (!started) {
+    cli_progress_start(&J.bar, p->label ? p->label : "neighbours", nblocks);
+    if (!parallel_start(&pool, (int)nthreads, knn_worker, &J)) {
+        cli_progress_end(&J.bar);
         cli_error("cannot start a thread");
         goto done;
     }
-    cli_progress bar;
-    cli_progress_start(&bar, p->label ? p->label : "neighbours", nblocks);
-    /* Poll the workers' progress: a short first sleep so small jobs return at once, then
-       up to 50 ms between redraws. */
-    long nap = 1000 * 1000;
-    while (atomic_load(&J.done) < nblocks && !atomic_load(&J.failed)) {
-        struct timespec ts = {0, nap};
-        nanosleep(&ts, NULL);
-        if (nap < 50 * 1000 * 1000) nap *= 2;
-        cli_progress_update(&bar, atomic_load(&J.done));
-    }
-    for (uint32_t t = 0; t < started; t++) pthread_join(th[t], NULL);
-    cli_progress_end(&bar);
+    parallel_wait(&pool, knn_busy, &J);
+    cli_progress_end(&J.bar);
     if (atomic_load(&J.failed)) goto oom;
     if (rows_to_csr(n, J.k, J.best_s, J.best_j, J.count, out) != 0) goto oom;
     rc = 0;

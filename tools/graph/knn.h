@@ -8,8 +8,8 @@
  *
  * The similarities are computed in blocks of rows x blocks of columns, with OpenBLAS sgemm
  * when the build found it (MDSREC_HAVE_OPENBLAS) and a plain C loop otherwise, on `threads`
- * pthreads. The block grid does not depend on the thread count, so the result is the same
- * for any number of threads.
+ * threads of the tool's pool (parallel.h). The block grid does not depend on the thread
+ * count, so the result is the same for any number of threads.
  */
 #ifndef MDSREC_GRAPH_KNN_H
 #define MDSREC_GRAPH_KNN_H
@@ -21,7 +21,7 @@
 typedef struct {
     uint32_t k;       /* default 10 */
     float beta;       /* weight of b~ */
-    uint32_t threads; /* 0: the number of online CPUs */
+    uint32_t threads; /* 0: the number of online CPUs; at most PARALLEL_MAX_THREADS run */
     const char *label; /* progress bar label */
 } knn_params;
 

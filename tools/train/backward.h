@@ -10,7 +10,7 @@
 #define MDSREC_TRAIN_BACKWARD_H
 
 #include <stddef.h>
-#include "model.h"
+#include "src/model.h"
 
 /* LayerNorm of one row of d: given x, the forward's mean and rstd and dy, adds to dx and
    (when not NULL) to dg, db. */

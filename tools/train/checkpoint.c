@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checksum.h"
+#include "src/checksum.h"
 #include "cli.h"
 
 static uint64_t payload_checksum(const float *p, const adam *opt, size_t n) {

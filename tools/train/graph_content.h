@@ -7,7 +7,8 @@
 #ifndef MDSREC_TRAIN_GRAPH_CONTENT_H
 #define MDSREC_TRAIN_GRAPH_CONTENT_H
 
-#include "dataset.h"
+#include "data/prepared.h"
+#include "graph/csr.h"
 
 /* Builds the graph of the N x width feature rows f. 0, or -1 (out of memory, after cli_error). */
 int graph_content(const float *f, uint32_t n, uint32_t width, uint32_t k, csr *out);

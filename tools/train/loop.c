@@ -12,7 +12,7 @@
 #include "adam.h"
 #include "cli.h"
 #include "eval/evaluate.h"
-#include "eval/scorers.h"
+#include "model_scorer.h"
 #include "gemm.h"
 #include "plot.h"
 #include "step.h"
@@ -44,7 +44,7 @@ int train_open_data(const train_state *st, dataset *ds, tm_inputs *in) {
 
 size_t train_windows(const dataset *ds, uint32_t u, uint32_t L, int all, step_window *w, size_t cap) {
     const uint32_t *s = ds_seq(ds, u);
-    uint32_t m = ds_len(ds, u) - 2; /* training part */
+    uint32_t m = ds_train_len(ds, u);
     if (m < 2) return 0;
     size_t count = 0;
     uint32_t end = m - 1; /* inputs are s[start .. end), targets s[start+1 .. end] */

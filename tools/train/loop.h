@@ -11,7 +11,7 @@
 #define MDSREC_TRAIN_LOOP_H
 
 #include "checkpoint.h"
-#include "dataset.h"
+#include "data/prepared.h"
 #include "eval/metrics.h"
 #include "step.h"
 #include "tmodel.h"
@@ -32,7 +32,7 @@ int train_open_data(const train_state *st, dataset *ds, tm_inputs *in);
    cli_error. */
 int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *test);
 
-/* Windows of user u's training part i_1..i_m (m = n - 2): inputs i_1..i_{m-1}, targets
+/* Windows of user u's training part i_1..i_m (m = ds_train_len): inputs i_1..i_{m-1}, targets
    i_2..i_m. With all == 0 only the last window of at most L inputs; with all == 1 the part is
    cut into consecutive windows of L from the end (every target once). Writes up to `cap`
    windows to w and returns how many the sequence yields (may exceed cap). */

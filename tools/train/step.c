@@ -7,7 +7,7 @@
 
 #include "backward.h"
 #include "gemm.h"
-#include "ops.h"
+#include "src/ops.h"
 #include "parallel.h"
 
 #define SCORE_CHUNK 512 /* positions scored at once: SCORE_CHUNK x N floats of logits */
@@ -29,7 +29,7 @@ struct step_ctx {
     step_loss lo;
     int threads;
     size_t max_windows;
-    worker wk[64];
+    worker wk[PARALLEL_MAX_THREADS];
     float *H, *Hcat, *dHcat, *dH, *items_scratch;
     /* per batch, rows = positions */
     size_t cap_rows;
@@ -79,8 +79,7 @@ step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, fl
                    int threads) {
     step_ctx *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    if (threads < 1) threads = 1;
-    if (threads > 64) threads = 64;
+    threads = parallel_clamp(threads);
     c->s = s;
     c->in = in;
     c->p_hidden = p_hidden;
@@ -106,7 +105,7 @@ step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, fl
     c->logits = malloc((size_t)SCORE_CHUNK * N * sizeof(float));
     c->row0 = malloc((max_windows + 1) * sizeof(size_t));
     c->act0 = malloc((max_windows + 1) * sizeof(size_t));
-    c->loss_part = malloc(64 * sizeof(double));
+    c->loss_part = malloc(PARALLEL_MAX_THREADS * sizeof(double));
     ok &= c->H && c->Hcat && c->dHcat && c->dH && c->items_scratch && c->logits && c->row0 && c->act0 && c->loss_part;
     if (!ok) {
         step_free(c);

@@ -142,7 +142,7 @@ int tm_inputs_bind(const tm_spec *s, const dataset *ds, const char *graph_dir, i
                 goto fail;
             }
             if (ch->n_feat == 1) {
-                in->feat[k] = ds->feat[idx[0]].data;
+                in->feat[k] = ds->feat[idx[0]].x;
             } else {
                 float *cat = malloc(N * width * sizeof(float));
                 if (!cat) {
@@ -152,8 +152,8 @@ int tm_inputs_bind(const tm_spec *s, const dataset *ds, const char *graph_dir, i
                 for (size_t i = 0; i < N; i++) {
                     size_t o = 0;
                     for (uint32_t j = 0; j < ch->n_feat; j++) {
-                        const ds_feature *f = &ds->feat[idx[j]];
-                        memcpy(cat + i * width + o, f->data + i * f->width, f->width * sizeof(float));
+                        const feature_matrix *f = &ds->feat[idx[j]];
+                        memcpy(cat + i * width + o, f->x + i * f->width, f->width * sizeof(float));
                         o += f->width;
                     }
                 }

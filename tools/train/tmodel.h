@@ -19,8 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dataset.h"
-#include "model.h"
+#include "data/prepared.h"
+#include "graph/csr.h"
+#include "src/model.h"
 
 typedef enum { TM_MDSREC = 0, TM_SASREC = 1, TM_SASRECF = 2, TM_POP = 3, TM_ITEMKNN = 4 } tm_kind;
 

@@ -13,7 +13,8 @@ if (TO_KIOSK) {
 }
 const KIOSK = !!document.body.dataset.kiosk;
 // The embedded default, and a MovieLens-posters bundle (not committed: built locally into
-// models/, or found under /shared-data, which `npm start` mounts when ../shared/data exists).
+// models/, or found under /shared-data, which `npm start` mounts when ../shared/data exists),
+// asked for only with ?m=movielens.
 const MODELS = [
   { id: 'superstore', label: 'Superstore', urls: ['models/superstore.mdsb'] },
   { id: 'movielens', label: 'MovieLens posters', urls: ['models/ml-100k-posters.mdsb', 'shared-data/ml-100k-posters/ml-100k-posters.mdsb'] },
@@ -73,25 +74,28 @@ const select = (item, ev) => {
 
 async function pickModel() {
   const custom = params.get('model');
-  const chosen = MODELS.find((m) => m.id === params.get('m')) || MODELS[0];
   if (custom) return custom;
+  const chosen = MODELS.find((m) => m.id === params.get('m')) || MODELS[0];
+  // Only the chosen catalogue is asked for: the optional MovieLens bundle (not committed) only
+  // when the URL names it (?m=movielens), so a page without it logs no 404 for it. Its places
+  // are tried in turn; the first that answers is loaded.
   const head = (u) => fetch(u, { method: 'HEAD' }).then((r) => r.ok, () => false);
-  for (const m of MODELS) {
-    const found = await Promise.all(m.urls.map(head));
-    m.url = m.urls[Math.max(0, found.indexOf(true))];
-    m.present = found.includes(true);
-  }
-  const sel = $('model-select');
-  if (sel) {
-    const avail = MODELS.filter((m) => m.present);
-    if (avail.length > 1) {
-      for (const m of avail) sel.append(new Option(m.label, m.id, false, m === chosen));
-      sel.closest('label').hidden = false;
-      sel.addEventListener('change', () => {
-        params.set('m', sel.value);
-        location.search = params;
-      });
+  chosen.url = chosen.urls[0];
+  for (const u of chosen.urls.length > 1 ? chosen.urls : []) {
+    if (await head(u)) {
+      chosen.url = u;
+      break;
     }
+  }
+  // On another catalogue than the default, the switch offers the way back to it.
+  const sel = $('model-select');
+  if (sel && chosen !== MODELS[0] && (await head(MODELS[0].urls[0]))) {
+    for (const m of [MODELS[0], chosen]) sel.append(new Option(m.label, m.id, false, m === chosen));
+    sel.closest('label').hidden = false;
+    sel.addEventListener('change', () => {
+      params.set('m', sel.value);
+      location.search = params;
+    });
   }
   if (chosen.id === 'movielens') {
     $('store-name').textContent = 'Movie night';

@@ -1,5 +1,5 @@
 /*
- * dataset.h - the dataset description: where a store's interactions, catalog, images and
+ * source.h - the dataset description (where the sources of a prepared directory are): where a store's interactions, catalog, images and
  * precomputed feature matrices are and how to read them. It comes from a JSON file
  * (docs/IMPORT.md has the format and an example) or from command-line flags, which fill
  * the same structure (a flag overrides the file).
@@ -7,16 +7,16 @@
  * Relative paths in the JSON file are relative to the directory of the JSON file.
  * Unknown members are an error, so a misspelt field is not silently ignored.
  */
-#ifndef MDSREC_DATA_DATASET_H
-#define MDSREC_DATA_DATASET_H
+#ifndef MDSREC_DATA_SOURCE_H
+#define MDSREC_DATA_SOURCE_H
 
 #include <stdint.h>
 
+#include "data/prepared.h" /* DS_MAX_FEATURES */
 #include "data/table.h"
 
 #define DS_MAX_TEXT 32
 #define DS_MAX_DISPLAY 16
-#define DS_MAX_FEATURES 16
 
 typedef struct {
     char *path;
@@ -42,6 +42,8 @@ typedef struct {
     char *pattern;  /* file name from the key (or the map's file column): "{}" is replaced; default "{}" with a map, "{}.jpg" without */
 } ds_images;
 
+/* One feature matrix to import (prepare, featurize matrix): where it is, not its values
+   (those are a feature_matrix, prepared.h). */
 typedef struct {
     char *name, *path, *keys;
     char *format; /* "npy", "f32", "csv"; NULL: from the extension */

@@ -1,5 +1,5 @@
-/* dataset.c - the JSON dataset description (see dataset.h, docs/IMPORT.md). */
-#include "data/dataset.h"
+/* source.c - the dataset description: JSON file or flags (see source.h, docs/IMPORT.md). */
+#include "data/source.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>

@@ -2,11 +2,11 @@
  * load.h - what eval and export share: a trained model (checkpoint file, or a training
  * output directory holding model.ckpt) with its dataset and bound inputs.
  */
-#ifndef MDSREC_EVAL_LOAD_H
-#define MDSREC_EVAL_LOAD_H
+#ifndef MDSREC_TRAIN_LOAD_H
+#define MDSREC_TRAIN_LOAD_H
 
+#include "data/prepared.h"
 #include "train/checkpoint.h"
-#include "train/dataset.h"
 #include "train/tmodel.h"
 
 typedef struct {

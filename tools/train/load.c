@@ -1,5 +1,5 @@
-/* load.c - a checkpoint with its dataset (load.h). */
-#include "load.h"
+/* load.c - a checkpoint with its dataset and bound inputs (load.h). */
+#include "train/load.h"
 
 #include <stdlib.h>
 #include <string.h>
