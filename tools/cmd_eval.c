@@ -19,29 +19,49 @@ const char cmd_eval_summary[] = "leave-one-out full-ranking metrics of models, b
 
 #define MAX_RUNS 64
 
+/* Every run is scored under both protocols (EVAL_UNMASKED, EVAL_MASKED) in one pass. */
 typedef struct {
     char label[64];
-    metrics m[2];      /* valid, test (means) */
-    uint32_t *rank[2]; /* with --ranks: each visitor's rank of the target, per split */
+    metrics m[2][2];      /* [protocol][valid, test] (means) */
+    uint32_t *rank[2][2]; /* with --ranks: each visitor's rank of the target, [protocol][split] */
     uint32_t n_users;
 } run_result;
 
-static int eval_scorer_both(const dataset *ds, const eval_scorer *sc, int mask, int threads, int splits,
-                            int want_ranks, run_result *r) {
+static int eval_scorer_both(const dataset *ds, const eval_scorer *sc, int threads, int splits, int want_ranks,
+                            run_result *r) {
     r->n_users = ds->n_users;
     for (int s = 0; s < 2; s++) {
         if (!(splits & (1 << s))) continue;
-        if (want_ranks && !(r->rank[s] = malloc((ds->n_users ? ds->n_users : 1) * sizeof(uint32_t)))) return -1;
-        metrics sums;
-        if (evaluate(ds, (eval_split)s, sc, mask, threads, &sums, r->rank[s])) return -1;
-        r->m[s] = metrics_mean(&sums);
+        for (int p = 0; p < 2 && want_ranks; p++)
+            if (!(r->rank[p][s] = malloc((ds->n_users ? ds->n_users : 1) * sizeof(uint32_t)))) return -1;
+        metrics sums[2];
+        uint32_t *const rk[2] = {r->rank[EVAL_UNMASKED][s], r->rank[EVAL_MASKED][s]};
+        if (evaluate_protocols(ds, (eval_split)s, sc, threads, sums, rk)) return -1;
+        for (int p = 0; p < 2; p++) r->m[p][s] = metrics_mean(&sums[p]);
     }
     return 0;
 }
 
 static void free_results(run_result *res, int n) {
-    for (int i = 0; i < n; i++) free(res[i].rank[0]), free(res[i].rank[1]);
+    for (int i = 0; i < n; i++)
+        for (int p = 0; p < 2; p++) free(res[i].rank[p][0]), free(res[i].rank[p][1]);
     free(res);
+}
+
+static const char *const protocol_key[2] = {"unmasked", "masked"};
+static const char *const protocol_title[2] = {"history not masked (MODEL.md 6)",
+                                             "history masked (as the S3-Rec family of published tables)"};
+
+/* Per-visitor ranks of one protocol as {"valid": [...], "test": [...]}. */
+static cJSON *ranks_json(const run_result *r, int p) {
+    static const char *const sname[2] = {"valid", "test"};
+    cJSON *rk = cJSON_CreateObject();
+    for (int s = 0; s < 2; s++) {
+        if (!r->rank[p][s]) continue;
+        cJSON *a = cJSON_AddArrayToObject(rk, sname[s]);
+        for (uint32_t u = 0; u < r->n_users; u++) cJSON_AddItemToArray(a, cJSON_CreateNumber(r->rank[p][s][u]));
+    }
+    return rk;
 }
 
 static cJSON *metrics_json(const metrics *m) {
@@ -79,7 +99,8 @@ int cmd_eval(int argc, char **argv) {
         {"--data", OPT_STRING, &data, "PATH", .help = "the dataset", .def = "the one the checkpoint names"},
         {"--split", OPT_CHOICE, &split_i, .help = "the splits scored", .names = split_names},
         {"--mask-history", OPT_FLAG, &mask,
-         .help = "score history items -inf (default: not masked, as published tables)"},
+         .help = "the main table and the JSON's top-level numbers and ranks are the\n"
+                 "history-masked protocol (both are always printed and in the JSON)"},
         {"--knn-k", OPT_U32, &knn_k, "K", .help = "itemknn neighbours", .min = 1, .max = UINT32_MAX},
         {"--max-len", OPT_U32, &max_len, "L", .help = "itemknn history read"},
         {"--json", OPT_STRING, &json, "FILE", .help = "write the results as JSON"},
@@ -117,7 +138,7 @@ int cmd_eval(int argc, char **argv) {
         model_scorer ms;
         eval_scorer sc;
         rc = model_scorer_init(&ms, &lm.st->spec, &lm.in, lm.params, (int)threads, &sc);
-        if (!rc) rc = eval_scorer_both(&lm.ds, &sc, mask, (int)threads, splits, want_ranks, &res[r]);
+        if (!rc) rc = eval_scorer_both(&lm.ds, &sc, (int)threads, splits, want_ranks, &res[r]);
         snprintf(res[r].label, sizeof res[r].label, "%s s%llu", tm_kind_name(lm.st->spec.kind),
                  (unsigned long long)lm.st->seed);
         model_scorer_free(&ms);
@@ -152,7 +173,7 @@ int cmd_eval(int argc, char **argv) {
             bundle_scorer bs;
             eval_scorer sc;
             rc = bundle_scorer_init(&bs, m, (int)threads, &sc);
-            if (!rc) rc = eval_scorer_both(&ds, &sc, mask, (int)threads, splits, want_ranks, &res[r]);
+            if (!rc) rc = eval_scorer_both(&ds, &sc, (int)threads, splits, want_ranks, &res[r]);
             bundle_scorer_free(&bs);
             const char *base = strrchr(bundles[i], '/');
             snprintf(res[r].label, sizeof res[r].label, "%.60s", base ? base + 1 : bundles[i]);
@@ -166,7 +187,7 @@ int cmd_eval(int argc, char **argv) {
         knn_scorer ks;
         memset(&ks, 0, sizeof ks);
         rc = !strcmp(baseline, "pop") ? pop_scorer_init(&ps, &ds, &sc) : knn_scorer_init(&ks, &ds, knn_k, max_len, &sc);
-        if (!rc) rc = eval_scorer_both(&ds, &sc, mask, (int)threads, splits, want_ranks, &res[r]);
+        if (!rc) rc = eval_scorer_both(&ds, &sc, (int)threads, splits, want_ranks, &res[r]);
         snprintf(res[r].label, sizeof res[r].label, "%s", baseline);
         pop_scorer_free(&ps);
         knn_scorer_free(&ks);
@@ -178,51 +199,63 @@ int cmd_eval(int argc, char **argv) {
         return CLI_EXIT_FAIL;
     }
 
-    /* the table, and mean/std over the checkpoints when there are several */
+    /* the tables (the main protocol first), and mean/std over the checkpoints when there are
+       several; the JSON's top-level numbers and ranks are the main protocol's, "protocols" has
+       both */
+    int main_p = mask ? EVAL_MASKED : EVAL_UNMASKED;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "history_masked", mask);
     cJSON *runs = cJSON_AddArrayToObject(j, "runs");
+    cJSON *aggs = cJSON_CreateObject(); /* protocol -> split -> {mean, std, runs} */
     const char *sname[2] = {"valid", "test"};
-    for (int s = 0; s < 2; s++) {
-        if (!(splits & (1 << s))) continue;
-        metrics_print_header(stdout, sname[s]);
-        for (int i = 0; i < n_runs; i++) metrics_print_row(stdout, res[i].label, &res[i].m[s]);
-        if (n_models > 1) {
-            metrics mean = {{0}, {0}, 0, 0}, sd = {{0}, {0}, 0, 0};
-            for (int f = 0; f < 7; f++) {
-                double a = 0, b = 0;
-                for (int i = 0; i < n_models; i++) a += *field(&res[i].m[s], f);
-                a /= n_models;
-                for (int i = 0; i < n_models; i++) b += pow(*field(&res[i].m[s], f) - a, 2);
-                *field(&mean, f) = a;
-                *field(&sd, f) = sqrt(b / (n_models - 1)); /* sample standard deviation */
+    for (int q = 0; q < 2; q++) {
+        int p = q == 0 ? main_p : 1 - main_p;
+        printf("%s== %s\n", q ? "\n" : "", protocol_title[p]);
+        for (int s = 0; s < 2; s++) {
+            if (!(splits & (1 << s))) continue;
+            metrics_print_header(stdout, sname[s]);
+            for (int i = 0; i < n_runs; i++) metrics_print_row(stdout, res[i].label, &res[i].m[p][s]);
+            if (n_models > 1) {
+                metrics mean = {{0}, {0}, 0, 0}, sd = {{0}, {0}, 0, 0};
+                for (int f = 0; f < 7; f++) {
+                    double a = 0, b = 0;
+                    for (int i = 0; i < n_models; i++) a += *field(&res[i].m[p][s], f);
+                    a /= n_models;
+                    for (int i = 0; i < n_models; i++) b += pow(*field(&res[i].m[p][s], f) - a, 2);
+                    *field(&mean, f) = a;
+                    *field(&sd, f) = sqrt(b / (n_models - 1)); /* sample standard deviation */
+                }
+                metrics_print_row(stdout, "mean (models)", &mean);
+                metrics_print_row(stdout, "std (models)", &sd);
+                cJSON *ap = cJSON_GetObjectItem(aggs, protocol_key[p]);
+                if (!ap) ap = cJSON_AddObjectToObject(aggs, protocol_key[p]);
+                cJSON *o = cJSON_AddObjectToObject(ap, sname[s]);
+                cJSON_AddItemToObject(o, "mean", metrics_json(&mean));
+                cJSON_AddItemToObject(o, "std", metrics_json(&sd));
+                cJSON_AddNumberToObject(o, "runs", n_models);
             }
-            metrics_print_row(stdout, "mean (models)", &mean);
-            metrics_print_row(stdout, "std (models)", &sd);
-            cJSON *agg = cJSON_GetObjectItem(j, "aggregate");
-            if (!agg) agg = cJSON_AddObjectToObject(j, "aggregate");
-            cJSON *o = cJSON_AddObjectToObject(agg, sname[s]);
-            cJSON_AddItemToObject(o, "mean", metrics_json(&mean));
-            cJSON_AddItemToObject(o, "std", metrics_json(&sd));
-            cJSON_AddNumberToObject(o, "runs", n_models);
         }
     }
+    cJSON *agg_main = cJSON_GetObjectItem(aggs, protocol_key[main_p]);
+    if (agg_main) cJSON_AddItemToObject(j, "aggregate", cJSON_Duplicate(agg_main, 1));
     for (int i = 0; i < n_runs; i++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "label", res[i].label);
         for (int s = 0; s < 2; s++)
-            if (splits & (1 << s)) cJSON_AddItemToObject(o, sname[s], metrics_json(&res[i].m[s]));
-        if (want_ranks) {
-            cJSON *rk = cJSON_AddObjectToObject(o, "ranks");
-            for (int s = 0; s < 2; s++) {
-                if (!res[i].rank[s]) continue;
-                cJSON *a = cJSON_AddArrayToObject(rk, sname[s]);
-                for (uint32_t u = 0; u < res[i].n_users; u++)
-                    cJSON_AddItemToArray(a, cJSON_CreateNumber(res[i].rank[s][u]));
-            }
+            if (splits & (1 << s)) cJSON_AddItemToObject(o, sname[s], metrics_json(&res[i].m[main_p][s]));
+        cJSON *po = cJSON_AddObjectToObject(o, "protocols");
+        for (int p = 0; p < 2; p++) {
+            cJSON *pp = cJSON_AddObjectToObject(po, protocol_key[p]);
+            for (int s = 0; s < 2; s++)
+                if (splits & (1 << s)) cJSON_AddItemToObject(pp, sname[s], metrics_json(&res[i].m[p][s]));
+            if (want_ranks && p != main_p) /* the main protocol's are "ranks" above */
+                cJSON_AddItemToObject(pp, "ranks", ranks_json(&res[i], p));
         }
+        if (want_ranks) cJSON_AddItemToObject(o, "ranks", ranks_json(&res[i], main_p));
         cJSON_AddItemToArray(runs, o);
     }
+    if (cJSON_GetArraySize(aggs)) cJSON_AddItemToObject(j, "aggregate_protocols", aggs);
+    else cJSON_Delete(aggs);
     if (json) {
         char *text = cJSON_Print(j);
         if (!text || cli_write_file(json, text, strlen(text))) rc = -1;

@@ -1,6 +1,7 @@
 /*
  * test_eval_metrics.c - ranks with ties against, HR/NDCG/MRR on hand-computed examples, and
- * evaluate()'s leave-one-out split and history masking with a scorer whose answers are known.
+ * evaluate()'s leave-one-out split and history masking with a scorer whose answers are known,
+ * and evaluate_protocols()'s two protocols from one pass against evaluate()'s one at a time.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -89,6 +90,25 @@ static void test_evaluate(void) {
     CHECK(ranks[2] == 1);     /* 4 -> 5 */
     metrics m = metrics_mean(&sums);
     CHECK(m.count == 3);
+
+    /* both protocols from one scoring pass: the same ranks and sums as one protocol at a time */
+    for (int split = EVAL_VALID; split <= EVAL_TEST; split++) {
+        uint32_t ru[3], rm[3], one[3];
+        uint32_t *const both[2] = {ru, rm};
+        metrics two[2], single;
+        CHECK(evaluate_protocols(&ds, (eval_split)split, &sc, 1, two, both) == 0); /* 1 thread: the same sums order */
+        for (int p = 0; p < 2; p++) {
+            CHECK(evaluate(&ds, (eval_split)split, &sc, p, 1, &single, one) == 0);
+            CHECK(memcmp(one, both[p], sizeof one) == 0);
+            CHECK(memcmp(&single, &two[p], sizeof single) == 0);
+        }
+        for (int u = 0; u < 3; u++) CHECK(rm[u] <= ru[u]); /* masking only removes competitors */
+    }
+    uint32_t rv[3];
+    uint32_t *const only_masked[2] = {NULL, rv};
+    metrics two[2];
+    CHECK(evaluate_protocols(&ds, EVAL_VALID, &sc, 1, two, only_masked) == 0);
+    CHECK(rv[0] == 1 && rv[1] == 1 && rv[2] == 1 && two[EVAL_UNMASKED].count == 3);
 }
 
 int main(void) {

@@ -127,6 +127,24 @@ int main(void) {
         }
         CHECK_MSG(n == N_USERS && in_range, "ranks: %d of %d visitors, in range %d", n, N_USERS, in_range);
         CHECK(n > 0 && fabs((double)hits / n - json_metric(rp, 0, "test", "HR@10")) < 1e-9);
+        /* both protocols: the top-level numbers are the unmasked ones; the masked ranks are never
+           worse, visitor by visitor, and give the masked HR@10 */
+        cJSON *pr = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "runs"), 0), "protocols");
+        cJSON *um = cJSON_GetObjectItem(cJSON_GetObjectItem(pr, "unmasked"), "test");
+        cJSON *mk = cJSON_GetObjectItem(cJSON_GetObjectItem(pr, "masked"), "test");
+        cJSON *am = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pr, "masked"), "ranks"), "test");
+        CHECK(um && mk && cJSON_GetArraySize(am) == n);
+        if (um && mk && cJSON_GetArraySize(am) == n) {
+            CHECK(cJSON_GetObjectItem(um, "HR@10")->valuedouble == json_metric(rp, 0, "test", "HR@10"));
+            int worse = 0, mhits = 0;
+            for (int u = 0; u < n; u++) {
+                double r = cJSON_GetArrayItem(am, u)->valuedouble;
+                worse += r > cJSON_GetArrayItem(a, u)->valuedouble;
+                mhits += r <= 10;
+            }
+            CHECK_MSG(worse == 0, "%d visitors rank worse with the history masked", worse);
+            CHECK(fabs((double)mhits / n - cJSON_GetObjectItem(mk, "HR@10")->valuedouble) < 1e-9);
+        }
         cJSON_Delete(j);
         free(t);
     }

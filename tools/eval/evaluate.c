@@ -14,10 +14,10 @@ typedef struct {
     const uint32_t *len;
     size_t count;
     float *scores;
-    int mask;
+    int want[2];      /* the protocols asked for */
     eval_split split;
-    metrics part[PARALLEL_MAX_THREADS];
-    uint32_t *ranks;
+    metrics part[2][PARALLEL_MAX_THREADS];
+    uint32_t *const *ranks;
 } rank_ctx;
 
 static void rank_worker(void *p, int tid, int nt) {
@@ -29,18 +29,21 @@ static void rank_worker(void *p, int tid, int nt) {
         const uint32_t *s = ds_seq(c->ds, u);
         uint32_t target = ds_target(c->ds, u, c->split);
         float *sc = c->scores + i * N;
-        if (c->mask)
-            for (uint32_t t = 0; t < c->len[i]; t++)
-                if (s[t] != target) sc[s[t]] = -INFINITY;
-        uint32_t r = metrics_rank(sc, N, target);
-        metrics_add(&c->part[tid], r);
-        if (c->ranks) c->ranks[u] = r;
+        for (int p = EVAL_UNMASKED; p <= EVAL_MASKED; p++) {
+            if (!c->want[p]) continue;
+            if (p == EVAL_MASKED) /* after the unmasked rank, which read these scores */
+                for (uint32_t t = 0; t < c->len[i]; t++)
+                    if (s[t] != target) sc[s[t]] = -INFINITY;
+            uint32_t r = metrics_rank(sc, N, target);
+            metrics_add(&c->part[p][tid], r);
+            if (c->ranks && c->ranks[p]) c->ranks[p][u] = r;
+        }
     }
 }
 
-int evaluate(const dataset *ds, eval_split split, const eval_scorer *sc, int mask_history, int threads,
-             metrics *sums, uint32_t *ranks) {
-    memset(sums, 0, sizeof *sums);
+static int run_eval(const dataset *ds, eval_split split, const eval_scorer *sc, const int want[2], int threads,
+                    metrics sums[2], uint32_t *const ranks[2]) {
+    memset(sums, 0, 2 * sizeof *sums);
     threads = parallel_clamp(threads);
     size_t B = sc->batch ? sc->batch : EVAL_BATCH, N = ds->n_items;
     float *scores = malloc(B * N * sizeof(float));
@@ -65,13 +68,32 @@ int evaluate(const dataset *ds, eval_split split, const eval_scorer *sc, int mas
         rank_ctx rc;
         memset(&rc, 0, sizeof rc);
         rc.ds = ds; rc.users = users; rc.hist = hist; rc.len = len; rc.count = count;
-        rc.scores = scores; rc.mask = mask_history; rc.split = split; rc.ranks = ranks;
+        rc.scores = scores; rc.want[0] = want[0]; rc.want[1] = want[1]; rc.split = split; rc.ranks = ranks;
         parallel_run(threads, rank_worker, &rc);
-        for (int t = 0; t < threads; t++) metrics_merge(sums, &rc.part[t]);
+        for (int p = 0; p < 2; p++)
+            for (int t = 0; t < threads; t++) metrics_merge(&sums[p], &rc.part[p][t]);
     }
     free(scores);
     free(hist);
     free(len);
     free(users);
     return 0;
+}
+
+int evaluate_protocols(const dataset *ds, eval_split split, const eval_scorer *sc, int threads, metrics sums[2],
+                       uint32_t *const ranks[2]) {
+    const int both[2] = {1, 1};
+    return run_eval(ds, split, sc, both, threads, sums, ranks);
+}
+
+int evaluate(const dataset *ds, eval_split split, const eval_scorer *sc, int mask_history, int threads,
+             metrics *sums, uint32_t *ranks) {
+    int p = mask_history ? EVAL_MASKED : EVAL_UNMASKED;
+    int want[2] = {p == EVAL_UNMASKED, p == EVAL_MASKED};
+    uint32_t *rk[2] = {NULL, NULL};
+    rk[p] = ranks;
+    metrics two[2];
+    int rc = run_eval(ds, split, sc, want, threads, two, rk);
+    *sums = two[p];
+    return rc;
 }

@@ -4,8 +4,9 @@
  * Split: ds_history_len and ds_target (prepared.h): for a sequence i_1..i_n the validation
  * case reads the history i_1..i_{n-2} and targets i_{n-1}; the test case reads i_1..i_{n-1}
  * and targets i_n. Every item is ranked
- * (no sampled negatives). History items are NOT masked by default (as published full-ranking
- * tables); with mask_history every history item other than the target scores -inf.
+ * (no sampled negatives). Two protocols from one scoring pass: unmasked (MODEL.md 6: every item
+ * competes) and history masked (every history item other than the target scores -inf, as the
+ * S3-Rec family of published tables ranks).
  */
 #ifndef MDSREC_EVAL_EVALUATE_H
 #define MDSREC_EVAL_EVALUATE_H
@@ -31,9 +32,17 @@ typedef struct {
     size_t batch;   /* histories per call */
 } eval_scorer;
 
-/* Sums (not means) of the metrics over every sequence of ds for that split, and, if
-   ranks is not NULL, each visitor's rank in ranks[n_users]. threads rank the scores. 0, or
-   -1 on out of memory. */
+/* The protocols, as indices of evaluate_protocols' arrays. */
+enum { EVAL_UNMASKED = 0, EVAL_MASKED = 1 };
+
+/* Sums (not means) of the metrics over every sequence of ds for that split under both
+   protocols: sums[EVAL_UNMASKED] and sums[EVAL_MASKED]; and each visitor's rank in
+   ranks[p][n_users] where ranks[p] is not NULL. The scorer runs once; threads rank the scores.
+   0, or -1 on out of memory. */
+int evaluate_protocols(const dataset *ds, eval_split split, const eval_scorer *sc, int threads, metrics sums[2],
+                       uint32_t *const ranks[2]);
+
+/* One protocol: mask_history 0 (unmasked) or 1 (history masked), as evaluate_protocols. */
 int evaluate(const dataset *ds, eval_split split, const eval_scorer *sc, int mask_history, int threads,
              metrics *sums, uint32_t *ranks);
 
