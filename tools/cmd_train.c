@@ -58,10 +58,11 @@ static void add_features(tm_channel *ch, const dataset *ds, char names[][25], in
     }
 }
 
-static void print_table(const char *model, const metrics *v, const metrics *t) {
+static void print_table(const char *model, const metrics *v, const metrics *t, const metrics *tm) {
     metrics_print_header(stdout, model);
     metrics_print_row(stdout, "valid", v);
     metrics_print_row(stdout, "test", t);
+    if (tm) metrics_print_row(stdout, "test, masked", tm); /* history masked: the S3-Rec tables' protocol */
 }
 
 /* Fusion training of mdsrec, chosen on validation NDCG@10 (docs/TRAINING.md, "Fusion"):
@@ -206,7 +207,7 @@ int cmd_train(int argc, char **argv) {
         }
         v = metrics_mean(&v);
         t = metrics_mean(&t);
-        print_table(model, &v, &t);
+        print_table(model, &v, &t, NULL);
         return CLI_EXIT_OK;
     }
 
@@ -273,11 +274,11 @@ int cmd_train(int argc, char **argv) {
     tm_layout(s);
 
     train_opts o = {out, (int)threads, resume, quiet};
-    metrics v, t;
-    int rc = train_run(st, &o, &v, &t);
+    metrics v, t, tm;
+    int rc = train_run(st, &o, &v, &t, &tm);
     if (rc == 0) {
         printf("best epoch %u of %u (valid NDCG@10 %.4f)\n", st->best_epoch, st->epoch, st->best_ndcg);
-        print_table(model, &v, &t);
+        print_table(model, &v, &t, &tm);
     }
     free(st);
     return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;

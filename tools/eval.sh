@@ -3,11 +3,15 @@
 # features and graphs, every row (baselines, models, ablations) for every seed, the leave-one-out
 # metrics of MODEL.md section 6, and results/DATASET/{results.json,results.md}.
 #
-#   DATASET     amazon-scientific-mm | ml-100k-posters | s3rec-beauty | s3rec-toys
+#   DATASET     amazon-scientific-mm | ml-100k-posters | s3rec-beauty | s3rec-toys, or the path of a
+#               prepared directory of your own (mdsrec prepare; with its features and graphs): its
+#               rows are the baselines, sasrec, and, when it has features, sasrecf, mdsrec and the
+#               ablations that need no particular feature name
 #   --seeds L   comma list of seeds (default 1,2,3)
 #   --rows L    only these rows (default: every row of the dataset; see `--list`). Either way the
 #               table lists every row, with seeds 1-3 and any others asked for
 #   --quick     smoke test: seed 1, 3 epochs, results under the work directory only
+#   --epochs N  at most N epochs per training (default: the trainer's); a capped table says so
 #   --jobs N    trainings run at once (default 2); each uses --threads (default 1)
 #   --threads N threads per training (default 1: bit-reproducible for a seed)
 #   --tune      validation grid for mdsrec (seed 1) instead of the table: results/DATASET/tune.md
@@ -26,6 +30,10 @@
 #               results/DATASET/windows-all/
 #   --list      print the rows and their training flags, and exit
 #
+# Every table has both protocols: history not masked (MODEL.md 6) and history masked (the S3-Rec
+# family of published tables). A run that was interrupted is evaluated at its best epoch so far
+# (mdsrec eval -> RUN/partial.json) and listed as partial with its epochs.
+#
 # Reads ${MDSREC_DATA:-../shared/data} (next to the repository) and writes the derived data
 # (prepared directory, features, graphs, checkpoints, bundles) under ${MDSREC_WORK:-build/eval}/DATASET,
 # outside version control. Only metric tables and JSON go to results/DATASET. A run whose
@@ -38,10 +46,10 @@ BIN=${MDSREC_BIN:-$ROOT/build/bin/mdsrec}
 DATAROOT=${MDSREC_DATA:-$ROOT/../shared/data}
 NODE=${NODE:-node}
 
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 DS=$1; shift
-SEEDS=1,2,3; ROWS=""; QUICK=0; JOBS=2; THREADS=1; TUNE=0; EXPORT=0; REPORT=0; LIST=0; PAIRED=0
+SEEDS=1,2,3; ROWS=""; QUICK=0; JOBS=2; THREADS=1; TUNE=0; EXPORT=0; REPORT=0; LIST=0; PAIRED=0; EPOCHS=""
 WINDOWS=last
 while [ $# -gt 0 ]; do
     case $1 in
@@ -56,19 +64,31 @@ while [ $# -gt 0 ]; do
     --paired) PAIRED=1; shift ;;
     --list) LIST=1; shift ;;
     --windows) WINDOWS=$2; shift 2 ;;
+    --epochs) EPOCHS=$2; shift 2
+        [[ $EPOCHS =~ ^[1-9][0-9]*$ ]] || { echo "eval.sh: --epochs expects a positive integer, found \"$EPOCHS\"" >&2; exit 2; } ;;
     -h|--help) usage ;;
     *) echo "eval.sh: unknown option $1" >&2; usage ;;
     esac
 done
 [ -x "$BIN" ] || { echo "eval.sh: build the tool first ($BIN)" >&2; exit 1; }
 
+# A prepared directory of one's own: its name is the dataset's; its tables stay in the work directory
+OWN=""
+if [ -d "$DS" ] && [ -f "$DS/items.txt" ] && [ -f "$DS/sequences.tsv" ]; then
+    OWN=$(cd "$DS" && pwd); DS=$(basename "$OWN")
+fi
+
 case $WINDOWS in
 last) SUFFIX=""; EXTRA="--windows last"; LABEL=$DS ;;  # explicit: the trainer's default is all
 all) SUFFIX="-windows-all"; EXTRA="--windows all"; LABEL="$DS, every training window (--windows all)" ;;
 *) echo "eval.sh: --windows expects last or all, found \"$WINDOWS\"" >&2; exit 2 ;;
 esac
+if [ -n "$EPOCHS" ]; then  # a capped run is another experiment: its own runs and tables
+    SUFFIX="$SUFFIX-e$EPOCHS"; EXTRA="$EXTRA --epochs $EPOCHS"; LABEL="$LABEL, at most $EPOCHS epochs"
+fi
 WORK=${MDSREC_WORK:-$ROOT/build/eval}/$DS
 RES=$ROOT/results/$DS${SUFFIX:+/${SUFFIX#-}}
+[ -z "$OWN" ] || RES=$WORK/results$SUFFIX
 if [ $QUICK = 1 ]; then SEEDS=1; RES=$WORK/quick-results$SUFFIX; RUNS=$WORK/quick-runs$SUFFIX; EXTRA="$EXTRA --epochs 3"
 else RUNS=$WORK/runs$SUFFIX; fi
 mkdir -p "$WORK" "$RES" "$RUNS"
@@ -80,8 +100,15 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
 MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features"
+# any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features"
 ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0"
-case $DS in
+if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
+case $DSKIND in
+own)
+    SRC=$OWN; PREP=""; DATA=$OWN
+    if ls "$OWN"/features/*.json > /dev/null 2>&1; then ALL_ROWS=$FEAT_ROWS; else ALL_ROWS=$ID_ROWS; fi
+    MODEL_FLAGS="" ;;  # the trainer's shipped defaults
 amazon-scientific-mm)
     SRC=$DATAROOT/amazon-scientific-mm; PREP=$WORK/prep; DATA=$PREP; ALL_ROWS=$MM_ROWS
     MODEL_FLAGS="" ;;  # tuned on validation: see results/amazon-scientific-mm/tune.md
@@ -90,15 +117,15 @@ ml-100k-posters)
     # 943 visitors: a batch of 256 windows makes an epoch 4 Adam steps; 64 (15 steps) as for the
     # S3-Rec sets (docs/TRAINING.md). Chosen for the step count, not tuned on validation.
     MODEL_FLAGS="--batch 64" ;;
-s3rec-beauty)
-    SRC=$DATAROOT/s3rec-benchmarks; PREP=""; DATA=$SRC/Beauty.txt; ALL_ROWS=$ID_ROWS
+s3rec-beauty|s3rec-toys)
+    # the sequences, prepared, with the items' attribute lists (brand and category ids) as a
+    # feature of their own: the attributes channel of mdsrec, the early-fused features of sasrecf
+    SRC=$DATAROOT/s3rec-benchmarks; PREP=$WORK/prep; DATA=$PREP; ALL_ROWS=$FEAT_ROWS
+    case $DS in s3rec-beauty) S3NAME=Beauty ;; *) S3NAME=Toys_and_Games ;; esac
     # issue 4's setup: d 64, L 50, 2 blocks, 2 heads, dropout 0.5, CE over all items; batch 64
     # windows as docs/TRAINING.md ("Measured so far"): ~450 targets a step, nearer RecBole's 256
     MODEL_FLAGS="--batch 64" ;;
-s3rec-toys)
-    SRC=$DATAROOT/s3rec-benchmarks; PREP=""; DATA=$SRC/Toys_and_Games.txt; ALL_ROWS=$ID_ROWS
-    MODEL_FLAGS="--batch 64" ;;
-*) echo "eval.sh: unknown dataset $DS (amazon-scientific-mm, ml-100k-posters, s3rec-beauty, s3rec-toys)" >&2; exit 2 ;;
+*) echo "eval.sh: unknown dataset $DS (amazon-scientific-mm, ml-100k-posters, s3rec-beauty, s3rec-toys, or a prepared directory)" >&2; exit 2 ;;
 esac
 
 # Training flags of each row (on top of MODEL_FLAGS, which apply to every trained row).
@@ -188,12 +215,19 @@ JSON
     nice -n 19 "$BIN" graph --dir "$PREP"
 }
 
+prepare_s3rec() {
+    "$BIN" prepare --inter "$SRC/$S3NAME.txt" --inter-format sequences --out "$PREP"
+    "$BIN" featurize attributes --dir "$PREP" --path "$SRC/${S3NAME}_item2attributes.json"
+    nice -n 19 "$BIN" graph --dir "$PREP"
+}
+
 if [ -n "$PREP" ] && [ ! -f "$PREP/graph/behaviour.adj.csr" ]; then
     log "features and graphs -> $PREP"
     t0=$(date +%s)
     case $DS in
     amazon-scientific-mm) prepare_scientific ;;
     ml-100k-posters) prepare_ml100k ;;
+    s3rec-beauty|s3rec-toys) prepare_s3rec ;;
     esac
     echo "{\"seconds\": $(( $(date +%s) - t0 ))}" > "$WORK/prepare-time.json"
 fi
@@ -226,7 +260,7 @@ train_one() { # row seed dir [extra flags...]
         return 1
     fi
     rm -f "$dir.lock"
-    log "done $row seed $seed: $(grep -E '^test' "$dir.log" | tail -1)"
+    log "done $row seed $seed: $(grep -E '^test +[0-9]' "$dir.log" | tail -1)"
 }
 
 run_queue() { # lines "row seed dir [flags]" on stdin
@@ -310,6 +344,20 @@ if [ $REPORT = 0 ]; then
             case $r in pop|itemknn) ;; *) echo "$r $s $RUNS/$r/s$s" ;; esac
         done
     done | run_queue || log "some runs failed; the table lists what finished"
+    # a run that was interrupted (or is still being trained by another eval.sh) keeps its best
+    # epoch so far in model.ckpt, written atomically: measure it for the table (listed as
+    # partial, with its epochs) rather than leave the row empty
+    for s in ${SEEDS//,/ }; do
+        for r in $ROWS; do
+            d=$RUNS/$r/s$s
+            case $r in pop|itemknn) continue ;; esac
+            [ -f "$d/model.ckpt" ] && ! done_run "$d" || continue
+            [ -f "$d/partial.json" ] && [ "$d/partial.json" -nt "$d/model.ckpt" ] && continue
+            log "partial $r seed $s: evaluating its best epoch so far"
+            "$BIN" eval --model "$d" --json "$d/partial.json.tmp" > /dev/null && mv "$d/partial.json.tmp" "$d/partial.json" ||
+                { rm -f "$d/partial.json.tmp"; log "could not evaluate the partial run $d"; }
+        done
+    done
 fi
 
 if [ $EXPORT = 1 ] && [ $QUICK = 0 ] && done_run "$RUNS/mdsrec/s1"; then

@@ -24,15 +24,31 @@ const agg = (list) => {
 const f4 = (x) => x.toFixed(4);
 const pm = (a, k) => a.n > 1 ? `${f4(a.test.mean[k])} ± ${f4(a.test.std[k])}` : f4(a.test.mean[k]);
 
+// The history-masked metrics of a train.json or an `mdsrec eval --json` run, or null (older files).
+const maskedOf = (o) => (o && o.protocols && o.protocols.masked) || null;
+
+// A run's metrics: its train.json when it finished; when it was interrupted, its best epoch so far
+// as `mdsrec eval` measured it (partial.json, written by eval.sh), marked partial.
 function trainedRun(dir) {
   const t = readJson(path.join(dir, 'train.json'));
-  if (!t || !t.test) return null;
+  if (!t || !t.epochs) return null;
+  let m = t, partial = false;
+  if (!t.test) {
+    const e = readJson(path.join(dir, 'partial.json'));
+    if (!e || !e.runs || !e.runs[0] || !e.runs[0].test) return null;
+    m = e.runs[0];
+    partial = true;
+  }
   const secs = t.epochs.map((e) => e.seconds);
   return {
-    valid: t.valid, test: t.test, best_epoch: t.best_epoch, epochs: t.epochs.length,
+    valid: m.valid, test: m.test, masked: maskedOf(m), partial, best_epoch: t.best_epoch, epochs: t.epochs.length,
     seconds: secs.reduce((s, x) => s + x, 0), seconds_per_epoch: mean(secs),
   };
 }
+
+// mean ± std of the masked test metric k over the runs that have it ('-' when none has)
+const maskedAgg = (list) => list.every((m) => m) && list.length ? {
+  valid: agg(list.map((m) => m.valid)), test: agg(list.map((m) => m.test)) } : null;
 
 function rowResult(row, seeds) {
   if (row === 'pop' || row === 'itemknn') {
@@ -41,7 +57,8 @@ function rowResult(row, seeds) {
     const secs = Number((fs.existsSync(path.join(RUNS, `${row}.seconds`)) &&
       fs.readFileSync(path.join(RUNS, `${row}.seconds`), 'utf8')) || NaN);
     const r = j.runs[0];
-    return { row, n: 1, seeds: ['deterministic'], valid: agg([r.valid]), test: agg([r.test]), seconds: secs };
+    return { row, n: 1, seeds: ['deterministic'], valid: agg([r.valid]), test: agg([r.test]),
+      masked: maskedAgg([maskedOf(r)]), seconds: secs };
   }
   const runs = [];
   for (const s of seeds) {
@@ -52,11 +69,15 @@ function rowResult(row, seeds) {
   return {
     row, n: runs.length, seeds: runs.map((r) => r.seed),
     valid: agg(runs.map((r) => r.valid)), test: agg(runs.map((r) => r.test)),
+    masked: maskedAgg(runs.map((r) => r.masked)),
+    partial: runs.filter((r) => r.partial).map((r) => ({ seed: r.seed, epochs: r.epochs, best_epoch: r.best_epoch })),
     seconds: mean(runs.map((r) => r.seconds)),
     seconds_per_epoch: mean(runs.map((r) => r.seconds_per_epoch)),
     best_epochs: runs.map((r) => r.best_epoch), epochs: runs.map((r) => r.epochs),
     per_seed: runs.map((r) => ({ seed: r.seed, valid_ndcg10: r.valid['NDCG@10'], test_ndcg10: r.test['NDCG@10'],
-      test_hr10: r.test['HR@10'], best_epoch: r.best_epoch, epochs: r.epochs, seconds: r.seconds })),
+      test_hr10: r.test['HR@10'], ...(r.masked ? { masked_test_ndcg10: r.masked.test['NDCG@10'],
+        masked_test_hr10: r.masked.test['HR@10'] } : {}), ...(r.partial ? { partial: true } : {}),
+      best_epoch: r.best_epoch, epochs: r.epochs, seconds: r.seconds })),
   };
 }
 
@@ -64,18 +85,28 @@ if (mode === 'table') {
   const rows = names.map((r) => rowResult(r, SEEDS));
   fs.writeFileSync(path.join(RES, 'results.json'), JSON.stringify({
     dataset: DS, protocol: 'MODEL.md 6: leave-one-out, full ranking over all items, ties count against, history not masked',
+    protocols: { top_level: 'history not masked (valid, test)',
+      masked: 'rows[].masked: every history item other than the target left out of the ranking, as the S3-Rec family of published tables' },
     seeds_asked: SEEDS, rows,
   }, null, 1) + '\n');
   const L = [];
   L.push(`### ${LABEL}: test split, mean ± sample std over the seeds listed`);
   L.push('');
-  L.push('| row | seeds | HR@10 | NDCG@10 | HR@20 | NDCG@20 | MRR | valid NDCG@10 | best epoch | s/epoch | s/run |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  L.push('Unmasked: MODEL.md 6, every item ranked. Masked: the visitor\'s history items left out of the ranking, the');
+  L.push('protocol of the S3-Rec family of published tables; compare a published number only with its own protocol.');
+  L.push('');
+  L.push('| row | seeds | HR@10 | NDCG@10 | HR@20 | NDCG@20 | MRR | masked HR@10 | masked NDCG@10 | valid NDCG@10 | best epoch | s/epoch | s/run |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const mpm = (r, k) => !r.masked ? '-' : r.n > 1 ? `${f4(r.masked.test.mean[k])} ± ${f4(r.masked.test.std[k])}`
+    : f4(r.masked.test.mean[k]);
   for (const r of rows) {
-    if (!r.n) { L.push(`| ${r.row} | not run | | | | | | | | | |`); continue; }
+    if (!r.n) { L.push(`| ${r.row} | not run | | | | | | | | | | | |`); continue; }
     const vd = r.n > 1 ? `${f4(r.valid.mean['NDCG@10'])} ± ${f4(r.valid.std['NDCG@10'])}` : f4(r.valid.mean['NDCG@10']);
-    L.push(`| ${r.row} | ${r.seeds.join(',')} | ${pm(r, 'HR@10')} | ${pm(r, 'NDCG@10')} | ${pm(r, 'HR@20')} | ` +
-      `${pm(r, 'NDCG@20')} | ${pm(r, 'MRR')} | ${vd} | ${r.best_epochs ? r.best_epochs.join(',') : '-'} | ` +
+    const part = r.partial && r.partial.length
+      ? ` (partial: ${r.partial.map((p) => `s${p.seed} stopped after ${p.epochs} epoch${p.epochs === 1 ? "" : "s"}`).join(', ')})` : '';
+    L.push(`| ${r.row} | ${r.seeds.join(',')}${part} | ${pm(r, 'HR@10')} | ${pm(r, 'NDCG@10')} | ${pm(r, 'HR@20')} | ` +
+      `${pm(r, 'NDCG@20')} | ${pm(r, 'MRR')} | ${mpm(r, 'HR@10')} | ${mpm(r, 'NDCG@10')} | ${vd} | ` +
+      `${r.best_epochs ? r.best_epochs.join(',') : '-'} | ` +
       `${r.seconds_per_epoch ? r.seconds_per_epoch.toFixed(1) : '-'} | ${Number.isFinite(r.seconds) ? r.seconds.toFixed(0) : '-'} |`);
   }
   L.push('');

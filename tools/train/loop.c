@@ -70,7 +70,36 @@ static int evaluate_params(const train_state *st, const dataset *ds, const tm_in
     return rc;
 }
 
-static int write_json(const char *path, const train_state *st, const metrics *valid, const metrics *test) {
+/* The best epoch's metrics under both protocols: out[protocol] (EVAL_UNMASKED, EVAL_MASKED). */
+static int evaluate_params_both(const train_state *st, const dataset *ds, const tm_inputs *in, const float *params,
+                                eval_split split, int threads, metrics out[2]) {
+    model_scorer ms;
+    eval_scorer sc;
+    if (model_scorer_init(&ms, &st->spec, in, params, threads, &sc)) return -1;
+    metrics sums[2];
+    uint32_t *const no_ranks[2] = {NULL, NULL};
+    int rc = evaluate_protocols(ds, split, &sc, threads, sums, no_ranks);
+    model_scorer_free(&ms);
+    for (int p = 0; p < 2; p++) out[p] = metrics_mean(&sums[p]);
+    return rc;
+}
+
+static void add_metrics(cJSON *parent, const char *name, const metrics *m) {
+    cJSON *o = cJSON_AddObjectToObject(parent, name);
+    for (int k = 0; k < METRICS_NK; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "HR@%u", metrics_k[k]);
+        cJSON_AddNumberToObject(o, key, m->hr[k]);
+        snprintf(key, sizeof key, "NDCG@%u", metrics_k[k]);
+        cJSON_AddNumberToObject(o, key, m->ndcg[k]);
+    }
+    cJSON_AddNumberToObject(o, "MRR", m->mrr);
+    cJSON_AddNumberToObject(o, "users", (double)m->count);
+}
+
+/* train.json; vt is NULL while training, else [protocol][valid, test] of the best epoch: the
+   top-level "valid" and "test" are the unmasked protocol (MODEL.md 6), "protocols" has both. */
+static int write_json(const char *path, const train_state *st, const metrics (*vt)[2]) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "model", tm_kind_name(st->spec.kind));
     cJSON_AddStringToObject(j, "data", st->data);
@@ -96,20 +125,16 @@ static int write_json(const char *path, const train_state *st, const metrics *va
         cJSON_AddNumberToObject(e, "seconds", st->hist[i].seconds);
         cJSON_AddItemToArray(ep, e);
     }
-    const metrics *ms[2] = {valid, test};
-    const char *names[2] = {"valid", "test"};
-    for (int s = 0; s < 2; s++) {
-        if (!ms[s]) continue;
-        cJSON *m = cJSON_AddObjectToObject(j, names[s]);
-        for (int k = 0; k < METRICS_NK; k++) {
-            char key[16];
-            snprintf(key, sizeof key, "HR@%u", metrics_k[k]);
-            cJSON_AddNumberToObject(m, key, ms[s]->hr[k]);
-            snprintf(key, sizeof key, "NDCG@%u", metrics_k[k]);
-            cJSON_AddNumberToObject(m, key, ms[s]->ndcg[k]);
+    if (vt) {
+        add_metrics(j, "valid", &vt[EVAL_UNMASKED][0]);
+        add_metrics(j, "test", &vt[EVAL_UNMASKED][1]);
+        cJSON *po = cJSON_AddObjectToObject(j, "protocols");
+        static const char *const key[2] = {"unmasked", "masked"};
+        for (int p = 0; p < 2; p++) {
+            cJSON *pp = cJSON_AddObjectToObject(po, key[p]);
+            add_metrics(pp, "valid", &vt[p][0]);
+            add_metrics(pp, "test", &vt[p][1]);
         }
-        cJSON_AddNumberToObject(m, "MRR", ms[s]->mrr);
-        cJSON_AddNumberToObject(m, "users", (double)ms[s]->count);
     }
     char *text = cJSON_Print(j);
     cJSON_Delete(j);
@@ -123,7 +148,7 @@ static int write_json(const char *path, const train_state *st, const metrics *va
 
 static void path_in(char *buf, size_t cap, const char *dir, const char *name) { snprintf(buf, cap, "%s/%s", dir, name); }
 
-int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *test) {
+int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *test, metrics *masked_test) {
     dataset ds;
     tm_inputs in;
     char p_model[1200], p_state[1200], p_svg[1200], p_json[1200];
@@ -279,7 +304,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         snprintf(title, sizeof title, "%s on %.1000s (seed %llu)", tm_kind_name(s->kind), st->data,
                  (unsigned long long)st->seed);
         if (plot_write(p_svg, st, title)) goto fail;
-        write_json(p_json, st, NULL, NULL);
+        write_json(p_json, st, NULL);
         if (!o->quiet) {
             uint32_t left = st->epochs - e;
             uint32_t pat_left = st->patience - st->bad_epochs;
@@ -296,10 +321,16 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     }
 
     /* the best epoch on validation and test */
-    if (evaluate_params(st, &ds, &in, best, EVAL_VALID, o->threads, valid) ||
-        evaluate_params(st, &ds, &in, best, EVAL_TEST, o->threads, test))
-        goto oom3;
-    write_json(p_json, st, valid, test);
+    metrics vt[2][2], two[2]; /* [protocol][valid, test] */
+    for (int s = 0; s < 2; s++) {
+        if (evaluate_params_both(st, &ds, &in, best, s ? EVAL_TEST : EVAL_VALID, o->threads, two)) goto oom3;
+        vt[EVAL_UNMASKED][s] = two[EVAL_UNMASKED];
+        vt[EVAL_MASKED][s] = two[EVAL_MASKED];
+    }
+    *valid = vt[EVAL_UNMASKED][0];
+    *test = vt[EVAL_UNMASKED][1];
+    if (masked_test) *masked_test = vt[EVAL_MASKED][1];
+    write_json(p_json, st, (const metrics(*)[2])vt);
     step_free(sc);
     free(canon);
     free(win);

@@ -28,9 +28,10 @@ typedef struct {
 int train_open_data(const train_state *st, dataset *ds, tm_inputs *in);
 
 /* Trains st->spec as st describes (st->epoch epochs already done when resuming), then
-   evaluates the best epoch on validation and test into *valid and *test. 0, or -1 after
-   cli_error. */
-int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *test);
+   evaluates the best epoch on validation and test into *valid and *test (history not masked,
+   MODEL.md 6) and, if masked_test is not NULL, test with the history masked; train.json gets
+   both protocols. 0, or -1 after cli_error. */
+int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *test, metrics *masked_test);
 
 /* Windows of user u's training part i_1..i_m (m = ds_train_len): inputs i_1..i_{m-1}, targets
    i_2..i_m. With all == 0 only the last window of at most L inputs; with all == 1 the part is
