@@ -68,7 +68,7 @@ test('a prepared directory of ones own goes through eval.sh', { skip }, () => {
     const row = j2.rows.find((x) => x.row === 'sasrecf');
     assert.equal(row.n, 1);
     assert.deepEqual(row.partial.map((x) => x.seed), [1]);
-    assert.match(readFileSync(join(res, 'results.md'), 'utf8'), /\| sasrecf \| 1 \(partial: s1 stopped after 1 epochs\) \|/);
+    assert.match(readFileSync(join(res, 'results.md'), 'utf8'), /\| sasrecf \| 1 \(partial: s1 stopped after 1 epoch\) \|/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
