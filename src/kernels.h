@@ -1,8 +1,10 @@
 /*
  * kernels.h - the hot loops, behind one table (as XNNPACK does).
  *
- * Two implementations: kernels_scalar.c (the reference, plain C, every build) and
- * kernels_simd128.c (WebAssembly SIMD128, only when compiled with -msimd128). The rest of
+ * Three implementations: kernels_scalar.c (the reference, plain C, every build),
+ * kernels_simd128.c (WebAssembly SIMD128, only when compiled with -msimd128) and
+ * kernels_vec128.c (the SIMD128 algorithms in 16-byte GCC/Clang generic vectors, for native
+ * builds; active only with MDSREC_VEC_ACTIVE, which MDSREC_NATIVE_ARCH sets). The rest of
  * the core calls kernels_active() and never sees an #ifdef of an instruction set. Tests run
  * every kernel of every available set against the scalar one.
  *
@@ -18,7 +20,7 @@
 #include "mdsrec.h" /* MDSREC_PANEL */
 
 typedef struct {
-    const char *name; /* "scalar", "simd128" */
+    const char *name; /* "scalar", "simd128", "vec128" */
 
     /* sum_i a[i]*b[i] */
     float (*dot_f32)(const float *a, const float *b, size_t n);

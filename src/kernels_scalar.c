@@ -1,5 +1,5 @@
 /* kernels_scalar.c - the reference kernels: plain C, every build (see kernels.h). The
-   compiler may vectorise them natively; the SIMD set is compared against these. */
+   compiler may vectorise them natively; the simd128 and vec128 sets are compared against these. */
 #include "kernels.h"
 
 #include <math.h>

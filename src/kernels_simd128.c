@@ -248,7 +248,7 @@ static void score_f16(float *out, const uint16_t *const *mats, const float *q, s
 
 /* The integer dot products are exact, and the per-row float combination below is the
    scalar kernel's, in the same order ((scale * qscale) * dot, channel by channel, from 0):
-   i8 scores are bit-identical across the two sets.
+   i8 scores are bit-identical to the scalar set's.
    Four rows at a time: each widened piece of q serves four rows, the four int32 sums are
    reduced together (sum4_i32), converted and scaled as one vector. */
 static void score_i8(float *out, const int8_t *const *mats, const float *const *scales, const int8_t *q8,

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "kernels.h"
+#include "rng.h"
 
 void op_layernorm(float *out, float *mean, float *rstd, const float *x,
                   const float *g, const float *b, size_t d, float eps) {
@@ -70,13 +71,6 @@ void op_causal_attention(float *ctx, float *att, const float *q, const float *k,
             }
         }
     }
-}
-
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
 }
 
 void op_dropout_mask(float *mask, size_t n, float p, uint64_t *rng) {

@@ -227,6 +227,14 @@ int cli_parse_float(const char *s, float *out) {
     return 0;
 }
 
+const char *cli_list_next(const char **p, size_t *len) {
+    const char *item = *p;
+    if (!*item) return NULL;
+    *len = strcspn(item, ",");
+    *p = item + *len + (item[*len] == ',');
+    return item;
+}
+
 double cli_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

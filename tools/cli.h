@@ -46,6 +46,12 @@ int cli_parse_u32(const char *s, uint32_t *out);
 int cli_parse_u64(const char *s, uint64_t *out);
 int cli_parse_float(const char *s, float *out);
 
+/* Steps through a comma-separated list: returns the next entry (not NUL-terminated; its
+   length in *len, 0 for an empty one between two commas) and moves *p past it and its comma,
+   or NULL at the end of the string. "a,,b," gives "a", "", "b".
+   for (const char *p = list, *item; (item = cli_list_next(&p, &len));) ... */
+const char *cli_list_next(const char **p, size_t *len);
+
 /* Monotonic seconds. */
 double cli_now(void);
 

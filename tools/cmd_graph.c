@@ -111,11 +111,9 @@ static int show(const char *dir, const char *keys, const char *list, uint32_t to
         for (uint32_t f = 0; f < nf; f++) strcat(strcat(all, names[f]), ",");
         strcat(all, "behaviour");
     }
-    for (const char *kp = keys; *kp;) {
-        const char *ke = strchr(kp, ',');
-        size_t kl = ke ? (size_t)(ke - kp) : strlen(kp);
-        char *key = strndup(kp, kl);
-        kp += kl + (ke != NULL);
+    size_t kl, gl;
+    for (const char *kp = keys, *k; (k = cli_list_next(&kp, &kl));) {
+        char *key = strndup(k, kl);
         uint32_t i = keymap_find(&items, key);
         if (i == UINT32_MAX) {
             cli_error("--show: \"%s\" is not an item of items.txt", key);
@@ -124,11 +122,9 @@ static int show(const char *dir, const char *keys, const char *list, uint32_t to
         }
         printf("%s %s\n", key, titles && titles[i] ? titles[i] : "");
         free(key);
-        for (const char *gp = all; *gp;) {
-            const char *ge = strchr(gp, ',');
-            size_t gl = ge ? (size_t)(ge - gp) : strlen(gp);
+        for (const char *gp = all, *g; (g = cli_list_next(&gp, &gl));) {
             char rel[160];
-            snprintf(rel, sizeof rel, "graph/%.*s.knn.csr", (int)gl, gp);
+            snprintf(rel, sizeof rel, "graph/%.*s.knn.csr", (int)gl, g);
             char *path = path_join(dir, rel);
             csr m;
             int bad = !path || csr_read(path, &m) != 0;
@@ -139,12 +135,11 @@ static int show(const char *dir, const char *keys, const char *list, uint32_t to
                 csr_free(&m);
                 goto done;
             }
-            printf("  %.*s:\n", (int)gl, gp);
+            printf("  %.*s:\n", (int)gl, g);
             for (uint32_t e = m.row_ptr[i], q = 0; e < m.row_ptr[i + 1] && q < top; e++, q++)
                 printf("    %.4f  %s %s\n", m.w[e], keymap_key(&items, m.col[e]),
                        titles && titles[m.col[e]] ? titles[m.col[e]] : "");
             csr_free(&m);
-            gp += gl + (ge != NULL);
         }
     }
     rc = CLI_EXIT_OK;
@@ -163,14 +158,13 @@ done:
 /* --features: comma-separated feature names (empty entries are skipped). */
 static const char *features_check(const char *v) {
     static const char want[] = "feature names ([A-Za-z0-9_-], not \"behaviour\"), comma-separated";
-    for (const char *p = v; *p;) {
-        size_t l = strcspn(p, ",");
+    size_t l;
+    for (const char *p = v, *item; (item = cli_list_next(&p, &l));) {
         char name[80];
         if (l >= sizeof name) return want;
-        memcpy(name, p, l);
+        memcpy(name, item, l);
         name[l] = 0;
         if (l && !valid_channel_name(name)) return want;
-        p += l + (p[l] == ',');
     }
     return NULL;
 }
@@ -216,24 +210,21 @@ int cmd_graph(int argc, char **argv) {
     char **names = NULL;
     if (list) {
         uint32_t cap = 0;
-        for (const char *p = list; *p;) {
-            const char *e = strchr(p, ',');
-            size_t l = e ? (size_t)(e - p) : strlen(p);
-            if (l) {
-                if (nf == cap) {
-                    cap = cap ? cap * 2 : 8;
-                    names = realloc(names, cap * sizeof *names);
-                }
-                names[nf] = strndup(p, l);
-                if (!valid_channel_name(names[nf])) {
-                    cli_error("--features: \"%s\" is not a feature name", names[nf]);
-                    for (uint32_t q = 0; q <= nf; q++) free(names[q]);
-                    free(names);
-                    return CLI_EXIT_USAGE;
-                }
-                nf++;
+        size_t l;
+        for (const char *p = list, *item; (item = cli_list_next(&p, &l));) {
+            if (!l) continue;
+            if (nf == cap) {
+                cap = cap ? cap * 2 : 8;
+                names = realloc(names, cap * sizeof *names);
             }
-            p += l + (e != NULL);
+            names[nf] = strndup(item, l);
+            if (!valid_channel_name(names[nf])) {
+                cli_error("--features: \"%s\" is not a feature name", names[nf]);
+                for (uint32_t q = 0; q <= nf; q++) free(names[q]);
+                free(names);
+                return CLI_EXIT_USAGE;
+            }
+            nf++;
         }
     } else {
         names = prepared_list_features(dir, &nf);

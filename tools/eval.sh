@@ -20,7 +20,7 @@
 #   --report    only rebuild results.json / results.md from the runs already done
 #   --paired    also rank every visitor with each finished seed of mdsrec, sasrec and sasrecf and
 #               compare mdsrec with each baseline visitor by visitor (paired bootstrap over the
-#               visitors, tools/examples/paired.mjs): results/DATASET/paired.md; also each row's
+#               visitors, tools/reports/paired.mjs): results/DATASET/paired.md; also each row's
 #               early-stopping optimism (valid-window.md) and, on ml-100k, the visitors split by
 #               the time before their target (by-gap.md)
 #   --windows W last (default: each visitor's training part gives its last window of at most L
@@ -331,7 +331,7 @@ if [ $TUNE = 1 ]; then
         done
         echo "mdsrec 1 $TR/$g$flags"
     done | run_queue || true
-    RUNS_DIR=$TR RES_DIR=$RES DATASET=$DS LABEL=$LABEL "$NODE" "$ROOT/tools/examples/eval-report.mjs" tune $GRID
+    RUNS_DIR=$TR RES_DIR=$RES DATASET=$DS LABEL=$LABEL "$NODE" "$ROOT/tools/reports/eval-report.mjs" tune $GRID
     exit 0
 fi
 
@@ -380,7 +380,7 @@ if [ $EXPORT = 1 ] && [ $QUICK = 0 ] && done_run "$RUNS/mdsrec/s1"; then
             "$BIN" recommend "$B/mdsrec-s1-i8.mdsb" --history "$keys" -k 10 --json > "$B/visitor-$user.json"
             printf '%s\t%s\t%s\n' "$user" "$target" "$B/visitor-$user.json"
         done > "$B/visitors.tsv"
-        "$NODE" "$ROOT/tools/examples/eval-report.mjs" visitors "$B/visitors.tsv" "$RES" "$PREP"
+        "$NODE" "$ROOT/tools/reports/eval-report.mjs" visitors "$B/visitors.tsv" "$RES" "$PREP"
     fi
 fi
 
@@ -392,7 +392,7 @@ if [ $QUICK = 0 ]; then
     TABLE_SEEDS=$(printf '%s\n' 1 2 3 ${SEEDS//,/ } | sort -n -u | paste -sd, -)
 fi
 RUNS_DIR=$RUNS RES_DIR=$RES DATASET=$DS LABEL=$LABEL SEEDS=$TABLE_SEEDS WORK_DIR=$WORK \
-    "$NODE" "$ROOT/tools/examples/eval-report.mjs" table $TABLE_ROWS
+    "$NODE" "$ROOT/tools/reports/eval-report.mjs" table $TABLE_ROWS
 log "results: $RES/results.md"
 
 if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
@@ -418,7 +418,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
         for b in sasrec sasrecf; do
             [[ " ${have[*]-} " == *" mdsrec "* && " ${have[*]-} " == *" $b "* ]] || continue
             for sp in test valid; do
-                "$NODE" "$ROOT/tools/examples/paired.mjs" "$RK/mdsrec.json" "$RK/$b.json" --split $sp --md-row "mdsrec,$b" ||
+                "$NODE" "$ROOT/tools/reports/paired.mjs" "$RK/mdsrec.json" "$RK/$b.json" --split $sp --md-row "mdsrec,$b" ||
                     { rm -f "$RES/paired.md.tmp"; log "paired.mjs failed ($b, $sp)"; exit 1; }
             done
         done
@@ -430,7 +430,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     {
         echo "### $LABEL: best validation NDCG@10 against the mean of the epochs around it"
         echo
-        "$NODE" "$ROOT/tools/examples/valid-window.mjs" "$WORK" --runs "runs$SUFFIX"
+        "$NODE" "$ROOT/tools/reports/valid-window.mjs" "$WORK" --runs "runs$SUFFIX"
     } > "$RES/valid-window.md.tmp" || { rm -f "$RES/valid-window.md.tmp"; log "valid-window.mjs failed"; exit 1; }
     mv "$RES/valid-window.md.tmp" "$RES/valid-window.md"
     log "validation window: $RES/valid-window.md"
@@ -441,7 +441,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
         {
             echo "### $LABEL: NDCG@10 by the time between the target and the click before it"
             echo
-            "$NODE" "$ROOT/tools/examples/by-gap.mjs" --inter "$SRC/ml-100k.inter" --prep "$PREP" "${files[@]}"
+            "$NODE" "$ROOT/tools/reports/by-gap.mjs" --inter "$SRC/ml-100k.inter" --prep "$PREP" "${files[@]}"
         } > "$RES/by-gap.md.tmp" || { rm -f "$RES/by-gap.md.tmp"; log "by-gap.mjs failed"; exit 1; }
         mv "$RES/by-gap.md.tmp" "$RES/by-gap.md"
         log "by gap: $RES/by-gap.md"

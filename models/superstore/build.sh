@@ -4,6 +4,7 @@
 # Deterministic: one training thread and a fixed seed. Usage: bash models/superstore/build.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+root=$(pwd)
 M=build/bin/mdsrec
 [ -x "$M" ] || bash scripts/build.sh
 work=$(mktemp -d)
@@ -16,8 +17,10 @@ csv=models/superstore/superstore.csv
 "$M" featurize text --dir "$work/data" --catalog "$csv" --key-col "Product ID" \
   --text-fields "Product Name,Category,Sub-Category"
 "$M" graph --dir "$work/data"
-"$M" train --data "$work/data" --out "$work/model" --model mdsrec --seed 1 --threads 1 \
-  --epochs 40 --patience 8 --quiet
+# train runs inside the work directory and records its --data as given ("data"), so the
+# committed train.json names no temporary path
+(cd "$work" && "$root/$M" train --data data --out model --model mdsrec --seed 1 --threads 1 \
+  --epochs 40 --patience 8 --quiet)
 "$M" export --model "$work/model" --data "$work/data" --out models/superstore.mdsb --dtype i8
 cp "$work/model/train.json" models/superstore/train.json 2>/dev/null || true
 "$M" inspect models/superstore.mdsb | head -3

@@ -1,4 +1,4 @@
-// by_gap.test.mjs - tools/examples/by-gap.mjs on an interaction file, a prepared directory and
+// by_gap.test.mjs - tools/reports/by-gap.mjs on an interaction file, a prepared directory and
 // rank files made here: visitors fall into the gap bucket of their target, ties in time are
 // ordered by line as prepare orders them, NDCG is averaged over a file's seeds, and a prepared
 // directory that does not match the interaction file is refused with the line that differs.
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
-const SCRIPT = join(ROOT, 'tools/examples/by-gap.mjs');
+const SCRIPT = join(ROOT, 'tools/reports/by-gap.mjs');
 const ndcg = (r) => (r <= 10 ? 1 / Math.log2(r + 1) : 0);
 
 // three users; the columns in a different order than usual, to check they are found by name

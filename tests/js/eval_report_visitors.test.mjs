@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
-const SCRIPT = join(ROOT, 'tools/examples/eval-report.mjs');
+const SCRIPT = join(ROOT, 'tools/reports/eval-report.mjs');
 
 // an answer shaped like `mdsrec recommend --json`; items ranked in the order given
 const answer = (history, keys) => ({

@@ -1,4 +1,4 @@
-// paired.test.mjs - tools/examples/paired.mjs on rank files made here, where the answer is known:
+// paired.test.mjs - tools/reports/paired.mjs on rank files made here, where the answer is known:
 // NDCG@10 per visitor from the ranks, averaged over a model's seeds; the difference, its standard
 // error and a bootstrap interval that brackets it; refusals of files that do not pair.
 
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
-const SCRIPT = join(ROOT, 'tools/examples/paired.mjs');
+const SCRIPT = join(ROOT, 'tools/reports/paired.mjs');
 const ndcg = (r) => (r <= 10 ? 1 / Math.log2(r + 1) : 0);
 
 // `mdsrec eval --ranks --json` shape: one run per seed

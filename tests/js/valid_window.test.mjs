@@ -1,4 +1,4 @@
-// valid_window.test.mjs - tools/examples/valid-window.mjs on a runs directory made here: the
+// valid_window.test.mjs - tools/reports/valid-window.mjs on a runs directory made here: the
 // best validation score, the mean of the epochs around it, their difference and the
 // correlations with test, from curves whose answer is known; unfinished runs and the
 // baselines' JSON files are skipped; a missing directory is an error.
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
-const SCRIPT = join(ROOT, 'tools/examples/valid-window.mjs');
+const SCRIPT = join(ROOT, 'tools/reports/valid-window.mjs');
 
 // a train.json as `mdsrec train` writes it: per-epoch validation, the best epoch, final metrics
 const run = (dir, row, seed, curve, test) => {

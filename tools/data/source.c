@@ -45,46 +45,38 @@ int ds_set(char **slot, const char *value) {
 int ds_set_text_fields(dataset_desc *d, const char *list) {
     for (uint32_t i = 0; i < d->catalog.n_text; i++) free(d->catalog.text[i]);
     d->catalog.n_text = 0;
-    const char *p = list;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l) {
-            if (d->catalog.n_text == DS_MAX_TEXT) {
-                cli_error("--text-fields: at most %d fields", DS_MAX_TEXT);
-                return -1;
-            }
-            d->catalog.text[d->catalog.n_text++] = strndup(p, l);
+    size_t l;
+    for (const char *p = list, *item; (item = cli_list_next(&p, &l));) {
+        if (!l) continue;
+        if (d->catalog.n_text == DS_MAX_TEXT) {
+            cli_error("--text-fields: at most %d fields", DS_MAX_TEXT);
+            return -1;
         }
-        p += l + (e != NULL);
+        d->catalog.text[d->catalog.n_text++] = strndup(item, l);
     }
     return 0;
 }
 
 int ds_set_display_fields(dataset_desc *d, const char *list) {
-    const char *p = list;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l) {
-            if (d->catalog.n_display == DS_MAX_DISPLAY) {
-                cli_error("--display: at most %d fields", DS_MAX_DISPLAY);
-                return -1;
-            }
-            char *item = strndup(p, l);
-            char *eq = strchr(item, '=');
-            uint32_t k = d->catalog.n_display++;
-            if (eq) {
-                *eq = 0;
-                d->catalog.display_name[k] = strdup(item);
-                d->catalog.display_col[k] = strdup(eq + 1);
-            } else {
-                d->catalog.display_name[k] = strdup(item);
-                d->catalog.display_col[k] = strdup(item);
-            }
-            free(item);
+    size_t l;
+    for (const char *p = list, *entry; (entry = cli_list_next(&p, &l));) {
+        if (!l) continue;
+        if (d->catalog.n_display == DS_MAX_DISPLAY) {
+            cli_error("--display: at most %d fields", DS_MAX_DISPLAY);
+            return -1;
         }
-        p += l + (e != NULL);
+        char *item = strndup(entry, l);
+        char *eq = strchr(item, '=');
+        uint32_t k = d->catalog.n_display++;
+        if (eq) {
+            *eq = 0;
+            d->catalog.display_name[k] = strdup(item);
+            d->catalog.display_col[k] = strdup(eq + 1);
+        } else {
+            d->catalog.display_name[k] = strdup(item);
+            d->catalog.display_col[k] = strdup(item);
+        }
+        free(item);
     }
     return 0;
 }

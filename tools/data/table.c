@@ -97,14 +97,23 @@ typedef struct {
     size_t scratch_cap;
 } reader;
 
+/* The next line of r (call while r->pos < r->n): its bounds in *s, *e (the '\n' left out),
+   r moved past it; returns its number. */
+static uint64_t take_line(reader *r, size_t *s, size_t *e) {
+    size_t a = r->pos, b = a;
+    while (b < r->n && r->buf[b] != '\n') b++;
+    r->pos = b < r->n ? b + 1 : b;
+    *s = a;
+    *e = b;
+    return r->line++;
+}
+
 /* Splits the next non-blank line at tabs. 1 = a record, 0 = end of file, -1 = error. */
 static int next_tsv(reader *r, fields *fs, uint64_t *start_line) {
     fields_clear(fs);
     while (r->pos < r->n) {
-        size_t s = r->pos, e = s;
-        while (e < r->n && r->buf[e] != '\n') e++;
-        r->pos = e < r->n ? e + 1 : e;
-        uint64_t line = r->line++;
+        size_t s, e;
+        uint64_t line = take_line(r, &s, &e);
         size_t end = e;
         if (end > s && r->buf[end - 1] == '\r') end--;
         if (end == s) continue; /* blank line */
@@ -244,10 +253,8 @@ static int load_jsonl(table *t, reader *r, const char *const *cols, uint32_t nco
     size_t linecap = 0;
     int rc = -1;
     while (r->pos < r->n) {
-        size_t s = r->pos, e = s;
-        while (e < r->n && r->buf[e] != '\n') e++;
-        r->pos = e < r->n ? e + 1 : e;
-        uint64_t line = r->line++;
+        size_t s, e;
+        uint64_t line = take_line(r, &s, &e);
         size_t a = s;
         while (a < e && (r->buf[a] == ' ' || r->buf[a] == '\t' || r->buf[a] == '\r')) a++;
         if (a == e) continue;

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "data/keymap.h"
 #include "data/utf8.h"
+#include "src/rng.h"
 
 size_t text_tokenize(const char *s, void (*fn)(const char *tok, size_t len, void *ctx), void *ctx) {
     const uint8_t *p = (const uint8_t *)s;
@@ -77,13 +78,6 @@ static void on_token(const char *tok, size_t len, void *ctx) {
         add_term(t, fnv1a64(pair, sizeof pair, fnv1a64("\x01", 1, FNV1A64_INIT)));
     }
     t->prev = h;
-}
-
-static uint64_t splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
 }
 
 static int cmp_u32(const void *a, const void *b) {

@@ -15,6 +15,24 @@ size_t channel_bwd_scratch_floats(const mdsrec_config *cfg) {
     return 16 * L * d + 2 * L * f + L;
 }
 
+/* LayerNorm over n rows of d: dx = 0, then each row's backward (dg, db accumulate). */
+static void layernorm_rows_bwd(float *dx, float *dg, float *db, const float *dy, const float *x, const float *mean,
+                               const float *rstd, const float *g, size_t n, size_t d) {
+    memset(dx, 0, n * d * sizeof(float));
+    for (size_t t = 0; t < n; t++)
+        layernorm_bwd(dx + t * d, dg, db, dy + t * d, x + t * d, mean[t], rstd[t], g, d);
+}
+
+/* A residual r = skip + branch * mask (mask NULL: no dropout), from dr (n floats): the
+   gradients on skip and on branch. dbranch may be dr itself. */
+static void residual_bwd(float *dskip, float *dbranch, const float *dr, const float *mask, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float g = dr[i];
+        dskip[i] = g;
+        dbranch[i] = mask ? g * mask[i] : g;
+    }
+}
+
 /* Gradient of the pooling at positions t0..n-1 (du rows) into dh (n, d). */
 static void pool_backward(const mdsrec_config *cfg, const encoder_weights *w, const encoder_weights *gw,
                           const channel_acts *a, size_t n, size_t t0, const float *du, float *dh,
@@ -91,14 +109,9 @@ void channel_backward(const mdsrec_config *cfg, const encoder_weights *w, const 
         const float *in = b ? a->blk[b - 1].z2 : a->z0;
         const float *ao_m = a->blk[b].ao_drop, *f2_m = a->blk[b].f2_drop;
         /* z2 = LN2(r2), r2 = z1 + f2 * mask */
-        memset(dr, 0, nd * sizeof(float));
-        for (size_t t = 0; t < n; t++)
-            layernorm_bwd(dr + t * d, W_(g->ln2_g), W_(g->ln2_b), dh + t * d, a->blk[b].r2 + t * d,
-                          a->blk[b].ln2_mean[t], a->blk[b].ln2_rstd[t], k->ln2_g, d);
-        for (size_t i = 0; i < nd; i++) {
-            dz1[i] = dr[i];
-            df2[i] = f2_m ? dr[i] * f2_m[i] : dr[i];
-        }
+        layernorm_rows_bwd(dr, W_(g->ln2_g), W_(g->ln2_b), dh, a->blk[b].r2, a->blk[b].ln2_mean,
+                           a->blk[b].ln2_rstd, k->ln2_g, n, d);
+        residual_bwd(dz1, df2, dr, f2_m, nd);
         /* f2 = W2 GELU(f1) + b2, f1 = W1 z1 + b1 */
         memset(dg1, 0, n * f * sizeof(float));
         memset(df1, 0, n * f * sizeof(float));
@@ -106,14 +119,9 @@ void channel_backward(const mdsrec_config *cfg, const encoder_weights *w, const 
         gelu_bwd(df1, dg1, a->blk[b].f1, n * f);
         linear_bwd(dz1, W_(g->w1), W_(g->b1), df1, a->blk[b].z1, k->w1, n, d, f);
         /* z1 = LN1(r1), r1 = in + ao * mask */
-        memset(dr, 0, nd * sizeof(float));
-        for (size_t t = 0; t < n; t++)
-            layernorm_bwd(dr + t * d, W_(g->ln1_g), W_(g->ln1_b), dz1 + t * d, a->blk[b].r1 + t * d,
-                          a->blk[b].ln1_mean[t], a->blk[b].ln1_rstd[t], k->ln1_g, d);
-        for (size_t i = 0; i < nd; i++) {
-            din[i] = dr[i];
-            dr[i] = ao_m ? dr[i] * ao_m[i] : dr[i]; /* now the gradient on ao */
-        }
+        layernorm_rows_bwd(dr, W_(g->ln1_g), W_(g->ln1_b), dz1, a->blk[b].r1, a->blk[b].ln1_mean,
+                           a->blk[b].ln1_rstd, k->ln1_g, n, d);
+        residual_bwd(din, dr, dr, ao_m, nd); /* dr is now the gradient on ao */
         /* ao = Wo ctx + bo; ctx = attention(q, k, v) */
         memset(dctx, 0, nd * sizeof(float));
         memset(dq, 0, nd * sizeof(float));
@@ -131,10 +139,7 @@ void channel_backward(const mdsrec_config *cfg, const encoder_weights *w, const 
     /* ---- z0 = LN_in(x) * mask, x = rows + pos */
     for (size_t i = 0; i < nd; i++)
         if (a->drop0) dh[i] *= a->drop0[i];
-    memset(dr, 0, nd * sizeof(float));
-    for (size_t t = 0; t < n; t++)
-        layernorm_bwd(dr + t * d, W_(gw->ln_in_g), W_(gw->ln_in_b), dh + t * d, a->x + t * d,
-                      a->ln0_mean[t], a->ln0_rstd[t], w->ln_in_g, d);
+    layernorm_rows_bwd(dr, W_(gw->ln_in_g), W_(gw->ln_in_b), dh, a->x, a->ln0_mean, a->ln0_rstd, w->ln_in_g, n, d);
     float *gpos = W_(gw->pos);
     for (size_t i = 0; i < nd; i++) {
         drows[i] += dr[i];

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "gemm.h"
 #include "graph_content.h"
+#include "src/rng.h"
 
 static const char *const kind_names[] = {"mdsrec", "sasrec", "sasrecf", "pop", "itemknn"};
 
@@ -51,18 +52,11 @@ void tm_layout(tm_spec *s) {
 
 /* ---------------------------------------------------------------- initialisation */
 
-static uint64_t next64(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* Box-Muller from the splitmix64 stream: the same numbers on every platform (libm aside). */
 static void normal(float *x, size_t n, float std, uint64_t *rng) {
     for (size_t i = 0; i < n; i++) {
-        double u1 = ((double)(next64(rng) >> 11) + 1.0) / 9007199254740993.0;
-        double u2 = (double)(next64(rng) >> 11) / 9007199254740992.0;
+        double u1 = ((double)(splitmix64(rng) >> 11) + 1.0) / 9007199254740993.0;
+        double u2 = (double)(splitmix64(rng) >> 11) / 9007199254740992.0;
         x[i] = (float)(std * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
     }
 }

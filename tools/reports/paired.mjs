@@ -3,7 +3,7 @@
 // one run per seed), averages each visitor's NDCG@k over a model's seeds, and compares the two
 // models visitor by visitor on the same split: the mean difference, its standard error, and a
 // paired bootstrap 95 % interval over visitors (seeded, so a rerun prints the same).
-//   node tools/examples/paired.mjs A.json B.json [--split test] [--k 10] [--resamples 10000] [--json OUT]
+//   node tools/reports/paired.mjs A.json B.json [--split test] [--k 10] [--resamples 10000] [--json OUT]
 //                                  [--md-row NAME_A,NAME_B]   (one markdown table row instead of prose)
 // A and B must rank the same visitors (the same prepared dataset). Ties already count against
 // the model in the ranks (MODEL.md section 6).
@@ -15,7 +15,7 @@ const files = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1
 const split = opt('--split', 'test'), K = Number(opt('--k', 10)), B = Number(opt('--resamples', 10000));
 const out = opt('--json', null), mdRow = opt('--md-row', null);
 if (files.length !== 2 || !(K >= 1) || !(B >= 100)) {
-  console.error('usage: node tools/examples/paired.mjs A.json B.json [--split test] [--k 10] [--resamples 10000] [--json OUT]');
+  console.error('usage: node tools/reports/paired.mjs A.json B.json [--split test] [--k 10] [--resamples 10000] [--json OUT]');
   process.exit(2);
 }
 

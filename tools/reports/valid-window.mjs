@@ -5,7 +5,7 @@
 // around it (best - 5 .. best + 5, as far as the run went): a smoothed level less sensitive to
 // one lucky evaluation. It prints each row's means over its seeds and the correlation of each
 // validation figure with test NDCG@10 over the rows.
-//   node tools/examples/valid-window.mjs WORK/DATASET [--runs runs] [--half 5] [--json OUT]
+//   node tools/reports/valid-window.mjs WORK/DATASET [--runs runs] [--half 5] [--json OUT]
 // WORK/DATASET is the directory tools/eval.sh writes (runs/ROW/sSEED/train.json); --runs names
 // another runs directory in it (eval.sh --windows all: runs-windows-all).
 import fs from 'node:fs';
@@ -16,7 +16,7 @@ const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args
 const dir = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
 const half = Number(opt('--half', 5)), out = opt('--json', null), runsName = opt('--runs', 'runs');
 if (!dir || !(half >= 0) || !runsName || runsName.includes('/')) {
-  console.error('usage: node tools/examples/valid-window.mjs WORK/DATASET [--runs runs] [--half 5] [--json OUT]');
+  console.error('usage: node tools/reports/valid-window.mjs WORK/DATASET [--runs runs] [--half 5] [--json OUT]');
   process.exit(2);
 }
 const runsDir = path.join(dir, runsName);

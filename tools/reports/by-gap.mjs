@@ -3,7 +3,7 @@
 // target the one before; when a dataset's timestamps are coarse (MovieLens: seconds, with many
 // ratings sent in one second), a target in the same second as the click before it is ordered
 // only by the file's line order. This separates those targets from the ones after a real gap.
-//   node tools/examples/by-gap.mjs --inter FILE.inter --prep PREP_DIR A.json [B.json ...] [--k 10] [--json OUT]
+//   node tools/reports/by-gap.mjs --inter FILE.inter --prep PREP_DIR A.json [B.json ...] [--k 10] [--json OUT]
 // FILE.inter: the RecBole atomic file `mdsrec prepare` read (tab-separated, a header naming
 // user_id, item_id and timestamp columns). PREP_DIR: its prepared directory (sequences.tsv,
 // items.txt). A.json ...: `mdsrec eval --ranks --json` files on that prepared data; each
@@ -19,7 +19,7 @@ const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args
 const files = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
 const inter = opt('--inter', null), prep = opt('--prep', null), K = Number(opt('--k', 10)), out = opt('--json', null);
 if (!inter || !prep || !files.length || !(K >= 1)) {
-  console.error('usage: node tools/examples/by-gap.mjs --inter FILE.inter --prep PREP_DIR A.json [B.json ...] [--k 10] [--json OUT]');
+  console.error('usage: node tools/reports/by-gap.mjs --inter FILE.inter --prep PREP_DIR A.json [B.json ...] [--k 10] [--json OUT]');
   process.exit(2);
 }
 const fail = (msg) => { console.error(`by-gap.mjs: ${msg}`); process.exit(1); };

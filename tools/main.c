@@ -1,4 +1,4 @@
-/* mdsrec.c - the `mdsrec` tool: dispatch to one tools/cmd_*.c per subcommand. */
+/* main.c - the `mdsrec` tool: dispatch to one tools/cmd_*.c per subcommand. */
 #include <stdio.h>
 #include <string.h>
 
