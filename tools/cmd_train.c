@@ -81,7 +81,7 @@ int cmd_train(int argc, char **argv) {
     float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0;
     int gate = -1;
     /* the objective (docs/TRAINING.md, "Loss"): 0 negatives = softmax over all items */
-    uint32_t negatives = 0;
+    uint32_t negatives = 0, aux_negatives = 0;
     int sampler = STEP_NEG_UNIFORM;
     float smoothing = 0, weight_decay = 0;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
@@ -132,6 +132,10 @@ int cmd_train(int argc, char **argv) {
         {"--negatives", OPT_U32, &negatives, "K",
          .help = "sampled softmax: the target against K negatives drawn per batch\n(0: softmax over every item)",
          .min = 0, .max = (1u << 24) - 1},
+        {"--aux-negatives", OPT_U32, &aux_negatives, "K",
+         .help = "with --negatives 0: each channel's own loss (--aux-loss) over the\n"
+                 "target and K sampled negatives, the fused loss over every item",
+         .min = 0, .max = (1u << 24) - 1},
         {"--sampler", OPT_CHOICE, &sampler, .names = sampler_names,
          .help = "how negatives are drawn: uniform, or popular (by training count,\nwith the logQ correction)"},
         {"--label-smoothing", OPT_FLOAT, &smoothing, "E", .min = 0, .max = 1, .flags = OPT_MAX_OPEN,
@@ -175,6 +179,7 @@ int cmd_train(int argc, char **argv) {
     st->aux_w = aux_w >= 0 ? aux_w : kind == TM_MDSREC ? MDSREC_AUX_DEFAULT : 0;
     st->channel_drop = channel_drop;
     st->negatives = negatives;
+    st->aux_negatives = aux_negatives;
     st->sampler = (uint32_t)sampler;
     st->label_smoothing = smoothing;
     st->weight_decay = weight_decay;

@@ -168,13 +168,16 @@ int main(void) {
             /* the training objectives of step_loss: sampled softmax (uniform and popular with
                logQ; 6 negatives of 11 items, so some equal a target and are left out) and label
                smoothing, alone and with the per-channel auxiliary losses */
-            step_loss uni = {6, STEP_NEG_UNIFORM, 0}, pop = {6, STEP_NEG_POPULAR, 0.1f}, ls = {0, 0, 0.2f};
+            step_loss uni = {6, STEP_NEG_UNIFORM, 0, 0}, pop = {6, STEP_NEG_POPULAR, 0.1f, 0}, ls = {0, 0, 0.2f, 0};
             g_loss = &uni;
             run("mdsrec sampled uniform", &s, &in, 2, NULL);
             g_loss = &pop;
             run("mdsrec sampled popular + aux", &s, &in, 1, &fu);
             g_loss = &ls;
             run("mdsrec smoothing + aux", &s, &in, 2, &fu);
+            step_loss aux_only = {0, STEP_NEG_UNIFORM, 0, 5};
+            g_loss = &aux_only;
+            run("mdsrec full + sampled aux", &s, &in, 2, &fu);
             g_loss = NULL;
         }
         tm_inputs_free(&in);

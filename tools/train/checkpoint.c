@@ -40,8 +40,8 @@ int ckpt_write(const char *path, const train_state *st, const float *params, con
             st->windows_all, st->seed);
     fprintf(f, "aux_w %.9g\nchannel_drop %.9g\ngate_fixed %u\n", (double)st->aux_w, (double)st->channel_drop,
             st->gate_fixed);
-    fprintf(f, "negatives %u\nsampler %u\nlabel_smoothing %.9g\nweight_decay %.9g\n", st->negatives, st->sampler,
-            (double)st->label_smoothing, (double)st->weight_decay);
+    fprintf(f, "negatives %u\nsampler %u\naux_negatives %u\nlabel_smoothing %.9g\nweight_decay %.9g\n", st->negatives,
+            st->sampler, st->aux_negatives, (double)st->label_smoothing, (double)st->weight_decay);
     fprintf(f, "epoch %u\nbest_epoch %u\nbad_epochs %u\nbest_ndcg %.17g\n", st->epoch, st->best_epoch, st->bad_epochs,
             st->best_ndcg);
     for (uint32_t i = 0; i < st->n_hist; i++)
@@ -111,7 +111,7 @@ int ckpt_read(const char *path, train_state *st, float **params, adam *opt) {
         U32("batch", st->batch) U32("epochs", st->epochs) U32("patience", st->patience)
         U32("windows_all", st->windows_all) U32("epoch", st->epoch) U32("best_epoch", st->best_epoch)
         U32("bad_epochs", st->bad_epochs) U32("gate_fixed", st->gate_fixed) U32("shared_encoder", s->shared_encoder)
-        U32("negatives", st->negatives) U32("sampler", st->sampler)
+        U32("negatives", st->negatives) U32("sampler", st->sampler) U32("aux_negatives", st->aux_negatives)
 #undef U32
         else if (!strcmp(key, "aux_w")) bad = sscanf(v, "%f", &st->aux_w) != 1;
         else if (!strcmp(key, "channel_drop")) bad = sscanf(v, "%f", &st->channel_drop) != 1;

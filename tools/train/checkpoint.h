@@ -37,7 +37,7 @@ typedef struct {
     float aux_w, channel_drop; /* fusion in training (step_fusion); 0 in older checkpoints */
     uint32_t gate_fixed;
     /* the objective (step_loss) and the decay; all 0 in older checkpoints: full softmax, Adam */
-    uint32_t negatives, sampler;
+    uint32_t negatives, sampler, aux_negatives;
     float label_smoothing, weight_decay;
     /* progress */
     uint32_t epoch;         /* epochs completed */

@@ -111,6 +111,7 @@ static int write_json(const char *path, const train_state *st, const metrics (*v
         cJSON_AddNumberToObject(j, "negatives", st->negatives);
         cJSON_AddStringToObject(j, "sampler", st->sampler == STEP_NEG_POPULAR ? "popular" : "uniform");
     }
+    if (st->aux_negatives && !st->negatives) cJSON_AddNumberToObject(j, "aux_negatives", st->aux_negatives);
     if (st->label_smoothing > 0) cJSON_AddNumberToObject(j, "label_smoothing", (double)st->label_smoothing);
     if (st->weight_decay > 0) cJSON_AddNumberToObject(j, "weight_decay", (double)st->weight_decay);
     cJSON_AddNumberToObject(j, "best_epoch", st->best_epoch);
@@ -228,7 +229,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     step_set_fusion(sc, &fu);
     opt.weight_decay = st->weight_decay;
     {
-        step_loss lo = {st->negatives, st->sampler, st->label_smoothing};
+        step_loss lo = {st->negatives, st->sampler, st->label_smoothing, st->aux_negatives};
         uint32_t *counts = st->sampler == STEP_NEG_POPULAR ? malloc(ds.n_items * sizeof(uint32_t)) : NULL;
         if (counts) dataset_train_counts(&ds, counts);
         int bad = step_set_loss(sc, &lo, counts);

@@ -49,6 +49,7 @@ struct step_ctx {
     float *item_lq;   /* N: log(K q_i), the logQ correction of item i */
     uint32_t *cand;   /* K negatives of the batch */
     float *Hs, *dHs;  /* (K, |C| d): their rows of Hcat, and the gradient on those rows */
+    size_t ns;          /* negatives drawn per batch: step_loss.negatives, else aux_negatives */
     size_t logits_cols; /* row stride of logits: max(N, K + 1) */
     /* the scoring pass in flight: rows A (stride |C| d, `width` columns from column `off`),
        scored against Hcat's columns off..off+width; dA written, weighted by `weight` */
@@ -120,13 +121,15 @@ void step_set_fusion(step_ctx *c, const step_fusion *f) {
 }
 
 int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
-    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, K = l->negatives;
-    if (K >= (1u << 24) || !(l->label_smoothing >= 0 && l->label_smoothing < 1) ||
+    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim;
+    size_t K = l->negatives ? l->negatives : l->aux_negatives;
+    if (K >= (1u << 24) || l->aux_negatives >= (1u << 24) || !(l->label_smoothing >= 0 && l->label_smoothing < 1) ||
         l->sampler > STEP_NEG_POPULAR || (K && l->sampler == STEP_NEG_POPULAR && !counts))
         return -1;
     free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs);
     c->pop_cdf = NULL; c->item_lq = NULL; c->cand = NULL; c->Hs = NULL; c->dHs = NULL;
     c->lo = *l;
+    c->ns = K;
     if (!K) return 0;
     size_t cols = K + 1 > N ? K + 1 : N;
     float *lg = realloc(c->logits, (size_t)SCORE_CHUNK * cols * sizeof(float));
@@ -139,7 +142,8 @@ int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
     c->dHs = malloc(K * cd * sizeof(float));
     if (l->sampler == STEP_NEG_POPULAR) c->pop_cdf = malloc(N * sizeof(double));
     if (!c->item_lq || !c->cand || !c->Hs || !c->dHs || (l->sampler == STEP_NEG_POPULAR && !c->pop_cdf)) {
-        c->lo.negatives = 0;
+        c->lo.negatives = c->lo.aux_negatives = 0;
+        c->ns = 0;
         return -1;
     }
     if (l->sampler == STEP_NEG_POPULAR) {
@@ -169,7 +173,7 @@ static uint64_t splitmix64(uint64_t *x) {
 
 /* The batch's K negatives, from a hash of its windows' seeds, and their rows of Hcat. */
 static void draw_negatives(step_ctx *c) {
-    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, K = c->lo.negatives;
+    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, K = c->ns;
     uint64_t x = 0x5DEECE66Dull ^ (uint64_t)c->count;
     for (size_t i = 0; i < c->count; i++) {
         x ^= c->w[i].seed;
@@ -400,7 +404,7 @@ static void ce_worker(void *p, int tid, int nt) {
    .. a_r . h_{s_K}] - logQ, a negative equal to y_r left out; dA_r = dz_0 h_{y_r} + sum_j dz_j h_{s_j}. */
 static void ce_sampled_worker(void *p, int tid, int nt) {
     step_ctx *c = p;
-    size_t K = c->lo.negatives, ld = K + 1, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim;
+    size_t K = c->ns, ld = K + 1, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim;
     size_t w = c->sa_width, off = c->sa_off, lo, hi;
     parallel_range(c->chunk_rows, tid, nt, &lo, &hi);
     if (lo == hi) return;
@@ -432,7 +436,7 @@ static void ce_sampled_worker(void *p, int tid, int nt) {
 /* dHs[negatives lo..hi) = dz[:, 1 + j]^T A over the chunk's rows: split by negatives */
 static void dhs_worker(void *p, int tid, int nt) {
     step_ctx *c = p;
-    size_t K = c->lo.negatives, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
+    size_t K = c->ns, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
     parallel_range(K, tid, nt, &lo, &hi);
     if (lo == hi) return;
     gemm(1, 0, hi - lo, c->sa_width, c->chunk_rows, 1.0f, c->logits + 1 + lo, K + 1, c->sa_A, cd, 0.0f,
@@ -442,7 +446,7 @@ static void dhs_worker(void *p, int tid, int nt) {
 /* One sampled-softmax pass over the chunk: rows A (stride |C| d) against Hcat's columns
    off..off+width, into dA and dHcat. */
 static void sampled_pass(step_ctx *c, const float *A, float *dA, size_t width, size_t off, float weight) {
-    size_t K = c->lo.negatives, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim;
+    size_t K = c->ns, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim;
     c->sa_A = A;
     c->sa_dA = dA;
     c->sa_width = width;
@@ -573,19 +577,22 @@ double step_run(step_ctx *c, const float *params, const step_window *w, size_t c
        logits = V Hcat^T; dV = dlogits Hcat; dHcat = dlogits^T V */
     memset(c->dHcat, 0, N * cd * sizeof(float));
     for (int t = 0; t < c->threads; t++) c->loss_part[t] = 0;
-    if (c->lo.negatives) draw_negatives(c);
+    if (c->ns) draw_negatives(c);
     for (size_t r0 = 0; r0 < rows; r0 += SCORE_CHUNK) {
         size_t m = rows - r0 < SCORE_CHUNK ? rows - r0 : SCORE_CHUNK;
         c->chunk0 = r0;
         c->chunk_rows = m;
-        if (c->lo.negatives) { /* the target and K negatives per position, fused and per channel */
+        if (c->lo.negatives) { /* the fused score: the target and K negatives per position */
             sampled_pass(c, c->V + r0 * cd, c->dV + r0 * cd, cd, 0, 1.0f);
+        } else {
+            parallel_run(c->threads, ce_worker, c);
+            parallel_run(c->threads, dhcat_worker, c);
+        }
+        if (c->ns) { /* each channel's own score, sampled */
             for (size_t k = 0; c->fu.aux_w > 0 && k < C; k++)
                 sampled_pass(c, c->U + r0 * cd + k * d, c->dUa + r0 * cd + k * d, d, k * d, c->fu.aux_w);
             continue;
         }
-        parallel_run(c->threads, ce_worker, c);
-        parallel_run(c->threads, dhcat_worker, c);
         for (size_t k = 0; c->fu.aux_w > 0 && k < C; k++) {
             c->aux_k = k;
             parallel_run(c->threads, ce_aux_worker, c);

@@ -57,11 +57,15 @@ typedef struct step_loss {
                               corrected by -log(K q_i), q the sampling distribution (logQ) */
     float label_smoothing; /* eps in [0, 1): the target distribution is (1 - eps) on the target
                               and eps spread evenly over every candidate of the softmax */
+    uint32_t aux_negatives; /* with negatives 0: the per-channel auxiliary losses (step_fusion.
+                              aux_w) alone are sampled softmax over K = aux_negatives, the fused
+                              loss staying over all items (the auxiliary losses are C of the
+                              C + 1 full scorings of a step); ignored when negatives > 0 */
 } step_loss;
 
 /* Sets the loss of the batches to come. counts (N training counts, dataset_train_counts) is
    read only by STEP_NEG_POPULAR and may be NULL otherwise. 0, or -1 when out of memory or
-   when the options are out of range (negatives >= 2^24, eps outside [0, 1), a popular sampler
+   when the options are out of range (negatives or aux_negatives >= 2^24, eps outside [0, 1), a popular sampler
    without counts). The negatives of a batch come from a hash of its windows' seeds, so a
    batch draws the same negatives every time it is run (gradient checks, resume). */
 int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts);
