@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
-const SCRIPT = join(ROOT, 'tools/examples/eval-report.mjs');
+const SCRIPT = join(ROOT, 'tools/reports/eval-report.mjs');
 const KEYS = ['HR@5', 'HR@10', 'HR@20', 'NDCG@5', 'NDCG@10', 'NDCG@20', 'MRR'];
 const m = (x) => Object.fromEntries(KEYS.map((k, i) => [k, x + i / 1000]));
 const epochs = (n) => Array.from({ length: n }, (_, i) => ({ epoch: i + 1, loss: 1, valid_ndcg10: 0.1, seconds: 2 }));

@@ -332,20 +332,13 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     *test = vt[EVAL_UNMASKED][1];
     if (masked_test) *masked_test = vt[EVAL_MASKED][1];
     write_json(p_json, st, (const metrics(*)[2])vt);
-    step_free(sc);
-    free(canon);
-    free(win);
-    free(batch);
-    free(params);
-    free(best);
-    free(grads);
-    adam_free(&opt);
-    tm_inputs_free(&in);
-    dataset_free(&ds);
-    return 0;
+    rc = 0;
+    goto done;
 oom3:
     cli_error("out of memory");
 fail:
+    rc = -1;
+done:
     step_free(sc);
     free(canon);
     free(win);
@@ -356,7 +349,7 @@ fail:
     adam_free(&opt);
     tm_inputs_free(&in);
     dataset_free(&ds);
-    return -1;
+    return rc;
 oom2:
     free(win);
     free(batch);

@@ -7,8 +7,9 @@
 
 #include "backward.h"
 #include "gemm.h"
-#include "src/ops.h"
 #include "parallel.h"
+#include "src/ops.h"
+#include "src/rng.h"
 
 #define SCORE_CHUNK 512 /* positions scored at once: SCORE_CHUNK x N floats of logits */
 
@@ -162,13 +163,6 @@ int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
         for (size_t i = 0; i < N; i++) c->item_lq[i] = (float)log((double)K / (double)N);
     }
     return 0;
-}
-
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
 }
 
 /* The batch's K negatives, from a hash of its windows' seeds, and their rows of Hcat. */
