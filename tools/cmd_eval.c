@@ -64,20 +64,6 @@ static cJSON *ranks_json(const run_result *r, int p) {
     return rk;
 }
 
-static cJSON *metrics_json(const metrics *m) {
-    cJSON *o = cJSON_CreateObject();
-    for (int k = 0; k < METRICS_NK; k++) {
-        char key[16];
-        snprintf(key, sizeof key, "HR@%u", metrics_k[k]);
-        cJSON_AddNumberToObject(o, key, m->hr[k]);
-        snprintf(key, sizeof key, "NDCG@%u", metrics_k[k]);
-        cJSON_AddNumberToObject(o, key, m->ndcg[k]);
-    }
-    cJSON_AddNumberToObject(o, "MRR", m->mrr);
-    cJSON_AddNumberToObject(o, "users", (double)m->count);
-    return o;
-}
-
 /* Field j of a metrics struct as a flat array: hr[3], ndcg[3], mrr. */
 static double *field(metrics *m, int j) { return j < 3 ? &m->hr[j] : j < 6 ? &m->ndcg[j - 3] : &m->mrr; }
 
@@ -230,8 +216,8 @@ int cmd_eval(int argc, char **argv) {
                 cJSON *ap = cJSON_GetObjectItem(aggs, protocol_key[p]);
                 if (!ap) ap = cJSON_AddObjectToObject(aggs, protocol_key[p]);
                 cJSON *o = cJSON_AddObjectToObject(ap, sname[s]);
-                cJSON_AddItemToObject(o, "mean", metrics_json(&mean));
-                cJSON_AddItemToObject(o, "std", metrics_json(&sd));
+                cJSON_AddItemToObject(o, "mean", metrics_to_json(&mean));
+                cJSON_AddItemToObject(o, "std", metrics_to_json(&sd));
                 cJSON_AddNumberToObject(o, "runs", n_models);
             }
         }
@@ -242,12 +228,12 @@ int cmd_eval(int argc, char **argv) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "label", res[i].label);
         for (int s = 0; s < 2; s++)
-            if (splits & (1 << s)) cJSON_AddItemToObject(o, sname[s], metrics_json(&res[i].m[main_p][s]));
+            if (splits & (1 << s)) cJSON_AddItemToObject(o, sname[s], metrics_to_json(&res[i].m[main_p][s]));
         cJSON *po = cJSON_AddObjectToObject(o, "protocols");
         for (int p = 0; p < 2; p++) {
             cJSON *pp = cJSON_AddObjectToObject(po, protocol_key[p]);
             for (int s = 0; s < 2; s++)
-                if (splits & (1 << s)) cJSON_AddItemToObject(pp, sname[s], metrics_json(&res[i].m[p][s]));
+                if (splits & (1 << s)) cJSON_AddItemToObject(pp, sname[s], metrics_to_json(&res[i].m[p][s]));
             if (want_ranks && p != main_p) /* the main protocol's are "ranks" above */
                 cJSON_AddItemToObject(pp, "ranks", ranks_json(&res[i], p));
         }

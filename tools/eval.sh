@@ -198,17 +198,7 @@ split_check_scientific() {
 
 prepare_ml100k() {
     local s=$SRC
-    cat > "$WORK/ml100k.json" <<JSON
-{
-  "interactions": { "path": "$s/ml-100k.inter", "user": "user_id", "item": "item_id", "time": "timestamp" },
-  "catalog": {
-    "path": "$s/ml-100k.item", "key": "item_id",
-    "text": ["movie_title", "release_year", "class"],
-    "display": { "title": "movie_title", "year": "release_year", "genres": "class" }
-  },
-  "images": { "dir": "$s/posters", "map": "$s/ml100k_item_to_ml1m_poster.tsv", "map_header": true, "pattern": "{}.jpg" }
-}
-JSON
+    sed "s|@DATA@|$s|g" "$ROOT/tools/reports/ml100k.json.in" > "$WORK/ml100k.json"
     "$BIN" prepare --dataset "$WORK/ml100k.json" --out "$PREP"
     nice -n 19 "$BIN" featurize text --dir "$PREP" --dataset "$WORK/ml100k.json"
     nice -n 19 "$BIN" featurize image --dir "$PREP" --dataset "$WORK/ml100k.json"

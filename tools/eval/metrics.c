@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 const uint32_t metrics_k[METRICS_NK] = {5, 10, 20};
 
 uint32_t metrics_rank(const float *scores, size_t n, uint32_t target) {
@@ -53,4 +55,20 @@ void metrics_print_header(FILE *f, const char *title) {
 void metrics_print_row(FILE *f, const char *label, const metrics *m) {
     fprintf(f, "%-18s %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f\n", label, m->hr[0], m->hr[1], m->hr[2],
             m->ndcg[0], m->ndcg[1], m->ndcg[2], m->mrr);
+}
+
+cJSON *metrics_to_json(const metrics *m) {
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; k < METRICS_NK && o; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "HR@%u", metrics_k[k]);
+        cJSON_AddNumberToObject(o, key, m->hr[k]);
+        snprintf(key, sizeof key, "NDCG@%u", metrics_k[k]);
+        cJSON_AddNumberToObject(o, key, m->ndcg[k]);
+    }
+    if (o) {
+        cJSON_AddNumberToObject(o, "MRR", m->mrr);
+        cJSON_AddNumberToObject(o, "users", (double)m->count);
+    }
+    return o;
 }

@@ -35,4 +35,9 @@ metrics metrics_mean(const metrics *sums);
 void metrics_print_header(FILE *f, const char *label_title);
 void metrics_print_row(FILE *f, const char *label, const metrics *mean);
 
+/* The metrics as a JSON object {"HR@5", ..., "NDCG@20", "MRR", "users"} (the means as given),
+   the form of train.json and `mdsrec eval --json`. NULL when out of memory. */
+struct cJSON;
+struct cJSON *metrics_to_json(const metrics *m);
+
 #endif

@@ -23,19 +23,9 @@ esac
 [ -x "$BIN" ] || { echo "$0: build the tool first ($BIN)" >&2; exit 1; }
 [ -f "$DATA/ml-100k.inter" ] || { echo "$0: no data at $DATA" >&2; exit 1; }
 
-# The dataset description. Posters are named by MovieLens-1M id: the map's second column,
-# completed by the pattern "{}.jpg".
-cat > "$OUT/ml100k.json" <<JSON
-{
-  "interactions": { "path": "$DATA/ml-100k.inter", "user": "user_id", "item": "item_id", "time": "timestamp" },
-  "catalog": {
-    "path": "$DATA/ml-100k.item", "key": "item_id",
-    "text": ["movie_title", "release_year", "class"],
-    "display": { "title": "movie_title", "year": "release_year", "genres": "class" }
-  },
-  "images": { "dir": "$DATA/posters", "map": "$DATA/ml100k_item_to_ml1m_poster.tsv", "map_header": true, "pattern": "{}.jpg" }
-}
-JSON
+# The dataset description (tools/reports/ml100k.json.in, which tools/eval.sh uses too). Posters
+# are named by MovieLens-1M id: the map's second column, completed by the pattern "{}.jpg".
+sed "s|@DATA@|$DATA|g" "$ROOT/tools/reports/ml100k.json.in" > "$OUT/ml100k.json"
 
 P=$OUT/prep
 step() {

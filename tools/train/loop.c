@@ -85,16 +85,7 @@ static int evaluate_params_both(const train_state *st, const dataset *ds, const 
 }
 
 static void add_metrics(cJSON *parent, const char *name, const metrics *m) {
-    cJSON *o = cJSON_AddObjectToObject(parent, name);
-    for (int k = 0; k < METRICS_NK; k++) {
-        char key[16];
-        snprintf(key, sizeof key, "HR@%u", metrics_k[k]);
-        cJSON_AddNumberToObject(o, key, m->hr[k]);
-        snprintf(key, sizeof key, "NDCG@%u", metrics_k[k]);
-        cJSON_AddNumberToObject(o, key, m->ndcg[k]);
-    }
-    cJSON_AddNumberToObject(o, "MRR", m->mrr);
-    cJSON_AddNumberToObject(o, "users", (double)m->count);
+    cJSON_AddItemToObject(parent, name, metrics_to_json(m));
 }
 
 /* train.json; vt is NULL while training, else [protocol][valid, test] of the best epoch: the
