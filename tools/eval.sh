@@ -99,10 +99,10 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled"
 # any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
-FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features"
-ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0"
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled"
+ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
 case $DSKIND in
 own)
@@ -149,6 +149,8 @@ row_flags() {
     blocks-0) echo "--model mdsrec --blocks 0" ;;
     shared-attention) echo "--model mdsrec --shared-encoder" ;;
     id-features) echo "--model mdsrec --id-features" ;;  # a variant: sasrecf's item vector as the id channel
+    aux-sampled) echo "--model mdsrec --aux-negatives 256" ;;  # the channels' own losses over 256 negatives (speed)
+    sasrec-sampled) echo "--model sasrec --negatives 256" ;;   # sampled softmax, as the strongest published anchors
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac
