@@ -1,4 +1,6 @@
 /* cmd_train.c - `mdsrec train`: train MDSRec or a baseline on a prepared dataset (docs/TRAINING.md). */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +42,20 @@ static int keep(const char *name, char names[][25], int n) {
 static const char *channels_check(const char *v) {
     char names[MDSREC_MAX_CHANNELS][25];
     return parse_channels(v, names, MDSREC_MAX_CHANNELS) < 0 ? "a comma list of channel names (1..24 bytes each)" : NULL;
+}
+
+/* path made absolute (realpath; as given when it does not resolve, and the load then names
+   it) into dst. -1 after cli_error when it does not fit. */
+static int store_path(char *dst, size_t cap, const char *path, const char *opt) {
+    char abs[PATH_MAX];
+    const char *p = realpath(path, abs) ? abs : path;
+    size_t n = strlen(p);
+    if (n >= cap) {
+        cli_error("%s: %.80s...: a path of %zu bytes (at most %zu)", opt, p, n, cap - 1);
+        return -1;
+    }
+    memcpy(dst, p, n + 1);
+    return 0;
 }
 
 static const char *kind_name(int k) { return k >= 0 ? tm_kind_name((uint32_t)k) : NULL; }
@@ -84,6 +100,7 @@ int cmd_train(int argc, char **argv) {
     int sampler = STEP_NEG_UNIFORM;
     float smoothing = 0, weight_decay = 0;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
+    int epochs_given = 0, patience_given = 0; /* --resume: these two override the saved run's */
     const opt rows[] = {
         {"--data", OPT_STRING, &data, "PATH", .help = "a prepared dataset directory, or a `user item item ...` text file",
          .flags = OPT_REQUIRED},
@@ -115,8 +132,10 @@ int cmd_train(int argc, char **argv) {
          .flags = OPT_MAX_OPEN, .def = "--dropout"},
         {"--lr", OPT_FLOAT, &lr, "X", .help = "learning rate", .min = 0, .max = INFINITY, .flags = OPT_MIN_OPEN},
         {"--batch", OPT_U32, &batch, "N", .help = "batch size", .min = 1, .max = UINT32_MAX},
-        {"--epochs", OPT_U32, &epochs, "N", .help = "most epochs", .min = 1, .max = 100000},
-        {"--patience", OPT_U32, &patience, "N", .help = "epochs without a better valid NDCG@10 before stopping"},
+        {"--epochs", OPT_U32, &epochs, "N", .help = "most epochs (with --resume: the new cap)", .min = 1, .max = 100000,
+         .given = &epochs_given},
+        {"--patience", OPT_U32, &patience, "N", .help = "epochs without a better valid NDCG@10 before stopping",
+         .given = &patience_given},
         {"--seed", OPT_U64, &seed, "N", .help = "random seed"},
         {"--aux-loss", OPT_FLOAT, &aux_w, "W", .help = "add W x each channel's own cross-entropy", .min = 0, .max = 100,
          .def = "mdsrec: 2; else 0"},
@@ -138,7 +157,8 @@ int cmd_train(int argc, char **argv) {
         {"--weight-decay", OPT_FLOAT, &weight_decay, "W", .help = "decoupled weight decay (AdamW)", .min = 0, .max = 1},
         {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
          .def = "every core"},
-        {"--resume", OPT_FLAG, &resume, .help = "continue from DIR/state.ckpt"},
+        {"--resume", OPT_FLAG, &resume,
+         .help = "continue from DIR/state.ckpt with its settings; --epochs and\n--patience, when given, replace its limits"},
         {"--quiet", OPT_FLAG, &quiet, .help = "no progress lines"},
     };
     const opt_cmd cmd = {"train", .usage = "--data PATH --out DIR [options]", .opts = rows, .n_opts = OPT_COUNT(rows)};
@@ -159,8 +179,12 @@ int cmd_train(int argc, char **argv) {
 
     train_state *st = calloc(1, sizeof *st);
     if (!st) return CLI_EXIT_FAIL;
-    snprintf(st->data, sizeof st->data, "%s", data);
-    if (graph_dir) snprintf(st->graph_dir, sizeof st->graph_dir, "%s", graph_dir);
+    /* Absolute paths in the checkpoint, so that eval and export work from any directory. */
+    if (store_path(st->data, sizeof st->data, data, "--data") ||
+        (graph_dir && store_path(st->graph_dir, sizeof st->graph_dir, graph_dir, "--graph-dir"))) {
+        free(st);
+        return CLI_EXIT_FAIL;
+    }
     st->content_only = (uint32_t)no_beh;
     st->knn_k = knn_k ? knn_k : (kind == TM_ITEMKNN ? 100 : 10);
     st->lr = lr;
@@ -272,7 +296,7 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "mdsrec train: sasrecf on a dataset without features is sasrec\n");
     tm_layout(s);
 
-    train_opts o = {out, (int)threads, resume, quiet};
+    train_opts o = {out, (int)threads, resume, quiet, epochs_given, patience_given};
     metrics v, t;
     int rc = train_run(st, &o, &v, &t);
     if (rc == 0) {

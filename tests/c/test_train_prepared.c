@@ -62,6 +62,72 @@ static uint32_t nb_kind(const uint8_t *b, uint32_t ch) {
     return 0;
 }
 
+/* Runs a shell command with its output (stdout and stderr) kept in out[]; the exit status. */
+static char out[1 << 16];
+static int run_out(const char *cmd) {
+    char full[8400];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *f = popen(full, "r");
+    if (!f) return -1;
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Replaces the first `from` in the file at path by `to` (same length). */
+static int patch_file(const char *path, const char *from, const char *to) {
+    size_t len;
+    char *b = slurp(path, &len);
+    char *at = b ? strstr(b, from) : NULL;
+    if (at) memcpy(at, to, strlen(to));
+    FILE *f = at ? fopen(path, "wb") : NULL;
+    if (f) fwrite(b, 1, len, f), fclose(f);
+    free(b);
+    return f ? 0 : -1;
+}
+
+/* Issue 18 items 4 and 7. A resumed run takes the --epochs and --patience given now, lower
+   or higher, and says so; its ETA is worded as an estimate. The checkpoint names its
+   dataset by an absolute path, so export works from another directory; when that path is
+   gone the message names it and suggests --data. */
+static void test_resume_and_paths(const char *bin, const char *dir, const char *tmp) {
+    char cmd[8192], p[1200];
+    const char *small = "--model sasrec --dim 8 --max-len 8 --blocks 1 --heads 2 --batch 32 --threads 1 --seed 3";
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cap %s --epochs 2 --patience 50 --quiet", bin, dir, dir, small);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    /* as if the run had been started with --epochs 9 and stopped after epoch 2 */
+    snprintf(p, sizeof p, "%s/cap/state.ckpt", dir);
+    CHECK(patch_file(p, "\nepochs 2\n", "\nepochs 9\n") == 0);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cap %s --epochs 3 --resume", bin, dir, dir, small);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "--epochs 3 replaces the run's 9") && strstr(out, "epoch   3/3") && !strstr(out, "epoch   4/"),
+              "a lower --epochs on --resume: %s", out);
+    CHECK_MSG(strstr(out, "of 3 (valid") && strstr(out, "ETA ~") && !strstr(out, "ETA <="), "%s", out);
+    /* --patience given on resume wins too: 0 epochs left without a gain ends the run at once */
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cap %s --epochs 5 --patience 1 --resume", bin, dir, dir, small);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "--patience 1 replaces the run's 50"), "%s", out);
+    /* without --epochs a resumed run keeps its own cap (3), not the default 200 */
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cap %s --resume --quiet", bin, dir, dir, small);
+    CHECK_MSG(run_out(cmd) == 0 && !strstr(out, "replaces"), "%s", out);
+
+    /* train from the scratch directory with a relative --data; export from elsewhere */
+    snprintf(cmd, sizeof cmd, "rm -rf %s/moved %s/moved2 && cp -r %s %s/moved && cd %s && %s train --data moved --out %s/rel "
+             "%s --epochs 1 --quiet", tmp, tmp, dir, tmp, tmp, bin, tmp, small);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "cd / && %s export --model %s/rel --out %s/rel.mdsb --no-compare", bin, tmp, tmp);
+    CHECK_MSG(run_out(cmd) == 0, "export from another directory: %s", out);
+    snprintf(cmd, sizeof cmd, "mv %s/moved %s/moved2 && cd / && %s export --model %s/rel --out %s/rel2.mdsb", tmp, tmp,
+             bin, tmp, tmp);
+    CHECK_MSG(run_out(cmd) == 1 && strstr(out, "/moved, is not here") && strstr(out, "--data PATH") &&
+                  strstr(out, "rel/model.ckpt"),
+              "a dataset that moved: %s", out);
+    snprintf(cmd, sizeof cmd, "cd / && %s export --model %s/rel --out %s/rel2.mdsb --data %s/moved2 --no-compare", bin,
+             tmp, tmp, tmp);
+    CHECK_MSG(run_out(cmd) == 0, "--data after a move: %s", out);
+}
+
 int main(void) {
     const char *bin = getenv("MDSREC_BIN"), *tmp = getenv("MDSREC_TMP");
     if (!bin || !tmp) return 1;
@@ -227,6 +293,8 @@ int main(void) {
         mdsrec_close(m);
         free(buf);
     }
+
+    test_resume_and_paths(bin, dir, tmp);
 
     snprintf(p, sizeof p, "%s/m.mdsb", dir);
     buf = read_all(p, &len);
