@@ -1,8 +1,10 @@
 /* cmd_train.c - `mdsrec train`: train MDSRec or a baseline on a prepared dataset (docs/TRAINING.md). */
 #define _XOPEN_SOURCE 700 /* realpath */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -74,6 +76,53 @@ static void add_features(tm_channel *ch, const dataset *ds, char names[][25], in
     }
 }
 
+/* --model pop --out DIR: the popularity order as a model export understands (issue 19 item 9),
+   a cold-start bundle for a new shop. One id channel of width 1, no blocks, no pooling, with
+   the input LayerNorm's gain 0 and bias 1: every history encodes to u = 1, so an item scores
+   <u, E[i]> = E[i] = its training count over the largest, and the ranking is the popularity
+   order (exactly in f32; ties by lower index, as the bundle's POPULARITY section). */
+static int write_pop_run(train_state *st, const dataset *ds, const char *out) {
+    tm_spec *s = &st->spec;
+    mdsrec_config *c = &s->cfg;
+    s->kind = TM_POP;
+    c->n_items = ds->n_items;
+    c->dim = c->max_len = c->n_heads = 1;
+    c->ffn_dim = 4;
+    c->n_blocks = 0;
+    c->item_dtype = MDSREC_F32;
+    c->ln_eps = 1e-12f;
+    c->pool_mode = MDSREC_POOL_NONE;
+    c->n_channels = 1;
+    snprintf(c->channels[0].name, 25, "id");
+    c->channels[0].kind = MDSREC_CHANNEL_ID;
+    s->ch[0].has_emb = 1;
+    tm_layout(s);
+    float *p = calloc(s->n_params, sizeof *p);
+    uint32_t *counts = malloc((ds->n_items ? ds->n_items : 1) * sizeof *counts);
+    char path[1200];
+    int rc = -1;
+    if (!p || !counts) {
+        cli_error("out of memory");
+        goto done;
+    }
+    dataset_train_counts(ds, counts);
+    uint32_t top = 1;
+    for (uint32_t i = 0; i < ds->n_items; i++) top = counts[i] > top ? counts[i] : top;
+    for (uint32_t i = 0; i < ds->n_items; i++) p[s->ch[0].o_emb + i] = (float)counts[i] / (float)top;
+    p[s->ch[0].o_enc + 1] = 1; /* ln_in_g 0, ln_in_b 1 (models/FORMAT.md, ENCODER) */
+    snprintf(path, sizeof path, "%s/model.ckpt", out);
+    if (mkdir(out, 0777) != 0 && errno != EEXIST) {
+        cli_error("%s: cannot create: %s", out, strerror(errno));
+        goto done;
+    }
+    rc = ckpt_write(path, st, p, NULL);
+    if (!rc) fprintf(stderr, "mdsrec train: %s: the popularity order as a model (mdsrec export --model %s)\n", path, out);
+done:
+    free(p);
+    free(counts);
+    return rc;
+}
+
 static void print_table(const char *model, const metrics *v, const metrics *t) {
     metrics_print_header(stdout, model);
     metrics_print_row(stdout, "valid", v);
@@ -105,7 +154,8 @@ int cmd_train(int argc, char **argv) {
         {"--data", OPT_STRING, &data, "PATH", .help = "a prepared dataset directory, or a `user item item ...` text file",
          .flags = OPT_REQUIRED},
         {"--out", OPT_STRING, &out, "DIR", .help = "where model.ckpt, state.ckpt, train.svg and train.json go\n"
-                                                   "(required but for pop and itemknn)"},
+                                                   "(required but for pop and itemknn; pop writes only model.ckpt,\n"
+                                                   "the popularity order for export; itemknn takes none)"},
         {"--model", OPT_CHOICE, &kind, .help = "the model", .lookup = &kind_enum},
         {"--dim", OPT_U32, &dim, "D", .help = "hidden size", .min = 1, .max = MDSREC_MAX_DIM},
         {"--max-len", OPT_U32, &max_len, "L", .help = "history read", .min = 1, .max = MDSREC_MAX_LEN},
@@ -169,6 +219,10 @@ int cmd_train(int argc, char **argv) {
     /* the rules across options, each with its own message */
     if (!out && kind != TM_POP && kind != TM_ITEMKNN)
         return opt_usage_error(&cmd, "--out DIR is required for --model %s (only pop and itemknn run without it)", model);
+    /* itemknn's scores are sums over the history's neighbours, not one vector per visitor: the
+       bundle format cannot hold it, so it writes nothing rather than an --out export cannot read */
+    if (out && kind == TM_ITEMKNN)
+        return opt_usage_error(&cmd, "--out: itemknn is evaluated only, no model is written (pop writes one)");
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
     if (id_features && kind != TM_MDSREC)
         return opt_usage_error(&cmd, "--id-features is for --model mdsrec (sasrecf is sasrec with features)");
@@ -217,6 +271,12 @@ int cmd_train(int argc, char **argv) {
         knn_scorer ks;
         memset(&ks, 0, sizeof ks);
         int rc = kind == TM_POP ? pop_scorer_init(&ps, &ds, &sc) : knn_scorer_init(&ks, &ds, st->knn_k, max_len, &sc);
+        if (!rc && out && write_pop_run(st, &ds, out)) {
+            pop_scorer_free(&ps);
+            dataset_free(&ds);
+            free(st);
+            return CLI_EXIT_FAIL;
+        }
         metrics v, t;
         if (!rc) rc = evaluate(&ds, EVAL_VALID, &sc, 0, (int)threads, &v, NULL);
         if (!rc) rc = evaluate(&ds, EVAL_TEST, &sc, 0, (int)threads, &t, NULL);

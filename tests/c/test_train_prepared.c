@@ -128,6 +128,52 @@ static void test_resume_and_paths(const char *bin, const char *dir, const char *
     CHECK_MSG(run_out(cmd) == 0, "--data after a move: %s", out);
 }
 
+/* Issue 19 item 9: `train --model pop --out` writes a run that export turns into a bundle whose
+   recommendations, for any history, are the popularity order (the bundle's own order for an
+   empty history) without the history's items; itemknn refuses --out (exit 2, nothing made). */
+static void test_pop_run(const char *bin, const char *dir) {
+    char cmd[8192], p[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/pop %s/knn && %s train --data %s --model pop --out %s/pop && %s export --model %s/pop "
+             "--out %s/pop.mdsb", dir, dir, bin, dir, dir, bin, dir, dir);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --model itemknn --out %s/knn", bin, dir, dir);
+    CHECK_MSG(run_out(cmd) == 2 && strstr(out, "itemknn is evaluated only"), "%s", out);
+    snprintf(p, sizeof p, "%s/knn", dir);
+    struct stat sb;
+    CHECK(stat(p, &sb) != 0);
+    snprintf(p, sizeof p, "%s/pop.mdsb", dir);
+    size_t len;
+    void *buf = read_all(p, &len);
+    mdsrec_model *m = NULL;
+    mdsrec_error err;
+    CHECK(buf && mdsrec_open(buf, len, &m, &err) == MDSREC_OK);
+    if (!m) {
+        free(buf);
+        return;
+    }
+    mdsrec_state *st;
+    CHECK(mdsrec_state_new(m, &st) == MDSREC_OK);
+    uint32_t order[N], hists[3][3] = {{3, 4, 5}, {17, 0, 9}, {39, 38, 2}};
+    mdsrec_query q = {NULL, 0, N, 0, NULL, 0, NULL, 0};
+    mdsrec_result r;
+    CHECK(mdsrec_recommend(m, st, &q, &r) == MDSREC_OK && r.count == N);
+    memcpy(order, r.items, sizeof order);
+    for (int h = 0; h < 3; h++) {
+        mdsrec_query qh = {hists[h], 3, N, 0, NULL, 0, NULL, 0};
+        CHECK(mdsrec_recommend(m, st, &qh, &r) == MDSREC_OK && r.count == N - 3);
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < N && k < r.count; i++) {
+            if (order[i] == hists[h][0] || order[i] == hists[h][1] || order[i] == hists[h][2]) continue;
+            CHECK_MSG(r.items[k] == order[i], "history %d, rank %u: item %u, popularity order %u", h, k, r.items[k],
+                      order[i]);
+            k++;
+        }
+    }
+    mdsrec_state_free(st);
+    mdsrec_close(m);
+    free(buf);
+}
+
 int main(void) {
     const char *bin = getenv("MDSREC_BIN"), *tmp = getenv("MDSREC_TMP");
     if (!bin || !tmp) return 1;
@@ -295,6 +341,7 @@ int main(void) {
     }
 
     test_resume_and_paths(bin, dir, tmp);
+    test_pop_run(bin, dir);
 
     snprintf(p, sizeof p, "%s/m.mdsb", dir);
     buf = read_all(p, &len);
