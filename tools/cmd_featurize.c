@@ -278,7 +278,14 @@ static int run_image(const char *dir, const dataset_desc *d, const char *name, i
         goto done;
     }
     if (center && feature_matrix_center(&m) != 0) goto oom;
-    if (feature_matrix_finish(&m, name) != 0 || prepared_write_feature(dir, &m) != 0) goto done;
+    if (feature_matrix_finish(&m, name) != 0) goto done;
+    if (m.n_missing == m.rows) { /* every image alike: centring left nothing to tell them apart */
+        cli_error("%s: the %u images found are all alike (zero after centring; --no-center keeps them): features/%s "
+                  "left as it was",
+                  im->dir, found, name);
+        goto done;
+    }
+    if (prepared_write_feature(dir, &m) != 0) goto done;
     printf("features/%s: %u items, width %u, %u without an image, decoded in %.2fs on %d threads\n", name, m.rows,
            m.width, m.n_missing, cli_now() - t0, started);
     rc = CLI_EXIT_OK;

@@ -158,6 +158,13 @@ static void test_image_text(void) {
           "zz{}.png");
     FAIL1(cmd("featurize image --dir %s --name text --images " FX "images --pattern 'zz{}.png'", D),
           "features/text left as it was");
+    char same[512];
+    snprintf(same, sizeof same, "%.400s/same_images", td_tmp());
+    snprintf(cmdbuf, sizeof cmdbuf, "rm -rf '%s' && mkdir -p '%s' && cp " FX "images/p1.jpg '%s/sku-1.jpg' && cp " FX
+             "images/p1.jpg '%s/sku-2.jpg'", same, same, same, same);
+    CHECK(system(cmdbuf) == 0);
+    FAIL1(cmd("featurize image --dir %s --images %s", D, same), "same_images", "2 images found are all alike",
+          "--no-center");
     write_text(cat, "{\"item_id\": \"other-1\", \"title\": \"a shirt\"}\n{\"item_id\": \"sku-2\", \"title\": \"\"}\n");
     FAIL1(cmd("featurize text --dir %s --catalog %s --text-fields title", D, cat), "catalog_bad.jsonl",
           "no item has text", "1 catalog rows matched");
