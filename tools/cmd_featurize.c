@@ -9,7 +9,9 @@
  *
  * An item that lacks the modality (no catalog row or no text; no image) gets an all-zero row
  * and is listed in "missing" of NAME.json and counted in summary.json. Inputs are read and
- * checked before anything is written.
+ * checked before anything is written. A run where no item has the modality (a mistyped
+ * --images, a catalog of other keys) is an error that leaves features/NAME as it was: an
+ * all-zero matrix would only degrade the model silently.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -68,7 +70,14 @@ static int run_text(const char *dir, const dataset_desc *d, const char *name, co
     if (!m.name || !m.kind || !m.source || !m.x) goto oom;
     double t0 = cli_now();
     if (text_featurize((const char *const *)docs, items.n, tp, m.x) != 0) goto done;
-    if (feature_matrix_finish(&m, name) != 0 || prepared_write_feature(dir, &m) != 0) goto done;
+    if (feature_matrix_finish(&m, name) != 0) goto done;
+    if (m.n_missing == m.rows) {
+        cli_error("%s: no item has text in the fields given (%u catalog rows matched an item, %u are not items): "
+                  "features/%s left as it was",
+                  d->catalog.path, c.matched, c.unknown, name);
+        goto done;
+    }
+    if (prepared_write_feature(dir, &m) != 0) goto done;
     printf("features/%s: %u items, width %u, %u without text (%u catalog rows matched, %u not items, %u repeated) in %.2fs\n",
            name, m.rows, m.width, m.n_missing, c.matched, c.unknown, c.repeated, cli_now() - t0);
     rc = CLI_EXIT_OK;
@@ -172,6 +181,14 @@ static int run_image(const char *dir, const dataset_desc *d, const char *name, i
     uint8_t *buf = NULL;
     if (!mapped || !map_line || !J.paths) goto oom;
     const char *pattern = im->pattern ? im->pattern : im->map ? "{}" : "{}.jpg";
+    /* A typo in --images must not pass for "no item has an image" and zero the features. */
+    struct stat sd;
+    int no_dir = stat(im->dir, &sd) != 0;
+    if (no_dir || !S_ISDIR(sd.st_mode)) {
+        cli_error("%s: %s (expected the directory of the images): features/%s left as it was", im->dir,
+                  no_dir ? strerror(errno) : "not a directory", name);
+        goto done;
+    }
     if (im->map) {
         size_t n;
         if (!(buf = cli_read_file(im->map, &n)) || table_check_utf8(im->map, buf, n) != 0) goto done;
@@ -213,6 +230,7 @@ static int run_image(const char *dir, const dataset_desc *d, const char *name, i
         if (unknown) fprintf(stderr, "%s: skipped %u lines whose key is not an item\n", im->map, unknown);
     }
     /* Resolve every item's file before decoding anything, so a bad map fails fast. */
+    uint32_t found = 0;
     for (uint32_t i = 0; i < items.n; i++) {
         if (im->map && !mapped[i]) continue;
         char *fname = apply_pattern(pattern, im->map ? mapped[i] : keymap_key(&items, i));
@@ -229,6 +247,12 @@ static int run_image(const char *dir, const dataset_desc *d, const char *name, i
             continue;
         }
         J.paths[i] = path;
+        found++;
+    }
+    if (!found) {
+        cli_error("%s: no item has an image file here (file names from pattern \"%s\"%s): features/%s left as it was",
+                  im->dir, pattern, im->map ? " and the map" : ", the item key for {}", name);
+        goto done;
     }
     m.rows = items.n;
     m.width = IMAGE_DESC_WIDTH;
@@ -254,7 +278,14 @@ static int run_image(const char *dir, const dataset_desc *d, const char *name, i
         goto done;
     }
     if (center && feature_matrix_center(&m) != 0) goto oom;
-    if (feature_matrix_finish(&m, name) != 0 || prepared_write_feature(dir, &m) != 0) goto done;
+    if (feature_matrix_finish(&m, name) != 0) goto done;
+    if (m.n_missing == m.rows) { /* every image alike: centring left nothing to tell them apart */
+        cli_error("%s: the %u images found are all alike (zero after centring; --no-center keeps them): features/%s "
+                  "left as it was",
+                  im->dir, found, name);
+        goto done;
+    }
+    if (prepared_write_feature(dir, &m) != 0) goto done;
     printf("features/%s: %u items, width %u, %u without an image, decoded in %.2fs on %d threads\n", name, m.rows,
            m.width, m.n_missing, cli_now() - t0, started);
     rc = CLI_EXIT_OK;
@@ -286,7 +317,10 @@ static int run_matrix(const char *dir, const ds_feature *f) {
     feature_matrix m;
     int rc = CLI_EXIT_FAIL;
     if (matrix_import(f, &items, &m) == 0) {
-        if (prepared_write_feature(dir, &m) == 0) {
+        if (m.n_missing == m.rows)
+            cli_error("%s: every row of an item is zero (no item has this feature): features/%s left as it was",
+                      f->path, f->name);
+        else if (prepared_write_feature(dir, &m) == 0) {
             printf("features/%s: %u items, width %u, %u missing\n", m.name, m.rows, m.width, m.n_missing);
             rc = CLI_EXIT_OK;
         }
@@ -374,7 +408,8 @@ static const char *seps_check(const char *v) { return v[0] ? NULL : "at least on
 
 #define EPILOG                                                                                                        \
     "Adds DIR/features/NAME.f32 and NAME.json (docs/DATASET.md) for the items of DIR/items.txt.\n"                    \
-    "Items lacking the modality get a zero row and are listed in \"missing\"."
+    "Items lacking the modality get a zero row and are listed in \"missing\"; when no item\n"                  \
+    "has it, nothing is written (exit 1) and an existing features/NAME stays."
 
 int cmd_featurize(int argc, char **argv) {
     const opt_cmd top = {

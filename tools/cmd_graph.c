@@ -249,6 +249,17 @@ int cmd_graph(int argc, char **argv) {
         double t1 = cli_now();
         feature_matrix m;
         if (prepared_load_feature(dir, names[f], s.n_items, &m) != 0) goto free_all;
+        /* An all-zero matrix (left by an older featurize run on a wrong path) has no neighbours
+           to give: refuse it rather than write an empty graph the model would train on. */
+        size_t nz = 0, cells = (size_t)m.rows * m.width;
+        while (nz < cells && m.x[nz] == 0) nz++;
+        if (nz == cells) {
+            cli_error("%s/features/%s.f32: every row is zero (no item has this feature): featurize it again from "
+                      "the right source, or leave it out with --features",
+                      dir, names[f]);
+            feature_matrix_free(&m);
+            goto free_all;
+        }
         char label[96];
         snprintf(label, sizeof label, "graph %s", names[f]);
         knn_params kp = {k, beta, threads, label};

@@ -1,5 +1,6 @@
 /* cmd_recommend.c - `mdsrec recommend`: runs the core natively on a bundle for a history of
-   item keys and prints the top-k with each channel's share, gate and carrier. */
+   item keys and prints the top-k with each channel's share, gate and carrier: a table with
+   the catalogue's titles and a reason per item, or JSON with the keys (--json). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,22 +48,87 @@ static int resolve(const mdsrec_model *m, const char *path, const char *opt, con
     return 0;
 }
 
-static void print_key(const mdsrec_model *m, uint32_t i, int width) {
+/* The catalogue's titles by item index (NULL where an item has none, or the bundle no
+   catalogue): the table shows what a shop's staff recognise, the keys stay in --json. */
+typedef struct {
+    cJSON *root;
+    const char **title; /* [N] */
+} titles;
+
+static void titles_load(const mdsrec_model *m, titles *t) {
+    memset(t, 0, sizeof *t);
     size_t len;
-    const char *k = mdsrec_item_key(m, i, &len);
-    printf("%-*.*s", width, (int)len, k ? k : "-");
+    const char *cat = mdsrec_catalog(m, &len);
+    uint32_t n = mdsrec_model_config(m)->n_items;
+    if (!cat || !(t->root = cJSON_ParseWithLength(cat, len)) || !cJSON_IsArray(t->root) ||
+        !(t->title = calloc(n ? n : 1, sizeof *t->title)))
+        return; /* no catalogue (or no memory for it): keys are shown */
+    uint32_t i = 0;
+    for (const cJSON *o = t->root->child; o && i < n; o = o->next, i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "title");
+        if (cJSON_IsString(v) && v->valuestring[0]) t->title[i] = v->valuestring;
+    }
+}
+
+static void titles_free(titles *t) {
+    cJSON_Delete(t->root);
+    free(t->title);
+}
+
+/* Prints s[0..len) in `width` columns (code points), cut with "~" when longer, padded unless
+   width is 0 (then whole). Titles are UTF-8: a cut never splits a character. */
+static void print_cell(const char *s, size_t len, int width) {
+    if (!width) {
+        printf("%.*s", (int)len, s);
+        return;
+    }
+    size_t cps = 0, i = 0, cut = len;
+    for (; i < len; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && cps++ == (size_t)width - 1) cut = i;
+    size_t shown = cps > (size_t)width ? cut : len;
+    printf("%.*s%s", (int)shown, s, cps > (size_t)width ? "~" : "");
+    for (size_t k = cps > (size_t)width ? (size_t)width : cps; k < (size_t)width; k++) putchar(' ');
+}
+
+/* The item's title, else its key. */
+static void print_item(const mdsrec_model *m, const titles *t, uint32_t i, int width) {
+    size_t len;
+    const char *k = t->title && t->title[i] ? t->title[i] : mdsrec_item_key(m, i, &len);
+    if (t->title && t->title[i]) len = strlen(k);
+    if (!k) k = "-", len = 1;
+    print_cell(k, len, width);
+}
+
+/* Why item r is here, from what the core returns: the channel with the largest share and
+   that channel's carrier (the history item it pooled most), or the popularity order when the
+   history is empty. */
+static void print_reason(const mdsrec_model *m, const titles *t, const mdsrec_result *r, uint32_t i) {
+    const mdsrec_config *c = mdsrec_model_config(m);
+    uint32_t best = 0;
+    for (uint32_t ch = 1; ch < r->n_channels; ch++)
+        if (r->shares[i * r->n_channels + ch] > r->shares[i * r->n_channels + best]) best = ch;
+    if (!r->n_channels || r->carriers[best] == MDSREC_NONE) {
+        printf("popular");
+        return;
+    }
+    printf("%s, like ", c->channels[best].name);
+    print_item(m, t, r->carriers[best], 0);
 }
 
 static void print_table(const mdsrec_model *m, const mdsrec_result *r) {
     const mdsrec_config *c = mdsrec_model_config(m);
-    printf("%4s  %-20s %12s", "rank", "key", "score");
+    titles t;
+    titles_load(m, &t);
+    printf("%4s  %-32s %12s", "rank", t.title ? "item" : "key", "score");
     for (uint32_t ch = 0; ch < c->n_channels; ch++) printf(" %12.12s", c->channels[ch].name);
-    printf("\n");
+    printf("  why\n");
     for (uint32_t i = 0; i < r->count; i++) {
         printf("%4u  ", i + 1);
-        print_key(m, r->items[i], 20);
+        print_item(m, &t, r->items[i], 32);
         printf(" %12.6f", (double)r->scores[i]);
         for (uint32_t ch = 0; ch < r->n_channels; ch++) printf(" %12.6f", (double)r->shares[i * r->n_channels + ch]);
+        printf("  ");
+        print_reason(m, &t, r, i);
         printf("\n");
     }
     printf("\n%-12s %8s  %s\n", "channel", "gate", "carrier (pooling weight)");
@@ -72,9 +138,10 @@ static void print_table(const mdsrec_model *m, const mdsrec_result *r) {
             printf("-\n");
             continue;
         }
-        print_key(m, r->carriers[ch], 0);
+        print_item(m, &t, r->carriers[ch], 0);
         printf(" (%.4f)\n", (double)r->carrier_weights[ch]);
     }
+    titles_free(&t);
 }
 
 static cJSON *key_json(const mdsrec_model *m, uint32_t i) {
@@ -202,7 +269,7 @@ int cmd_recommend(int argc, char **argv) {
         {"--include-history", OPT_FLAG, &o.include_history, .help = "do not exclude the history items from the results"},
         {"--exclude", OPT_STRING, &o.exclude, "KEY,...", .help = "items never returned"},
         {"--allow", OPT_STRING, &o.allow, "KEY,...", .help = "only these items may be returned"},
-        {"--json", OPT_FLAG, &o.json, .help = "JSON output instead of a table"},
+        {"--json", OPT_FLAG, &o.json, .help = "JSON output (item keys) instead of the table (titles)"},
         {"--repeat", OPT_U32, &o.repeat, "N", .help = "time N calls; mean and median latency on stderr", .min = 1,
          .max = UINT32_MAX, .def = ""},
     };

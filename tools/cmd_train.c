@@ -1,6 +1,10 @@
 /* cmd_train.c - `mdsrec train`: train MDSRec or a baseline on a prepared dataset (docs/TRAINING.md). */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -42,6 +46,20 @@ static const char *channels_check(const char *v) {
     return parse_channels(v, names, MDSREC_MAX_CHANNELS) < 0 ? "a comma list of channel names (1..24 bytes each)" : NULL;
 }
 
+/* path made absolute (realpath; as given when it does not resolve, and the load then names
+   it) into dst. -1 after cli_error when it does not fit. */
+static int store_path(char *dst, size_t cap, const char *path, const char *opt) {
+    char abs[PATH_MAX];
+    const char *p = realpath(path, abs) ? abs : path;
+    size_t n = strlen(p);
+    if (n >= cap) {
+        cli_error("%s: %.80s...: a path of %zu bytes (at most %zu)", opt, p, n, cap - 1);
+        return -1;
+    }
+    memcpy(dst, p, n + 1);
+    return 0;
+}
+
 static const char *kind_name(int k) { return k >= 0 ? tm_kind_name((uint32_t)k) : NULL; }
 static const opt_enum kind_enum = {kind_name, tm_kind_parse};
 static const char *const gate_names[] = {"fixed", "learned", NULL};  /* 0: fixed */
@@ -56,6 +74,53 @@ static void add_features(tm_channel *ch, const dataset *ds, char names[][25], in
         snprintf(ch->feat[ch->n_feat++], 25, "%s", ds->feat[f].name);
         ch->feat_width += ds->feat[f].width;
     }
+}
+
+/* --model pop --out DIR: the popularity order as a model export understands (issue 19 item 9),
+   a cold-start bundle for a new shop. One id channel of width 1, no blocks, no pooling, with
+   the input LayerNorm's gain 0 and bias 1: every history encodes to u = 1, so an item scores
+   <u, E[i]> = E[i] = its training count over the largest, and the ranking is the popularity
+   order (exactly in f32; ties by lower index, as the bundle's POPULARITY section). */
+static int write_pop_run(train_state *st, const dataset *ds, const char *out) {
+    tm_spec *s = &st->spec;
+    mdsrec_config *c = &s->cfg;
+    s->kind = TM_POP;
+    c->n_items = ds->n_items;
+    c->dim = c->max_len = c->n_heads = 1;
+    c->ffn_dim = 4;
+    c->n_blocks = 0;
+    c->item_dtype = MDSREC_F32;
+    c->ln_eps = 1e-12f;
+    c->pool_mode = MDSREC_POOL_NONE;
+    c->n_channels = 1;
+    snprintf(c->channels[0].name, 25, "id");
+    c->channels[0].kind = MDSREC_CHANNEL_ID;
+    s->ch[0].has_emb = 1;
+    tm_layout(s);
+    float *p = calloc(s->n_params, sizeof *p);
+    uint32_t *counts = malloc((ds->n_items ? ds->n_items : 1) * sizeof *counts);
+    char path[1200];
+    int rc = -1;
+    if (!p || !counts) {
+        cli_error("out of memory");
+        goto done;
+    }
+    dataset_train_counts(ds, counts);
+    uint32_t top = 1;
+    for (uint32_t i = 0; i < ds->n_items; i++) top = counts[i] > top ? counts[i] : top;
+    for (uint32_t i = 0; i < ds->n_items; i++) p[s->ch[0].o_emb + i] = (float)counts[i] / (float)top;
+    p[s->ch[0].o_enc + 1] = 1; /* ln_in_g 0, ln_in_b 1 (models/FORMAT.md, ENCODER) */
+    snprintf(path, sizeof path, "%s/model.ckpt", out);
+    if (mkdir(out, 0777) != 0 && errno != EEXIST) {
+        cli_error("%s: cannot create: %s", out, strerror(errno));
+        goto done;
+    }
+    rc = ckpt_write(path, st, p, NULL);
+    if (!rc) fprintf(stderr, "mdsrec train: %s: the popularity order as a model (mdsrec export --model %s)\n", path, out);
+done:
+    free(p);
+    free(counts);
+    return rc;
 }
 
 static void print_table(const char *model, const metrics *v, const metrics *t, const metrics *tm) {
@@ -85,11 +150,13 @@ int cmd_train(int argc, char **argv) {
     int sampler = STEP_NEG_UNIFORM;
     float smoothing = 0, weight_decay = 0;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
+    int epochs_given = 0, patience_given = 0; /* --resume: these two override the saved run's */
     const opt rows[] = {
         {"--data", OPT_STRING, &data, "PATH", .help = "a prepared dataset directory, or a `user item item ...` text file",
          .flags = OPT_REQUIRED},
         {"--out", OPT_STRING, &out, "DIR", .help = "where model.ckpt, state.ckpt, train.svg and train.json go\n"
-                                                   "(required but for pop and itemknn)"},
+                                                   "(required but for pop and itemknn; pop writes only model.ckpt,\n"
+                                                   "the popularity order for export; itemknn takes none)"},
         {"--model", OPT_CHOICE, &kind, .help = "the model", .lookup = &kind_enum},
         {"--dim", OPT_U32, &dim, "D", .help = "hidden size", .min = 1, .max = MDSREC_MAX_DIM},
         {"--max-len", OPT_U32, &max_len, "L", .help = "history read", .min = 1, .max = MDSREC_MAX_LEN},
@@ -116,8 +183,10 @@ int cmd_train(int argc, char **argv) {
          .flags = OPT_MAX_OPEN, .def = "--dropout"},
         {"--lr", OPT_FLOAT, &lr, "X", .help = "learning rate", .min = 0, .max = INFINITY, .flags = OPT_MIN_OPEN},
         {"--batch", OPT_U32, &batch, "N", .help = "batch size", .min = 1, .max = UINT32_MAX},
-        {"--epochs", OPT_U32, &epochs, "N", .help = "most epochs", .min = 1, .max = 100000},
-        {"--patience", OPT_U32, &patience, "N", .help = "epochs without a better valid NDCG@10 before stopping"},
+        {"--epochs", OPT_U32, &epochs, "N", .help = "most epochs (with --resume: the new cap)", .min = 1, .max = 100000,
+         .given = &epochs_given},
+        {"--patience", OPT_U32, &patience, "N", .help = "epochs without a better valid NDCG@10 before stopping",
+         .given = &patience_given},
         {"--seed", OPT_U64, &seed, "N", .help = "random seed"},
         {"--aux-loss", OPT_FLOAT, &aux_w, "W", .help = "add W x each channel's own cross-entropy", .min = 0, .max = 100,
          .def = "mdsrec: 2; else 0"},
@@ -143,7 +212,8 @@ int cmd_train(int argc, char **argv) {
         {"--weight-decay", OPT_FLOAT, &weight_decay, "W", .help = "decoupled weight decay (AdamW)", .min = 0, .max = 1},
         {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
          .def = "every core"},
-        {"--resume", OPT_FLAG, &resume, .help = "continue from DIR/state.ckpt"},
+        {"--resume", OPT_FLAG, &resume,
+         .help = "continue from DIR/state.ckpt with its settings; --epochs and\n--patience, when given, replace its limits"},
         {"--quiet", OPT_FLAG, &quiet, .help = "no progress lines"},
     };
     const opt_cmd cmd = {"train", .usage = "--data PATH --out DIR [options]", .opts = rows, .n_opts = OPT_COUNT(rows)};
@@ -154,6 +224,10 @@ int cmd_train(int argc, char **argv) {
     /* the rules across options, each with its own message */
     if (!out && kind != TM_POP && kind != TM_ITEMKNN)
         return opt_usage_error(&cmd, "--out DIR is required for --model %s (only pop and itemknn run without it)", model);
+    /* itemknn's scores are sums over the history's neighbours, not one vector per visitor: the
+       bundle format cannot hold it, so it writes nothing rather than an --out export cannot read */
+    if (out && kind == TM_ITEMKNN)
+        return opt_usage_error(&cmd, "--out: itemknn is evaluated only, no model is written (pop writes one)");
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
     if (id_features && kind != TM_MDSREC)
         return opt_usage_error(&cmd, "--id-features is for --model mdsrec (sasrecf is sasrec with features)");
@@ -164,8 +238,12 @@ int cmd_train(int argc, char **argv) {
 
     train_state *st = calloc(1, sizeof *st);
     if (!st) return CLI_EXIT_FAIL;
-    snprintf(st->data, sizeof st->data, "%s", data);
-    if (graph_dir) snprintf(st->graph_dir, sizeof st->graph_dir, "%s", graph_dir);
+    /* Absolute paths in the checkpoint, so that eval and export work from any directory. */
+    if (store_path(st->data, sizeof st->data, data, "--data") ||
+        (graph_dir && store_path(st->graph_dir, sizeof st->graph_dir, graph_dir, "--graph-dir"))) {
+        free(st);
+        return CLI_EXIT_FAIL;
+    }
     st->content_only = (uint32_t)no_beh;
     st->knn_k = knn_k ? knn_k : (kind == TM_ITEMKNN ? 100 : 10);
     st->lr = lr;
@@ -199,6 +277,12 @@ int cmd_train(int argc, char **argv) {
         knn_scorer ks;
         memset(&ks, 0, sizeof ks);
         int rc = kind == TM_POP ? pop_scorer_init(&ps, &ds, &sc) : knn_scorer_init(&ks, &ds, st->knn_k, max_len, &sc);
+        if (!rc && out && write_pop_run(st, &ds, out)) {
+            pop_scorer_free(&ps);
+            dataset_free(&ds);
+            free(st);
+            return CLI_EXIT_FAIL;
+        }
         metrics v, t;
         if (!rc) rc = evaluate(&ds, EVAL_VALID, &sc, 0, (int)threads, &v, NULL);
         if (!rc) rc = evaluate(&ds, EVAL_TEST, &sc, 0, (int)threads, &t, NULL);
@@ -278,7 +362,7 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "mdsrec train: sasrecf on a dataset without features is sasrec\n");
     tm_layout(s);
 
-    train_opts o = {out, (int)threads, resume, quiet};
+    train_opts o = {out, (int)threads, resume, quiet, epochs_given, patience_given};
     metrics v, t, tm;
     int rc = train_run(st, &o, &v, &t, &tm);
     if (rc == 0) {

@@ -16,13 +16,15 @@ export interface CardOptions {
   imageOrigins?: string[];
 }
 
-/** One <li class="mdsrec-card"> with image (or lettered tile), title, a meta line (year; subcategory, category or genres), price, link and reason badge. */
+/** One <li class="mdsrec-card"> with image (or a tile with the title's initials), title, a meta line (year; subcategory or category), genres or tags as .mdsrec-tag chips, price, link and reason badge. */
 export function card(item: Item | { key: string; [field: string]: unknown }, options?: CardOptions): HTMLLIElement;
 /** Replaces the container's content with <ul class="mdsrec-cards"> of cards; returns the list. */
 export function renderCards(container: Element, items: Iterable<Item | { key: string; [field: string]: unknown }>, options?: CardOptions): HTMLUListElement;
 export function formatPrice(price: unknown, options?: { currency?: string; locale?: string }): string;
 export function safeUrl(url: unknown, base?: string, origins?: string[]): string | null;
 export function initials(text: string): string;
+/** A list field as an array: an array as is, "A|B|C" split at `|`; null for anything else. */
+export function listOf(value: unknown): string[] | null;
 export function hue(text: string): number;
 
 /** <mdsrec-cards>: set .items (and .options); fires a cancelable 'mdsrec-select' CustomEvent<{item}> on a click. */

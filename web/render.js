@@ -1,8 +1,8 @@
 // render.js - product cards from mdsrec results or catalog entries: image (or a lettered tile),
 // title, price, link and the reason badge. Plain DOM with stable class names, no styles of its
 // own (CSP-safe): the site styles .mdsrec-cards, .mdsrec-card, .mdsrec-thumb, .mdsrec-title,
-// .mdsrec-meta (year, sub-category, category or genres), .mdsrec-price, .mdsrec-reason (holding .mdsrec-reason-text) and
-// .mdsrec-reason--{id,image,text,feature,popular}.
+// .mdsrec-meta (year, sub-category or category), .mdsrec-tags (holding one .mdsrec-tag per genre or tag),
+// .mdsrec-price, .mdsrec-reason (holding .mdsrec-reason-text) and .mdsrec-reason--{id,image,text,feature,popular}.
 //
 //   renderCards(document.querySelector('#recs'), items, { onSelect: (item) => rec.track(item.key) });
 //   <mdsrec-cards></mdsrec-cards>  el.items = items; el.addEventListener('mdsrec-select', ...)
@@ -16,10 +16,21 @@ export function hue(s) {
   return (h >>> 0) % HUES;
 }
 
-/** "Office Supplies" -> "OS"; "chair" -> "CH". */
+/** "Office Supplies" -> "OS"; "chair" -> "CH"; "Babe (1995)" -> "BA" (words that start with a
+    letter first, so a year or a number does not make half the tile). */
 export function initials(s) {
-  const w = String(s || '?').split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const all = String(s || '?').split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const words = all.filter((x) => /^\p{L}/u.test(x));
+  const w = words.length ? words : all;
   return (w.length > 1 ? w[0][0] + w[1][0] : (w[0] || '?').slice(0, 2)).toUpperCase();
+}
+
+/** A list field as an array: an array as is, a string of `|`-separated values (as MovieLens
+    and `mdsrec prepare --display` write genres) split and trimmed; null for anything else. */
+export function listOf(v) {
+  if (Array.isArray(v)) return v.map(String).filter(Boolean);
+  if (typeof v === 'string' && v.includes('|')) return v.split('|').map((x) => x.trim()).filter(Boolean);
+  return null;
 }
 
 /** A link target only if it is http(s) or relative (no javascript: or data: links); with
@@ -74,14 +85,22 @@ export function card(item, opts = {}) {
     i.decoding = 'async';
     thumb.append(i);
   } else {
+    // The tile's colour follows the item's group; its letters are the item's own (its title),
+    // so that tiles of one catalogue differ whatever fields that catalogue has.
     const group = String(item[opts.group || 'category'] ?? item.genres ?? title);
     thumb.classList.add('mdsrec-thumb--none', `mdsrec-hue-${hue(group)}`);
-    thumb.append(el('span', 'mdsrec-initials', initials(item.subcategory ?? item.sub_category ?? group)));
+    thumb.append(el('span', 'mdsrec-initials', initials(title)));
   }
   a.append(thumb, el('span', 'mdsrec-title', title));
-  const meta = [item.year, item.subcategory ?? item.sub_category ?? item.category ?? item.genres]
-    .map((x) => (Array.isArray(x) ? x.join(', ') : x)).filter((x) => typeof x === 'string' || typeof x === 'number');
+  const kind = item.subcategory ?? item.sub_category ?? item.category ?? item.genres;
+  const tags = listOf(kind);
+  const meta = [item.year, tags ? undefined : kind].filter((x) => typeof x === 'string' || typeof x === 'number');
   if (meta.length) a.append(el('span', 'mdsrec-meta', meta.join(' · ')));
+  if (tags && tags.length) {
+    const t = el('span', 'mdsrec-tags');
+    t.append(...tags.map((x) => el('span', 'mdsrec-tag', x)));
+    a.append(t);
+  }
   const price = formatPrice(item.price, opts);
   if (price) a.append(el('span', 'mdsrec-price', price));
   li.append(a);

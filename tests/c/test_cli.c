@@ -62,13 +62,19 @@ int main(void) {
     /* recommend */
     snprintf(args, sizeof args, "recommend '%s' --history item-000001,item-000002 -k 4", a);
     CHECK_MSG(run(args) == 0, "%s", out);
-    CHECK(has("rank") && has("   4  item-") && has("gate") && !has("   5  item-"));
+    /* the table shows the catalogue's titles (synth's "Item N") and why each item is there */
+    CHECK_MSG(has("rank  item ") && has("   4  Item ") && has("gate") && !has("   5  Item ") && !has("   1  item-"), "%s",
+              out);
+    CHECK_MSG(has("  why\n") && (has(", like Item 1\n") || has(", like Item 2\n")), "%s", out);
+    snprintf(args, sizeof args, "recommend '%s' -k 2", a);
+    CHECK_MSG(run(args) == 0 && has("   2  Item ") && has("  popular\n"), "%s", out);
     snprintf(args, sizeof args, "recommend '%s' --history item-000001 --json -k 2", a);
-    CHECK(run(args) == 0 && has("\"items\"") && has("\"gate\"") && has("\"carrier\":\t\"item-000001\""));
+    CHECK(run(args) == 0 && has("\"items\"") && has("\"gate\"") && has("\"carrier\":\t\"item-000001\"") &&
+          !has("Item "));
     snprintf(args, sizeof args, "recommend '%s' --history item-000001,nope", a);
     CHECK(run(args) == 1 && has("unknown item key 'nope'"));
     snprintf(args, sizeof args, "recommend '%s' --allow item-000007 -k 3 --history item-000001", a);
-    CHECK(run(args) == 0 && has("item-000007") && !has("   2  item-"));
+    CHECK(run(args) == 0 && has("Item 7 ") && !has("   2  Item "));
     snprintf(args, sizeof args, "recommend '%s' -k 0", a);
     CHECK(run(args) == 2);
     snprintf(args, sizeof args, "recommend '%s' --repeat 5 --history item-000003", a);
@@ -76,6 +82,11 @@ int main(void) {
     snprintf(args, sizeof args, "recommend '%s'", t);
     CHECK(run(args) == 1 && has("invalid bundle"));
     CHECK(run("no-such-command") == 2);
+    /* a bundle without a catalogue: the keys */
+    snprintf(args, sizeof args, "synth --out '%s.nocat' --items 30 --dim 16 && '%s' recommend '%s.nocat' -k 2 --history item-000001", a, bin, a);
+    CHECK_MSG(run(args) == 0 && has("rank  key ") && has("   2  item-0000") && has(", like item-000001\n"), "%s", out);
+    snprintf(args, sizeof args, "%s.nocat", a);
+    remove(args);
     remove(a);
     remove(t);
     return check_done("test_cli");

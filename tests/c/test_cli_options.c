@@ -96,6 +96,7 @@ static const usage_case cases[] = {
     /* the rules across options */
     {"train --data d", {"--out DIR is required for --model mdsrec"}},
     {"train --data d --out o --heads 3", {"--heads 3 does not divide --dim 64"}},
+    {"train --data d --out o --model itemknn", {"--out: itemknn is evaluated only, no model is written"}},
     {"train --data d --out o --model sasrec --id-features", {"--id-features is for --model mdsrec"}},
     {"eval", {"nothing to evaluate"}},
     {"eval --bundle b.mdsb", {"--bundle needs --data PATH"}},

@@ -149,6 +149,34 @@ static void test_image_text(void) {
     write_text(cat, "{\"item_id\": \"sku-1\", \"title\": \"ok\"\n");
     FAIL1(cmd("featurize text --dir %s --catalog %s --text-fields title", D, cat), "catalog_bad.jsonl:1",
           "parse error");
+    /* no usable input (issue 18 item 2): an error that leaves D as it was, never a matrix of
+       zero rows over the existing one */
+    FAIL1(cmd("featurize image --dir %s --images %s/no_such_images", D, td_tmp()), "no_such_images",
+          "No such file or directory", "left as it was");
+    FAIL1(cmd("featurize image --dir %s --images " FX "catalog.item", D), "catalog.item", "not a directory");
+    FAIL1(cmd("featurize image --dir %s --images " FX "images --pattern 'zz{}.png'", D), "no item has an image",
+          "zz{}.png");
+    FAIL1(cmd("featurize image --dir %s --name text --images " FX "images --pattern 'zz{}.png'", D),
+          "features/text left as it was");
+    char same[512];
+    snprintf(same, sizeof same, "%.400s/same_images", td_tmp());
+    snprintf(cmdbuf, sizeof cmdbuf, "rm -rf '%s' && mkdir -p '%s' && cp " FX "images/p1.jpg '%s/sku-1.jpg' && cp " FX
+             "images/p1.jpg '%s/sku-2.jpg'", same, same, same, same);
+    CHECK(system(cmdbuf) == 0);
+    FAIL1(cmd("featurize image --dir %s --images %s", D, same), "same_images", "2 images found are all alike",
+          "--no-center");
+    write_text(cat, "{\"item_id\": \"other-1\", \"title\": \"a shirt\"}\n{\"item_id\": \"sku-2\", \"title\": \"\"}\n");
+    FAIL1(cmd("featurize text --dir %s --catalog %s --text-fields title", D, cat), "catalog_bad.jsonl",
+          "no item has text", "1 catalog rows matched");
+    char keys[1200];
+    snprintf(keys, sizeof keys, "%s/keys_none.txt", td_tmp());
+    write_text(keys, "x-1\nx-2\nx-3\n");
+    FAIL1(cmd("featurize matrix --dir %s --name m --path " FX "feat.npy --keys %s --allow-unknown", D, keys),
+          "keys_none.txt", "no row's key is an item");
+    char csv[1200];
+    snprintf(csv, sizeof csv, "%s/feat_zero.csv", td_tmp());
+    write_text(csv, "sku-1,0,0\nsku-2,0,0\n");
+    FAIL1(cmd("featurize matrix --dir %s --name m --path %s", D, csv), "feat_zero.csv", "every row of an item is zero");
     /* a directory that was never prepared */
     FAIL1(cmd("featurize text --dir %s/nowhere --catalog " FX "catalog.item --text-fields title", td_tmp()),
           "nowhere/items.txt", "cannot open");
@@ -166,6 +194,12 @@ static void test_graph(void) {
     snprintf(p, sizeof p, "%s/features/stale.json", D);
     write_text(p, "{\"name\": \"stale\", \"kind\": \"feature\", \"width\": 2, \"rows\": 6, \"missing\": [], \"source\": \"\"}\n");
     FAIL1(cmd("graph --dir %s", D), "stale.f32", "73 bytes", "48 bytes");
+    /* an all-zero matrix (left by an older tool) is refused, not turned into an empty graph */
+    snprintf(p, sizeof p, "%s/features/stale.f32", D);
+    FILE *zf = fopen(p, "wb");
+    for (int i = 0; i < 48; i++) fputc(0, zf);
+    fclose(zf);
+    FAIL1(cmd("graph --dir %s", D), "stale.f32", "every row is zero", "--features");
     snprintf(p, sizeof p, "%s/features/stale.json", D);
     remove(p);
     snprintf(p, sizeof p, "%s/features/stale.f32", D);

@@ -62,6 +62,118 @@ static uint32_t nb_kind(const uint8_t *b, uint32_t ch) {
     return 0;
 }
 
+/* Runs a shell command with its output (stdout and stderr) kept in out[]; the exit status. */
+static char out[1 << 16];
+static int run_out(const char *cmd) {
+    char full[8400];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *f = popen(full, "r");
+    if (!f) return -1;
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Replaces the first `from` in the file at path by `to` (same length). */
+static int patch_file(const char *path, const char *from, const char *to) {
+    size_t len;
+    char *b = slurp(path, &len);
+    char *at = b ? strstr(b, from) : NULL;
+    if (at) memcpy(at, to, strlen(to));
+    FILE *f = at ? fopen(path, "wb") : NULL;
+    if (f) fwrite(b, 1, len, f), fclose(f);
+    free(b);
+    return f ? 0 : -1;
+}
+
+/* Issue 18 items 4 and 7. A resumed run takes the --epochs and --patience given now, lower
+   or higher, and says so; its ETA is worded as an estimate. The checkpoint names its
+   dataset by an absolute path, so export works from another directory; when that path is
+   gone the message names it and suggests --data. */
+static void test_resume_and_paths(const char *bin, const char *dir, const char *tmp) {
+    char cmd[8192], p[1200];
+    const char *small = "--model sasrec --dim 8 --max-len 8 --blocks 1 --heads 2 --batch 32 --threads 1 --seed 3";
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cap %s --epochs 2 --patience 50 --quiet", bin, dir, dir, small);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    /* as if the run had been started with --epochs 9 and stopped after epoch 2 */
+    snprintf(p, sizeof p, "%s/cap/state.ckpt", dir);
+    CHECK(patch_file(p, "\nepochs 2\n", "\nepochs 9\n") == 0);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cap %s --epochs 3 --resume", bin, dir, dir, small);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "--epochs 3 replaces the run's 9") && strstr(out, "epoch   3/3") && !strstr(out, "epoch   4/"),
+              "a lower --epochs on --resume: %s", out);
+    CHECK_MSG(strstr(out, "of 3 (valid") && strstr(out, "ETA ~") && !strstr(out, "ETA <="), "%s", out);
+    /* --patience given on resume wins too: 0 epochs left without a gain ends the run at once */
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cap %s --epochs 5 --patience 1 --resume", bin, dir, dir, small);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "--patience 1 replaces the run's 50"), "%s", out);
+    /* without --epochs a resumed run keeps its own cap (3), not the default 200 */
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cap %s --resume --quiet", bin, dir, dir, small);
+    CHECK_MSG(run_out(cmd) == 0 && !strstr(out, "replaces"), "%s", out);
+
+    /* train from the scratch directory with a relative --data; export from elsewhere */
+    snprintf(cmd, sizeof cmd, "rm -rf %s/moved %s/moved2 && cp -r %s %s/moved && cd %s && %s train --data moved --out %s/rel "
+             "%s --epochs 1 --quiet", tmp, tmp, dir, tmp, tmp, bin, tmp, small);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "cd / && %s export --model %s/rel --out %s/rel.mdsb --no-compare", bin, tmp, tmp);
+    CHECK_MSG(run_out(cmd) == 0, "export from another directory: %s", out);
+    snprintf(cmd, sizeof cmd, "mv %s/moved %s/moved2 && cd / && %s export --model %s/rel --out %s/rel2.mdsb", tmp, tmp,
+             bin, tmp, tmp);
+    CHECK_MSG(run_out(cmd) == 1 && strstr(out, "/moved, is not here") && strstr(out, "--data PATH") &&
+                  strstr(out, "rel/model.ckpt"),
+              "a dataset that moved: %s", out);
+    snprintf(cmd, sizeof cmd, "cd / && %s export --model %s/rel --out %s/rel2.mdsb --data %s/moved2 --no-compare", bin,
+             tmp, tmp, tmp);
+    CHECK_MSG(run_out(cmd) == 0, "--data after a move: %s", out);
+}
+
+/* Issue 19 item 9: `train --model pop --out` writes a run that export turns into a bundle whose
+   recommendations, for any history, are the popularity order (the bundle's own order for an
+   empty history) without the history's items; itemknn refuses --out (exit 2, nothing made). */
+static void test_pop_run(const char *bin, const char *dir) {
+    char cmd[8192], p[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/pop %s/knn && %s train --data %s --model pop --out %s/pop && %s export --model %s/pop "
+             "--out %s/pop.mdsb", dir, dir, bin, dir, dir, bin, dir, dir);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --model itemknn --out %s/knn", bin, dir, dir);
+    CHECK_MSG(run_out(cmd) == 2 && strstr(out, "itemknn is evaluated only"), "%s", out);
+    snprintf(p, sizeof p, "%s/knn", dir);
+    struct stat sb;
+    CHECK(stat(p, &sb) != 0);
+    snprintf(p, sizeof p, "%s/pop.mdsb", dir);
+    size_t len;
+    void *buf = read_all(p, &len);
+    mdsrec_model *m = NULL;
+    mdsrec_error err;
+    CHECK(buf && mdsrec_open(buf, len, &m, &err) == MDSREC_OK);
+    if (!m) {
+        free(buf);
+        return;
+    }
+    mdsrec_state *st;
+    CHECK(mdsrec_state_new(m, &st) == MDSREC_OK);
+    uint32_t order[N], hists[3][3] = {{3, 4, 5}, {17, 0, 9}, {39, 38, 2}};
+    mdsrec_query q = {NULL, 0, N, 0, NULL, 0, NULL, 0};
+    mdsrec_result r;
+    CHECK(mdsrec_recommend(m, st, &q, &r) == MDSREC_OK && r.count == N);
+    memcpy(order, r.items, sizeof order);
+    for (int h = 0; h < 3; h++) {
+        mdsrec_query qh = {hists[h], 3, N, 0, NULL, 0, NULL, 0};
+        CHECK(mdsrec_recommend(m, st, &qh, &r) == MDSREC_OK && r.count == N - 3);
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < N && k < r.count; i++) {
+            if (order[i] == hists[h][0] || order[i] == hists[h][1] || order[i] == hists[h][2]) continue;
+            CHECK_MSG(r.items[k] == order[i], "history %d, rank %u: item %u, popularity order %u", h, k, r.items[k],
+                      order[i]);
+            k++;
+        }
+    }
+    mdsrec_state_free(st);
+    mdsrec_close(m);
+    free(buf);
+}
+
 int main(void) {
     const char *bin = getenv("MDSREC_BIN"), *tmp = getenv("MDSREC_TMP");
     if (!bin || !tmp) return 1;
@@ -227,6 +339,9 @@ int main(void) {
         mdsrec_close(m);
         free(buf);
     }
+
+    test_resume_and_paths(bin, dir, tmp);
+    test_pop_run(bin, dir);
 
     snprintf(p, sizeof p, "%s/m.mdsb", dir);
     buf = read_all(p, &len);

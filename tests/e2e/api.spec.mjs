@@ -248,7 +248,7 @@ test('render.js: cards, the custom element, safe links and same-origin images on
     return { a: card(box, 'a'), b: card(box, 'b'), selected, events, url: location.pathname };
   });
   expect(out.a).toEqual({ href: '/p/a', img: '/demo/icon.svg', title: 'Oak desk', price: '$120.00', reason: 'mdsrec-reason mdsrec-reason--image', tile: null });
-  expect(out.b).toEqual({ href: '#', img: null, title: 'Pen', price: 'from $2', reason: null, tile: 'AR' });
+  expect(out.b).toEqual({ href: '#', img: null, title: 'Pen', price: 'from $2', reason: null, tile: 'PE' });
   expect(out.selected).toEqual(['a']);
   expect(out.events).toEqual(['b']);
   expect(out.url).toBe('/fixtures/blank.html');

@@ -167,3 +167,22 @@ test('the demo and the kiosk load with no console error and no request for an op
   expect(asked.filter((p) => /ml-100k|shared-data/.test(p))).toEqual([]);
   expect(await page.evaluate(() => window.__unhandled)).toEqual([]);
 });
+
+test('another catalogue (films from `train --model pop`): a neutral name, genres as tags, initials from titles', async ({ page }) => {
+  await instrument(page);
+  await page.goto('/?model=/fixtures/films.mdsb');
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
+  await expect(page.locator('#store-name')).toHaveText('Shop');
+  expect(await page.title()).not.toContain('Superstore');
+  const toy = page.locator('#grid .mdsrec-card[data-key="m1"]');
+  await expect(toy.locator('.mdsrec-title')).toHaveText('Toy Story (1995)');
+  await expect(toy.locator('.mdsrec-tag')).toHaveText(['Animation', "Children's", 'Comedy']);
+  await expect(toy.locator('.mdsrec-initials')).toHaveText('TS');
+  await expect(page.locator('#grid .mdsrec-card[data-key="m2"] .mdsrec-initials')).toHaveText('GO');
+  // no card shows a raw "A|B" value, and the tiles do not all read alike
+  expect(await page.locator('#grid').textContent()).not.toContain('|');
+  const tiles = await page.locator('#grid .mdsrec-initials').allTextContents();
+  expect(new Set(tiles).size).toBeGreaterThan(3);
+  expect(await page.evaluate(() => window.__csp)).toEqual([]);
+  expect(await page.evaluate(() => window.__unhandled)).toEqual([]);
+});

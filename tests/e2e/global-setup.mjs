@@ -6,6 +6,26 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 export const BIN = process.env.MDSREC_BIN || 'build/bin/mdsrec';
 export const DIR = 'build/e2e-fixtures';
 
+// Another catalogue than the demo's: films with `|`-separated genres and no images, through
+// prepare, `train --model pop --out` and export, as a new shop's first (cold-start) bundle.
+const FILMS = [
+  ['m1', 'Toy Story (1995)', "Animation|Children's|Comedy"], ['m2', 'GoldenEye (1995)', 'Action|Adventure|Thriller'],
+  ['m3', 'Four Rooms (1995)', 'Thriller'], ['m4', 'Get Shorty (1995)', 'Action|Comedy|Drama'],
+  ['m5', 'Copycat (1995)', 'Crime|Drama|Thriller'], ['m6', 'Babe (1995)', "Children's|Comedy|Drama"],
+];
+function films() {
+  const d = `${DIR}/films`;
+  mkdirSync(d, { recursive: true });
+  writeFileSync(`${d}/movies.tsv`, 'item_id\ttitle\tgenres\n' + FILMS.map((f) => f.join('\t')).join('\n') + '\n');
+  const rows = ['user_id\titem_id\ttimestamp'];
+  for (let u = 0; u < 12; u++) for (let t = 0; t < 4; t++) rows.push(`u${u}\tm${1 + ((u * 5 + t * (1 + (u % 3))) % 6)}\t${t}`);
+  writeFileSync(`${d}/ratings.tsv`, rows.join('\n') + '\n');
+  execFileSync(BIN, ['prepare', '--out', `${d}/prep`, '--inter', `${d}/ratings.tsv`, '--time-col', 'timestamp',
+    '--catalog', `${d}/movies.tsv`, '--display', 'title=title,genres=genres'], { stdio: 'ignore' });
+  execFileSync(BIN, ['train', '--data', `${d}/prep`, '--model', 'pop', '--out', `${d}/run`], { stdio: 'ignore' });
+  execFileSync(BIN, ['export', '--model', `${d}/run`, '--out', `${DIR}/films.mdsb`], { stdio: 'ignore' });
+}
+
 export default function globalSetup() {
   for (const f of [BIN, 'web/wasm/mdsrec-simd.wasm', 'web/wasm/mdsrec-scalar.wasm']) {
     if (!existsSync(f)) throw new Error(`${f} is missing: build first (npm run build)`);
@@ -18,6 +38,7 @@ export default function globalSetup() {
   // where the demo looks for a MovieLens-posters bundle (served at /shared-data in the tests)
   mkdirSync(`${DIR}/shared-data/ml-100k-posters`, { recursive: true });
   execFileSync(BIN, ['synth', '-o', `${DIR}/shared-data/ml-100k-posters/ml-100k-posters.mdsb`, '--items', '300', '--channels', 'id,image,text', '--catalog', '--seed', '8']);
+  films();
   const b = readFileSync(`${DIR}/main.mdsb`);
   const flipped = Buffer.from(b);
   flipped[Math.floor(b.length / 2)] ^= 0x40;

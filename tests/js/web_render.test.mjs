@@ -2,7 +2,7 @@
 // checked in the browser tests).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatPrice, hue, initials, safeUrl } from '../../web/render.js';
+import { formatPrice, hue, initials, listOf, safeUrl } from '../../web/render.js';
 
 test('safeUrl keeps http(s) and relative links, refuses script URLs and foreign origins when asked', () => {
   const base = 'https://shop.test/p/';
@@ -26,6 +26,17 @@ test('prices, initials and colour groups', () => {
   assert.equal(initials('Office Supplies'), 'OS');
   assert.equal(initials('chairs'), 'CH');
   assert.equal(initials(''), '?');
+  assert.equal(initials('Babe (1995)'), 'BA'); // a year is no initial
+  assert.equal(initials('GoldenEye (1995)'), 'GO');
+  assert.equal(initials('1995'), '19');
   assert.equal(hue('Furniture'), hue('Furniture'));
   assert.ok(hue('Technology') >= 0 && hue('Technology') < 8);
+});
+
+test('list fields: arrays and |-separated genres become lists, other values do not', () => {
+  assert.deepEqual(listOf("Animation|Children's|Comedy"), ['Animation', "Children's", 'Comedy']);
+  assert.deepEqual(listOf(' Drama | |Crime'), ['Drama', 'Crime']);
+  assert.deepEqual(listOf(['Action', 'Comedy']), ['Action', 'Comedy']);
+  assert.equal(listOf('Office Supplies'), null);
+  assert.equal(listOf(3), null);
 });

@@ -374,6 +374,11 @@ int matrix_import(const ds_feature *f, const keymap *items, feature_matrix *out)
         seen[i] = 1;
         memcpy(out->x + (size_t)i * out->width, raw.x + (size_t)r * raw.width, raw.width * sizeof(float));
     }
+    if (skipped == raw.rows) {
+        cli_error("%s: no row's key is an item of items.txt (%u rows, all skipped): nothing to import", keys_path,
+                  raw.rows);
+        goto done;
+    }
     if (skipped) fprintf(stderr, "%s: skipped %u rows whose key is not an item\n", f->path, skipped);
     rc = feature_matrix_finish(out, f->path);
 done:

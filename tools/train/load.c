@@ -1,6 +1,7 @@
 /* load.c - a checkpoint with its dataset and bound inputs (load.h). */
 #include "train/load.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,7 +24,17 @@ int load_model(const char *path, const char *data_override, loaded_model *m) {
         m->st = NULL;
         return -1;
     }
-    if (data_override) snprintf(m->st->data, sizeof m->st->data, "%s", data_override);
+    if (data_override) {
+        snprintf(m->st->data, sizeof m->st->data, "%s", data_override);
+    } else if (stat(m->st->data, &sb) != 0) {
+        /* Older checkpoints hold the path as given to train, relative to where it ran. */
+        cli_error("%s: the dataset it was trained on, %s, is not here (%s): give its place with --data PATH", file,
+                  m->st->data, strerror(errno));
+        free(m->params);
+        free(m->st);
+        memset(m, 0, sizeof *m);
+        return -1;
+    }
     if (train_open_data(m->st, &m->ds, &m->in)) {
         free(m->params);
         free(m->st);

@@ -164,12 +164,22 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
             free(saved);
             return -1;
         }
-        uint32_t epochs = st->epochs;
+        uint32_t epochs = st->epochs, patience = st->patience;
         *st = *saved;
         free(saved);
-        if (epochs > st->epochs) st->epochs = epochs; /* a resumed run may be given more epochs */
         if (!opt.m && adam_init(&opt, st->spec.n_params, st->lr)) goto oom;
         fprintf(stderr, "mdsrec train: resuming %s after epoch %u\n", p_state, st->epoch);
+        /* The limits given now win, lower or higher: the only way to cap a resumed run. */
+        if (o->epochs_given && epochs != st->epochs) {
+            fprintf(stderr, "mdsrec train: --epochs %u replaces the run's %u%s\n", epochs, st->epochs,
+                    epochs <= st->epoch ? ": no epoch left to train" : "");
+            st->epochs = epochs;
+        }
+        if (o->patience_given && patience != st->patience) {
+            fprintf(stderr, "mdsrec train: --patience %u replaces the run's %u (%u epochs without a gain so far)\n",
+                    patience, st->patience, st->bad_epochs);
+            st->patience = patience;
+        }
     }
     if (train_open_data(st, &ds, &in)) {
         free(params);
@@ -237,6 +247,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
 
     int rc = 0;
     double t_total = 0;
+    uint32_t session_epochs = 0; /* the ETA uses this session's speed only */
     while (st->epoch < st->epochs && st->bad_epochs < st->patience) {
         double t0 = cli_now();
         uint32_t e = st->epoch + 1;
@@ -278,6 +289,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         if (evaluate_params(st, &ds, &in, params, EVAL_VALID, o->threads, &v)) goto oom3;
         double secs = cli_now() - t0;
         t_total += secs;
+        session_epochs++;
         st->epoch = e;
         if (st->n_hist < CKPT_MAX_EPOCHS)
             st->hist[st->n_hist++] = (ckpt_epoch){e, loss_sum / (double)(nb ? nb : 1), v.hr[1], v.ndcg[1], secs};
@@ -298,13 +310,16 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         if (plot_write(p_svg, st, title)) goto fail;
         write_json(p_json, st, NULL);
         if (!o->quiet) {
+            /* An estimate, not a bound: the epochs left if nothing improves (a new best resets
+               patience and extends the run, up to the cap), at this session's seconds per epoch. */
             uint32_t left = st->epochs - e;
-            uint32_t pat_left = st->patience - st->bad_epochs;
-            if (pat_left < left) left = pat_left; /* at most this many, if nothing improves */
+            uint32_t pat_left = st->patience > st->bad_epochs ? st->patience - st->bad_epochs : 0;
+            if (pat_left < left) left = pat_left;
             fprintf(stderr,
-                    "epoch %3u/%u  loss %.4f  valid HR@10 %.4f NDCG@10 %.4f%s  %.1f s  best %.4f @%u  ETA <= %.0f s\n", e,
-                    st->epochs, loss_sum / (double)(nb ? nb : 1), v.hr[1], v.ndcg[1], improved ? " *" : "  ", secs,
-                    st->best_ndcg, st->best_epoch, (t_total / (double)(st->n_hist ? st->n_hist : 1)) * left);
+                    "epoch %3u/%u  loss %.4f  valid HR@10 %.4f NDCG@10 %.4f%s  %.1f s  best %.4f @%u  ETA ~%.0f s "
+                    "(%u epochs if no gain)\n",
+                    e, st->epochs, loss_sum / (double)(nb ? nb : 1), v.hr[1], v.ndcg[1], improved ? " *" : "  ", secs,
+                    st->best_ndcg, st->best_epoch, t_total / session_epochs * left, left);
         }
     }
     if (rc) goto fail;

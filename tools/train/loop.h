@@ -21,6 +21,7 @@ typedef struct {
     int threads;
     int resume;     /* continue from out_dir/state.ckpt when it exists */
     int quiet;      /* no progress lines */
+    int epochs_given, patience_given; /* resuming: st->epochs / st->patience replace the saved ones */
 } train_opts;
 
 /* Loads st->data (items, sequences, features) and binds the model's inputs (graphs from

@@ -72,9 +72,19 @@ const select = (item, ev) => {
 
 // ---------------------------------------------------------------- model choice
 
+// The store's name: the catalogue's own label for the two known bundles, a neutral "Shop" for
+// any other (a bundle carries no store name), so another catalogue is never called Superstore.
+function nameStore(name) {
+  $('store-name').textContent = name;
+  document.title = `${name} · ${KIOSK ? 'kiosk' : 'private recommendations'}`;
+}
+
 async function pickModel() {
   const custom = params.get('model');
-  if (custom) return custom;
+  if (custom) {
+    nameStore('Shop');
+    return custom;
+  }
   const chosen = MODELS.find((m) => m.id === params.get('m')) || MODELS[0];
   // Only the chosen catalogue is asked for: the optional MovieLens bundle (not committed) only
   // when the URL names it (?m=movielens), so a page without it logs no 404 for it. Its places
@@ -97,10 +107,8 @@ async function pickModel() {
       location.search = params;
     });
   }
-  if (chosen.id === 'movielens') {
-    $('store-name').textContent = 'Movie night';
-    ui.search.placeholder = 'Search films';
-  }
+  nameStore(chosen.id === 'movielens' ? 'Movie night' : chosen.label);
+  if (chosen.id === 'movielens') ui.search.placeholder = 'Search films';
   state.modelId = chosen.id;
   return chosen.url;
 }
