@@ -141,6 +141,7 @@ int cmd_train(int argc, char **argv) {
     int windows = 1; /* all: every training target; on long histories `last` drops most */
     uint32_t dim = 64, max_len = 50, blocks = 2, heads = 2, ffn = 0, prop_k = 2, knn_k = 0, batch = 256, epochs = 200;
     uint32_t patience = 10, threads = 0;
+    float time_budget = 0; /* seconds; 0: none */
     uint64_t seed = 1;
     /* fusion training: -1 = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
     float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0;
@@ -185,6 +186,10 @@ int cmd_train(int argc, char **argv) {
         {"--batch", OPT_U32, &batch, "N", .help = "batch size", .min = 1, .max = UINT32_MAX},
         {"--epochs", OPT_U32, &epochs, "N", .help = "most epochs (with --resume: the new cap)", .min = 1, .max = 100000,
          .given = &epochs_given},
+        {"--time-budget", OPT_FLOAT, &time_budget, "S",
+         .help = "start no epoch after S seconds of training in this run (0: no budget);\n"
+                 "the best epoch so far is the model, and --resume continues",
+         .min = 0, .max = INFINITY},
         {"--patience", OPT_U32, &patience, "N", .help = "epochs without a better valid NDCG@10 before stopping",
          .given = &patience_given},
         {"--seed", OPT_U64, &seed, "N", .help = "random seed"},
@@ -362,7 +367,7 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "mdsrec train: sasrecf on a dataset without features is sasrec\n");
     tm_layout(s);
 
-    train_opts o = {out, (int)threads, resume, quiet, epochs_given, patience_given};
+    train_opts o = {out, (int)threads, resume, quiet, epochs_given, patience_given, time_budget};
     metrics v, t, tm;
     int rc = train_run(st, &o, &v, &t, &tm);
     if (rc == 0) {

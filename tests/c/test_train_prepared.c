@@ -112,6 +112,20 @@ static void test_resume_and_paths(const char *bin, const char *dir, const char *
     snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cap %s --resume --quiet", bin, dir, dir, small);
     CHECK_MSG(run_out(cmd) == 0 && !strstr(out, "replaces"), "%s", out);
 
+    /* --time-budget: no epoch starts once the budget is spent; the run still ends with its
+       best epoch evaluated (train.json's test metrics), and --resume goes on from there */
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/budget %s --epochs 40 --patience 40 --time-budget 0.001", bin,
+             dir, dir, small);
+    CHECK_MSG(run_out(cmd) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "time budget of 0 s spent after 1 epoch;") && strstr(out, "best epoch 1 of 1"), "%s", out);
+    snprintf(p, sizeof p, "%s/budget/train.json", dir);
+    char *tj = slurp(p, NULL);
+    CHECK(tj && strstr(tj, "\"test\"") && strstr(tj, "\"masked\""));
+    free(tj);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/budget %s --epochs 40 --patience 40 --time-budget 0.001 --resume",
+             bin, dir, dir, small);
+    CHECK_MSG(run_out(cmd) == 0 && strstr(out, "best epoch") && strstr(out, "of 2 (valid"), "resume after a budget: %s", out);
+
     /* train from the scratch directory with a relative --data; export from elsewhere */
     snprintf(cmd, sizeof cmd, "rm -rf %s/moved %s/moved2 && cp -r %s %s/moved && cd %s && %s train --data moved --out %s/rel "
              "%s --epochs 1 --quiet", tmp, tmp, dir, tmp, tmp, bin, tmp, small);

@@ -321,6 +321,14 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
                     e, st->epochs, loss_sum / (double)(nb ? nb : 1), v.hr[1], v.ndcg[1], improved ? " *" : "  ", secs,
                     st->best_ndcg, st->best_epoch, t_total / session_epochs * left, left);
         }
+        if (o->time_budget > 0 && t_total >= o->time_budget && st->epoch < st->epochs &&
+            st->bad_epochs < st->patience) {
+            if (!o->quiet)
+                fprintf(stderr, "mdsrec train: time budget of %.0f s spent after %u epoch%s; the model is the best "
+                        "epoch so far (%u); --resume continues\n", o->time_budget, session_epochs,
+                        session_epochs == 1 ? "" : "s", st->best_epoch);
+            break;
+        }
     }
     if (rc) goto fail;
     if (!st->best_epoch) { /* zero epochs run: the initial parameters are the model */

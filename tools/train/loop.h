@@ -22,6 +22,8 @@ typedef struct {
     int resume;     /* continue from out_dir/state.ckpt when it exists */
     int quiet;      /* no progress lines */
     int epochs_given, patience_given; /* resuming: st->epochs / st->patience replace the saved ones */
+    double time_budget; /* > 0: no epoch starts after this many seconds of this session's training;
+                           the best epoch so far is the model (a later --resume goes on) */
 } train_opts;
 
 /* Loads st->data (items, sequences, features) and binds the model's inputs (graphs from
