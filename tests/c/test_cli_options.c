@@ -82,6 +82,7 @@ static const usage_case cases[] = {
     {"train --data d --out o --lr 0", {"--lr: expected a number > 0, got '0'"}},
     {"train --data d --out o --sampler zipf", {"--sampler: expected one of uniform, popular, got 'zipf'"}},
     {"train --data d --out o --negatives", {"--negatives: missing value (expected K)"}},
+    {"train --data d --out o --time-budget -1", {"--time-budget: expected a number >= 0, got '-1'"}},
     {"train --data d --out o --aux-negatives x", {"--aux-negatives: expected an integer in 0..16777215, got 'x'"}},
     {"train --data d --out o --negatives 99999999", {"--negatives: expected an integer in 0..16777215"}},
     {"train --data d --out o --label-smoothing 1", {"--label-smoothing: expected a number in [0, 1), got '1'"}},
