@@ -245,12 +245,25 @@ static void score_f16(float *out, const uint16_t *const *mats, const float *q, s
     }
 }
 
+/* Whether any of the n bytes is -128, which has no 7-bit split. */
+static int has_min_i8(const int8_t *q, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (q[i] == -128) return 1;
+    return 0;
+}
+
 /* Four rows at a time as in kernels_simd128.c; each 16 bytes of a row cost two relaxed dots
-   (against q+ and q-) instead of two widening loads, two i16 dots and two adds. The visitor's
-   q8 comes from model.c's quantizer, which clamps to -127..127. The float combination is the
-   scalar kernel's, in its order: bit-identical scores. */
+   (against q+ and q-) instead of two widening loads, two i16 dots and two adds. Items may hold
+   -128 (the signed operand: pair sums stay within 2*128*127, no i16 saturation). The visitor's
+   q8 comes from model.c's quantizer, which clamps to -127..127; a q8 with -128 (other callers)
+   goes to the simd128 kernel. The float combination is the scalar kernel's, in its order:
+   bit-identical scores. */
 static void score_i8(float *out, const int8_t *const *mats, const float *const *scales, const int8_t *q8,
                      const float *qscale, size_t n_ch, size_t d, size_t row0, size_t count) {
+    if (has_min_i8(q8, n_ch * d)) {
+        kernels_simd128()->score_i8(out, mats, scales, q8, qscale, n_ch, d, row0, count);
+        return;
+    }
     size_t r = 0;
     if (d % 16 == 0) {
         for (; r + 4 <= count; r += 4) {
