@@ -2,15 +2,18 @@
    Compiled with -mrelaxed-simd only by the clang-19 build of web/wasm/mdsrec-relaxed.wasm
    (CMakeLists.txt); elsewhere kernels_relaxed() is NULL.
 
-   - f32x4.relaxed_madd (FMA on x86 and arm) in the float dots, the encoder's matvec/linear,
-     the f32 scoring and the GELU polynomial: one rounding instead of two, so these results
-     may differ from the simd128/scalar ones in the last bits (tests compare with a tolerance).
+   - f32x4.relaxed_madd (FMA on x86 and arm) in the encoder: dot_f32 (attention), matvec,
+     linear and the GELU polynomial: one rounding instead of two, so the visitor vector may
+     differ from the simd128/scalar one in the last bits (tests compare with a tolerance).
+     Not in the f32/f16 scoring: measured in Chromium 156 it bought nothing there (the pass is
+     bound by its loads and the memory, bench/NOTES.md), and without it those kernels stay
+     bit-identical to scalar.
    - i32x4.relaxed_dot_i8x16_i7x16_add_s in the i8 dots and scoring. It is deterministic only
      when the second operand's lanes are in 0..127, so the visitor's int8 vector q is split into
      q+ = max(q, 0) and q- = max(-q, 0), both in 0..127 (q is in -127..127), and
      <m, q> = <m, q+> - <m, q->: exact, so i8 scores stay bit-identical to scalar, and no
      per-row sums of the item matrices are needed (the bundle has none).
-   The other kernels (f16 scoring's conversion, above) are the simd128 set's own. */
+   The other kernels (f32/f16 scoring, above) are the simd128 set's own. */
 #include "kernels.h"
 
 #if defined(__wasm_relaxed_simd__) && defined(__wasm_simd128__)
@@ -18,7 +21,6 @@
 #include <wasm_simd128.h>
 
 #include "erf_fit.h"
-#include "half.h"
 
 #define FMA(a, b, c) wasm_f32x4_relaxed_madd((a), (b), (c)) /* a*b + c */
 
@@ -44,27 +46,6 @@ static float dot_f32(const float *a, const float *b, size_t n) {
     for (; i + 4 <= n; i += 4) s0 = FMA(wasm_v128_load(a + i), wasm_v128_load(b + i), s0);
     float s = hsum(wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3)));
     for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
-/* Four halves (in u32 lanes) to f32, as in kernels_simd128.c (exact for finite halves). */
-static v128_t half4_to_f32(v128_t h) {
-    v128_t mag = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7FFF)), 13);
-    v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
-    v128_t f = wasm_f32x4_mul(mag, wasm_f32x4_splat(5.192296858534828e33f)); /* 2^112 */
-    return wasm_v128_or(f, sign);
-}
-
-static float dot_f16(const float *a, const uint16_t *b, size_t n) {
-    v128_t s0 = wasm_f32x4_splat(0), s1 = s0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        v128_t h = wasm_v128_load(b + i);
-        s0 = FMA(wasm_v128_load(a + i), half4_to_f32(wasm_u32x4_extend_low_u16x8(h)), s0);
-        s1 = FMA(wasm_v128_load(a + i + 4), half4_to_f32(wasm_u32x4_extend_high_u16x8(h)), s1);
-    }
-    float s = hsum(wasm_f32x4_add(s0, s1));
-    for (; i < n; i++) s += a[i] * half_to_float(b[i]);
     return s;
 }
 
@@ -184,67 +165,6 @@ static void linear(float *out, const float *x, const float *w, const float *b, s
     }
 }
 
-static void score_f32(float *out, const float *const *mats, const float *q, size_t n_ch, size_t d,
-                      size_t row0, size_t count) {
-    size_t r = 0;
-    if (d % 4 == 0) {
-        for (; r + 4 <= count; r += 4) {
-            v128_t tot = wasm_f32x4_splat(0);
-            for (size_t c = 0; c < n_ch; c++) {
-                const float *qc = q + c * d, *m0 = mats[c] + (row0 + r) * d;
-                const float *m1 = m0 + d, *m2 = m1 + d, *m3 = m2 + d;
-                v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-                for (size_t k = 0; k < d; k += 4) {
-                    v128_t qv = wasm_v128_load(qc + k);
-                    a0 = FMA(qv, wasm_v128_load(m0 + k), a0);
-                    a1 = FMA(qv, wasm_v128_load(m1 + k), a1);
-                    a2 = FMA(qv, wasm_v128_load(m2 + k), a2);
-                    a3 = FMA(qv, wasm_v128_load(m3 + k), a3);
-                }
-                tot = wasm_f32x4_add(tot, sum4_f32(a0, a1, a2, a3));
-            }
-            wasm_v128_store(out + r, tot);
-        }
-    }
-    for (; r < count; r++) {
-        float s = 0.0f;
-        for (size_t c = 0; c < n_ch; c++) s += dot_f32(q + c * d, mats[c] + (row0 + r) * d, d);
-        out[r] = s;
-    }
-}
-
-/* 16 rows a step over MDSREC_LAYOUT_PANEL16, as in kernels_simd128.c, with FMA */
-static void score_f32_panel(float *out, const float *const *mats, const float *q, size_t n_ch, size_t d,
-                            size_t row0, size_t count) {
-    for (size_t r = 0; r < count; r += MDSREC_PANEL) {
-        v128_t t0 = wasm_f32x4_splat(0), t1 = t0, t2 = t0, t3 = t0;
-        for (size_t c = 0; c < n_ch; c++) {
-            const float *qc = q + c * d, *p = mats[c] + (row0 + r) * d;
-            v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-            for (size_t k = 0; k < d; k++, p += MDSREC_PANEL) {
-                v128_t qv = wasm_v128_load32_splat(qc + k);
-                a0 = FMA(qv, wasm_v128_load(p), a0);
-                a1 = FMA(qv, wasm_v128_load(p + 4), a1);
-                a2 = FMA(qv, wasm_v128_load(p + 8), a2);
-                a3 = FMA(qv, wasm_v128_load(p + 12), a3);
-            }
-            t0 = wasm_f32x4_add(t0, a0), t1 = wasm_f32x4_add(t1, a1);
-            t2 = wasm_f32x4_add(t2, a2), t3 = wasm_f32x4_add(t3, a3);
-        }
-        wasm_v128_store(out + r, t0), wasm_v128_store(out + r + 4, t1);
-        wasm_v128_store(out + r + 8, t2), wasm_v128_store(out + r + 12, t3);
-    }
-}
-
-static void score_f16(float *out, const uint16_t *const *mats, const float *q, size_t n_ch, size_t d,
-                      size_t row0, size_t count) {
-    for (size_t r = 0; r < count; r++) {
-        float s = 0.0f;
-        for (size_t c = 0; c < n_ch; c++) s += dot_f16(q + c * d, mats[c] + (row0 + r) * d, d);
-        out[r] = s;
-    }
-}
-
 /* Whether any of the n bytes is -128, which has no 7-bit split. */
 static int has_min_i8(const int8_t *q, size_t n) {
     for (size_t i = 0; i < n; i++)
@@ -336,10 +256,9 @@ const mdsrec_kernels *kernels_relaxed(void) {
     if (!set.name) {
         set = *kernels_simd128();
         set.name = "relaxed";
-        set.dot_f32 = dot_f32, set.dot_f16 = dot_f16, set.dot_i8 = dot_i8;
+        set.dot_f32 = dot_f32, set.dot_i8 = dot_i8;
         set.matvec = matvec, set.linear = linear, set.gelu = gelu;
-        set.score_f32 = score_f32, set.score_f32_panel = score_f32_panel;
-        set.score_f16 = score_f16, set.score_i8 = score_i8;
+        set.score_i8 = score_i8;
     }
     return &set;
 }

@@ -3,8 +3,9 @@
 // set runs as a WASI command: every relaxed kernel against the scalar reference (tests/c). (2)
 // The shim's top-k with build 'relaxed' equals build 'simd128' on synthetic f32 (panels), f16
 // and i8 bundles and on the trained models/superstore.mdsb: the same keys in the same order,
-// scores within SCORE_TOL relative (FMA rounds once where mul+add rounds twice, in the encoder
-// too, so i8 scores move by the visitor vector's requantization). (3) Detection: load() picks
+// scores within SCORE_TOL relative (the encoder's FMA rounds once where mul+add rounds twice,
+// so the visitor vector, and with it every score, moves in the last bits; the i8 dot itself
+// is exact). (3) Detection: load() picks
 // relaxed here, and falls back to simd128 when the relaxed file is missing.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
