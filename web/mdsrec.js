@@ -91,12 +91,10 @@ export function checkHeader(b) {
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
   10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
 export const hasSimd = () => WebAssembly.validate(SIMD_PROBE);
-// The same with i8x16.relaxed_swizzle (0xfd 0x100) of two splats: validates only where relaxed
-// SIMD exists (Chromium 114+; not Firefox or Safari as of 2026, nor Node 20 without a flag).
-const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
-  10, 15, 1, 13, 0, 65, 0, 253, 15, 65, 0, 253, 15, 253, 128, 2, 11]);
-export const hasRelaxedSimd = () => WebAssembly.validate(RELAXED_PROBE);
-export const BUILDS = Object.freeze(['relaxed', 'simd128', 'scalar']);
+// i8x16.relaxed_swizzle of two such splats: only where relaxed SIMD exists
+export const hasRelaxedSimd = () => WebAssembly.validate(new Uint8Array([...SIMD_PROBE.subarray(0, 19),
+  10, 15, 1, 13, 0, 65, 0, 253, 15, 65, 0, 253, 15, 253, 128, 2, 11]));
+export const BUILDS = ['relaxed', 'simd128', 'scalar'];
 
 const CACHE = 'mdsrec-v1';
 const HASH = 'x-mdsrec-sha256';
@@ -156,8 +154,8 @@ const parkKey = ({ wasm, wasmHash }) => `${wasm}\n${wasmHash || ''}`;
 /** One wasm instance with one open model. The Recommender talks to it directly (main thread)
     or through worker.js; every method takes and returns plain, cloneable data. */
 export class Engine {
-  /** opts: {wasm: .wasm URL, model: URL or bytes, cache, modelHash, wasmHash, wasmFallback:
-      the .wasm to use instead when wasm cannot be fetched (the relaxed build, when not deployed)} */
+  /** opts: {wasm: .wasm URL, model: URL or bytes, cache, modelHash, wasmHash, wasmFallback: the
+      .wasm to use when wasm cannot be fetched} */
   static async open(opts) {
     const e = new Engine();
     e.source = {};
@@ -194,9 +192,7 @@ export class Engine {
     let got;
     try {
       got = await fetchAsset(wasm, cache, wasmHash);
-    } catch (err) {
-      // the relaxed build is optional (a server or an offline cache without it, a 404): its
-      // SIMD128 sibling instead; if that fails too, its error is the one reported
+    } catch (err) { // the relaxed build is optional (not deployed: a 404): SIMD128 instead
       if (!opts.wasmFallback || err.code !== 'MDSREC_FETCH_FAILED') throw err;
       return this._instantiate({ ...opts, wasm: opts.wasmFallback, wasmFallback: null });
     }
@@ -560,34 +556,27 @@ const isClosed = () => new MdsrecError('MDSREC_CLOSED', 'the recommender is clos
 const here = (p) => new URL(p, import.meta.url).href;
 const abs = (u) => new URL(u, globalThis.document ? document.baseURI : import.meta.url).href;
 
-const FILES = { relaxed: 'mdsrec-relaxed.wasm', simd128: 'mdsrec-simd.wasm', scalar: 'mdsrec-scalar.wasm' };
-const OBJ_KEYS = { relaxed: 'relaxed', simd128: 'simd', scalar: 'scalar' };
-
-/** Picks the wasm file of a build ('relaxed', 'simd128' or 'scalar'; true and false, the old
-    `simd` flag, mean 'simd128' and 'scalar'): a URL ending in .wasm as is; else a folder with
-    the builds, or {relaxed, simd, scalar} URLs. */
+/** Picks the wasm file of a build (true/false: 'simd128'/'scalar'): a URL ending in .wasm as
+    is; else a folder with the builds, or {relaxed, simd, scalar} URLs. */
 export function wasmUrl(wasm, build) {
-  if (typeof build === 'boolean') build = build ? 'simd128' : 'scalar';
-  if (wasm && typeof wasm === 'object' && !(wasm instanceof URL)) return abs(wasm[OBJ_KEYS[build]]);
+  if (typeof build === 'boolean') build = build ? 'simd' : 'scalar';
+  const b = build === 'simd128' ? 'simd' : build;
+  if (wasm && typeof wasm === 'object' && !(wasm instanceof URL)) return abs(wasm[b]);
   const base = wasm ? abs(String(wasm)) : here('./wasm/');
   if (/\.wasm([?#]|$)/.test(base)) return base;
-  return new URL(FILES[build], base.endsWith('/') ? base : base + '/').href;
+  return new URL(`mdsrec-${b}.wasm`, base.endsWith('/') ? base : base + '/').href;
 }
 
-/** The build load() uses: opts.build when given, else opts.simd (false: scalar, true:
-    simd128), else the best this engine validates: relaxed -> simd128 -> scalar. A wasmHash pins
-    one file, so with one (and no build named) relaxed is not picked on its own; nor is it with
-    {simd, scalar} URLs that name no relaxed file. */
+/** opts.build, else opts.simd, else the best this engine validates: relaxed -> simd128 ->
+    scalar; not relaxed with a wasmHash (it pins one file) or {simd, scalar} URLs alone. */
 export function pickBuild(opts = {}) {
-  if (opts.build !== undefined) {
-    if (!BUILDS.includes(opts.build)) throw bad(`build must be 'relaxed', 'simd128' or 'scalar', got ${echo(opts.build)}`);
-    return opts.build;
+  const { build, simd, wasm: w } = opts;
+  if (build !== undefined) {
+    if (!BUILDS.includes(build)) throw bad(`build must be one of ${BUILDS.join(', ')}, got ${echo(build)}`);
+    return build;
   }
-  if (opts.simd !== undefined) return opts.simd ? 'simd128' : 'scalar';
-  if (!hasSimd()) return 'scalar';
-  const w = opts.wasm;
-  const noRelaxedUrl = w && typeof w === 'object' && !(w instanceof URL) && !w.relaxed;
-  return !opts.wasmHash && !noRelaxedUrl && hasRelaxedSimd() ? 'relaxed' : 'simd128';
+  if (simd !== undefined || !hasSimd()) return simd ? 'simd128' : 'scalar';
+  return !opts.wasmHash && !(w && typeof w === 'object' && !(w instanceof URL) && !w.relaxed) && hasRelaxedSimd() ? 'relaxed' : 'simd128';
 }
 
 // Trusted Types (require-trusted-types-for 'script') refuse a plain string as a Worker's URL.
@@ -641,11 +630,10 @@ export async function load(opts = {}) {
   const build = pickBuild(opts);
   const args = {
     wasm: wasmUrl(opts.wasm, build), model: bytes ? model : abs(String(model)), cache: opts.cache ?? true, modelHash, wasmHash,
-    // picked, not asked for: a missing relaxed file falls back to SIMD128
-    wasmFallback: build === 'relaxed' && opts.build === undefined && wasmUrl(opts.wasm, 'simd128') !== wasmUrl(opts.wasm, 'relaxed')
-      ? wasmUrl(opts.wasm, 'simd128') : null,
+    // picked, not named: a missing relaxed file falls back to SIMD128
+    wasmFallback: build === 'relaxed' && opts.build === undefined ? wasmUrl(opts.wasm, true) : null,
   };
-  // what runs, from the core itself (its kernel set: 'relaxed', 'simd128' or 'scalar')
+  // what runs, from the core itself (its kernel set)
   const built = (info) => ({ build: info.kernels, simd: info.kernels !== 'scalar' });
   let fallback = null; // why the Worker was not used, when it was asked for
   if (opts.worker !== false && typeof Worker === 'function') {
