@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything without testing: the native library, the `mdsrec` tool (build/bin/mdsrec),
-# the C tests (build/tests/) and both WebAssembly cores (web/wasm/mdsrec-{simd,scalar}.wasm).
+# the C tests (build/tests/) and the WebAssembly cores (web/wasm/mdsrec-{simd,scalar}.wasm, and
+# mdsrec-relaxed.wasm where clang-19 and wasm-ld-19 are installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -1,8 +1,9 @@
 /*
  * kernels.h - the hot loops, behind one table (as XNNPACK does).
  *
- * Three implementations: kernels_scalar.c (the reference, plain C, every build),
- * kernels_simd128.c (WebAssembly SIMD128, only when compiled with -msimd128) and
+ * Four implementations: kernels_scalar.c (the reference, plain C, every build),
+ * kernels_simd128.c (WebAssembly SIMD128, only when compiled with -msimd128),
+ * kernels_relaxed.c (SIMD128 plus relaxed SIMD's FMA and int8 dot, only with -mrelaxed-simd) and
  * kernels_vec128.c (the SIMD128 algorithms in 16-byte GCC/Clang generic vectors, for native
  * builds; active only with MDSREC_VEC_ACTIVE, which MDSREC_NATIVE_ARCH sets). The rest of
  * the core calls kernels_active() and never sees an #ifdef of an instruction set. Tests run
@@ -20,7 +21,7 @@
 #include "mdsrec.h" /* MDSREC_PANEL */
 
 typedef struct {
-    const char *name; /* "scalar", "simd128", "vec128" */
+    const char *name; /* "scalar", "simd128", "relaxed", "vec128" */
 
     /* sum_i a[i]*b[i] */
     float (*dot_f32)(const float *a, const float *b, size_t n);
@@ -74,10 +75,13 @@ typedef struct {
 const mdsrec_kernels *kernels_scalar(void);
 /* The SIMD128 set, or NULL in a build without -msimd128. */
 const mdsrec_kernels *kernels_simd128(void);
+/* The SIMD128 set with relaxed SIMD (FMA, the int8 dot; kernels_relaxed.c), or NULL in a
+   build without -mrelaxed-simd. */
+const mdsrec_kernels *kernels_relaxed(void);
 /* The SIMD128 algorithms in 16-byte generic vectors, for native builds; NULL in wasm (and
    with a compiler without vector extensions). Active only with MDSREC_VEC_ACTIVE. */
 const mdsrec_kernels *kernels_vec128(void);
-/* The best set of this build (simd128 where compiled in; vec128 natively with
+/* The best set of this build (relaxed, else simd128 where compiled in; vec128 natively with
    MDSREC_VEC_ACTIVE; else scalar). Never NULL. */
 const mdsrec_kernels *kernels_active(void);
 

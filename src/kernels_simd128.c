@@ -338,7 +338,9 @@ static const mdsrec_kernels simd_set = {
 };
 
 const mdsrec_kernels *kernels_simd128(void) { return &simd_set; }
+#ifndef __wasm_relaxed_simd__ /* else kernels_relaxed.c's set is the active one */
 const mdsrec_kernels *kernels_active(void) { return &simd_set; }
+#endif
 
 #else
 /* Built without -msimd128: kernels_scalar.c provides kernels_simd128() (NULL) and

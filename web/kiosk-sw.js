@@ -1,9 +1,10 @@
-// kiosk-sw.js - the kiosk's service worker: precaches the page, the scripts and both wasm
-// builds on install, then (asked by the page) the model bundle and its images, and answers
-// from that cache so the kiosk keeps recommending with the network cable pulled.
+// kiosk-sw.js - the kiosk's service worker: precaches the page, the scripts and the wasm
+// builds (the relaxed one where deployed) on install, then (asked by the page) the model
+// bundle and its images, and answers from that cache so the kiosk keeps recommending with the
+// network cable pulled.
 const CACHE = 'mdsrec-kiosk-v1';
 const SHELL = ['kiosk.html', 'demo/app.js', 'demo/style.css', 'demo/icon.svg', 'demo/lock.svg', 'mdsrec.js', 'worker.js',
-  'render.js', 'wasm/mdsrec-simd.wasm', 'wasm/mdsrec-scalar.wasm'];
+  'render.js', 'wasm/mdsrec-relaxed.wasm', 'wasm/mdsrec-simd.wasm', 'wasm/mdsrec-scalar.wasm'];
 
 self.addEventListener('install', (ev) => {
   ev.waitUntil(caches.open(CACHE)

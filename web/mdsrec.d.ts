@@ -54,10 +54,14 @@ export const FORMAT_VERSION: 1;
 export interface LoadOptions {
   /** The bundle (.mdsb): a URL (relative to the page) or its bytes. */
   model: string | URL | ArrayBuffer | ArrayBufferView;
-  /** A folder holding mdsrec-simd.wasm and mdsrec-scalar.wasm (default: ./wasm/ next to mdsrec.js),
-      one .wasm URL, or {simd, scalar} URLs. */
-  wasm?: string | URL | { simd: string; scalar: string };
-  /** Use the SIMD128 build (default: feature-detected). */
+  /** A folder holding mdsrec-relaxed.wasm (optional), mdsrec-simd.wasm and mdsrec-scalar.wasm
+      (default: ./wasm/ next to mdsrec.js), one .wasm URL, or {relaxed?, simd, scalar} URLs. */
+  wasm?: string | URL | { relaxed?: string; simd: string; scalar: string };
+  /** Force a build (default: feature-detected, relaxed -> simd128 -> scalar; relaxed only without a
+      wasmHash, and a relaxed file that cannot be fetched falls back to simd128). A build named here
+      has no fallback. */
+  build?: Build;
+  /** The older switch: true forces 'simd128', false 'scalar' (build wins when both are given). */
   simd?: boolean;
   /** Run the core in a Web Worker (default true; main thread when false, without Worker, or when the worker cannot start). */
   worker?: boolean;
@@ -137,10 +141,13 @@ export interface ModelInfo {
   maxLen: number;
   version: number;
   channels: { name: string; kind: ChannelKind }[];
-  /** 'simd128' or 'scalar' */
+  /** The core's kernel set: 'relaxed', 'simd128' or 'scalar' */
   kernels: string;
   hasCatalog: boolean;
   mode: 'worker' | 'main';
+  /** The build that runs (the core's own answer, so a relaxed-to-simd128 fallback shows here). */
+  build: Build;
+  /** build !== 'scalar' */
   simd: boolean;
   /** Where each asset came from on this load ('memory': the core of a closed Recommender of this
       page, kept for the next main-thread load). */
@@ -192,7 +199,17 @@ export const CORE_STATUS: Readonly<Record<'MDSREC_ENOMEM' | 'MDSREC_EARG' | 'MDS
 export function statusCode(status: string | number): MdsrecErrorCode;
 /** @internal Caller input as messages quote it: whole when short, else a prefix and its length. */
 export function echo(value: unknown, max?: number, quote?: boolean): string;
-/** The .wasm URL load() uses for a `wasm` option and a SIMD choice. */
-export function wasmUrl(wasm: LoadOptions['wasm'] | undefined, simd: boolean): string;
+/** The .wasm URL load() uses for a `wasm` option and a build (true/false: 'simd128'/'scalar'). */
+export function wasmUrl(wasm: LoadOptions['wasm'] | undefined, build: Build | boolean): string;
+/** The build load() picks for these options (see LoadOptions.build). */
+export function pickBuild(opts?: Partial<LoadOptions>): Build;
+/** WebAssembly.validate of a 29-byte SIMD128 module. */
+export function hasSimd(): boolean;
+/** WebAssembly.validate of a 36-byte module using a relaxed-SIMD opcode. */
+export function hasRelaxedSimd(): boolean;
+/** The core builds, best first. */
+export const BUILDS: readonly Build[];
+/** A core build: relaxed SIMD (FMA, int8 dot; Chromium), SIMD128, or scalar. */
+export type Build = 'relaxed' | 'simd128' | 'scalar';
 /** @internal The in-thread core that worker.js runs; not part of the API. */
 export class Engine {}

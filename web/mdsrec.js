@@ -91,6 +91,10 @@ export function checkHeader(b) {
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
   10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
 export const hasSimd = () => WebAssembly.validate(SIMD_PROBE);
+// i8x16.relaxed_swizzle of two such splats: only where relaxed SIMD exists
+export const hasRelaxedSimd = () => WebAssembly.validate(new Uint8Array([...SIMD_PROBE.subarray(0, 19),
+  10, 15, 1, 13, 0, 65, 0, 253, 15, 65, 0, 253, 15, 253, 128, 2, 11]));
+export const BUILDS = ['relaxed', 'simd128', 'scalar'];
 
 const CACHE = 'mdsrec-v1';
 const HASH = 'x-mdsrec-sha256';
@@ -150,7 +154,8 @@ const parkKey = ({ wasm, wasmHash }) => `${wasm}\n${wasmHash || ''}`;
 /** One wasm instance with one open model. The Recommender talks to it directly (main thread)
     or through worker.js; every method takes and returns plain, cloneable data. */
 export class Engine {
-  /** opts: {wasm: .wasm URL, model: URL or bytes, cache, modelHash, wasmHash} */
+  /** opts: {wasm: .wasm URL, model: URL or bytes, cache, modelHash, wasmHash, wasmFallback: the
+      .wasm to use when wasm cannot be fetched} */
   static async open(opts) {
     const e = new Engine();
     e.source = {};
@@ -184,7 +189,14 @@ export class Engine {
       this.source.wasm = 'memory';
       return;
     }
-    const { res, cache: store, source } = await fetchAsset(wasm, cache, wasmHash);
+    let got;
+    try {
+      got = await fetchAsset(wasm, cache, wasmHash);
+    } catch (err) { // the relaxed build is optional (not deployed: a 404): SIMD128 instead
+      if (!opts.wasmFallback || err.code !== 'MDSREC_FETCH_FAILED') throw err;
+      return this._instantiate({ ...opts, wasm: opts.wasmFallback, wasmFallback: null });
+    }
+    const { res, cache: store, source } = got;
     this.source.wasm = source;
     const bytes = res.clone().arrayBuffer().catch((e) => {
       throw fetchFailed(`the download of ${echoUrl(wasm)} broke off`, e);
@@ -544,12 +556,27 @@ const isClosed = () => new MdsrecError('MDSREC_CLOSED', 'the recommender is clos
 const here = (p) => new URL(p, import.meta.url).href;
 const abs = (u) => new URL(u, globalThis.document ? document.baseURI : import.meta.url).href;
 
-/** Picks the wasm file: a URL ending in .wasm as is; else a folder with both builds. */
-export function wasmUrl(wasm, simd) {
-  if (wasm && typeof wasm === 'object' && !(wasm instanceof URL)) return abs(simd ? wasm.simd : wasm.scalar);
+/** Picks the wasm file of a build (true/false: 'simd128'/'scalar'): a URL ending in .wasm as
+    is; else a folder with the builds, or {relaxed, simd, scalar} URLs. */
+export function wasmUrl(wasm, build) {
+  if (typeof build === 'boolean') build = build ? 'simd' : 'scalar';
+  const b = build === 'simd128' ? 'simd' : build;
+  if (wasm && typeof wasm === 'object' && !(wasm instanceof URL)) return abs(wasm[b]);
   const base = wasm ? abs(String(wasm)) : here('./wasm/');
   if (/\.wasm([?#]|$)/.test(base)) return base;
-  return new URL(simd ? 'mdsrec-simd.wasm' : 'mdsrec-scalar.wasm', base.endsWith('/') ? base : base + '/').href;
+  return new URL(`mdsrec-${b}.wasm`, base.endsWith('/') ? base : base + '/').href;
+}
+
+/** opts.build, else opts.simd, else the best this engine validates: relaxed -> simd128 ->
+    scalar; not relaxed with a wasmHash (it pins one file) or {simd, scalar} URLs alone. */
+export function pickBuild(opts = {}) {
+  const { build, simd, wasm: w } = opts;
+  if (build !== undefined) {
+    if (!BUILDS.includes(build)) throw bad(`build must be one of ${BUILDS.join(', ')}, got ${echo(build)}`);
+    return build;
+  }
+  if (simd !== undefined || !hasSimd()) return simd ? 'simd128' : 'scalar';
+  return !opts.wasmHash && !(w && typeof w === 'object' && !(w instanceof URL) && !w.relaxed) && hasRelaxedSimd() ? 'relaxed' : 'simd128';
 }
 
 // Trusted Types (require-trusted-types-for 'script') refuse a plain string as a Worker's URL.
@@ -600,10 +627,14 @@ export async function load(opts = {}) {
   const wu = opts.workerUrl;
   if (wu !== undefined && typeof wu !== 'string' && !(wu instanceof URL) && !isTrustedUrl(wu)) throw bad('workerUrl must be a URL or a TrustedScriptURL');
   if (typeof WebAssembly !== 'object') throw new WasmError('MDSREC_WASM_UNAVAILABLE', 'WebAssembly is not available');
-  const simd = opts.simd ?? hasSimd();
+  const build = pickBuild(opts);
   const args = {
-    wasm: wasmUrl(opts.wasm, simd), model: bytes ? model : abs(String(model)), cache: opts.cache ?? true, modelHash, wasmHash,
+    wasm: wasmUrl(opts.wasm, build), model: bytes ? model : abs(String(model)), cache: opts.cache ?? true, modelHash, wasmHash,
+    // picked, not named: a missing relaxed file falls back to SIMD128
+    wasmFallback: build === 'relaxed' && opts.build === undefined ? wasmUrl(opts.wasm, true) : null,
   };
+  // what runs, from the core itself (its kernel set)
+  const built = (info) => ({ build: info.kernels, simd: info.kernels !== 'scalar' });
   let fallback = null; // why the Worker was not used, when it was asked for
   if (opts.worker !== false && typeof Worker === 'function') {
     let w = null;
@@ -643,7 +674,7 @@ export async function load(opts = {}) {
       };
       try {
         const info = await call('open', args);
-        return new Recommender(call, { ...info, mode: 'worker', simd, fallback: null }, opts, close);
+        return new Recommender(call, { ...info, mode: 'worker', ...built(info), fallback: null }, opts, close);
       } catch (e) {
         close();
         if (broken === null) throw e; // a worker that cannot start (no module workers, CSP): this thread
@@ -657,7 +688,7 @@ export async function load(opts = {}) {
     if (closed) throw isClosed();
     return engine[op](...a);
   };
-  return new Recommender(call, { ...engine.info, mode: 'main', simd, fallback }, opts, () => {
+  return new Recommender(call, { ...engine.info, mode: 'main', ...built(engine.info), fallback }, opts, () => {
     if (!closed) engine.close();
     closed = true;
   });

@@ -1,7 +1,8 @@
 /* test_kernels.c - every kernel of every set this build has (scalar natively; scalar and
-   simd128 in the wasm build of this test) against a double-precision reference, and the
-   sets against each other. Tolerance: 1e-5 relative to the sum of |terms| for float dots;
-   integer dots and i8 scores must be exact / bit-identical. */
+   simd128 in the wasm build of this test; scalar, simd128 and relaxed in its relaxed-SIMD
+   build, which runs in Chromium: tests/e2e/relaxed.spec.mjs) against a double-precision
+   reference, and the sets against each other. Tolerance: 1e-5 relative to the sum of |terms|
+   for float dots; integer dots and i8 scores must be exact / bit-identical. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,6 +55,12 @@ static void test_dots(const mdsrec_kernels *k) {
     int8_t m[256];
     memset(m, 0x81, sizeof m); /* -127 */
     CHECK(k->dot_i8(m, m, 256) == 256 * 127 * 127);
+    /* -128 on either side (relaxed splits b into 7-bit halves, which -128 does not fit) */
+    int8_t p[64];
+    memset(p, 0x80, sizeof p);  /* -128 */
+    memset(p + 32, 127, 32);
+    CHECK(k->dot_i8(p, m, 64) == 32 * 128 * 127 - 32 * 127 * 127);
+    CHECK(k->dot_i8(m, p, 64) == 32 * 128 * 127 - 32 * 127 * 127);
 }
 
 static void test_matvec(const mdsrec_kernels *k) {
@@ -223,6 +230,16 @@ static void test_scores(const mdsrec_kernels *k) {
         if (memcmp(&out[r], &out_ref[r], sizeof(float)) != 0) same = 0;
     }
     CHECK_MSG(same, "i8 scores of %s are not bit-identical to scalar", k->name);
+    /* -128 on either side (the loader accepts it in items; relaxed's 7-bit split cannot take it
+       in q): still exact */
+    m8[1][(row0 + 2) * d + 7] = -128, m8[0][(row0 + 5) * d] = -128, q8[d + 3] = -128;
+    k->score_i8(out, (const int8_t *const *)m8, (const float *const *)sc, q8, qscale, C, d, row0, count);
+    ref_k->score_i8(out_ref, (const int8_t *const *)m8, (const float *const *)sc, q8, qscale, C, d, row0, count);
+    CHECK_MSG(!memcmp(out, out_ref, count * sizeof(float)), "i8 scores of %s with -128 are not bit-identical to scalar", k->name);
+    q8[d + 3] = 0;
+    k->score_i8(out, (const int8_t *const *)m8, (const float *const *)sc, q8, qscale, C, d, row0, count);
+    ref_k->score_i8(out_ref, (const int8_t *const *)m8, (const float *const *)sc, q8, qscale, C, d, row0, count);
+    CHECK_MSG(!memcmp(out, out_ref, count * sizeof(float)), "i8 scores of %s with -128 items are not bit-identical to scalar", k->name);
     for (size_t c = 0; c < C; c++) free(m32[c]), free(m16[c]), free(m8[c]), free(sc[c]);
 }
 
@@ -245,10 +262,10 @@ static void test_above(const mdsrec_kernels *k) {
 }
 
 int main(void) {
-    const mdsrec_kernels *sets[3] = {kernels_scalar(), kernels_simd128(), kernels_vec128()};
+    const mdsrec_kernels *sets[4] = {kernels_scalar(), kernels_simd128(), kernels_vec128(), kernels_relaxed()};
     CHECK(sets[0] != NULL);
     CHECK(kernels_active() != NULL);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (!sets[i]) continue;
         printf("kernel set: %s\n", sets[i]->name);
         test_dots(sets[i]);

@@ -87,6 +87,22 @@ test('SIMD detection and the wasm file choice', () => {
   assert.equal(m.wasmUrl('https://a.test/x', false), 'https://a.test/x/mdsrec-scalar.wasm');
   assert.equal(m.wasmUrl('https://a.test/core.wasm?v=3', true), 'https://a.test/core.wasm?v=3');
   assert.equal(m.wasmUrl({ simd: 'https://a.test/s.wasm', scalar: 'https://a.test/c.wasm' }, false), 'https://a.test/c.wasm');
+  assert.equal(m.wasmUrl('https://a.test/x/', 'relaxed'), 'https://a.test/x/mdsrec-relaxed.wasm');
+  assert.equal(m.wasmUrl({ relaxed: 'https://a.test/r.wasm', simd: 'https://a.test/s.wasm' }, 'relaxed'), 'https://a.test/r.wasm');
+});
+
+test('the build choice: relaxed -> simd128 -> scalar, forced by build or simd', () => {
+  // Node 20 validates relaxed SIMD only behind a flag (and its int8 dot is wrong there: the
+  // relaxed build is tested in Chromium, tests/e2e/relaxed.spec.mjs)
+  const relaxed = m.hasRelaxedSimd();
+  assert.equal(m.pickBuild({}), relaxed ? 'relaxed' : 'simd128');
+  assert.equal(m.pickBuild({ wasmHash: 'a'.repeat(64) }), 'simd128'); // a hash pins one file
+  assert.equal(m.pickBuild({ wasm: { simd: 's.wasm', scalar: 'c.wasm' } }), 'simd128'); // no relaxed URL
+  assert.equal(m.pickBuild({ simd: false }), 'scalar');
+  assert.equal(m.pickBuild({ simd: true }), 'simd128');
+  assert.equal(m.pickBuild({ build: 'relaxed', simd: false }), 'relaxed');
+  assert.deepEqual(m.BUILDS, ['relaxed', 'simd128', 'scalar']);
+  assert.throws(() => m.pickBuild({ build: 'simd' }), (e) => e.code === 'MDSREC_BAD_ARGUMENT');
 });
 
 test('load() rejects bad options before touching the network', async () => {
