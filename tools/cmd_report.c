@@ -504,13 +504,13 @@ static const char CSS[] =
     ".seed .pic{outline:3px solid #1f77b4}\n";
 
 static void write_accuracy(FILE *f, const report *r) {
-    static const char *const ptitle[2] = {"history not masked (every item competes)",
-                                         "history masked (items the visitor already has cannot be recommended)"};
+    static const char *const ptitle[2] = {"not masked", "masked"};
     fprintf(f, "<section id=\"accuracy\"><h2>Accuracy against popularity</h2>\n"
                "<p class=\"note\">Test split: each visitor's last item is hidden and every item of the catalogue is "
                "ranked for it (leave-one-out, full ranking). HR@10: how often the hidden item is in the top 10; "
                "NDCG@10 also rewards ranking it higher. <code>pop</code> recommends the best sellers to everyone. "
-               "The model's numbers are %s.</p>\n",
+               "History not masked: every item competes; masked: items the visitor already has cannot be "
+               "recommended (as published tables rank). The model's numbers are %s.</p>\n",
             r->acc_from_json ? "those the run recorded in train.json" : "the checkpoint scored now (train.json has none)");
     fprintf(f, "<table id=\"accuracy-table\"><tr><th>protocol</th><th>model</th><th>HR@5</th><th>HR@10</th>"
                "<th>HR@20</th><th>NDCG@5</th><th>NDCG@10</th><th>NDCG@20</th><th>MRR</th><th>NDCG@10 vs pop</th></tr>\n");
@@ -538,13 +538,12 @@ static void write_accuracy(FILE *f, const report *r) {
 
 static void write_channels(FILE *f, const report *r, const options *o) {
     fprintf(f, "<section id=\"channels\"><h2>What drives the recommendations</h2>\n"
-               "<p class=\"note\">For %u visitors (every %u%s visitor of %u), their top %d for everything they "
+               "<p class=\"note\">For %u of the %u visitors (one in %u, in file order), their top %d for everything they "
                "viewed. Each recommendation's score is a sum of one term per channel: \"look\" compares product "
                "images, \"description\" product texts, \"bought together\" what visitors had together. A bar shows, "
                "for the recommended items of a category, each channel's average part of the positive terms "
                "(the number in brackets: recommendations behind the bar).",
-            r->sampled, r->step, r->step == 1 ? "st" : r->step == 2 ? "nd" : r->step == 3 ? "rd" : "th",
-            r->lm.ds.n_users, TOP_K);
+            r->sampled, r->lm.ds.n_users, r->step, TOP_K);
     if (!r->n_cat)
         fprintf(f, " The catalogue has no \"");
     if (!r->n_cat) {
@@ -655,7 +654,7 @@ static void write_coverage(FILE *f, const report *r) {
             n ? 100.0 * (double)covered / n : 0.0, (unsigned long long)covered, n, TOP_K, r->sampled,
             (unsigned long long)r->slots);
     const char *lab[DECILES];
-    char labs[DECILES][8];
+    char labs[DECILES][12];
     double v[DECILES];
     for (int d = 0; d < DECILES; d++) {
         snprintf(labs[d], sizeof labs[d], "%d", d + 1);
