@@ -537,13 +537,17 @@ static void write_accuracy(FILE *f, const report *r) {
 }
 
 static void write_channels(FILE *f, const report *r, const options *o) {
-    fprintf(f, "<section id=\"channels\"><h2>What drives the recommendations</h2>\n"
-               "<p class=\"note\">For %u of the %u visitors (one in %u, in file order), their top %d for everything they "
+    fprintf(f, "<section id=\"channels\"><h2>What drives the recommendations</h2>\n<p class=\"note\">");
+    if (r->step == 1)
+        fprintf(f, "For all %u visitors, their", r->sampled);
+    else
+        fprintf(f, "For %u of the %u visitors (one in %u, in file order), their", r->sampled, r->lm.ds.n_users, r->step);
+    fprintf(f, " top %d for everything they "
                "viewed. Each recommendation's score is a sum of one term per channel: \"look\" compares product "
                "images, \"description\" product texts, \"bought together\" what visitors had together. A bar shows, "
                "for the recommended items of a category, each channel's average part of the positive terms "
                "(the number in brackets: recommendations behind the bar).",
-            r->sampled, r->lm.ds.n_users, r->step, TOP_K);
+            TOP_K);
     if (!r->n_cat)
         fprintf(f, " The catalogue has no \"");
     if (!r->n_cat) {
@@ -699,7 +703,11 @@ static int write_page(report *r, const options *o) {
     fprintf(f, "<section id=\"training\"><h2>Training curve</h2>\n<p class=\"note\">Training loss (blue, left) "
                "and validation NDCG@10 (red, right) per epoch; the dot marks the best epoch, the one kept%s.</p>\n",
             r->curve_from_json ? "" : " (train.json is missing: the history up to the best epoch, from model.ckpt)");
-    plot_svg(f, r->curve, title);
+    if (r->curve->n_hist)
+        plot_svg(f, r->curve, title);
+    else /* `train --model pop --out`: counted, not trained */
+        fprintf(f, "<p>This run has no training epochs (a %s model is counted, not trained).</p>\n",
+                tm_kind_name(st->spec.kind));
     fprintf(f, "</section>\n");
     write_accuracy(f, r);
     write_channels(f, r, o);

@@ -5,7 +5,8 @@
  * epochs of mdsrec, then the page: every section and chart present, the accuracy table's
  * numbers equal to `mdsrec eval --json` (the run and the pop baseline, both protocols), shop
  * text escaped, images embedded as data: URIs and nothing fetched; --bundle; the errors (exit
- * 1 naming the file, exit 2 for usage) leave an existing page untouched.
+ * 1 naming the file, exit 2 for usage) leave an existing page untouched; a run without
+ * train.json, and a popularity run (no epochs).
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -259,6 +260,15 @@ int main(void) {
     CHECK_MSG(td_run("report --model '%s' --out '%s' --threads 2", run, html_path) == 0, "%s", td_err);
     html = (char *)td_read(html_path, NULL);
     CHECK(html && strstr(html, "train.json is missing") && strstr(html, "the checkpoint scored now"));
+    free(html);
+    /* a popularity run (counted, not trained): no curve to draw, the rest of the page */
+    char pop_run[1300];
+    snprintf(pop_run, sizeof pop_run, "%s/pop", o);
+    CHECK_MSG(td_run("train --data '%s' --model pop --out '%s'", d, pop_run) == 0, "%s", td_err);
+    CHECK_MSG(td_run("report --model '%s' --out '%s' --threads 2", pop_run, html_path) == 0, "%s", td_err);
+    html = (char *)td_read(html_path, NULL);
+    CHECK(html && strstr(html, "no training epochs (a pop model") && count(html, "<svg") == 2 &&
+          strstr(html, "id=\"coverage-table\""));
     free(html);
     return check_done("test_report");
 }
