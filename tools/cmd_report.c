@@ -548,9 +548,8 @@ static void write_channels(FILE *f, const report *r, const options *o) {
                "for the recommended items of a category, each channel's average part of the positive terms "
                "(the number in brackets: recommendations behind the bar).",
             TOP_K);
-    if (!r->n_cat)
-        fprintf(f, " The catalogue has no \"");
     if (!r->n_cat) {
+        fprintf(f, " The catalogue has no \"");
         html_text(f, o->category_field);
         fprintf(f, "\" field, so all items form one group.");
     }
