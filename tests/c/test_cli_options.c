@@ -93,6 +93,10 @@ static const usage_case cases[] = {
     {"train --data d --out o --windows some", {"--windows: expected one of last, all, got 'some'"}},
     {"train --data d --out o --gate open", {"--gate: expected one of fixed, learned, got 'open'"}},
     {"train --data d --out o --channels ,", {"--channels: expected a comma list of channel names"}},
+    {"report --model m --out o --bogus", {"unknown option '--bogus'", "see mdsrec report --help"}},
+    {"report --model m --out o --visitors", {"--visitors: missing value (expected N)"}},
+    {"report --model m --out o --visitors 0", {"--visitors: expected an integer >= 1, got '0'"}},
+    {"report --model m --out o --examples 101", {"--examples: expected an integer in 1..100, got '101'"}},
     {"train --out o", {"--data PATH is required"}},
     /* the rules across options */
     {"train --data d", {"--out DIR is required for --model mdsrec"}},
@@ -104,6 +108,8 @@ static const usage_case cases[] = {
     {"eval --baseline pop", {"--baseline needs --data PATH"}},
     {"eval --model m --ranks", {"--ranks needs --json FILE"}},
     {"export --out o", {"--model PATH is required"}},
+    {"report --out o", {"--model RUN is required"}},
+    {"report --model m", {"--out FILE is required"}},
     {"synth --out o --items 10 --dim 30 --heads 4", {"--heads 4 does not divide --dim 30"}},
     {"synth --out o --items 10 --dtype i8 --layout panels", {"--layout panels needs --dtype f32"}},
 };
@@ -124,6 +130,7 @@ static const struct {
     {"graph", {"--dir DIR", "--k K", "--window W"}},
     {"inspect", {"usage: mdsrec inspect FILE\n"}},
     {"prepare", {"--out DIR", "--inter PATH", "--kcore K"}},
+    {"report", {"--model RUN", "--out FILE", "--bundle FILE", "--visitors N"}},
     {"recommend", {"usage: mdsrec recommend FILE [options]", "--history KEY,KEY,...", "-k N"}},
     {"synth", {"--out FILE", "--items N", "--centre none|last|mean|token"}},
     {"train", {"--data PATH", "--epochs N", "--centre none|last|mean|token"}},

@@ -29,7 +29,11 @@ static void polyline(FILE *f, const train_state *st, int which, double lo, doubl
 int plot_write(const char *path, const train_state *st, const char *title) {
     cli_out o;
     if (cli_out_open(&o, path)) return -1;
-    FILE *f = o.f;
+    plot_svg(o.f, st, title);
+    return cli_out_commit(&o);
+}
+
+void plot_svg(FILE *f, const train_state *st, const char *title) {
     double lmin = INFINITY, lmax = -INFINITY, nmax = 0, emax = 1;
     for (uint32_t i = 0; i < st->n_hist; i++) {
         lmin = fmin(lmin, st->hist[i].loss);
@@ -49,6 +53,7 @@ int plot_write(const char *path, const train_state *st, const char *title) {
     fprintf(f, "<text x=\"%.0f\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">", PW / 2);
     for (const char *c = title; *c; c++) {
         if (*c == '<') fputs("&lt;", f);
+        else if (*c == '>') fputs("&gt;", f);
         else if (*c == '&') fputs("&amp;", f);
         else fputc(*c, f);
     }
@@ -73,5 +78,4 @@ int plot_write(const char *path, const train_state *st, const char *title) {
         fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#d62728\"><title>best epoch %u: NDCG@10 %.4f</title></circle>\n",
                 px(st->best_epoch, emax), py(st->best_ndcg, 0, nmax), st->best_epoch, st->best_ndcg);
     fprintf(f, "</svg>\n");
-    return cli_out_commit(&o);
 }
