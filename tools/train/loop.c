@@ -317,9 +317,9 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
             if (pat_left < left) left = pat_left;
             fprintf(stderr,
                     "epoch %3u/%u  loss %.4f  valid HR@10 %.4f NDCG@10 %.4f%s  %.1f s  best %.4f @%u  ETA ~%.0f s "
-                    "(%u epochs if no gain)\n",
+                    "(%u epoch%s if no gain)\n",
                     e, st->epochs, loss_sum / (double)(nb ? nb : 1), v.hr[1], v.ndcg[1], improved ? " *" : "  ", secs,
-                    st->best_ndcg, st->best_epoch, t_total / session_epochs * left, left);
+                    st->best_ndcg, st->best_epoch, t_total / session_epochs * left, left, left == 1 ? "" : "s");
         }
         if (o->time_budget > 0 && t_total >= o->time_budget && st->epoch < st->epochs &&
             st->bad_epochs < st->patience) {
