@@ -46,7 +46,8 @@ function trainedRun(dir) {
   };
 }
 
-// mean ± std of the masked test metric k over the runs that have it ('-' when none has)
+// mean ± std of the masked metrics over the runs, or null unless every run has them (older
+// train.json files have none: the table then shows '-')
 const maskedAgg = (list) => list.every((m) => m) && list.length ? {
   valid: agg(list.map((m) => m.valid)), test: agg(list.map((m) => m.test)) } : null;
 
