@@ -8,10 +8,12 @@
 #include "backward.h"
 #include "gemm.h"
 #include "parallel.h"
+#include "softmax.h"
 #include "src/ops.h"
 #include "src/rng.h"
 
 #define SCORE_CHUNK 512 /* positions scored at once: SCORE_CHUNK x N floats of logits */
+#define JOINT_BYTES ((size_t)256 << 20) /* the joint scoring's logits, at most (32 rows at least) */
 
 typedef struct {
     float *grads;        /* n_params: this thread's encoder and gate gradients */
@@ -41,6 +43,11 @@ struct step_ctx {
     float *dUa;    /* (R, |C| d) gradient on U from the per-channel auxiliary losses */
     float *drows;  /* (R, |C| d) gradient on the item rows */
     float *logits; /* (SCORE_CHUNK, N) */
+    /* the joint full scoring (joint_scoring()): every channel's logits Z_k = U_k H_k^T, from
+       which the fused logits are their gated sum, so the auxiliary losses cost no extra sgemm */
+    float *zk;     /* (C, chunk_cap, N), allocated with the rows */
+    float *dG;     /* (R, |C|) gradient on the gates */
+    size_t chunk_cap; /* positions scored at once */
     uint32_t *target;
     size_t *row0;  /* first row of each window */
     size_t *act0;  /* each window's offset in its thread's arena */
@@ -105,6 +112,9 @@ step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, fl
     c->items_scratch = malloc(2 * N * d * sizeof(float));
     c->logits_cols = N;
     c->logits = malloc((size_t)SCORE_CHUNK * N * sizeof(float));
+    /* the joint scoring holds C + 1 chunks of N logits: at most about JOINT_BYTES of them */
+    c->chunk_cap = JOINT_BYTES / ((C + 1) * N * sizeof(float));
+    c->chunk_cap = c->chunk_cap < 32 ? 32 : c->chunk_cap > SCORE_CHUNK ? SCORE_CHUNK : c->chunk_cap;
     c->row0 = malloc((max_windows + 1) * sizeof(size_t));
     c->act0 = malloc((max_windows + 1) * sizeof(size_t));
     c->loss_part = malloc(PARALLEL_MAX_THREADS * sizeof(double));
@@ -118,7 +128,7 @@ step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, fl
 
 void step_set_fusion(step_ctx *c, const step_fusion *f) {
     c->fu = *f;
-    c->cap_rows = 0; /* dUa is allocated with the rows */
+    c->cap_rows = 0; /* dUa, dG and zk are allocated with the rows */
 }
 
 int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
@@ -131,6 +141,7 @@ int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
     c->pop_cdf = NULL; c->item_lq = NULL; c->cand = NULL; c->Hs = NULL; c->dHs = NULL;
     c->lo = *l;
     c->ns = K;
+    c->cap_rows = 0; /* whether the scoring is joint may change: reallocate with the rows */
     if (!K) return 0;
     size_t cols = K + 1 > N ? K + 1 : N;
     float *lg = realloc(c->logits, (size_t)SCORE_CHUNK * cols * sizeof(float));
@@ -217,10 +228,13 @@ void step_free(step_ctx *c) {
     }
     free(c->H); free(c->Hcat); free(c->dHcat); free(c->dH); free(c->items_scratch);
     free(c->U); free(c->G); free(c->V); free(c->dV); free(c->dUa); free(c->drows); free(c->logits);
-    free(c->target); free(c->row0); free(c->act0); free(c->loss_part);
+    free(c->target); free(c->row0); free(c->act0); free(c->loss_part); free(c->zk); free(c->dG);
     free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs);
     free(c);
 }
+
+/* The full softmax with auxiliary losses is scored jointly: per channel, then summed. */
+static int joint_scoring(const step_ctx *c) { return c->fu.aux_w > 0 && c->ns == 0; }
 
 static int ensure_rows(step_ctx *c, size_t rows) {
     if (rows <= c->cap_rows) return 0;
@@ -237,6 +251,17 @@ static int ensure_rows(step_ctx *c, size_t rows) {
     if (!c->U || !c->G || !c->V || !c->dV || !c->drows || !c->target || (c->fu.aux_w > 0 && !c->dUa)) {
         c->cap_rows = 0;
         return -1;
+    }
+    free(c->dG);
+    c->dG = NULL;
+    if (joint_scoring(c)) {
+        size_t N = c->s->cfg.n_items;
+        c->dG = malloc(rows * C * sizeof(float));
+        if (!c->zk) c->zk = malloc(C * c->chunk_cap * N * sizeof(float));
+        if (!c->dG || !c->zk) {
+            c->cap_rows = 0;
+            return -1;
+        }
     }
     c->cap_rows = rows;
     return 0;
@@ -325,61 +350,6 @@ static void forward_worker(void *p, int tid, int nt) {
 
 /* ---------------------------------------------------------------- phase 2: softmax CE over all items */
 
-/* Softmax cross-entropy of rows z[0..m) (N logits each) against targets y: returns the summed
-   loss and turns z into its gradient scaled by `scale` ((softmax - onehot) * scale). */
-static double ce_rows(float *z, size_t m, size_t N, const uint32_t *y, float scale) {
-    double loss = 0;
-    for (size_t i = 0; i < m; i++, z += N) {
-        float zy = z[y[i]], mx = z[0];
-        for (size_t j = 1; j < N; j++) mx = z[j] > mx ? z[j] : mx;
-        double sum = 0;
-        for (size_t j = 0; j < N; j++) {
-            z[j] = expf(z[j] - mx);
-            sum += z[j];
-        }
-        loss += log(sum) - (double)(zy - mx);
-        float sc = scale / (float)sum;
-        for (size_t j = 0; j < N; j++) z[j] *= sc;
-        z[y[i]] -= scale;
-    }
-    return loss;
-}
-
-/* Softmax cross-entropy of one row z[0..n) against column y with label smoothing eps spread
-   over the finite entries (-INFINITY marks a candidate left out). Returns the loss and turns z
-   into its gradient times `scale`. */
-static double ce_row_smooth(float *z, size_t n, size_t y, float eps, float scale) {
-    float mx = z[y];
-    for (size_t j = 0; j < n; j++) mx = z[j] > mx ? z[j] : mx;
-    double sum = 0, zsum = 0;
-    size_t live = 0;
-    for (size_t j = 0; j < n; j++) {
-        if (z[j] == -INFINITY) continue;
-        zsum += (double)(z[j] - mx);
-        live++;
-    }
-    double zy = (double)(z[y] - mx);
-    /* a left-out entry becomes -0.0f, which no expf returns: its sign marks it below */
-    for (size_t j = 0; j < n; j++) {
-        z[j] = z[j] == -INFINITY ? -0.0f : expf(z[j] - mx);
-        sum += z[j];
-    }
-    double lse = log(sum);
-    /* -sum_j t_j log p_j with t = (1 - eps) onehot(y) + eps / live on every live entry */
-    double loss = lse - (1.0 - eps) * zy - eps * zsum / (double)live;
-    float sc = scale / (float)sum, spread = eps > 0 ? scale * eps / (float)live : 0.0f;
-    for (size_t j = 0; j < n; j++) z[j] = signbit(z[j]) ? 0.0f : z[j] * sc - spread;
-    z[y] -= scale * (1.0f - eps);
-    return loss;
-}
-
-/* The smoothed full softmax: ce_rows with eps > 0. */
-static double ce_rows_smooth(float *z, size_t m, size_t N, const uint32_t *y, float eps, float scale) {
-    double loss = 0;
-    for (size_t i = 0; i < m; i++, z += N) loss += ce_row_smooth(z, N, y[i], eps, scale);
-    return loss;
-}
-
 static void ce_worker(void *p, int tid, int nt) {
     step_ctx *c = p;
     size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
@@ -388,8 +358,8 @@ static void ce_worker(void *p, int tid, int nt) {
     /* this thread's rows: logits = V Hcat^T; d loss_mean / d logit = (softmax - onehot) / rows */
     gemm(0, 1, hi - lo, N, cd, 1.0f, c->V + (c->chunk0 + lo) * cd, cd, c->Hcat, cd, 0.0f, c->logits + lo * N, N);
     float eps = c->lo.label_smoothing, scale = 1.0f / (float)c->nrows;
-    c->loss_part[tid] += eps > 0 ? ce_rows_smooth(c->logits + lo * N, hi - lo, N, c->target + c->chunk0 + lo, eps, scale)
-                                 : ce_rows(c->logits + lo * N, hi - lo, N, c->target + c->chunk0 + lo, scale);
+    c->loss_part[tid] += eps > 0 ? softmax_ce_rows_smooth(c->logits + lo * N, hi - lo, N, c->target + c->chunk0 + lo, eps, scale)
+                                 : softmax_ce_rows(c->logits + lo * N, hi - lo, N, c->target + c->chunk0 + lo, scale);
     /* dV = dlogits Hcat for the same rows */
     gemm(0, 0, hi - lo, cd, N, 1.0f, c->logits + lo * N, N, c->Hcat, cd, 0.0f, c->dV + (c->chunk0 + lo) * cd, cd);
 }
@@ -414,7 +384,7 @@ static void ce_sampled_worker(void *p, int tid, int nt) {
         for (size_t j = 0; j < w; j++) pos += a[j] * hy[j];
         z[0] = pos - c->item_lq[y];
         for (size_t j = 0; j < K; j++) z[1 + j] = c->cand[j] == y ? -INFINITY : z[1 + j] - c->item_lq[c->cand[j]];
-        loss += ce_row_smooth(z, ld, 0, c->lo.label_smoothing, c->sa_weight / (float)c->nrows);
+        loss += softmax_ce_row_smooth(z, ld, 0, c->lo.label_smoothing, c->sa_weight / (float)c->nrows);
     }
     c->loss_part[tid] += c->sa_weight * loss;
     float *dA = c->sa_dA + lo * cd;
@@ -471,8 +441,8 @@ static void ce_aux_worker(void *p, int tid, int nt) {
     size_t r = c->chunk0 + lo;
     gemm(0, 1, hi - lo, N, d, 1.0f, c->U + r * cd + k * d, cd, c->Hcat + k * d, cd, 0.0f, c->logits + lo * N, N);
     float eps = c->lo.label_smoothing, scale = c->fu.aux_w / (float)c->nrows;
-    c->loss_part[tid] += c->fu.aux_w * (eps > 0 ? ce_rows_smooth(c->logits + lo * N, hi - lo, N, c->target + r, eps, scale)
-                                                : ce_rows(c->logits + lo * N, hi - lo, N, c->target + r, scale));
+    c->loss_part[tid] += c->fu.aux_w * (eps > 0 ? softmax_ce_rows_smooth(c->logits + lo * N, hi - lo, N, c->target + r, eps, scale)
+                                                : softmax_ce_rows(c->logits + lo * N, hi - lo, N, c->target + r, scale));
     gemm(0, 0, hi - lo, d, N, 1.0f, c->logits + lo * N, N, c->Hcat + k * d, cd, 0.0f, c->dUa + r * cd + k * d, cd);
 }
 
@@ -493,6 +463,63 @@ static void dhcat_worker(void *p, int tid, int nt) {
     if (lo == hi) return;
     gemm(1, 0, hi - lo, cd, c->chunk_rows, 1.0f, c->logits + lo, N, c->V + c->chunk0 * cd, cd, 1.0f,
          c->dHcat + lo * cd, cd);
+}
+
+/* The joint scoring over this thread's rows of the chunk. Z_k = U_k H_k^T for every channel;
+   the fused logits are F = sum_k g_k Z_k (= V Hcat^T); dF from the fused loss, dg_k = dF . Z_k
+   (= dV_k . u_k), and each Z_k becomes the gradient on channel k's logits, g_k dF plus aux_w
+   times its own loss's; then dU_k = dZ_k H_k, the whole gradient on u_k but the gate's part.
+   C sgemm of width d forward and 2C backward, where scoring F and each Z_k apart costs twice. */
+static void joint_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    size_t N = c->s->cfg.n_items, d = c->s->cfg.dim, C = c->s->cfg.n_channels, cd = C * d, lo, hi;
+    parallel_range(c->chunk_rows, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    size_t m = hi - lo, r = c->chunk0 + lo, stride = c->chunk_cap * N;
+    float *F = c->logits + lo * N;
+    const uint32_t *y = c->target + r;
+    for (size_t k = 0; k < C; k++)
+        gemm(0, 1, m, N, d, 1.0f, c->U + r * cd + k * d, cd, c->Hcat + k * d, cd, 0.0f, c->zk + k * stride + lo * N, N);
+    for (size_t i = 0; i < m; i++) {
+        const float *g = c->G + (r + i) * C;
+        float *f = F + i * N;
+        const float *z0 = c->zk + lo * N + i * N;
+        for (size_t j = 0; j < N; j++) f[j] = g[0] * z0[j];
+        for (size_t k = 1; k < C; k++) {
+            const float *zk = z0 + k * stride;
+            for (size_t j = 0; j < N; j++) f[j] += g[k] * zk[j];
+        }
+    }
+    float eps = c->lo.label_smoothing, scale = 1.0f / (float)c->nrows, ascale = c->fu.aux_w / (float)c->nrows;
+    double loss = eps > 0 ? softmax_ce_rows_smooth(F, m, N, y, eps, scale) : softmax_ce_rows(F, m, N, y, scale);
+    for (size_t i = 0; i < m; i++)
+        for (size_t k = 0; k < C; k++) {
+            const float *f = F + i * N, *zk = c->zk + k * stride + (lo + i) * N;
+            c->dG[(r + i) * C + k] = softmax_dot(f, zk, N);
+        }
+    for (size_t k = 0; k < C; k++) {
+        float *Z = c->zk + k * stride + lo * N;
+        loss += c->fu.aux_w * (eps > 0 ? softmax_ce_rows_smooth(Z, m, N, y, eps, ascale) : softmax_ce_rows(Z, m, N, y, ascale));
+        for (size_t i = 0; i < m; i++) {
+            float gk = c->G[(r + i) * C + k];
+            float *z = Z + i * N;
+            const float *f = F + i * N;
+            for (size_t j = 0; j < N; j++) z[j] += gk * f[j];
+        }
+        gemm(0, 0, m, d, N, 1.0f, Z, N, c->Hcat + k * d, cd, 0.0f, c->dUa + r * cd + k * d, cd);
+    }
+    c->loss_part[tid] += loss;
+}
+
+/* dHcat[items lo..hi), channel k += dZ_k[:, lo..hi)^T U_k: split by items */
+static void joint_dhcat_worker(void *p, int tid, int nt) {
+    step_ctx *c = p;
+    size_t N = c->s->cfg.n_items, d = c->s->cfg.dim, C = c->s->cfg.n_channels, cd = C * d, lo, hi;
+    parallel_range(N, tid, nt, &lo, &hi);
+    if (lo == hi) return;
+    for (size_t k = 0; k < C; k++)
+        gemm(1, 0, hi - lo, d, c->chunk_rows, 1.0f, c->zk + k * c->chunk_cap * N + lo, N,
+             c->U + c->chunk0 * cd + k * d, cd, 1.0f, c->dHcat + lo * cd + k * d, cd);
 }
 
 /* ---------------------------------------------------------------- phase 3: backward of gate + encoders */
@@ -516,7 +543,11 @@ static void backward_worker(void *p, int tid, int nt) {
             size_t r = r0 + t;
             const float *g = c->G + r * C, *u = c->U + r * cd, *dv = c->dV + r * cd;
             float dg[MDSREC_MAX_CHANNELS];
-            for (size_t k = 0; k < C; k++) {
+            if (c->dG) { /* the joint scoring: dUa holds every part of dU but the gate's */
+                memcpy(du_all, c->dUa + r * cd, cd * sizeof(float));
+                memcpy(dg, c->dG + r * C, C * sizeof(float));
+            }
+            for (size_t k = 0; !c->dG && k < C; k++) {
                 float z = 0;
                 for (size_t j = 0; j < d; j++) {
                     z += dv[k * d + j] * u[k * d + j];
@@ -572,10 +603,16 @@ double step_run(step_ctx *c, const float *params, const step_window *w, size_t c
     memset(c->dHcat, 0, N * cd * sizeof(float));
     for (int t = 0; t < c->threads; t++) c->loss_part[t] = 0;
     if (c->ns) draw_negatives(c);
-    for (size_t r0 = 0; r0 < rows; r0 += SCORE_CHUNK) {
-        size_t m = rows - r0 < SCORE_CHUNK ? rows - r0 : SCORE_CHUNK;
+    size_t chunk = c->dG ? c->chunk_cap : SCORE_CHUNK;
+    for (size_t r0 = 0; r0 < rows; r0 += chunk) {
+        size_t m = rows - r0 < chunk ? rows - r0 : chunk;
         c->chunk0 = r0;
         c->chunk_rows = m;
+        if (c->dG) {
+            parallel_run(c->threads, joint_worker, c);
+            parallel_run(c->threads, joint_dhcat_worker, c);
+            continue;
+        }
         if (c->lo.negatives) { /* the fused score: the target and K negatives per position */
             sampled_pass(c, c->V + r0 * cd, c->dV + r0 * cd, cd, 0, 1.0f);
         } else {
