@@ -202,7 +202,8 @@ int cmd_graph(int argc, char **argv) {
                  "training part of the sequences (never the last two items), normalised by\n"
                  "sqrt(cnt_i cnt_j). Keeps the top k (r > 0, ties by index), writes graph/NAME.knn.csr,\n"
                  "graph/NAME.adj.csr = D^-1/2 ((K + K^T)/2) D^-1/2 and graph/NAME.json; the same for b~\n"
-                 "alone as graph/behaviour.*. Exact and deterministic for any thread count.",
+                 "alone as graph/behaviour.*. Exact up to --ann-above items, then approximate (recall\n"
+                 "printed); deterministic for any thread count.",
         .opts = rows,
         .n_opts = OPT_COUNT(rows),
     };

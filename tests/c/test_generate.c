@@ -4,7 +4,8 @@
  * visitors asked for, each visitor's times increase; the planted structure is measurable
  * (popularity skew, consecutive events of a visitor in one category far above chance, item
  * vectors closer within a category than across); and the whole chain prepare -> featurize
- * text -> graph -> train -> eval runs on it, where a trained sasrec beats pop by a margin.
+ * text -> graph -> train -> eval runs on it, where a trained sasrec beats pop by a margin;
+ * eval --sample-users and the approximate graph search (--ann-above 0) on the same data.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -175,5 +176,25 @@ int main(void) {
     double pop = ndcg10(js);
     printf("  test NDCG@10: sasrec %.4f, pop %.4f\n", sas, pop);
     CHECK_MSG(pop > 0 && sas > pop + 0.15, "sasrec %.4f, pop %.4f", sas, pop);
+
+    /* eval --sample-users: at least every visitor is the full evaluation; fewer is a seeded
+       sample (the same twice) whose estimate is near the full one */
+    CHECK(td_run("eval --baseline pop --data '%s' --sample-users 5000 --json '%s/pop_all.json'", p, d) == 0);
+    snprintf(js, sizeof js, "%s/pop_all.json", d);
+    CHECK(ndcg10(js) == pop);
+    CHECK(td_run("eval --baseline pop --data '%s' --sample-users 800 --json '%s/pop_s1.json'", p, d) == 0);
+    CHECK(td_run("eval --baseline pop --data '%s' --sample-users 800 --json '%s/pop_s2.json'", p, d) == 0);
+    snprintf(js, sizeof js, "%s/pop_s1.json", d);
+    double s1 = ndcg10(js);
+    snprintf(js, sizeof js, "%s/pop_s2.json", d);
+    CHECK(s1 == ndcg10(js) && s1 != pop && fabs(s1 - pop) < 0.05);
+
+    /* the approximate neighbour search, forced on this small catalogue: it reports its recall
+       against exact, which is high on these clustered vectors */
+    CHECK(td_run("graph --dir '%s' --threads 2 --ann-above 0 --features vec", p) == 0);
+    const char *rec = strstr(td_out, "recall@10 against exact ");
+    double recall = rec ? atof(rec + strlen("recall@10 against exact ")) : -1;
+    printf("  approximate vec graph: recall@10 %.3f\n", recall);
+    CHECK_MSG(recall > 0.8 && recall <= 1, "recall %.3f", recall);
     return check_done("test_generate");
 }
