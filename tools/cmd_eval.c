@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "options.h"
 #include "eval/evaluate.h"
+#include "eval/sample.h"
 #include "eval/scorers.h"
 #include "parallel.h"
 #include "train/gemm.h"
@@ -27,8 +28,8 @@ typedef struct {
     uint32_t n_users;
 } run_result;
 
-static int eval_scorer_both(const dataset *ds, const eval_scorer *sc, int threads, int splits, int want_ranks,
-                            run_result *r) {
+static int eval_view(const dataset *ds, const eval_scorer *sc, int threads, int splits, int want_ranks,
+                     run_result *r) {
     r->n_users = ds->n_users;
     for (int s = 0; s < 2; s++) {
         if (!(splits & (1 << s))) continue;
@@ -40,6 +41,23 @@ static int eval_scorer_both(const dataset *ds, const eval_scorer *sc, int thread
         for (int p = 0; p < 2; p++) r->m[p][s] = metrics_mean(&sums[p]);
     }
     return 0;
+}
+
+/* --sample-users: 0 ranks every visitor; else this many, drawn with a fixed seed so every
+   run of one invocation (and of any other) sees the same visitors. */
+static uint32_t sample_users;
+
+static int eval_scorer_both(const dataset *full, const eval_scorer *sc, int threads, int splits, int want_ranks,
+                            run_result *r) {
+    dataset view;
+    const dataset *ds = full;
+    if (sample_users && sample_users < full->n_users) {
+        if (eval_sample_users(full, sample_users, 1, &view)) return -1;
+        ds = &view;
+    }
+    int rc = eval_view(ds, sc, threads, splits, want_ranks, r);
+    if (ds != full) eval_sample_free(&view);
+    return rc;
 }
 
 static void free_results(run_result *res, int n) {
@@ -93,6 +111,8 @@ int cmd_eval(int argc, char **argv) {
         {"--ranks", OPT_FLAG, &want_ranks,
          .help = "also write each visitor's rank of the target into the JSON (per run\n"
                  "and split: \"ranks\", visitor order), for paired comparisons"},
+        {"--sample-users", OPT_U32, &sample_users, "N",
+         .help = "rank a seeded sample of N visitors (a log too large for every one)", .def = "every visitor"},
         {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
          .def = "every core"},
     };

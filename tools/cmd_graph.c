@@ -15,6 +15,7 @@
 #include "data/prepared.h"
 #include "graph/cooccur.h"
 #include "graph/csr.h"
+#include "graph/ann.h"
 #include "graph/knn.h"
 #include "parallel.h"
 
@@ -172,7 +173,7 @@ static const char *features_check(const char *v) {
 int cmd_graph(int argc, char **argv) {
     const char *dir = NULL, *list = NULL, *show_keys = NULL;
     uint32_t top = 5;
-    uint32_t k = 10, window = 3, threads = 0;
+    uint32_t k = 10, window = 3, threads = 0, ann_above = 50000, ann_probe = 8;
     float beta = 1.0f;
     const opt rows[] = {
         {"--dir", OPT_STRING, &dir, "DIR", .help = "the prepared directory", .flags = OPT_REQUIRED},
@@ -183,6 +184,11 @@ int cmd_graph(int argc, char **argv) {
         {"--window", OPT_U32, &window, "W", .help = "co-occurrence window", .min = 1, .max = 1000},
         {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
          .def = "all CPUs"},
+        {"--ann-above", OPT_U32, &ann_above, "N",
+         .help = "catalogues of more than N items use the approximate search (graph/ann.h;\n"
+                 "exact is quadratic in the items); 0: always, 4294967295: never"},
+        {"--ann-probe", OPT_U32, &ann_probe, "P", .help = "approximate search: clusters searched per item", .min = 1,
+         .max = 100000},
         {"--show", OPT_STRING, &show_keys, "KEYS",
          .help = "inspection (reads the graphs already built, writes nothing): item keys,\n"
                  "comma-separated: print their top neighbours in each graph\n"
@@ -196,7 +202,8 @@ int cmd_graph(int argc, char **argv) {
                  "training part of the sequences (never the last two items), normalised by\n"
                  "sqrt(cnt_i cnt_j). Keeps the top k (r > 0, ties by index), writes graph/NAME.knn.csr,\n"
                  "graph/NAME.adj.csr = D^-1/2 ((K + K^T)/2) D^-1/2 and graph/NAME.json; the same for b~\n"
-                 "alone as graph/behaviour.*. Exact and deterministic for any thread count.",
+                 "alone as graph/behaviour.*. Exact up to --ann-above items, then approximate (recall\n"
+                 "printed); deterministic for any thread count.",
         .opts = rows,
         .n_opts = OPT_COUNT(rows),
     };
@@ -263,7 +270,12 @@ int cmd_graph(int argc, char **argv) {
         char label[96];
         snprintf(label, sizeof label, "graph %s", names[f]);
         knn_params kp = {k, beta, threads, label};
-        int bad = knn_build(m.x, m.rows, m.width, &bt, &kp, &g[f].knn);
+        int approx = m.rows > ann_above;
+        int bad = approx ? ann_build(m.x, m.rows, m.width, &bt, &kp, ann_probe, &g[f].knn)
+                         : knn_build(m.x, m.rows, m.width, &bt, &kp, &g[f].knn);
+        if (!bad && approx) /* what the approximation costs, on 200 seeded items */
+            printf("graph/%s: approximate search (%u clusters probed per item): recall@%u against exact %.3f\n", names[f],
+                   ann_probe, k, ann_recall(m.x, m.rows, m.width, &bt, beta, k, &g[f].knn, 200));
         feature_matrix_free(&m);
         if (bad) goto free_all;
         if (csr_symmetric_normalise(&g[f].knn, &g[f].adj) != 0) {

@@ -158,6 +158,33 @@ done:
     return rc;
 }
 
+/* interactions_load's row sink. */
+typedef struct {
+    interactions *x;
+    const inter_source *src;
+    const char *ucol, *icol;
+    int has_time;
+    uint64_t cap, row;
+} row_sink;
+
+static int take_row(void *ctx, char **cells, uint64_t line) {
+    row_sink *k = ctx;
+    const char *path = k->src->path;
+    if (check_key(path, line, k->ucol, cells[0]) || check_key(path, line, k->icol, cells[1])) return -1;
+    double tm = (double)k->row++;
+    if (k->has_time && parse_time(cells[2], &tm) != 0) {
+        cli_error("%s:%llu: column \"%s\": expected a number or an ISO 8601 date, found \"%.40s\"", path,
+                  (unsigned long long)line, k->src->time_col, cells[2]);
+        return -1;
+    }
+    uint32_t u = keymap_add(&k->x->users, cells[0], NULL), i = keymap_add(&k->x->items, cells[1], NULL);
+    if (u == UINT32_MAX || i == UINT32_MAX || push(k->x, &k->cap, u, i, tm) != 0) {
+        cli_error("%s: out of memory", path);
+        return -1;
+    }
+    return 0;
+}
+
 int interactions_load(interactions *x, const inter_source *src) {
     memset(x, 0, sizeof *x);
     keymap_init(&x->users);
@@ -173,32 +200,16 @@ int interactions_load(interactions *x, const inter_source *src) {
     const char *icol = src->item_col && *src->item_col ? src->item_col : "item_id";
     int has_time = src->time_col && *src->time_col;
     const char *cols[3] = {ucol, icol, src->time_col};
-    table t;
-    if (table_load(&t, src->path, src->format, cols, has_time ? 3 : 2) != 0) return -1;
-    uint64_t cap = 0;
-    int rc = -1;
-    for (uint32_t r = 0; r < t.nrows; r++) {
-        const char *uk = table_cell(&t, r, 0), *ik = table_cell(&t, r, 1);
-        if (check_key(src->path, t.line[r], ucol, uk) || check_key(src->path, t.line[r], icol, ik)) goto done;
-        double tm = (double)r;
-        if (has_time && parse_time(table_cell(&t, r, 2), &tm) != 0) {
-            cli_error("%s:%u: column \"%s\": expected a number or an ISO 8601 date, found \"%.40s\"", src->path,
-                      t.line[r], src->time_col, table_cell(&t, r, 2));
-            goto done;
-        }
-        uint32_t u = keymap_add(&x->users, uk, NULL), i = keymap_add(&x->items, ik, NULL);
-        if (u == UINT32_MAX || i == UINT32_MAX || push(x, &cap, u, i, tm) != 0) {
-            cli_error("%s: out of memory", src->path);
-            goto done;
-        }
+    row_sink k = {x, src, ucol, icol, has_time, 0, 0};
+    /* Rows are taken one at a time (table_scan): the log is never held as strings. */
+    if (table_scan(src->path, src->format, cols, has_time ? 3 : 2, take_row, &k) != 0) {
+        interactions_free(x);
+        return -1;
     }
     if (x->n == 0) {
         cli_error("%s: no interactions in the file", src->path);
-        goto done;
+        interactions_free(x);
+        return -1;
     }
-    rc = 0;
-done:
-    table_free(&t);
-    if (rc != 0) interactions_free(x);
-    return rc;
+    return 0;
 }

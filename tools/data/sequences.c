@@ -49,14 +49,21 @@ int sequences_build(dataset *s, seq_stats *st, const interactions *x, const seq_
     uint32_t *newid = malloc((ni ? ni : 1) * sizeof *newid);
     int rc = -1;
     if (!order || !items || !off || !ucnt || !icnt || !newid) goto oom;
-    for (uint64_t k = 0; k < x->n; k++) order[k] = k;
-    sort_x = x;
-    qsort(order, x->n, sizeof *order, cmp_rows);
-    for (uint64_t k = 0; k < x->n; k++) {
-        items[k] = x->item[order[k]];
-        off[x->user[order[k]] + 1]++;
-    }
+    /* A counting sort by user (stable, O(n)), then a sort by time inside each user's run
+       only where the run is out of order: a log in time order costs no comparison sort, and
+       otherwise the sorts are of single visitors, not of the whole log. */
+    for (uint64_t k = 0; k < x->n; k++) off[x->user[k] + 1]++;
     for (uint32_t u = 0; u < nu; u++) off[u + 1] += off[u];
+    for (uint64_t k = 0; k < x->n; k++) order[off[x->user[k]]++] = k;
+    memmove(off + 1, off, nu * sizeof *off); /* the cursors ended at the next user's start */
+    off[0] = 0;
+    sort_x = x;
+    for (uint32_t u = 0; u < nu; u++) {
+        uint64_t a = off[u], b = off[u + 1], k = a + 1;
+        while (k < b && x->time[order[k]] >= x->time[order[k - 1]]) k++;
+        if (k < b) qsort(order + a, b - a, sizeof *order, cmp_rows);
+    }
+    for (uint64_t k = 0; k < x->n; k++) items[k] = x->item[order[k]];
     if (f->dedup) st->removed_repeats = dedup_runs(items, off, nu);
 
     /* Iterated k-core: counts are recomputed until no user or item falls under k. Removing

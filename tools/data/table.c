@@ -247,8 +247,7 @@ static char *json_cell(const cJSON *v) {
     return cJSON_PrintUnformatted(v);
 }
 
-static int load_jsonl(table *t, reader *r, const char *const *cols, uint32_t ncols) {
-    uint64_t cap = 0;
+static int load_jsonl(reader *r, const char *const *cols, uint32_t ncols, char **row, table_row_fn fn, void *ctx) {
     char *linebuf = NULL;
     size_t linecap = 0;
     int rc = -1;
@@ -275,28 +274,17 @@ static int load_jsonl(table *t, reader *r, const char *const *cols, uint32_t nco
             cJSON_Delete(obj);
             goto done;
         }
-        if (t->nrows == cap) {
-            cap = cap ? cap * 2 : 1024;
-            char **c = realloc(t->cells, cap * ncols * sizeof *c);
-            uint32_t *l = c ? realloc(t->line, cap * sizeof *l) : NULL;
-            if (c) t->cells = c;
-            if (!c || !l) {
-                cJSON_Delete(obj);
-                goto oom;
-            }
-            t->line = l;
-        }
-        for (uint32_t j = 0; j < ncols; j++) {
-            char *v = json_cell(cJSON_GetObjectItemCaseSensitive(obj, cols[j]));
-            if (!v) {
-                for (uint32_t q = 0; q < j; q++) free(t->cells[(uint64_t)t->nrows * ncols + q]);
-                cJSON_Delete(obj);
-                goto oom;
-            }
-            t->cells[(uint64_t)t->nrows * ncols + j] = v;
-        }
-        t->line[t->nrows++] = (uint32_t)line;
+        int bad = 0;
+        for (uint32_t j = 0; j < ncols; j++)
+            if (!(row[j] = json_cell(cJSON_GetObjectItemCaseSensitive(obj, cols[j])))) bad = 1;
         cJSON_Delete(obj);
+        if (bad) {
+            for (uint32_t j = 0; j < ncols; j++) free(row[j]), row[j] = NULL;
+            goto oom;
+        }
+        int took = fn(ctx, row, line);
+        for (uint32_t j = 0; j < ncols; j++) free(row[j]), row[j] = NULL;
+        if (took != 0) goto done;
     }
     rc = 0;
     goto done;
@@ -309,9 +297,8 @@ done:
 
 /* ------------------------------------------------------------------ load */
 
-int table_load(table *t, const char *path, table_format fmt, const char *const *cols, uint32_t ncols) {
-    memset(t, 0, sizeof *t);
-    t->ncols = ncols;
+int table_scan(const char *path, table_format fmt, const char *const *cols, uint32_t ncols, table_row_fn fn,
+               void *ctx) {
     if (fmt == TABLE_AUTO) fmt = table_format_guess(path);
     size_t n;
     uint8_t *buf = cli_read_file(path, &n);
@@ -319,11 +306,13 @@ int table_load(table *t, const char *path, table_format fmt, const char *const *
     int rc = -1;
     fields fs = {0};
     uint32_t *colidx = NULL;
+    char **row = calloc(ncols ? ncols : 1, sizeof *row);
     reader r = {.path = path, .buf = (const char *)buf, .n = n, .pos = 0, .line = 1};
+    if (!row) goto oom;
     if (table_check_utf8(path, buf, n) != 0) goto done;
     if (n >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) r.pos = 3; /* byte-order mark */
     if (fmt == TABLE_JSONL) {
-        rc = load_jsonl(t, &r, cols, ncols);
+        rc = load_jsonl(&r, cols, ncols, row, fn, ctx);
         goto done;
     }
     int (*next)(reader *, fields *, uint64_t *) = fmt == TABLE_CSV ? next_csv : next_tsv;
@@ -361,39 +350,23 @@ int table_load(table *t, const char *path, table_format fmt, const char *const *
             goto done;
         }
     }
-    uint64_t cap = 0;
+    uint64_t rows = 0;
     cli_progress bar;
     cli_progress_start(&bar, "reading", n);
     while ((got = next(&r, &fs, &line)) == 1) {
-        if ((t->nrows & 0xFFFF) == 0) cli_progress_update(&bar, r.pos);
+        if ((rows++ & 0xFFFF) == 0) cli_progress_update(&bar, r.pos);
         if (fs.n != nhead) {
             cli_error("%s:%llu: expected %u fields as in the header, found %u", path, (unsigned long long)line, nhead,
                       fs.n);
             goto done;
         }
-        if (t->nrows == cap) {
-            cap = cap ? cap * 2 : 1024;
-            char **c = realloc(t->cells, cap * (ncols ? ncols : 1) * sizeof *c);
-            if (!c) goto oom;
-            t->cells = c;
-            uint32_t *l = realloc(t->line, cap * sizeof *l);
-            if (!l) goto oom;
-            t->line = l;
-        }
-        char **row = t->cells + (uint64_t)t->nrows * ncols;
-        for (uint32_t j = 0; j < ncols; j++) {
-            /* Move the field out of fs; fields_clear then frees the rest. A column requested
-               twice (a display field over the key column) is copied from its first request. */
-            uint32_t k = 0;
-            while (colidx[k] != colidx[j]) k++;
-            row[j] = k < j ? strdup(row[k]) : fs.f[colidx[j]];
-            fs.f[colidx[j]] = NULL;
-            if (!row[j]) {
-                while (j > 0) free(row[--j]);
-                goto oom;
-            }
-        }
-        t->line[t->nrows++] = (uint32_t)line;
+        /* The fields are lent to fn (a column requested twice, a display field over the key
+           column, is lent twice); fn takes the ones it keeps by setting them to NULL. */
+        for (uint32_t j = 0; j < ncols; j++) row[j] = fs.f[colidx[j]];
+        int took = fn(ctx, row, line);
+        for (uint32_t j = 0; j < ncols; j++)
+            if (!row[j]) fs.f[colidx[j]] = NULL;
+        if (took != 0) goto done;
         fields_clear(&fs);
     }
     cli_progress_end(&bar);
@@ -407,7 +380,47 @@ done:
     free(fs.f);
     free(colidx);
     free(r.scratch);
+    free(row);
     free(buf);
+    return rc;
+}
+
+/* table_load's row sink: keeps a copy of every row. */
+static int store_row(void *ctx, char **cells, uint64_t line) {
+    table *t = ctx;
+    if (t->nrows == UINT32_MAX) {
+        cli_error("line %llu: more than %u rows", (unsigned long long)line, UINT32_MAX - 1);
+        return -1;
+    }
+    if (t->nrows == 0 || (t->nrows >= 1024 && !(t->nrows & (t->nrows - 1)))) {
+        uint64_t cap = t->nrows ? 2ull * t->nrows : 1024;
+        char **c = realloc(t->cells, cap * (t->ncols ? t->ncols : 1) * sizeof *c);
+        if (c) t->cells = c;
+        uint32_t *l = c ? realloc(t->line, cap * sizeof *l) : NULL;
+        if (l) t->line = l;
+        if (!c || !l) goto oom;
+    }
+    char **dst = t->cells + (uint64_t)t->nrows * t->ncols;
+    for (uint32_t j = 0; j < t->ncols; j++) {
+        uint32_t k = 0;
+        while (k < j && cells[k] != cells[j]) k++;
+        if (!(dst[j] = k < j ? strdup(cells[j]) : cells[j])) {
+            while (j > 0) free(dst[--j]);
+            goto oom;
+        }
+    }
+    for (uint32_t j = 0; j < t->ncols; j++) cells[j] = NULL; /* all kept */
+    t->line[t->nrows++] = (uint32_t)line;
+    return 0;
+oom:
+    cli_error("out of memory reading a table");
+    return -1;
+}
+
+int table_load(table *t, const char *path, table_format fmt, const char *const *cols, uint32_t ncols) {
+    memset(t, 0, sizeof *t);
+    t->ncols = ncols;
+    int rc = table_scan(path, fmt, cols, ncols, store_row, t);
     if (rc != 0) table_free(t);
     return rc;
 }

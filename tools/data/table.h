@@ -43,6 +43,16 @@ table_format table_format_guess(const char *path);
 int table_load(table *t, const char *path, table_format fmt, const char *const *cols, uint32_t ncols);
 void table_free(table *t);
 
+/* The rows of a table one at a time, without keeping them (memory: the file, not the rows):
+   fn(ctx, cells, line) gets the requested columns of each data row (cells[0..ncols), and the
+   1-based line the row starts on). The strings are lent: fn may keep one by setting its
+   pointer to NULL (then it owns it; a column requested twice is the same string twice, keep
+   it once), the rest are freed after the call. fn returns 0 to go on, -1 to stop (after
+   cli_error). table_scan returns 0, or -1 after cli_error (its own errors are table_load's). */
+typedef int (*table_row_fn)(void *ctx, char **cells, uint64_t line);
+int table_scan(const char *path, table_format fmt, const char *const *cols, uint32_t ncols, table_row_fn fn,
+               void *ctx);
+
 static inline const char *table_cell(const table *t, uint32_t row, uint32_t col) {
     return t->cells[(uint64_t)row * t->ncols + col];
 }
