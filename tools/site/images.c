@@ -107,8 +107,8 @@ done:
 int site_image_put(const char *src, const char *out_dir, const char *stem, uint32_t max_side, char *name, size_t n) {
     const char *type = site_image_type(src);
     if (!type) {
-        cli_error("%s: %s (expected a PNG, JPEG, GIF or WebP image, the types browsers show)", src,
-                  is_file(src) ? "not an image of a type browsers show" : "cannot read the file");
+        if (is_file(src)) cli_error("%s: not a PNG, JPEG, GIF or WebP image (the types browsers show)", src);
+        else cli_error("%s: no such image file", src);
         return -1;
     }
     if (!strcmp(type, "png") || !strcmp(type, "jpg")) {
