@@ -15,7 +15,7 @@ const N = 48;
 const CATEGORIES = [['Kitchen', [214, 96, 77]], ['Garden', [88, 160, 92]], ['Office', [70, 110, 190]], ['Toys', [230, 180, 60]]];
 const NOUNS = ['kettle', 'trowel', 'stapler', 'kite', 'teapot', 'rake', 'notebook', 'yo-yo', 'ladle', 'hose', 'lamp', 'puzzle'];
 const key = (i) => `item-${String(i).padStart(6, '0')}`;
-const hasImage = (i) => i % 4 !== 3; // every fourth product has no picture: a lettered tile
+const hasImage = (i) => i % 5 !== 3; // every fifth product has no picture: a lettered tile
 
 // ---------------------------------------------------------------- a PNG encoder (RGB, 8-bit)
 const CRC = Array.from({ length: 256 }, (_, n) => {
