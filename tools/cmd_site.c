@@ -54,7 +54,26 @@ static char *dir_of(const char *path) {
 
 /* ---------------------------------------------------------------- the catalogue rows */
 
-/* One JSON object per item, in item order: from --catalog (its display fields), the bundle's
+/* The bundle's own catalogue fields under rows (one object per item): a field --catalog
+   gave stays, the others come from the bundle, so a file of pictures or prices alone keeps
+   the titles. Nothing when the bundle has no catalogue of n objects. */
+static void merge_bundle_rows(const mdsrec_model *m, uint32_t n, cJSON *rows) {
+    size_t len;
+    const char *cat = mdsrec_catalog(m, &len);
+    cJSON *base = cat ? cJSON_ParseWithLength(cat, len) : NULL;
+    if (cJSON_IsArray(base) && (uint32_t)cJSON_GetArraySize(base) == n) {
+        const cJSON *b = base->child;
+        for (cJSON *r = rows->child; r && b; r = r->next, b = b->next) {
+            if (!cJSON_IsObject(b)) continue;
+            for (const cJSON *f = b->child; f; f = f->next)
+                if (f->string && !cJSON_HasObjectItem(r, f->string))
+                    cJSON_AddItemToObject(r, f->string, cJSON_Duplicate(f, 1));
+        }
+    }
+    cJSON_Delete(base);
+}
+
+/* One JSON object per item, in item order: from --catalog (over the bundle's own fields) (its display fields), the bundle's
    CATALOG, or empty objects. NULL after cli_error. */
 static cJSON *load_rows(const options *o, const mdsrec_model *m, uint32_t n) {
     cJSON *rows = NULL;
@@ -76,9 +95,10 @@ static cJSON *load_rows(const options *o, const mdsrec_model *m, uint32_t n) {
             }
             free(key);
         }
-        size_t dl = strlen(o->display) + (o->column ? strlen(o->column) + 16 : 0);
+        const char *shown = o->display ? o->display : "";
+        size_t dl = strlen(shown) + (o->column ? strlen(o->column) + 16 : 0);
         if (!(disp = malloc(dl + 1))) goto cat_done;
-        snprintf(disp, dl + 1, "%s%s%s%s", o->display, o->column ? "," : "", o->column ? IMAGE_FIELD "=" : "",
+        snprintf(disp, dl + 1, "%s%s%s%s", shown, o->column ? "," : "", o->column ? IMAGE_FIELD "=" : "",
                  o->column ? o->column : "");
         if (ds_set(&d.catalog.path, o->catalog) || (o->key_col && ds_set(&d.catalog.key, o->key_col)) ||
             ds_set_display_fields(&d, disp) != 0)
@@ -101,6 +121,7 @@ static cJSON *load_rows(const options *o, const mdsrec_model *m, uint32_t n) {
             p = nl + 1;
         }
         if (missing) fprintf(stderr, "mdsrec site: %s: %u of %u items have no catalogue row\n", o->catalog, missing, n);
+        merge_bundle_rows(m, n, rows);
     cat_done:
         free(disp);
         free(text);
@@ -352,7 +373,8 @@ int cmd_site(int argc, char **argv) {
          .lookup = &opt_table_format_enum, .def = "auto"},
         {"--key-col", OPT_STRING, &o.key_col, "C", .help = "the catalogue's item key column", .def = "item_id"},
         {"--display", OPT_STRING, &o.display, "LIST",
-         .help = "with --catalog: the fields shown, NAME=COLUMN,... (title=name,price=price)"},
+         .help = "with --catalog: the fields shown, NAME=COLUMN,... (title=name,price=price);\n"
+                 "they replace the bundle's fields of the same name"},
         {"--images", OPT_STRING, &o.images, "DIR",
          .help = "folder of product images: by item key (KEY.jpg, .jpeg, .png,\n.webp, .gif), or the files "
                  "--image-column names"},
@@ -376,7 +398,8 @@ int cmd_site(int argc, char **argv) {
                          .n_opts = OPT_COUNT(rows)};
     int rc = opt_parse(&cmd, argc, argv);
     if (rc != OPT_PROCEED) return rc;
-    if (o.catalog && !o.display) return opt_usage_error(&cmd, "--catalog needs --display NAME=COLUMN,...");
+    if (o.catalog && !o.display && !o.column)
+        return opt_usage_error(&cmd, "--catalog needs --display NAME=COLUMN,... or --image-column NAME");
     if (!o.catalog && (o.display || o.key_col || o.catalog_format >= 0))
         return opt_usage_error(&cmd, "--display, --key-col and --catalog-format need --catalog");
     if (o.pattern && !o.images) return opt_usage_error(&cmd, "--image-pattern needs --images");

@@ -177,7 +177,10 @@ int main(void) {
         snprintf(want, sizeof want, "Thing \"%d\" & co", i);
         CHECK(field(row, "title") && !strcmp(field(row, "title"), want));
         CHECK(cJSON_IsNumber(cJSON_GetObjectItem(row, "price")));
-        CHECK(!cJSON_GetObjectItem(row, "url") && !cJSON_GetObjectItem(row, "extra"));
+        CHECK(!cJSON_GetObjectItem(row, "extra"));
+        /* the bundle's own fields stay where the TSV has none */
+        snprintf(want, sizeof want, "https://example.com/p/item-%06d", i);
+        CHECK(field(row, "url") && !strcmp(field(row, "url"), want));
         const char *img = field(row, "image");
         CHECK_MSG((img != NULL) == (i < 6), "item %d: image %s", i, img ? img : "(none)");
         if (!img) continue;
@@ -252,7 +255,7 @@ int main(void) {
     } cases[] = {
         {2, "--out '%2$s'", "--bundle"},
         {2, "--bundle '%1$s'", "--out"},
-        {2, "--bundle '%1$s' --out '%2$s' --catalog x.tsv", "--catalog needs --display"},
+        {2, "--bundle '%1$s' --out '%2$s' --catalog x.tsv", "--catalog needs --display NAME=COLUMN,... or --image-column"},
         {2, "--bundle '%1$s' --out '%2$s' --display title", "need --catalog"},
         {2, "--bundle '%1$s' --out '%2$s' --image-pattern '{}.png'", "--image-pattern needs --images"},
         {2, "--bundle '%1$s' --out '%2$s' --title ''", "--title"},
