@@ -147,4 +147,12 @@ typedef struct {
    finite) and returns MDSREC_EARG with err->message naming the field on a bad spec. */
 mdsrec_status bundle_build(const bundle_spec *spec, uint8_t **out, size_t *out_len, mdsrec_error *err);
 
+/* A copy of the bundle buf[0..len) (validated first, as bundle_read does) whose CATALOG is
+   catalog[0..catalog_len) (the JSON is not parsed here; catalog_len 0 drops the section).
+   Every other section keeps its bytes and checksum. The copy is malloc'd and 64-aligned
+   (*out, *out_len; free() it) and passes bundle_read. Codes: bundle_read's for a bad input,
+   MDSREC_EARG (NULL argument), MDSREC_ENOMEM. */
+mdsrec_status bundle_replace_catalog(const void *buf, size_t len, const char *catalog, size_t catalog_len,
+                                     uint8_t **out, size_t *out_len, mdsrec_error *err);
+
 #endif /* MDSREC_BUNDLE_H */

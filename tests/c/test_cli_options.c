@@ -116,6 +116,9 @@ static const usage_case cases[] = {
     {"report --model m", {"--out FILE is required"}},
     {"synth --out o --items 10 --dim 30 --heads 4", {"--heads 4 does not divide --dim 30"}},
     {"synth --out o --items 10 --dtype i8 --layout panels", {"--layout panels needs --dtype f32"}},
+    {"site --bundle b --out o --image-size x", {"--image-size: expected an integer in 0..8192, got 'x'"}},
+    {"site --bundle b --out o --images i --image-pattern x.png", {"--image-pattern: expected {} for the key"}},
+    {"site --bundle b", {"--out DIR is required"}},
 };
 
 /* Every command with the options its help must list. */
@@ -136,6 +139,7 @@ static const struct {
     {"prepare", {"--out DIR", "--inter PATH", "--kcore K"}},
     {"report", {"--model RUN", "--out FILE", "--bundle FILE", "--visitors N"}},
     {"recommend", {"usage: mdsrec recommend FILE [options]", "--history KEY,KEY,...", "-k N"}},
+    {"site", {"--bundle FILE", "--out DIR", "--images DIR", "--web DIR"}},
     {"synth", {"--out FILE", "--items N", "--centre none|last|mean|token"}},
     {"train", {"--data PATH", "--epochs N", "--centre none|last|mean|token"}},
 };

@@ -16,6 +16,7 @@
  *   train     tools/train/: the trainer, its model's scorer, checkpoints
  *   export    tools/export/: the bundle from a trained model
  *   report    tools/report/: the HTML and SVG of `mdsrec report`
+ *   site      tools/site/: the pages, images and files of `mdsrec site`
  *   cmd       the other files at tools/ (cmd_*.c, the dispatcher, synth) and the generated
  *             command table
  * A self-test first runs the checker on a small tree with two planted faults.
@@ -37,11 +38,11 @@ typedef struct {
 static const char *const BASE_FILES[] = {"cli.c", "cli.h", "parallel.c", "parallel.h", NULL};
 
 static const layer LAYERS[] = {
-    {"data", 2}, {"features", 3}, {"graph", 3}, {"eval", 4}, {"train", 5}, {"export", 6}, {"report", 7},
+    {"data", 2}, {"features", 3}, {"graph", 3}, {"eval", 4}, {"train", 5}, {"export", 6}, {"report", 7}, {"site", 8},
 };
 #define RANK_CORE 0
 #define RANK_BASE 1
-#define RANK_CMD 8
+#define RANK_CMD 9
 #define RANK_UNKNOWN -1
 
 /* Generated into the build tree (CMakeLists.txt): the command table, for the dispatcher. */

@@ -72,6 +72,15 @@ const select = (item, ev) => {
 
 // ---------------------------------------------------------------- model choice
 
+// A site written by `mdsrec site` (docs/SITE.md) names its bundle and its store on <body>
+// (data-model, data-title) and, only when asked to, other hosts its images may load from.
+const SITE = document.body.dataset.model ? {
+  model: document.body.dataset.model,
+  title: document.body.dataset.title || 'Shop',
+  imageOrigins: (document.body.dataset.imageOrigins || '').split(' ').filter(Boolean),
+} : null;
+const CARDS = SITE && SITE.imageOrigins.length ? { imageOrigins: [location.origin, ...SITE.imageOrigins] } : {};
+
 // The store's name: the catalogue's own label for the two known bundles, a neutral "Shop" for
 // any other (a bundle carries no store name), so another catalogue is never called Superstore.
 function nameStore(name) {
@@ -80,6 +89,10 @@ function nameStore(name) {
 }
 
 async function pickModel() {
+  if (SITE) {
+    nameStore(SITE.title);
+    return SITE.model;
+  }
   const custom = params.get('model');
   if (custom) {
     nameStore('Shop');
@@ -137,7 +150,7 @@ function renderGrid() {
   const q = state.query.trim().toLowerCase();
   const list = state.popular.filter((it) => (state.category === 'All' || groupOf(it) === state.category)
     && (!q || String(it.title ?? it.name ?? it.key).toLowerCase().includes(q)));
-  renderCards(ui.grid, dress(list.slice(0, state.shown)), { onSelect: select, reason: false });
+  renderCards(ui.grid, dress(list.slice(0, state.shown)), { ...CARDS, onSelect: select, reason: false });
   ui.more.hidden = list.length <= state.shown;
   if (!list.length) ui.grid.textContent = 'No product matches.';
 }
@@ -201,13 +214,13 @@ async function refresh() {
         .catch((e) => (e.code === 'MDSREC_NOT_FOUND' ? [] : Promise.reject(e))) : null,
     ]);
     if (seq !== state.seq) return;
-    renderCards(ui.recs, dress(recs), { onSelect: select });
+    renderCards(ui.recs, dress(recs), { ...CARDS, onSelect: select });
     ui.recsNote.textContent = h.length ? `from your ${h.length} click${h.length > 1 ? 's' : ''}, computed here` : 'popular right now · click a product to personalise';
     ui.recs.dataset.history = String(h.length);
     ui.similarPanel.hidden = !state.selected;
     if (state.selected) {
       ui.similarTo.textContent = titleOf(state.selected);
-      if (sim.length) renderCards(ui.similar, dress(sim), { onSelect: select, reason: false });
+      if (sim.length) renderCards(ui.similar, dress(sim), { ...CARDS, onSelect: select, reason: false });
       else ui.similar.textContent = 'This model has no neighbour list for this channel.';
       ui.similar.dataset.key = state.selected;
     }
@@ -280,7 +293,7 @@ async function main() {
   try {
     state.rec = await load({ model: modelUrl, worker: params.get('worker') !== '0', storage: 'session' });
   } catch (e) {
-    banner(`${e.code || 'Error'}: ${e.message}` + (e.code === 'MDSREC_FETCH_FAILED' ? ' (build it: bash models/superstore/build.sh)' : ''));
+    banner(`${e.code || 'Error'}: ${e.message}` + (e.code === 'MDSREC_FETCH_FAILED' && !SITE ? ' (build it: bash models/superstore/build.sh)' : ''));
     document.body.dataset.state = 'error';
     return;
   }
