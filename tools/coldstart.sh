@@ -82,7 +82,7 @@ const pick = (j) => {
 const train = JSON.parse(fs.readFileSync(`${cs}/run/train.json`, 'utf8'));
 const res = {
   split: read('split.json'),
-  training: { model: 'mdsrec', time_budget_s: Number(budget), epochs: train.epochs ?? train.history?.length ?? null, seeds: 1 },
+  training: { model: 'mdsrec', time_budget_s: Number(budget), epochs: Array.isArray(train.epochs) ? train.epochs.length : null, seeds: 1 },
   add_items_seconds: Number(addSeconds),
   cold: { mdsrec_add_items: pick(read('cold-mdsrec.json')), pop: pick(read('cold-pop.json')), contentknn: pick(read('cold-contentknn.json')) },
   warm: { after_add_items: pick(read('warm-after.json')), before: pick(read('warm-before.json')) },

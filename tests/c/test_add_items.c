@@ -202,13 +202,21 @@ int main(void) {
             for (uint32_t t = 0; t < cnt; t++) abar[items[t]] += (float)(w[t] / sum) / 2;
         }
         /* the id row: the content neighbours' id rows, weighted */
-        double err = 0;
+        /* ... rescaled to their weighted mean length */
+        double err = 0, want[64] = {0}, norm = 0, n2 = 0;
+        for (uint32_t i = 0; i < N; i++) {
+            double hn = 0;
+            for (uint32_t j = 0; j < d; j++) {
+                float h = ((const float *)B.v.ch[cid].items)[bundle_item_offset(&B.v.cfg, i, j)];
+                want[j] += abar[i] * h;
+                hn += (double)h * h;
+            }
+            norm += abar[i] * sqrt(hn);
+        }
+        for (uint32_t j = 0; j < d; j++) n2 += want[j] * want[j];
         for (uint32_t j = 0; j < d; j++) {
-            double want = 0;
-            for (uint32_t i = 0; i < N; i++)
-                want += abar[i] * ((const float *)B.v.ch[cid].items)[bundle_item_offset(&B.v.cfg, i, j)];
             float got = ((const float *)A.v.ch[cid].items)[bundle_item_offset(&A.v.cfg, (size_t)ni, j)];
-            err = fmax(err, fabs(got - want));
+            err = fmax(err, fabs(got - want[j] * norm / sqrt(n2)));
         }
         CHECK_MSG(err < 1e-5, "%s: id row off the weighted mean by %g", key, err);
         /* no behaviour yet: no id-channel neighbours */

@@ -9,7 +9,10 @@
 #include "data/keymap.h"
 #include "train/gemm.h"
 
-#define NEW_BLOCK 256 /* new items scored against every training item at once */
+#define NEW_BLOCK 256
+#ifndef ID_KEEP_NORM
+#define ID_KEEP_NORM 1
+#endif /* new items scored against every training item at once */
 
 /* Copies rows (n x w) scaled to unit norm (zero rows stay zero): the cosine is a dot product. */
 static float *unit_rows(const float *x, size_t n, size_t w) {
@@ -246,11 +249,19 @@ int additems_rows(const loaded_model *m, const edit_bundle *b, const additems_in
             float *r = a->rows[c] + i * d;
             double sum = 0;
             for (uint32_t q = 0; q < mix.cnt[i]; q++) sum += mix.w[i * mix.cap + q];
+            double norm = 0, n2 = 0; /* the neighbours' weighted mean norm */
             for (uint32_t q = 0; q < mix.cnt[i]; q++) {
                 float w = (float)(mix.w[i * mix.cap + q] / sum);
                 const float *h = H + (size_t)bidx[mix.idx[i * mix.cap + q]] * d;
-                for (size_t j = 0; j < d; j++) r[j] += w * h[j];
+                double hn = 0;
+                for (size_t j = 0; j < d; j++) r[j] += w * h[j], hn += (double)h[j] * h[j];
+                norm += w * sqrt(hn);
             }
+            /* a mean of rows pointing different ways is shorter than they are, and the score is
+               a dot product: give it their length back, so that it scores like its neighbours */
+            for (size_t j = 0; j < d; j++) n2 += (double)r[j] * r[j];
+            if (ID_KEEP_NORM && n2 > 0)
+                for (size_t j = 0; j < d; j++) r[j] = (float)(r[j] * norm / sqrt(n2));
             if (!mix.cnt[i]) p->without[c]++;
         }
     }

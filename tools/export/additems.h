@@ -15,7 +15,8 @@
  *     are left as trained).
  *   - the id channel: the new item has no clicks, so its row is the similarity-weighted
  *     mean of its content neighbours' id rows (the a_k of every modality channel, averaged),
- *     and its behaviour neighbour list is empty.
+ *     scaled to their weighted mean length (a mean of rows is shorter than they are, and
+ *     scores are dot products), and its behaviour neighbour list is empty.
  *
  * Existing items keep their rows exactly; the new items' rows never depend on each other.
  */
