@@ -86,7 +86,7 @@ static cJSON *ranks_json(const run_result *r, int p) {
 static double *field(metrics *m, int j) { return j < 3 ? &m->hr[j] : j < 6 ? &m->ndcg[j - 3] : &m->mrr; }
 
 static const char *const split_names[] = {"valid", "test", "both", NULL}; /* index + 1: a bit per split */
-static const char *const baseline_names[] = {"pop", "itemknn", NULL};
+static const char *const baseline_names[] = {"pop", "itemknn", "contentknn", NULL};
 
 int cmd_eval(int argc, char **argv) {
     const char *models[MAX_RUNS], *bundles[MAX_RUNS], *data = NULL, *json = NULL;
@@ -192,7 +192,9 @@ int cmd_eval(int argc, char **argv) {
         pop_scorer ps = {0};
         knn_scorer ks;
         memset(&ks, 0, sizeof ks);
-        rc = !strcmp(baseline, "pop") ? pop_scorer_init(&ps, &ds, &sc) : knn_scorer_init(&ks, &ds, knn_k, max_len, &sc);
+        rc = !strcmp(baseline, "pop")       ? pop_scorer_init(&ps, &ds, &sc)
+             : !strcmp(baseline, "itemknn") ? knn_scorer_init(&ks, &ds, knn_k, max_len, &sc)
+                                            : content_knn_scorer_init(&ks, &ds, knn_k, max_len, &sc);
         if (!rc) rc = eval_scorer_both(&ds, &sc, (int)threads, splits, want_ranks, &res[r]);
         snprintf(res[r].label, sizeof res[r].label, "%s", baseline);
         pop_scorer_free(&ps);

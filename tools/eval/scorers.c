@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "graph/knn.h"
 #include "parallel.h"
 
 
@@ -182,3 +184,40 @@ out:
 }
 
 void knn_scorer_free(knn_scorer *k) { csr_free(&k->sim); }
+
+/* ---------------------------------------------------------------- contentknn */
+
+int content_knn_scorer_init(knn_scorer *k, dataset *ds, uint32_t k_nb, uint32_t max_len, eval_scorer *out) {
+    memset(k, 0, sizeof *k);
+    k->max_len = max_len;
+    if (!ds->n_features && dataset_load_features(ds)) return -1;
+    if (!ds->n_features) {
+        cli_error("contentknn: %s has no feature matrix", ds->path ? ds->path : "the dataset");
+        return -1;
+    }
+    size_t N = ds->n_items, W = 0;
+    for (uint32_t f = 0; f < ds->n_features; f++) W += ds->feat[f].width;
+    float *x = malloc((N * W + 1) * sizeof(float));
+    if (!x) {
+        cli_error("contentknn: out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < N; i++) {
+        float *r = x + i * W;
+        size_t o = 0;
+        for (uint32_t f = 0; f < ds->n_features; f++) {
+            memcpy(r + o, ds->feat[f].x + i * ds->feat[f].width, ds->feat[f].width * sizeof(float));
+            o += ds->feat[f].width;
+        }
+        double n2 = 0;
+        for (size_t j = 0; j < W; j++) n2 += (double)r[j] * r[j];
+        float inv = n2 > 0 ? (float)(1.0 / sqrt(n2)) : 0.0f;
+        for (size_t j = 0; j < W; j++) r[j] *= inv;
+    }
+    knn_params kp = {k_nb, 0.0f, 0, "contentknn"};
+    int rc = knn_build(x, (uint32_t)N, (uint32_t)W, NULL, &kp, &k->sim);
+    free(x);
+    if (rc) return -1;
+    *out = (eval_scorer){k, knn_score, EVAL_BATCH};
+    return 0;
+}

@@ -39,4 +39,11 @@ typedef struct {
 int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t max_len, eval_scorer *out);
 void knn_scorer_free(knn_scorer *k);
 
+/* ---- contentknn: the same scoring over content neighbours: sim(i,j) = cosine of the items'
+   features (every feature matrix of ds, each row unit-length, concatenated: the mean of the
+   per-feature cosines), top k_nb per item (knn.h, beta 0). Needs no click on i, so it ranks
+   items no visitor has seen (the cold-start baseline). Loads ds's features if not loaded;
+   -1 after cli_error when ds has none. */
+int content_knn_scorer_init(knn_scorer *k, dataset *ds, uint32_t k_nb, uint32_t max_len, eval_scorer *out);
+
 #endif

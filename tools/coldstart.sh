@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# coldstart.sh - the cold-start evaluation of `mdsrec add-items` (docs/RESULTS.md, "Cold start").
+# Usage: tools/coldstart.sh DATASET [--budget SECONDS] [--seed N] [--share F]
+#   DATASET  amazon-scientific-mm | ml-100k-posters (prepared as tools/eval.sh does)
+# Holds out SHARE (default 0.15) of the items (tools/reports/coldstart-split.mjs), trains mdsrec
+# on the rest (capped at --budget seconds of training, default 300), exports its bundle, adds the
+# held-out items with `mdsrec add-items` (their features, no retraining), then evaluates:
+#   cold:  visitors whose test target is a held-out item: mdsrec+add-items, pop, contentknn
+#   warm:  the other visitors: the bundle after add-items (every item, full histories) against
+#          the warm bundle before it (held-out items unknown, dropped from the histories)
+# Both protocols (history not masked / masked). Writes results/DATASET/coldstart.json; the
+# derived data goes to ${MDSREC_WORK:-build/eval}/DATASET/coldstart.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${MDSREC_BIN:-$ROOT/build/bin/mdsrec}
+DATAROOT=${MDSREC_DATA:-$ROOT/../shared/data}
+DS=${1:?usage: tools/coldstart.sh DATASET [--budget S] [--seed N] [--share F]}
+shift
+BUDGET=300 SEED=1 SHARE=0.15
+while [ $# -gt 0 ]; do
+    case $1 in
+    --budget) BUDGET=$2; shift 2 ;;
+    --seed) SEED=$2; shift 2 ;;
+    --share) SHARE=$2; shift 2 ;;
+    *) echo "coldstart.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+WORK=${MDSREC_WORK:-$ROOT/build/eval}/$DS
+CS=$WORK/coldstart
+RES=$ROOT/results/$DS
+mkdir -p "$WORK" "$RES"
+SRC=$DATAROOT/$DS
+PREP=$WORK/prep
+FLAGS=""
+case $DS in
+amazon-scientific-mm)
+    if [ ! -f "$PREP/graph/behaviour.json" ]; then
+        seq 0 1584 > "$WORK/keys.txt"
+        "$BIN" prepare --inter "$SRC/Scientific.test.inter" --inter-format sequences --out "$PREP"
+        "$BIN" featurize matrix --dir "$PREP" --name text --path "$SRC/Scientific.feat1CLS" --format f32 --width 512 --keys "$WORK/keys.txt"
+        "$BIN" featurize matrix --dir "$PREP" --name image --path "$SRC/Scientific.feat3CLS" --format f32 --width 512 --keys "$WORK/keys.txt"
+    fi ;;
+ml-100k-posters)
+    FLAGS="--batch 64"   # as tools/eval.sh: 943 visitors
+    if [ ! -f "$PREP/features/image.json" ]; then
+        sed "s|@DATA@|$SRC|g" "$ROOT/tools/reports/ml100k.json.in" > "$WORK/ml100k.json"
+        "$BIN" prepare --dataset "$WORK/ml100k.json" --out "$PREP"
+        nice -n 19 "$BIN" featurize text --dir "$PREP" --dataset "$WORK/ml100k.json"
+        nice -n 19 "$BIN" featurize image --dir "$PREP" --dataset "$WORK/ml100k.json"
+    fi ;;
+*) echo "coldstart.sh: unknown dataset $DS" >&2; exit 2 ;;
+esac
+
+rm -rf "$CS" && mkdir -p "$CS"
+node "$ROOT/tools/reports/coldstart-split.mjs" "$PREP" "$CS" "$SHARE" "$SEED" > /dev/null
+# the graphs of the training items only (no held-out item, no test target's behaviour)
+nice -n 19 "$BIN" graph --dir "$CS/warm" > /dev/null
+nice -n 19 "$BIN" train --data "$CS/warm" --out "$CS/run" --model mdsrec --seed "$SEED" $FLAGS \
+    --time-budget "$BUDGET" --quiet
+nice -n 19 "$BIN" export --model "$CS/run" --data "$CS/warm" --out "$CS/warm.mdsb" --no-compare > /dev/null
+t0=$(date +%s.%N)
+"$BIN" add-items --model "$CS/run" --data "$CS/warm" --bundle "$CS/warm.mdsb" --from "$CS/all" \
+    --keys "$CS/new-keys.txt" --out "$CS/added.mdsb" | tee "$CS/add-items.txt"
+t1=$(date +%s.%N)
+
+ev() { nice -n 19 "$BIN" eval --data "$1" --json "$2" "${@:3}" > /dev/null; }
+ev "$CS/eval-cold" "$CS/cold-mdsrec.json" --bundle "$CS/added.mdsb"
+ev "$CS/eval-cold" "$CS/cold-pop.json" --baseline pop
+ev "$CS/eval-cold" "$CS/cold-contentknn.json" --baseline contentknn
+ev "$CS/eval-warm" "$CS/warm-after.json" --bundle "$CS/added.mdsb"
+ev "$CS/before-warm" "$CS/warm-before.json" --bundle "$CS/warm.mdsb"
+
+node - "$CS" "$RES/coldstart.json" "$BUDGET" "$(echo "$t1 - $t0" | bc)" <<'JS'
+const fs = require('fs');
+const [cs, out, budget, addSeconds] = process.argv.slice(2);
+const read = (f) => JSON.parse(fs.readFileSync(`${cs}/${f}`, 'utf8'));
+const pick = (j) => {
+  const p = j.runs[0].protocols, r = {};
+  for (const [name, v] of Object.entries(p)) r[name] = { 'HR@10': v.test['HR@10'], 'NDCG@10': v.test['NDCG@10'], users: v.test.users ?? j.runs[0].users };
+  return r;
+};
+const train = JSON.parse(fs.readFileSync(`${cs}/run/train.json`, 'utf8'));
+const res = {
+  split: read('split.json'),
+  training: { model: 'mdsrec', time_budget_s: Number(budget), epochs: Array.isArray(train.epochs) ? train.epochs.length : null, seeds: 1 },
+  add_items_seconds: Number(addSeconds),
+  cold: { mdsrec_add_items: pick(read('cold-mdsrec.json')), pop: pick(read('cold-pop.json')), contentknn: pick(read('cold-contentknn.json')) },
+  warm: { after_add_items: pick(read('warm-after.json')), before: pick(read('warm-before.json')) },
+};
+fs.writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
+console.log(JSON.stringify(res, null, 1));
+JS

@@ -1,0 +1,57 @@
+/*
+ * additems.h - rows for items the model never saw in training (`mdsrec add-items`), from their
+ * features alone, computed as the trainer computes a training item's rows (MODEL.md 2):
+ *
+ *   - neighbours: per modality channel, the new item's top k training items by cosine of the
+ *     channel's (concatenated) features, r > 0 kept (MODEL.md 1 with no behaviour yet:
+ *     beta * b~ = 0); retired items (absent from the bundle) are skipped. They become the
+ *     item's neighbour list in that channel ("looks like", "described like").
+ *   - projection: x = W f + b (plus the neighbours' weighted id embeddings when the channel
+ *     also has one, as sasrecf's channel does).
+ *   - propagation: H = mean(x, sum_k a_k (X)_k, sum_k a_k (A X)_k, ..., sum_k a_k (A^{K-1} X)_k),
+ *     the new row of A applied to the training items' projections X and their already
+ *     propagated powers: the K rounds the trainer runs, over the item's new edges, with
+ *     a_k = s_k / sum s (row-normalised: the existing items' degrees, and so their rows,
+ *     are left as trained).
+ *   - the id channel: the new item has no clicks, so its row is the similarity-weighted
+ *     mean of its content neighbours' id rows (the a_k of every modality channel, averaged),
+ *     scaled to their weighted mean length (a mean of rows is shorter than they are, and
+ *     scores are dot products), and its behaviour neighbour list is empty.
+ *
+ * Existing items keep their rows exactly; the new items' rows never depend on each other.
+ */
+#ifndef MDSREC_EXPORT_ADDITEMS_H
+#define MDSREC_EXPORT_ADDITEMS_H
+
+#include <stdint.h>
+
+#include "data/prepared.h"
+#include "export/bundle_edit.h"
+#include "train/load.h"
+
+/* The new items: keys and, per feature name the model's channels use, n x width rows
+   (L2-normalised, or zero where the item lacks the modality). */
+typedef struct {
+    uint32_t n;
+    char **keys;
+    uint32_t n_feat;
+    const feature_matrix *feat[DS_MAX_FEATURES]; /* rows = n, matched by name */
+} additems_input;
+
+typedef struct {
+    uint32_t k;           /* content neighbours per channel, default 10 */
+    uint32_t without[MDSREC_MAX_CHANNELS]; /* out: per channel, new items left without a neighbour */
+    double seconds_knn, seconds_rows;     /* out */
+} additems_params;
+
+/* Fills a (rows and neighbour lists per channel, keys) for in's items against the bundle b,
+   which must have m's channels (names, dim) and contain the training items that m's
+   dataset names (those retired from b are skipped). a->catalog is left NULL. 0, or -1 after
+   cli_error naming what does not match (a channel's features missing from in, a width). */
+int additems_rows(const loaded_model *m, const edit_bundle *b, const additems_input *in, additems_params *p,
+                  edit_append *a);
+
+/* Frees what additems_rows allocated in a. */
+void additems_free(edit_append *a);
+
+#endif
