@@ -13,6 +13,7 @@
 #include "eval/scorers.h"
 #include "parallel.h"
 #include "train/gemm.h"
+#include "train/defaults.h"
 #include "train/loop.h"
 
 const char cmd_train_summary[] = "train mdsrec, sasrec, sasrecf, pop or itemknn; early stopping on valid NDCG@10";
@@ -152,6 +153,7 @@ int cmd_train(int argc, char **argv) {
     float smoothing = 0, weight_decay = 0;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
     int epochs_given = 0, patience_given = 0; /* --resume: these two override the saved run's */
+    int batch_given = 0;                      /* else train_auto_batch() picks it from the data */
     const opt rows[] = {
         {"--data", OPT_STRING, &data, "PATH", .help = "a prepared dataset directory, or a `user item item ...` text file",
          .flags = OPT_REQUIRED},
@@ -183,7 +185,8 @@ int cmd_train(int argc, char **argv) {
         {"--attn-dropout", OPT_FLOAT, &attn_dropout, "P", .help = "attention dropout", .min = 0, .max = 1,
          .flags = OPT_MAX_OPEN, .def = "--dropout"},
         {"--lr", OPT_FLOAT, &lr, "X", .help = "learning rate", .min = 0, .max = INFINITY, .flags = OPT_MIN_OPEN},
-        {"--batch", OPT_U32, &batch, "N", .help = "batch size", .min = 1, .max = UINT32_MAX},
+        {"--batch", OPT_U32, &batch, "N", .help = "sequence windows per step", .min = 1, .max = UINT32_MAX,
+         .given = &batch_given, .def = "256, halved down to 64 while an epoch would have under 32 steps"},
         {"--epochs", OPT_U32, &epochs, "N", .help = "most epochs (with --resume: the new cap)", .min = 1, .max = 100000,
          .given = &epochs_given},
         {"--time-budget", OPT_FLOAT, &time_budget, "S",
@@ -275,6 +278,14 @@ int cmd_train(int argc, char **argv) {
         return CLI_EXIT_FAIL;
     }
     gemm_set_threads(1); /* our workers split every sgemm themselves */
+    if (!batch_given && !resume) {
+        size_t nwin = 0;
+        for (uint32_t u = 0; u < ds.n_users; u++) nwin += train_windows(&ds, u, max_len, windows == 1, NULL, 0);
+        st->batch = train_auto_batch(nwin);
+        if (!quiet && st->batch != batch)
+            printf("batch %u: %zu training windows, so that an epoch has at least %u steps (--batch sets it)\n",
+                   st->batch, nwin, TRAIN_AUTO_MIN_STEPS);
+    }
 
     if (kind == TM_POP || kind == TM_ITEMKNN) {
         eval_scorer sc;
