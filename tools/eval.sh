@@ -23,11 +23,12 @@
 #               visitors, tools/reports/paired.mjs): results/DATASET/paired.md; also each row's
 #               early-stopping optimism (valid-window.md) and, on ml-100k, the visitors split by
 #               the time before their target (by-gap.md)
-#   --windows W last (default: each visitor's training part gives its last window of at most L
-#               inputs, as the tables of docs/RESULTS.md were trained) or all (every training target,
-#               the part cut into windows of L: the trainer's own default). `all` keeps its runs,
-#               ranks, tuning and bundles in *-windows-all directories, its tables in
-#               results/DATASET/windows-all/
+#   --windows W the earlier studies' settings, each with runs, ranks, tuning and bundles in
+#               directories of their own and tables in results/DATASET/W-SUBDIR/ (without it:
+#               the trainer's shipped defaults, as `mdsrec train` run by hand):
+#               last: each visitor's last window of at most L inputs, batch 64 on ml-100k and
+#               the S3-Rec sets (the tables of sessions 1-6, in results/DATASET/last-window/);
+#               all: every training window, batch as last (results/DATASET/windows-all/)
 #   --list      print the rows and their training flags, and exit
 #
 # Every table has both protocols: history not masked (MODEL.md 6) and history masked (the S3-Rec
@@ -50,7 +51,7 @@ usage() { sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 DS=$1; shift
 SEEDS=1,2,3; ROWS=""; QUICK=0; JOBS=2; THREADS=1; TUNE=0; EXPORT=0; REPORT=0; LIST=0; PAIRED=0; EPOCHS=""
-WINDOWS=last
+WINDOWS=default
 while [ $# -gt 0 ]; do
     case $1 in
     --seeds) SEEDS=$2; shift 2 ;;
@@ -79,7 +80,8 @@ if [ -d "$DS" ] && [ -f "$DS/items.txt" ] && [ -f "$DS/sequences.tsv" ]; then
 fi
 
 case $WINDOWS in
-last) SUFFIX=""; EXTRA="--windows last"; LABEL=$DS ;;  # explicit: the trainer's default is all
+default) SUFFIX=""; EXTRA=""; LABEL=$DS ;;  # the trainer's shipped defaults
+last) SUFFIX="-last-window"; EXTRA="--windows last"; LABEL="$DS, each visitor's last window (--windows last, sessions 1-6)" ;;
 all) SUFFIX="-windows-all"; EXTRA="--windows all"; LABEL="$DS, every training window (--windows all)" ;;
 *) echo "eval.sh: --windows expects last or all, found \"$WINDOWS\"" >&2; exit 2 ;;
 esac
@@ -104,6 +106,9 @@ MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-g
 FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled"
 ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
+# the shipped defaults pick the batch from the data (docs/TRAINING.md, "Shipped defaults"); the
+# earlier studies (--windows last|all) fixed 64 on ml-100k and the S3-Rec sets
+STUDY_BATCH=""; [ "$WINDOWS" = default ] || STUDY_BATCH="--batch 64"
 case $DSKIND in
 own)
     SRC=$OWN; PREP=""; DATA=$OWN
@@ -111,20 +116,16 @@ own)
     MODEL_FLAGS="" ;;  # the trainer's shipped defaults
 amazon-scientific-mm)
     SRC=$DATAROOT/amazon-scientific-mm; PREP=$WORK/prep; DATA=$PREP; ALL_ROWS=$MM_ROWS
-    MODEL_FLAGS="" ;;  # tuned on validation: see results/amazon-scientific-mm/tune.md
+    MODEL_FLAGS="" ;;  # tuned on validation: see results/amazon-scientific-mm/last-window/tune.md
 ml-100k-posters)
     SRC=$DATAROOT/ml-100k-posters; PREP=$WORK/prep; DATA=$PREP; ALL_ROWS=$MM_ROWS
-    # 943 visitors: a batch of 256 windows makes an epoch 4 Adam steps; 64 (15 steps) as for the
-    # S3-Rec sets (docs/TRAINING.md). Chosen for the step count, not tuned on validation.
-    MODEL_FLAGS="--batch 64" ;;
+    MODEL_FLAGS=$STUDY_BATCH ;;
 s3rec-beauty|s3rec-toys)
     # the sequences, prepared, with the items' attribute lists (brand and category ids) as a
     # feature of their own: the attributes channel of mdsrec, the early-fused features of sasrecf
     SRC=$DATAROOT/s3rec-benchmarks; PREP=$WORK/prep; DATA=$PREP; ALL_ROWS=$FEAT_ROWS
     case $DS in s3rec-beauty) S3NAME=Beauty ;; *) S3NAME=Toys_and_Games ;; esac
-    # issue 4's setup: d 64, L 50, 2 blocks, 2 heads, dropout 0.5, CE over all items; batch 64
-    # windows as docs/TRAINING.md ("Measured so far"): ~450 targets a step, nearer RecBole's 256
-    MODEL_FLAGS="--batch 64" ;;
+    MODEL_FLAGS=$STUDY_BATCH ;;
 *) echo "eval.sh: unknown dataset $DS (amazon-scientific-mm, ml-100k-posters, s3rec-beauty, s3rec-toys, or a prepared directory)" >&2; exit 2 ;;
 esac
 
