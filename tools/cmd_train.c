@@ -186,7 +186,7 @@ int cmd_train(int argc, char **argv) {
          .flags = OPT_MAX_OPEN, .def = "--dropout"},
         {"--lr", OPT_FLOAT, &lr, "X", .help = "learning rate", .min = 0, .max = INFINITY, .flags = OPT_MIN_OPEN},
         {"--batch", OPT_U32, &batch, "N", .help = "sequence windows per step", .min = 1, .max = UINT32_MAX,
-         .given = &batch_given, .def = "256, halved down to 64 while an epoch would have under 32 steps"},
+         .given = &batch_given, .def = "64, doubled up to 256 while an epoch would have over 1,000 steps"},
         {"--epochs", OPT_U32, &epochs, "N", .help = "most epochs (with --resume: the new cap)", .min = 1, .max = 100000,
          .given = &epochs_given},
         {"--time-budget", OPT_FLOAT, &time_budget, "S",
@@ -282,9 +282,9 @@ int cmd_train(int argc, char **argv) {
         size_t nwin = 0;
         for (uint32_t u = 0; u < ds.n_users; u++) nwin += train_windows(&ds, u, max_len, windows == 1, NULL, 0);
         st->batch = train_auto_batch(nwin);
-        if (!quiet && st->batch != batch)
-            printf("batch %u: %zu training windows, so that an epoch has at least %u steps (--batch sets it)\n",
-                   st->batch, nwin, TRAIN_AUTO_MIN_STEPS);
+        if (!quiet)
+            fprintf(stderr, "mdsrec train: batch %u for %zu training windows (at most %u steps an epoch; --batch sets it)\n",
+                    st->batch, nwin, TRAIN_AUTO_MAX_STEPS);
     }
 
     if (kind == TM_POP || kind == TM_ITEMKNN) {

@@ -8,16 +8,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRAIN_AUTO_MAX_BATCH 256
 #define TRAIN_AUTO_MIN_BATCH 64
-#define TRAIN_AUTO_MIN_STEPS 32
+#define TRAIN_AUTO_MAX_BATCH 256
+#define TRAIN_AUTO_MAX_STEPS 1000
 
-/* The batch for n_windows training windows: 256, halved down to 64 while an epoch would have
-   fewer than 32 Adam steps. A small store (a few thousand windows) then still gets enough
-   updates an epoch, and a big one the cheaper large batches. */
+/* The batch for n_windows training windows: 64, doubled up to 256 while an epoch would have
+   more than 1,000 Adam steps. 64 won on validation on every data set here (as good as 128 and
+   256 on Scientific in a third of the time, faster to converge on Beauty, and enough steps an
+   epoch on ml-100k); each step also recomputes every item's rows, so a store with hundreds of
+   thousands of visitors gets the cheaper large batches. */
 static inline uint32_t train_auto_batch(size_t n_windows) {
-    uint32_t b = TRAIN_AUTO_MAX_BATCH;
-    while (b > TRAIN_AUTO_MIN_BATCH && n_windows / b < TRAIN_AUTO_MIN_STEPS) b /= 2;
+    uint32_t b = TRAIN_AUTO_MIN_BATCH;
+    while (b < TRAIN_AUTO_MAX_BATCH && n_windows / b > TRAIN_AUTO_MAX_STEPS) b *= 2;
     return b;
 }
 
