@@ -306,16 +306,17 @@ export class Engine {
           if (done) break;
           const was = len;
           if (!p) parts.push(value);
-          else if (len + value.length > total) throw corrupt(`bundle longer than its ${known > 0 ? 'Content-Length' : 'header\'s file_size'} ${total}`);
+          else if (len + value.length > total) throw corrupt(`bundle longer than its ${streams ? 'header\'s file_size' : 'Content-Length'} ${total}`);
           else this.u8.set(value, p + len);
           len += value.length;
           if (was < 12 && len >= 12) checkHeader(p ? this.u8.subarray(p, p + 12) : concat(parts, len));
-          // the buffer, once the length is known: Content-Length, or the header's file_size
-          if (!p && (known > 0 || (streams && len >= 64))) {
+          // the buffer, once the length is known: the header's file_size (a Content-Length that
+          // disagrees shows as a download that breaks off), or without streaming Content-Length
+          if (!p && (streams ? len >= 64 : known > 0)) {
             const head = concat(parts, len);
             const dv = new DataView(head.buffer);
-            total = known > 0 ? known : dv.getUint32(28, true) ? 2 ** 32 : dv.getUint32(24, true);
-            if (total < len) throw corrupt(`bundle longer than its ${known > 0 ? 'Content-Length' : 'header\'s file_size'} ${total}`);
+            total = !streams ? known : dv.getUint32(28, true) ? 2 ** 32 : dv.getUint32(24, true);
+            if (total < len) throw corrupt(`bundle longer than its ${streams ? 'header\'s file_size' : 'Content-Length'} ${total}`);
             p = this.alloc(total);
             if (streams) {
               const b = x.mdsrec_wasm_stream_begin(p, total);
