@@ -26,6 +26,11 @@ static mdsrec_status open_fail(mdsrec_error *err, mdsrec_status code, const char
 }
 
 mdsrec_status mdsrec_open(const void *buf, size_t len, mdsrec_model **out, mdsrec_error *err) {
+    return model_open_ex(buf, len, NULL, 0, out, err);
+}
+
+mdsrec_status model_open_ex(const void *buf, size_t len, const uint8_t *verified, int head_only, mdsrec_model **out,
+                            mdsrec_error *err) {
     if (out) *out = NULL;
     if (!out) return open_fail(err, MDSREC_EARG, "mdsrec_open: out is NULL");
     if (!buf) return open_fail(err, MDSREC_EARG, "mdsrec_open: buffer is NULL");
@@ -34,13 +39,14 @@ mdsrec_status mdsrec_open(const void *buf, size_t len, mdsrec_model **out, mdsre
 
     mdsrec_model *m = calloc(1, sizeof *m);
     if (!m) return open_fail(err, MDSREC_ENOMEM, "mdsrec_open: out of memory");
-    mdsrec_status st = bundle_read(buf, len, &m->view, err);
+    mdsrec_status st = bundle_read_ex(buf, len, verified, head_only ? BUNDLE_READ_HEAD : BUNDLE_READ_ALL, &m->view, err);
     if (st) {
         free(m);
         return st;
     }
     m->cfg = m->view.cfg;
-    for (uint32_t c = 0; c < m->cfg.n_channels; c++) {
+    m->head_only = head_only;
+    for (uint32_t c = 0; !head_only && c < m->cfg.n_channels; c++) {
         const bundle_channel *ch = &m->view.ch[c];
         encoder_weights_map(&m->cfg, ch->pos, ch->encoder, ch->pool, &m->enc[c]);
     }
@@ -105,7 +111,7 @@ mdsrec_status mdsrec_similar(const mdsrec_model *model, uint32_t item, uint32_t 
                              uint32_t *items, float *weights, uint32_t *count) {
     if (count) *count = 0;
     if (!model || !items || !weights || !count || k == 0) return MDSREC_EARG;
-    if (item >= model->cfg.n_items || channel >= model->cfg.n_channels) return MDSREC_EARG;
+    if (item >= model->cfg.n_items || channel >= model->cfg.n_channels || model->head_only) return MDSREC_EARG;
     const bundle_channel *ch = &model->view.ch[channel];
     if (!ch->nb_kind) return MDSREC_ENOTFOUND;
     /* rows are stored strongest first (either encoding), so the first k are the answer */

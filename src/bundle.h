@@ -114,6 +114,22 @@ typedef struct {
    Never reads outside buf[0..len). buf must be 16-byte aligned. err may be NULL. */
 mdsrec_status bundle_read(const void *buf, size_t len, bundle_view *view, mdsrec_error *err);
 
+/* How much of a bundle bundle_read_ex reads. TABLE: the header and the section table, no
+   payload (nothing goes into the view). HEAD: also the sections a popularity answer needs
+   (CONFIG, KEYS, KEY_ORDER, POPULARITY and CATALOG when present; bundle_is_head_kind), which
+   must all be marked verified; the view's channels and gate stay NULL. ALL: bundle_read. */
+enum { BUNDLE_READ_TABLE = 0, BUNDLE_READ_HEAD = 1, BUNDLE_READ_ALL = 2 };
+
+/* bundle_read for a bundle streamed in (bundle_stream.h): verified, if not NULL, has one flag
+   per section-table entry, nonzero when that payload's checksum was already checked against
+   this same table; those are not checksummed again. buf[0..len) must hold the bundle's
+   file_size bytes, but only the parts read need to have arrived. Errors as bundle_read;
+   MDSREC_EARG for HEAD without verified or with a head section not verified. */
+mdsrec_status bundle_read_ex(const void *buf, size_t len, const uint8_t *verified, int parts, bundle_view *view,
+                             mdsrec_error *err);
+/* 1 for the kinds a HEAD read needs (see above), else 0. */
+int bundle_is_head_kind(uint32_t kind);
+
 /* ---------------------------------------------------------------- writer */
 
 /* Everything a bundle holds, as the trainer or `mdsrec synth` has it: item matrices in f32

@@ -70,6 +70,8 @@ typedef struct {
     sec_loc chan[SEC_KIND_MAX + 1][MDSREC_MAX_CHANNELS];   /* per-channel kinds */
     uint32_t max_channel_seen[SEC_KIND_MAX + 1];           /* for the "channel out of range" check */
     mdsrec_error *err;
+    const uint8_t *verified; /* per table entry: payload checksum already checked (a stream), or NULL */
+    int parts;               /* a bundle_read_part: how much of the bundle to read */
 } reader;
 
 static mdsrec_status read_header(reader *r, uint32_t *count) {
@@ -130,7 +132,9 @@ static mdsrec_status read_entry(reader *r, uint32_t i, uint64_t table_end, uint6
         return bnd_fail(r->err, MDSREC_EFORMAT, "%s: offset %llu overlaps or precedes the previous section (ends at %llu)",
                     name, (unsigned long long)off, (unsigned long long)*prev_end);
     *prev_end = off + size;
-    if (checksum64(r->buf + off, (size_t)size) != sum)
+    /* a stream checksums each payload as it arrives; the table alone reads none of them */
+    int sum_done = r->parts != BUNDLE_READ_ALL || (r->verified && r->verified[i]);
+    if (!sum_done && checksum64(r->buf + off, (size_t)size) != sum)
         return bnd_fail(r->err, MDSREC_ECHECKSUM, "%s: payload checksum mismatch", name);
     if (kind < 1 || kind > SEC_KIND_MAX) return MDSREC_OK; /* unknown kind: verified, skipped */
 
@@ -512,17 +516,48 @@ static mdsrec_status read_popularity(reader *r, const mdsrec_config *c, bundle_v
 }
 
 mdsrec_status bundle_read(const void *buf, size_t len, bundle_view *view, mdsrec_error *err) {
+    return bundle_read_ex(buf, len, NULL, BUNDLE_READ_ALL, view, err);
+}
+
+/* The sections that BUNDLE_READ_HEAD reads (CATALOG only when present). */
+int bundle_is_head_kind(uint32_t kind) {
+    return kind == SEC_CONFIG || kind == SEC_KEYS || kind == SEC_KEY_ORDER || kind == SEC_POPULARITY ||
+           kind == SEC_CATALOG;
+}
+
+static mdsrec_status read_catalog(reader *r, bundle_view *v) {
+    const sec_loc *s = &r->global[SEC_CATALOG];
+    if (!s->p) return MDSREC_OK;
+    size_t bad = bnd_utf8_valid_prefix(s->p, (size_t)s->size);
+    if (bad != s->size)
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section CATALOG: invalid UTF-8 at byte %llu", (unsigned long long)bad);
+    v->catalog = (const char *)s->p;
+    v->catalog_len = (size_t)s->size;
+    return MDSREC_OK;
+}
+
+mdsrec_status bundle_read_ex(const void *buf, size_t len, const uint8_t *verified, int parts, bundle_view *view,
+                             mdsrec_error *err) {
     if (err) err->code = 0, err->message[0] = 0;
     if (!buf || !view) return bnd_fail(err, MDSREC_EARG, "bundle_read: NULL argument");
     if ((uintptr_t)buf % 16) return bnd_fail(err, MDSREC_EARG, "bundle buffer is not 16-byte aligned");
+    if (parts == BUNDLE_READ_HEAD && !verified) return bnd_fail(err, MDSREC_EARG, "bundle_read: HEAD needs verified");
     reader *r = calloc(1, sizeof *r); /* ~2 KB: off the (small wasm) stack */
     if (!r) return bnd_fail(err, MDSREC_ENOMEM, "out of memory");
-    r->buf = buf, r->len = len, r->err = err;
+    r->buf = buf, r->len = len, r->err = err, r->verified = verified, r->parts = parts;
     bundle_view v;
     memset(&v, 0, sizeof v);
     uint32_t count = 0;
     mdsrec_status st = read_header(r, &count);
     if (!st) st = read_table(r, count);
+    /* HEAD reads only head sections: the caller must have verified every one of them */
+    for (uint32_t i = 0; !st && parts == BUNDLE_READ_HEAD && i < count; i++)
+        if (bundle_is_head_kind(rd32(r->buf + BUNDLE_HEADER_SIZE + (size_t)i * BUNDLE_ENTRY_SIZE)) && !verified[i])
+            st = bnd_fail(err, MDSREC_EARG, "bundle_read: a head section has not been verified");
+    if (parts == BUNDLE_READ_TABLE) {
+        free(r);
+        return st;
+    }
     if (!st) st = read_config(r, &v.cfg);
     const mdsrec_config *c = &v.cfg;
     for (uint32_t k = 1; !st && k <= SEC_KIND_MAX; k++)
@@ -531,20 +566,12 @@ mdsrec_status bundle_read(const void *buf, size_t len, bundle_view *view, mdsrec
                       bnd_section_names[k], r->max_channel_seen[k] - 1, c->n_channels);
     if (!st) st = read_keys(r, c, &v);
     if (!st) st = read_key_order(r, c, &v);
-    for (uint32_t ch = 0; !st && ch < c->n_channels; ch++) st = read_channel(r, c, ch, &v);
-    if (!st) st = need_floats(r, SEC_GATE, BUNDLE_NO_CHANNEL, bnd_gate_floats64(c), &v.gate);
+    for (uint32_t ch = 0; !st && parts == BUNDLE_READ_ALL && ch < c->n_channels; ch++) st = read_channel(r, c, ch, &v);
+    if (!st && parts == BUNDLE_READ_ALL) st = need_floats(r, SEC_GATE, BUNDLE_NO_CHANNEL, bnd_gate_floats64(c), &v.gate);
     if (!st) st = read_popularity(r, c, &v);
-    if (!st && r->global[SEC_CATALOG].p) {
-        const sec_loc *s = &r->global[SEC_CATALOG];
-        size_t bad = bnd_utf8_valid_prefix(s->p, (size_t)s->size);
-        if (bad != s->size)
-            st = bnd_fail(err, MDSREC_EFORMAT, "section CATALOG: invalid UTF-8 at byte %llu", (unsigned long long)bad);
-        v.catalog = (const char *)s->p;
-        v.catalog_len = (size_t)s->size;
-    }
+    if (!st) st = read_catalog(r, &v);
     free(r);
     if (st) return st;
     *view = v;
     return MDSREC_OK;
 }
-

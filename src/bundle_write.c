@@ -222,6 +222,9 @@ static uint64_t plan_layout(writer *w) {
     add_sec(w, SEC_KEYS, BUNDLE_NO_CHANNEL, 4 * (n + 1) + w->key_bytes);
     add_sec(w, SEC_KEY_ORDER, BUNDLE_NO_CHANNEL, 4 * n);
     add_sec(w, SEC_POPULARITY, BUNDLE_NO_CHANNEL, 4 * n);
+    /* the catalog next: with the keys and popularity it is all a popularity answer needs, so a
+       bundle still downloading can answer with it (bundle_stream.h) */
+    if (w->spec->catalog) add_sec(w, SEC_CATALOG, BUNDLE_NO_CHANNEL, w->spec->catalog_len);
     add_sec(w, SEC_GATE, BUNDLE_NO_CHANNEL, 4 * bnd_gate_floats64(c));
     for (uint32_t ch = 0; ch < c->n_channels; ch++) {
         add_sec(w, SEC_ITEMS, ch, n * d * bundle_dtype_size(c->item_dtype));
@@ -232,7 +235,6 @@ static uint64_t plan_layout(writer *w) {
         if (w->spec->ch[ch].nb_row && w->spec->nb_compact) add_sec(w, SEC_NEIGHBOURS_K, ch, 16 + 4 * n * w->nb_k[ch]);
         else if (w->spec->ch[ch].nb_row) add_sec(w, SEC_NEIGHBOURS, ch, 8 + 4 * (n + 1) + 8 * w->nnz[ch]);
     }
-    if (w->spec->catalog) add_sec(w, SEC_CATALOG, BUNDLE_NO_CHANNEL, w->spec->catalog_len);
     uint64_t at = BUNDLE_HEADER_SIZE + (uint64_t)w->n_sec * BUNDLE_ENTRY_SIZE;
     for (uint32_t i = 0; i < w->n_sec; i++) {
         at = (at + BUNDLE_ALIGN - 1) / BUNDLE_ALIGN * BUNDLE_ALIGN;

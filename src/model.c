@@ -502,7 +502,7 @@ static int indices_ok(const uint32_t *v, uint32_t len, uint32_t N) {
 
 mdsrec_status mdsrec_score_all(const mdsrec_model *m, mdsrec_state *s, const uint32_t *history,
                                uint32_t history_len, float *scores) {
-    if (!m || !s || !scores || s->model != m || history_len == 0) return MDSREC_EARG;
+    if (!m || !s || !scores || s->model != m || history_len == 0 || m->head_only) return MDSREC_EARG;
     if (!indices_ok(history, history_len, m->cfg.n_items)) return MDSREC_EARG;
     size_t n = take_history(m, s, history, history_len);
     visitor_forward(m, s, n);
@@ -561,6 +561,7 @@ static void recommend_allowed(const mdsrec_model *m, mdsrec_state *s, topk *t, c
 mdsrec_status mdsrec_recommend(const mdsrec_model *m, mdsrec_state *s, const mdsrec_query *q,
                                mdsrec_result *out) {
     if (!m || !s || !q || !out || s->model != m || q->k == 0) return MDSREC_EARG;
+    if (m->head_only && q->history_len) return MDSREC_EARG; /* no weights yet: popularity only */
     uint32_t N = m->cfg.n_items, C = m->cfg.n_channels;
     if (!indices_ok(q->history, q->history_len, N) || !indices_ok(q->exclude, q->exclude_len, N))
         return MDSREC_EARG;

@@ -127,6 +127,14 @@ struct mdsrec_model {
     bundle_view view;                          /* validated pointers into the bundle */
     encoder_weights enc[MDSREC_MAX_CHANNELS];
     const mdsrec_kernels *k;
+    int head_only; /* opened from a bundle still arriving: keys and popularity only (api.c) */
 };
+
+/* Opens a model over buf[0..len) whose sections' checksums verified[] (one flag per table
+   entry, NULL: none) already checked. head_only: a BUNDLE_READ_HEAD read; such a model finds
+   keys, gives the catalog and answers recommend() with an empty history (the popularity
+   order); a history or similar() is MDSREC_EARG. Errors as mdsrec_open. */
+mdsrec_status model_open_ex(const void *buf, size_t len, const uint8_t *verified, int head_only, mdsrec_model **out,
+                            mdsrec_error *err);
 
 #endif /* MDSREC_MODEL_H */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "bundle_stream.h"
 #include "mdsrec.h"
 #include "model.h"
 
@@ -19,6 +20,7 @@ static mdsrec_model *g_model;
 static mdsrec_state *g_state;
 static void *g_buf;                 /* the bundle bytes, owned from open to close */
 static char g_error[256];
+static bundle_stream *g_stream;     /* the bundle while it arrives (stream_begin .. complete) */
 
 static uint32_t *g_sim_items;       /* similar() results, room for g_sim_cap */
 static float *g_sim_weights;
@@ -53,6 +55,8 @@ void mdsrec_wasm_close(void) {
     mdsrec_state_free(g_state);
     mdsrec_close(g_model);
     free(g_buf);
+    free(g_stream);
+    g_stream = NULL;
     free(g_sim_items);
     free(g_sim_weights);
     g_state = NULL, g_model = NULL, g_buf = NULL;
@@ -71,20 +75,21 @@ static uint32_t longest_row(const mdsrec_model *m) {
     return best;
 }
 
-int mdsrec_wasm_open(void *buf, uint32_t len) {
-    mdsrec_wasm_close();
-    g_error[0] = 0;
-    g_buf = buf;
+/* Opens g_model over g_buf (the whole bundle, or its head while it arrives) and its state. */
+static int open_model(uint32_t len, const uint8_t *verified, int head_only) {
     mdsrec_error err;
     memset(&err, 0, sizeof err);
-    mdsrec_status st = mdsrec_open(buf, len, &g_model, &err);
+    mdsrec_state_free(g_state);
+    mdsrec_close(g_model);
+    g_state = NULL, g_model = NULL;
+    mdsrec_status st = model_open_ex(g_buf, len, verified, head_only, &g_model, &err);
     if (st) {
         set_error(err.message);
         mdsrec_wasm_close();
         return (int)st;
     }
     st = mdsrec_state_new(g_model, &g_state);
-    if (!st) {
+    if (!st && !head_only) {
         g_sim_cap = longest_row(g_model);
         g_sim_items = malloc(g_sim_cap * sizeof *g_sim_items);
         g_sim_weights = malloc(g_sim_cap * sizeof *g_sim_weights);
@@ -96,6 +101,51 @@ int mdsrec_wasm_open(void *buf, uint32_t len) {
         return (int)st;
     }
     return MDSREC_OK;
+}
+
+int mdsrec_wasm_open(void *buf, uint32_t len) {
+    mdsrec_wasm_close();
+    g_error[0] = 0;
+    g_buf = buf;
+    return open_model(len, NULL, 0);
+}
+
+int mdsrec_wasm_stream_begin(void *buf, uint32_t len) {
+    mdsrec_wasm_close();
+    g_error[0] = 0;
+    g_buf = buf;
+    g_stream = malloc(sizeof *g_stream);
+    if (!g_stream) {
+        set_error("out of memory");
+        mdsrec_wasm_close();
+        return MDSREC_ENOMEM;
+    }
+    bundle_stream_init(g_stream, buf, len);
+    return MDSREC_OK;
+}
+
+int mdsrec_wasm_stream_feed(uint32_t avail) {
+    if (!g_stream) return g_model ? 2 : -MDSREC_EARG;
+    mdsrec_error err;
+    memset(&err, 0, sizeof err);
+    mdsrec_status st = bundle_stream_feed(g_stream, avail, &err);
+    if (st) {
+        set_error(err.message);
+        mdsrec_wasm_close();
+        return -(int)st;
+    }
+    uint32_t len = (uint32_t)g_stream->len;
+    if (bundle_stream_complete(g_stream)) {
+        int r = open_model(len, g_stream->verified, 0);
+        if (r) return -r;
+        free(g_stream);
+        g_stream = NULL;
+        return 2;
+    }
+    if (g_model) return 1;
+    if (!bundle_stream_head_ready(g_stream)) return 0;
+    int r = open_model(len, g_stream->verified, 1);
+    return r ? -r : 1;
 }
 
 const char *mdsrec_wasm_error_message(void) { return g_error; }

@@ -23,6 +23,17 @@ void mdsrec_wasm_free(void *p);
    message is at mdsrec_wasm_error_message(). */
 int mdsrec_wasm_open(void *buf, uint32_t len);
 void mdsrec_wasm_close(void);
+
+/* Opening a bundle while it downloads (issue 20). stream_begin takes buf, a buffer of the
+   bundle's whole length len from mdsrec_wasm_alloc (owned by the instance from then on, as
+   with open), still empty; closes any model. Returns a status. The shim copies the bytes in
+   front to back and calls stream_feed(avail) with the count present: the header, the table
+   and each section's checksum are checked as they complete. Returns 0 (more bytes needed),
+   1 (the head sections are in and verified: keys, the catalog and recommend() with an empty
+   history answer; nothing else), 2 (every byte is in and the model is open as after
+   mdsrec_wasm_open), or a negated status (the model is closed, the message set). */
+int mdsrec_wasm_stream_begin(void *buf, uint32_t len);
+int mdsrec_wasm_stream_feed(uint32_t avail);
 /* NUL-terminated message of the last failure (empty if none). */
 const char *mdsrec_wasm_error_message(void);
 

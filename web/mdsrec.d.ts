@@ -82,6 +82,13 @@ export interface LoadOptions {
       checked after download, and a cached copy with another hash is refetched (so a new model at
       the same URL is picked up). */
   modelHash?: string;
+  /** Resolve as soon as the bundle's head (keys, popularity order, catalog; `mdsrec export` and
+      `synth` write it first) has arrived and been checked, rather than the whole bundle
+      (default false). Until the rest is in, recommend() answers the popularity order without
+      the history, each item `provisional: true`; similar() and catalog() wait for it; track()
+      works. `ready` says when the whole model is in. Ignored (load() waits for everything) with
+      a modelHash, which must be checked before any use. */
+  early?: boolean;
   /** Hex SHA-256 of the .wasm, as modelHash (checked before the code runs; a mismatch is MDSREC_WASM_UNAVAILABLE). */
   wasmHash?: string;
 }
@@ -108,6 +115,9 @@ export interface Item {
   /** recommend() only: each channel's term of the score, by channel name (they sum to score). */
   shares?: Record<string, number>;
   reason: Reason;
+  /** true: the bundle was still arriving (load({early: true})), so this is the popularity order,
+      not a ranking for the visitor's history; ask again after `ready`. Absent otherwise. */
+  provisional?: true;
   title?: string;
   price?: number | string;
   image?: string;
@@ -162,6 +172,10 @@ export interface ModelInfo {
     a recommend() called right after track(k), before it resolved, ranks with k. */
 export interface Recommender extends EventTarget {
   readonly info: ModelInfo;
+  /** Resolves once the whole bundle has arrived, been checked and opened (at once without
+      `early`); rejects with the load's error (MDSREC_CORRUPT_BUNDLE, MDSREC_FETCH_FAILED, ...)
+      when the rest of an early load fails, and every later call rejects with it too. */
+  readonly ready: Promise<void>;
   /** Appends a click to the history. Resolves true, or false (and fires 'unknownkey') for a key
       the model does not know. Rejects (MDSREC_BAD_ARGUMENT) only for a non-string or empty key. */
   track(key: string): Promise<boolean>;

@@ -156,23 +156,33 @@ const parkKey = ({ wasm, wasmHash }) => `${wasm}\n${wasmHash || ''}`;
 export class Engine {
   /** opts: {wasm: .wasm URL, model: URL or bytes, cache, modelHash, wasmHash, wasmFallback: the
       .wasm to use when wasm cannot be fetched} */
-  static async open(opts) {
+  static async open(opts, onHead) {
     const e = new Engine();
     e.source = {};
-    // the bundle downloads while the core compiles
-    const got = typeof opts.model === 'string' && fetchAsset(opts.model, opts.cache, opts.modelHash);
+    // the bundle downloads while the core compiles; opts.body: the page started it (a promise of
+    // {stream, type, length, source} or {error})
+    const got = opts.body ? opts.body.then(async (b) => {
+      if (b.error) throw mdsrecError(b.error.code, b.error.message);
+      const headers = { 'content-length': b.length, 'content-encoding': b.encoding };
+      return { res: { body: b.stream, headers: { get: (h) => headers[h] || null } }, cache: b.source === 'network' && opts.cache ? await openCache() : null, source: b.source };
+    }) : typeof opts.model === 'string' && fetchAsset(opts.model, opts.cache, opts.modelHash);
     got && got.catch(() => {});
+    let done;
+    e.done = new Promise((r) => { done = r; });
     try {
       await e._instantiate(opts);
-      await e._openModel(opts, got);
+      await e._openModel(opts, got, onHead);
+      done();
     } catch (err) {
+      e.broken = err; // calls still waiting for the whole model, and later ones, get this
+      done();
       got && got.then(({ res: { body: b } }) => b && !b.locked && b.cancel()).catch(() => {});
-      if (err instanceof MdsrecError) e._park(); // the core is sound: only the load failed
+      if (err instanceof MdsrecError && !e.closed) e._park(); // the core is sound: only the load failed
       // a cached file that fails (say a new core, an old bundle): retry from the network
       const from = err instanceof BundleError ? e.source.model : err instanceof WasmError && e.source.wasm;
       if (!opts.retry && from === 'cache') {
         await caches.delete(CACHE);
-        return Engine.open({ ...opts, retry: 1 });
+        return Engine.open({ ...opts, retry: 1, body: null }, onHead);
       }
       throw err;
     }
@@ -257,35 +267,67 @@ export class Engine {
     return mdsrecError(statusCode(name), this.cstr(this.x.mdsrec_wasm_error_message() >>> 0) || `mdsrec ${name}`);
   }
 
-  /** Reads the bundle into wasm memory: streamed straight in when its length is known. */
-  async _openModel({ model, modelHash }, got) {
-    let p = 0, len = 0, store = null, save = null;
+  /** Streams the bundle into wasm memory (its length from Content-Length, else from its header)
+      while the core checks each section as it completes; onHead(this) once keys, catalog and
+      popularity are in (recommend() then answers the popularity order, provisional). */
+  async _openModel({ model, modelHash }, got, onHead) {
+    let p = 0, len = 0, total = 0, store = null, save = null, owned = false, st = 0;
     const url = typeof model === 'string' && model;
+    const x = this.x, streams = !!x.mdsrec_wasm_stream_feed;
+    // with a modelHash nothing is used before the hash is checked: no early answers
+    const feed = () => {
+      st = x.mdsrec_wasm_stream_feed(len);
+      if (st < 0) owned = false, p = 0; // the core closed (and freed p)
+      if (st < 0) throw this.fail(-st);
+      if (st === 1 && !this.info && !modelHash) {
+        this.partial = true;
+        this._setup();
+        onHead && onHead(this);
+      }
+    };
     try {
       if (url) {
         const { res, cache: c, source } = await got;
         this.source.model = source;
         store = c;
         const known = !res.headers.get('content-encoding') && +res.headers.get('content-length');
-        if (known > 0) p = this.alloc(known);
         const parts = [];
-        for (const reader = res.body.getReader(); ;) {
+        const reader = res.body.getReader();
+        this._reader = reader;
+        for (;;) {
           let chunk;
           try {
             chunk = await reader.read();
           } catch (e) { // a connection reset, or fewer bytes than Content-Length before the close
             throw fetchFailed(`the download of ${echoUrl(url)} broke off after ${len}${known > 0 ? ` of ${known}` : ''} bytes`, e);
           }
+          if (this.closed) throw isClosed();
           const { done, value } = chunk;
           if (done) break;
-          if (!p) parts.push(value);
-          else if (len + value.length > known) throw corrupt(`bundle longer than its Content-Length ${known}`);
-          else this.u8.set(value, p + len);
           const was = len;
+          if (!p) parts.push(value);
+          else if (len + value.length > total) throw corrupt(`bundle longer than its ${streams ? 'header\'s file_size' : 'Content-Length'} ${total}`);
+          else this.u8.set(value, p + len);
           len += value.length;
           if (was < 12 && len >= 12) checkHeader(p ? this.u8.subarray(p, p + 12) : concat(parts, len));
+          // the buffer, once the length is known: the header's file_size (a Content-Length that
+          // disagrees shows as a download that breaks off), or without streaming Content-Length
+          if (!p && (streams ? len >= 64 : known > 0)) {
+            const head = concat(parts, len);
+            const dv = new DataView(head.buffer);
+            total = !streams ? known : dv.getUint32(28, true) ? 2 ** 32 : dv.getUint32(24, true);
+            if (total < len) throw corrupt(`bundle longer than its ${streams ? 'header\'s file_size' : 'Content-Length'} ${total}`);
+            p = this.alloc(total);
+            if (streams) {
+              const b = x.mdsrec_wasm_stream_begin(p, total);
+              owned = true; // the instance frees p from here on (also on failure)
+              if (b) throw this.fail(b);
+            }
+            this.u8.set(head, p);
+          }
+          if (owned) feed();
         }
-        if (p && len !== known) throw corrupt(`bundle truncated: ${len} of ${known} bytes`);
+        if (p && len !== total) throw corrupt(`bundle truncated: ${len} of ${total} bytes`);
         if (!p) model = concat(parts, len);
       } else {
         this.source.model = 'bytes';
@@ -300,16 +342,23 @@ export class Engine {
       // a given hash: checked before use
       if (modelHash && this.source.model === 'network') save = await hashed(store, url, this.u8.subarray(p, p + len), '', modelHash);
     } catch (err) {
-      if (p) this.x.mdsrec_wasm_free(p);
+      if (owned && this.x) x.mdsrec_wasm_close();
+      else if (p && this.x) x.mdsrec_wasm_free(p);
+      this.partial = false;
       throw err;
+    } finally {
+      this._reader = null;
     }
-    const st = this.x.mdsrec_wasm_open(p, len); // the instance owns p from here on
-    if (st) throw this.fail(st);
+    if (!owned) { // the whole bundle at once: an older core, or one without a known length
+      const o = x.mdsrec_wasm_open(p, len); // the instance owns p from here on
+      if (o) throw this.fail(o);
+    } else if (st !== 2) throw new MdsrecError('MDSREC_INTERNAL', `the core did not finish the stream (${st})`);
     if (store) { // cached in the background: the first recommend() does not wait
       const b = this.u8.slice(p, p + len);
       (save ? Promise.resolve(save) : hashed(store, url, b, '')).then((f) => f(b), () => {});
     }
-    this._setup();
+    if (!this.info) this._setup();
+    this.partial = false;
   }
 
   _setup() {
@@ -339,6 +388,7 @@ export class Engine {
 
   /** Item index of a key, or -1. */
   index(key) {
+    this._partial();
     const kp = this.scratch + 16;
     const { read, written } = utf8.encodeInto(key, this.u8.subarray(kp, kp + 256));
     if (read < key.length || written > 255 || !written) return -1;
@@ -374,8 +424,21 @@ export class Engine {
     return { channel: ch.name, kind: ch.kind, text: (REASON[ch.kind] || ((x) => `similar ${ch.name} to ${x}`))(t), via: this.key(via) };
   }
 
-  /** q: {history, k, exclude, allow, includeHistory}; keys are checked strings. */
+  /** Throws the load's failure; true while only the head of the bundle is in. */
+  _partial() {
+    if (this.broken) throw this.broken;
+    if (this.closed) throw isClosed();
+    return this.partial;
+  }
+
+  /** q: {history, k, exclude, allow, includeHistory}; keys are checked strings. While the
+      bundle arrives: the popularity order without the history, each item provisional. */
   recommend({ history, k, exclude = [], allow = null, includeHistory = false }) {
+    const early = this._partial();
+    if (early) {
+      if (!includeHistory) exclude = exclude.concat(history);
+      history = [];
+    }
     const x = this.x;
     const lists = [this.indices(history), this.indices(exclude), allow ? this.indices(allow) : []];
     const ptrs = lists.map((l) => this.alloc(l.length * 4));
@@ -397,7 +460,7 @@ export class Engine {
           if (carriers[c] !== NONE && (best < 0 || shares[r * nc + c] > shares[r * nc + best])) best = c;
         }
         const reason = best < 0 ? { channel: null, kind: 'popular', text: 'popular right now', via: null } : this.reason(best, carriers[best]);
-        return this.item(it, scores[r], { shares: sh, reason });
+        return this.item(it, scores[r], early ? { shares: sh, reason, provisional: true } : { shares: sh, reason });
       });
     } finally {
       ptrs.forEach((p) => x.mdsrec_wasm_free(p));
@@ -405,6 +468,7 @@ export class Engine {
   }
 
   similar(key, channel, k) {
+    if (this._partial()) return this.done.then(() => this.similar(key, channel, k));
     const i = this.index(key);
     if (i < 0) throw new UnknownKeyError('MDSREC_UNKNOWN_KEY', `unknown item key ${echo(key)}`);
     const n = this.x.mdsrec_wasm_similar(i, channel, k);
@@ -416,10 +480,13 @@ export class Engine {
   }
 
   list() {
+    if (this._partial()) return this.done.then(() => this.list());
     return Array.from({ length: this.n }, (_, i) => ({ ...this.catalog?.[i], key: this.key(i) }));
   }
 
   close() {
+    this.closed = true;
+    if (this._reader) this._reader.cancel().catch(() => {}); // stops the download
     this._park();
   }
 
@@ -635,7 +702,14 @@ export async function load(opts = {}) {
   };
   // what runs, from the core itself (its kernel set)
   const built = (info) => ({ build: info.kernels, simd: info.kernels !== 'scalar' });
+  const early = !!opts.early;
   let fallback = null; // why the Worker was not used, when it was asked for
+  let ready = Promise.resolve();
+  const make = (call, info, mode, close) => {
+    const r = new Recommender(call, { ...info, mode, ...built(info), fallback }, opts, close);
+    r.ready = ready;
+    return r;
+  };
   if (opts.worker !== false && typeof Worker === 'function') {
     let w = null;
     try {
@@ -662,34 +736,65 @@ export async function load(opts = {}) {
         broken = e.message || 'cannot load the worker script';
         failAll(new WasmError('MDSREC_WASM_UNAVAILABLE', `the mdsrec worker failed: ${broken}`));
       };
-      const call = (op, ...a) => new Promise((resolve, reject) => {
+      const post = (op, a, transfer) => new Promise((resolve, reject) => {
         if (closed) throw isClosed();
         pending.set(++seq, { resolve, reject });
-        w.postMessage({ id: seq, op, args: a }); // arguments are checked plain data
+        w.postMessage({ id: seq, op, args: a }, transfer || []); // arguments are checked plain data
       });
+      const call = (op, ...a) => post(op, a);
       const close = () => {
         closed = true;
         w.terminate();
         failAll(isClosed());
       };
+      // The bundle's download starts now, while the worker starts and compiles the core; its
+      // body goes to the worker as a transferred stream. Where streams do not transfer, the
+      // worker fetches it itself.
+      const body = typeof args.model === 'string' && typeof ReadableStream === 'function' && fetchAsset(args.model, args.cache, modelHash);
+      if (body) body.catch(() => {});
+      const readyId = early ? ++seq : 0;
+      if (early) ready = new Promise((resolve, reject) => pending.set(readyId, { resolve, reject }));
+      ready.catch(() => {});
       try {
-        const info = await call('open', args);
-        return new Recommender(call, { ...info, mode: 'worker', ...built(info), fallback: null }, opts, close);
+        const opening = call('open', { ...args, body: !!body, early, readyId });
+        if (body) {
+          body.then(({ res, source }) => {
+            const h = (n) => res.headers.get(n) || undefined;
+            const b = { stream: res.body, length: h('content-length'), encoding: h('content-encoding'), source };
+            try {
+              w.postMessage({ op: 'body', args: [b] }, [res.body]);
+            } catch (e) {
+              res.body.cancel().catch(() => {});
+              w.postMessage({ op: 'body', args: [{ error: { code: 'MDSREC_FETCH_FAILED', message: `cannot hand the download to the worker: ${e.message}` } }] });
+            }
+          }, (e) => w.postMessage({ op: 'body', args: [{ error: { code: e.code || 'MDSREC_FETCH_FAILED', message: e.message } }] }));
+        }
+        const info = await opening;
+        return make(call, info, 'worker', close);
       } catch (e) {
         close();
+        if (body) body.then(({ res: { body: b } }) => !b.locked && b.cancel()).catch(() => {});
         if (broken === null) throw e; // a worker that cannot start (no module workers, CSP): this thread
         fallback = { code: 'MDSREC_WORKER_UNAVAILABLE', message: `the mdsrec worker failed: ${broken}` };
+        ready = Promise.resolve();
       }
     }
   }
-  const engine = await Engine.open({ ...args, park: true });
-  let closed = false;
+  let engine = null, closed = false;
   const call = async (op, ...a) => {
     if (closed) throw isClosed();
     return engine[op](...a);
   };
-  return new Recommender(call, { ...engine.info, mode: 'main', ...built(engine.info), fallback }, opts, () => {
-    if (!closed) engine.close();
+  const close = () => {
+    if (!closed && engine) engine.close();
     closed = true;
-  });
+  };
+  let head = null;
+  const headIn = early && new Promise((r) => { head = r; });
+  const opened = Engine.open({ ...args, park: true }, early && ((e) => { engine = e; head(); }))
+    .then((e) => { engine = e; if (closed) e.close(); });
+  if (early) ready = opened;
+  ready.catch(() => {});
+  await (early ? Promise.race([headIn, opened]) : opened);
+  return make(call, engine.info, 'main', close);
 }

@@ -461,12 +461,12 @@ static void test_reader_errors(void) {
     e = entry(b, n_entries(b) - 1);
     set64(e + 16, get64(e + 16) + 1000);
     refresh(b, len);
-    EXPECT(b, len, MDSREC_EFORMAT, "section CATALOG", "past the end");
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS (channel 1)", "past the end"); /* the last section */
     FRESH();
     e = entry(b, n_entries(b) - 1);
     set64(e + 8, (uint64_t)1 << 62);
     refresh(b, len);
-    EXPECT(b, len, MDSREC_EFORMAT, "section CATALOG", "past the end");
+    EXPECT(b, len, MDSREC_EFORMAT, "section NEIGHBOURS (channel 1)", "past the end"); /* the last section */
     FRESH();
     e = find(b, SEC_ITEMS, 1);
     set64(e + 16, get64(e + 16) - 4);
