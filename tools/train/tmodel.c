@@ -109,6 +109,30 @@ void tm_encoder(const tm_spec *s, const float *p, uint32_t c, encoder_weights *w
 
 /* ---------------------------------------------------------------- inputs */
 
+/* A feature matrix with at most one non-zero in 8 also as CSR rows, with a width x d scratch;
+   a denser one is left alone (sp->n_rows 0). 0, or -1 when out of memory. */
+static int sparse_form(const float *f, size_t N, size_t width, size_t d, csr *sp, float **wt) {
+    size_t nnz = 0;
+    for (size_t i = 0; i < N * width; i++) nnz += f[i] != 0.0f;
+    if (nnz * 8 > N * width || nnz >= UINT32_MAX) return 0;
+    *wt = malloc(width * d * sizeof(float));
+    if (!*wt || csr_alloc(sp, (uint32_t)N, (uint32_t)nnz)) {
+        free(*wt);
+        *wt = NULL;
+        return -1;
+    }
+    uint32_t e = 0;
+    for (size_t i = 0; i < N; i++) {
+        for (size_t j = 0; j < width; j++)
+            if (f[i * width + j] != 0.0f) {
+                sp->col[e] = (uint32_t)j;
+                sp->w[e++] = f[i * width + j];
+            }
+        sp->row_ptr[i + 1] = e;
+    }
+    return 0;
+}
+
 int tm_inputs_bind(const tm_spec *s, const dataset *ds, const char *graph_dir, int content_only,
                    uint32_t knn_k, tm_inputs *in) {
     memset(in, 0, sizeof *in);
@@ -154,6 +178,10 @@ int tm_inputs_bind(const tm_spec *s, const dataset *ds, const char *graph_dir, i
                 in->feat[k] = in->feat_owned[k] = cat;
             }
         }
+        if (in->feat[k] && sparse_form(in->feat[k], N, ch->feat_width, s->cfg.dim, &in->feat_sparse[k], &in->wt[k])) {
+            cli_error("out of memory for the sparse features");
+            goto fail;
+        }
         if (ch->graph[0]) {
             char path[1024];
             snprintf(path, sizeof path, "%s/%s", graph_dir ? graph_dir : ".", ch->graph);
@@ -177,7 +205,16 @@ fail:
     return -1;
 }
 
+void tm_inputs_densify(tm_inputs *in) {
+    for (int k = 0; k < MDSREC_MAX_CHANNELS; k++) {
+        csr_free(&in->feat_sparse[k]);
+        free(in->wt[k]);
+        in->wt[k] = NULL;
+    }
+}
+
 void tm_inputs_free(tm_inputs *in) {
+    tm_inputs_densify(in);
     for (int k = 0; k < MDSREC_MAX_CHANNELS; k++) {
         free(in->feat_owned[k]);
         csr_free(&in->graph[k]);
@@ -227,10 +264,24 @@ void tm_items_forward(const tm_spec *s, const tm_inputs *in, const float *p, flo
             memcpy(h, p + ch->o_emb, N * d * sizeof(float));
         else
             memset(h, 0, N * d * sizeof(float));
-        if (ch->n_feat) {
-            /* X += F W^T + b: (N, w) x (w, d) */
+        if (ch->n_feat && in->feat_sparse[k].n_rows) {
+            /* X += F W^T over F's non-zeros: W (d, w) transposed once, so each is a row of d */
+            const float *W = p + ch->o_w;
+            float *wt = in->wt[k];
+            const csr *f = &in->feat_sparse[k];
+            for (size_t j = 0; j < d; j++)
+                for (size_t c = 0; c < ch->feat_width; c++) wt[c * d + j] = W[j * ch->feat_width + c];
+            for (size_t i = 0; i < N; i++)
+                for (uint32_t e = f->row_ptr[i]; e < f->row_ptr[i + 1]; e++) {
+                    const float *wr = wt + (size_t)f->col[e] * d, v = f->w[e];
+                    for (size_t j = 0; j < d; j++) h[i * d + j] += v * wr[j];
+                }
+        } else if (ch->n_feat) {
+            /* X += F W^T: (N, w) x (w, d) */
             gemm(0, 1, N, d, ch->feat_width, 1.0f, in->feat[k], ch->feat_width, p + ch->o_w, ch->feat_width,
                  1.0f, h, d);
+        }
+        if (ch->n_feat) {
             const float *b = p + ch->o_b;
             for (size_t i = 0; i < N; i++)
                 for (size_t j = 0; j < d; j++) h[i * d + j] += b[j];
@@ -249,10 +300,25 @@ void tm_items_backward(const tm_spec *s, const tm_inputs *in, float *dH, float *
             float *ge = g + ch->o_emb;
             for (size_t i = 0; i < N * d; i++) ge[i] += dh[i];
         }
-        if (ch->n_feat) {
-            /* dW (d, w) += dX^T F; db += column sums of dX */
+        if (ch->n_feat && in->feat_sparse[k].n_rows) {
+            /* dW^T (w, d) = F^T dX over F's non-zeros, then added to dW (d, w) */
+            float *wt = in->wt[k], *gw = g + ch->o_w;
+            const csr *f = &in->feat_sparse[k];
+            memset(wt, 0, ch->feat_width * d * sizeof(float));
+            for (size_t i = 0; i < N; i++)
+                for (uint32_t e = f->row_ptr[i]; e < f->row_ptr[i + 1]; e++) {
+                    float *wr = wt + (size_t)f->col[e] * d, v = f->w[e];
+                    for (size_t j = 0; j < d; j++) wr[j] += v * dh[i * d + j];
+                }
+            for (size_t j = 0; j < d; j++)
+                for (size_t c = 0; c < ch->feat_width; c++) gw[j * ch->feat_width + c] += wt[c * d + j];
+        } else if (ch->n_feat) {
+            /* dW (d, w) += dX^T F */
             gemm(1, 0, d, ch->feat_width, N, 1.0f, dh, d, in->feat[k], ch->feat_width, 1.0f, g + ch->o_w,
                  ch->feat_width);
+        }
+        if (ch->n_feat) {
+            /* db += column sums of dX */
             float *gb = g + ch->o_b;
             for (size_t i = 0; i < N; i++)
                 for (size_t j = 0; j < d; j++) gb[j] += dh[i * d + j];

@@ -63,6 +63,11 @@ typedef struct {
     const float *feat[MDSREC_MAX_CHANNELS];   /* N x feat_width, or NULL */
     float *feat_owned[MDSREC_MAX_CHANNELS];   /* a concatenation this struct allocated */
     csr graph[MDSREC_MAX_CHANNELS];    /* n_rows 0: none */
+    /* A mostly-zero feature matrix (attribute and tag lists: a few ones in hundreds of columns)
+       also as rows of (column, value), n_rows 0 when dense; the projection then costs its
+       non-zeros, not N x width, a step. wt: feat_width x d scratch (W transposed, or dW^T). */
+    csr feat_sparse[MDSREC_MAX_CHANNELS];
+    float *wt[MDSREC_MAX_CHANNELS];
 } tm_inputs;
 
 /* Binds s's channel sources to ds (features by name) and reads graphs from graph_dir (or builds
@@ -71,6 +76,9 @@ typedef struct {
 int tm_inputs_bind(const tm_spec *s, const dataset *ds, const char *graph_dir, int content_only,
                    uint32_t knn_k, tm_inputs *in);
 void tm_inputs_free(tm_inputs *in);
+
+/* Drops the sparse forms: every projection runs dense (the tests compare the two). */
+void tm_inputs_densify(tm_inputs *in);
 
 /* H (|C|, N, d): every channel's item matrix. scratch: 3 N d floats. */
 void tm_items_forward(const tm_spec *s, const tm_inputs *in, const float *params, float *H, float *scratch);
