@@ -34,7 +34,8 @@ typedef enum {
     SEC_POPULARITY = 11,
     SEC_CATALOG = 12,
     SEC_NEIGHBOURS_K = 13,
-    SEC_KIND_MAX = 13
+    SEC_PQ_CODEBOOK = 14,
+    SEC_KIND_MAX = 14
 } bundle_section_kind;
 
 /* NEIGHBOURS_K, the compact neighbour lists: k packed u32 entries per item, the neighbour's
@@ -52,8 +53,32 @@ const char *bundle_section_name(uint32_t kind);
 /* Number of floats in a channel's ENCODER and POOL sections for this config. */
 size_t bundle_encoder_floats(const mdsrec_config *cfg);
 size_t bundle_pool_floats(const mdsrec_config *cfg);
-/* Bytes per item-matrix element of a dtype (4, 2, 1), 0 for an unknown dtype. */
+/* Bytes per item-matrix element of a dtype (4, 2, 1), 0 for PQ or an unknown dtype. */
 size_t bundle_dtype_size(uint32_t dtype);
+/* Bytes of one channel's ITEMS payload: N * d * bundle_dtype_size, or N * pq_m for PQ. cfg
+   must have passed the config check (no overflow in 64 bits). */
+uint64_t bundle_items_bytes(const mdsrec_config *cfg);
+
+/* PQ items (format v2): 256 centroids per sub-space. */
+#define BUNDLE_PQ_K 256
+/* Floats of one channel's PQ_CODEBOOK: pq_m * 256 * (d / pq_m) = 256 d. */
+uint64_t bundle_pq_codebook_floats(const mdsrec_config *cfg);
+
+/* Dense weights in cfg.weight_dtype (format v2, bundle_weights.c). Q8 groups values in blocks
+   of BUNDLE_Q8_BLOCK: an f32 scale, then that many i8 codes (the last block zero-padded);
+   value = scale * code. */
+#define BUNDLE_Q8_BLOCK 32
+/* Bytes that n values take in weight dtype wd (0 for an unknown wd). */
+uint64_t bundle_weights_bytes(uint32_t wd, uint64_t n);
+/* Index of the first of the n values in raw (bundle_weights_bytes(wd, n) bytes) that would not
+   decode to a finite float, or of the bad block's first value (Q8: a scale that is not finite,
+   negative or above FLT_MAX / 127, or a padding code not 0); n when all are good. */
+uint64_t bundle_weights_check(uint32_t wd, const uint8_t *raw, uint64_t n);
+/* Decodes n values of a checked raw array to out[0..n). */
+void bundle_weights_decode(uint32_t wd, const uint8_t *raw, size_t n, float *out);
+/* Encodes n finite values to out (bundle_weights_bytes(wd, n) bytes, zeroed by the caller).
+   Returns 0, or -1 when a value is outside what wd holds (f16 past 65504). */
+int bundle_weights_encode(uint32_t wd, const float *x, size_t n, uint8_t *out);
 /* Where element (row i, column j) of an item matrix lies, in elements from the matrix's
    start, for cfg's item_layout: i*d + j for rows; inside a panel of MDSREC_PANEL rows,
    column j's MDSREC_PANEL values are adjacent. Needs i < n_items, j < dim. */
@@ -72,6 +97,10 @@ typedef struct {
     const float *pos;         /* L*d */
     const float *encoder;     /* bundle_encoder_floats(cfg) */
     const float *pool;        /* bundle_pool_floats(cfg), NULL if pool_mode 0 */
+    /* the same three as stored when cfg.weight_dtype is not f32 (the float pointers above are
+       then NULL until bundle_weights_decode_all points them at decoded copies) */
+    const uint8_t *pos_raw, *encoder_raw, *pool_raw;
+    const float *pq_codebook; /* PQ: [pq_m][256][d / pq_m], else NULL */
     /* the neighbour lists, in one of two encodings (read them with bundle_nb_*) */
     uint32_t nb_kind;         /* 0 none, SEC_NEIGHBOURS (CSR) or SEC_NEIGHBOURS_K (compact) */
     const uint32_t *nb_row;   /* CSR: N+1 */
@@ -102,12 +131,18 @@ typedef struct {
     const uint32_t *key_offsets;  /* N+1 */
     const uint8_t *key_bytes;
     const uint32_t *key_order;    /* N */
-    const float *gate;            /* |C|*|C|*d + |C| */
+    const float *gate;            /* |C|*|C|*d + |C| (NULL until decoded when not f32) */
+    const uint8_t *gate_raw;      /* as stored, when cfg.weight_dtype is not f32 */
     const uint32_t *popularity;   /* N */
     const char *catalog;          /* NULL if none */
     size_t catalog_len;
     bundle_channel ch[MDSREC_MAX_CHANNELS];
 } bundle_view;
+
+/* For a view whose cfg.weight_dtype is not f32: decodes POS, ENCODER, POOL and GATE of every
+   channel into one malloc'd float array, points the view's float pointers into it and returns
+   it (the caller frees it after the view's last use); NULL when out of memory. */
+float *bundle_weights_decode_all(bundle_view *view);
 
 /* Validates buf[0..len) as models/FORMAT.md demands and fills *view with pointers into it.
    Returns MDSREC_OK or an error code with err->message naming the section and problem.

@@ -197,7 +197,10 @@ static mdsrec_status options_check(const synth_options *o, mdsrec_error *err) {
     else if (o->n_heads < 1 || o->dim % o->n_heads) why = "heads must divide dim";
     else if (o->n_blocks > MDSREC_MAX_BLOCKS) why = "blocks must be 0..8";
     else if (o->max_len < 1 || o->max_len > MDSREC_MAX_LEN) why = "max-len must be 1..1024";
-    else if (o->dtype > MDSREC_I8) why = "unknown dtype";
+    else if (o->dtype > MDSREC_PQ) why = "unknown dtype";
+    else if (o->dtype == MDSREC_PQ && o->pq_m && (o->pq_m > o->dim || o->dim % o->pq_m)) why = "--pq-m must divide dim";
+    else if (o->dtype != MDSREC_PQ && o->pq_m) why = "--pq-m needs --dtype pq";
+    else if (o->weights > MDSREC_WEIGHTS_Q8) why = "unknown weights dtype";
     else if (o->layout_set && o->layout == MDSREC_LAYOUT_PANEL16 && o->dtype != MDSREC_F32)
         why = "--layout panels needs --dtype f32";
     else if (o->pool_mode > MDSREC_POOL_TOKEN) why = "unknown pool mode";
@@ -227,6 +230,8 @@ mdsrec_status synth_make(const synth_options *o, synth_model *m, mdsrec_error *e
     c->n_blocks = o->n_blocks, c->n_heads = o->n_heads;
     c->ffn_dim = 4 * o->dim > 4096 ? 4096 : 4 * o->dim;
     c->item_dtype = o->dtype;
+    c->pq_m = o->dtype != MDSREC_PQ ? 0 : o->pq_m ? o->pq_m : o->dim % 4 ? o->dim : o->dim / 4;
+    c->weight_dtype = o->weights;
     c->item_layout = o->layout_set ? o->layout : o->dtype == MDSREC_F32 ? MDSREC_LAYOUT_PANEL16 : MDSREC_LAYOUT_ROWS;
     c->pool_mode = o->pool_mode, c->ln_mode = 0, c->ln_eps = 1e-5f;
     sp->nb_compact = o->nb_compact;

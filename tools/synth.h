@@ -16,6 +16,8 @@ typedef struct {
     char names[MDSREC_MAX_CHANNELS][25];
     uint32_t kinds[MDSREC_MAX_CHANNELS];
     uint32_t dtype;        /* mdsrec_dtype */
+    uint32_t pq_m;         /* pq: codes a row, dividing dim; 0 for dim/4 (or dim when 4 does not divide it) */
+    uint32_t weights;      /* mdsrec_weight_dtype of the dense weights (f32) */
     uint32_t layout;       /* mdsrec_layout; unless layout_set, panels for f32, rows otherwise */
     int layout_set;
     uint32_t n_blocks;     /* 2 */
