@@ -17,12 +17,15 @@ const WASM = { simd: join(ROOT, 'web/wasm/mdsrec-simd.wasm'), scalar: join(ROOT,
 const BIN = [process.env.MDSREC_BIN, join(ROOT, 'build/bin/mdsrec')].find((p) => p && existsSync(p));
 const TOL = 1e-5;
 
-// The bundles: each dtype, with the pooling modes spread over them.
+// The bundles: each dtype and weight dtype, with the pooling modes spread over them.
 const BUNDLES = [
   { name: 'f32', args: ['--dtype', 'fp32', '--pool', 'last', '--seed', '11', '--catalog'] },
   { name: 'f16', args: ['--dtype', 'fp16', '--pool', 'mean', '--seed', '12'] },
   { name: 'i8', args: ['--dtype', 'int8', '--pool', 'token', '--seed', '13'] },
   { name: 'i8-nopool', args: ['--dtype', 'int8', '--pool', 'none', '--seed', '14', '--channels', 'id,text'] },
+  // format v2: pq items (lookup-table scoring) with f16 weights, i8 items with q8 weights
+  { name: 'pq-f16w', args: ['--dtype', 'pq', '--pq-m', '8', '--weights', 'f16', '--pool', 'last', '--seed', '15'] },
+  { name: 'i8-q8w', args: ['--dtype', 'int8', '--weights', 'q8', '--pool', 'mean', '--seed', '16'] },
 ];
 const N_ITEMS = 2000;
 
