@@ -35,7 +35,8 @@ typedef enum {
     SEC_CATALOG = 12,
     SEC_NEIGHBOURS_K = 13,
     SEC_PQ_CODEBOOK = 14,
-    SEC_KIND_MAX = 14
+    SEC_NEIGHBOURS_B = 15,
+    SEC_KIND_MAX = 15
 } bundle_section_kind;
 
 /* NEIGHBOURS_K, the compact neighbour lists: k packed u32 entries per item, the neighbour's
@@ -46,6 +47,16 @@ typedef enum {
 #define BUNDLE_NB_INDEX_MASK 0x00FFFFFFu
 #define BUNDLE_NB_K_MAX 1024u          /* k: 1 .. 1024 entries per item */
 #define BUNDLE_NB_K_MAX_ITEMS 0xFFFFFFu /* n_items at most 2^24 - 1 */
+
+/* NEIGHBOURS_B, the bit-packed neighbour lists: a 24-byte head (u32 n, k, index_bits,
+   weight_bits; f32 w_min, w_max), then N*k entries of index_bits + weight_bits bits, LSB first;
+   index_bits is the least b with 2^b > N, and index 2^b - 1 (weight code 0) is the padding. */
+#define BUNDLE_NBITS_HEAD 24
+/* The index width of NEIGHBOURS_B for n_items items: the least b with 2^b > n_items. */
+uint32_t bundle_nbits_index_bits(uint32_t n_items);
+/* A NEIGHBOURS_B weight of code q: w_min + q * (w_max - w_min) / (2^wbits - 1) in binary64,
+   rounded to binary32; w_max for every q when wbits is 0 (the lists then keep only ranks). */
+float bundle_nbits_dequant(float w_min, float w_max, uint32_t q, uint32_t wbits);
 
 /* The name of a section kind ("ITEMS"), or "unknown". */
 const char *bundle_section_name(uint32_t kind);
@@ -102,19 +113,24 @@ typedef struct {
     const uint8_t *pos_raw, *encoder_raw, *pool_raw;
     const float *pq_codebook; /* PQ: [pq_m][256][d / pq_m], else NULL */
     /* the neighbour lists, in one of two encodings (read them with bundle_nb_*) */
-    uint32_t nb_kind;         /* 0 none, SEC_NEIGHBOURS (CSR) or SEC_NEIGHBOURS_K (compact) */
+    uint32_t nb_kind;         /* 0 none, SEC_NEIGHBOURS (CSR), SEC_NEIGHBOURS_K (compact) or
+                                 SEC_NEIGHBOURS_B (bit-packed) */
     const uint32_t *nb_row;   /* CSR: N+1 */
     const uint32_t *nb_index; /* CSR: nnz */
     const float *nb_weight;   /* CSR: nnz */
     const uint32_t *nb_packed; /* compact: N*nb_k entries */
-    uint32_t nb_k;            /* compact: entries per item */
-    float nb_w_min, nb_w_max; /* compact: the range the 8-bit weights span */
+    uint32_t nb_k;            /* compact, bit-packed: entries per item */
+    float nb_w_min, nb_w_max; /* compact, bit-packed: the range the quantized weights span */
+    const uint8_t *nb_bits;   /* bit-packed: the entry stream */
+    uint32_t nb_ibits, nb_wbits; /* bit-packed: index and weight bits of an entry */
 } bundle_channel;
 
 /* Neighbour lists of either encoding. The loader proved every row's bounds and order, so
    these only read inside the bundle for item < N (and rank < bundle_nb_count). */
 /* How many neighbours item has (0 for a channel without neighbour lists). */
 uint32_t bundle_nb_count(const bundle_channel *c, uint32_t item);
+/* Bit-packed lists: entry j of item's row (index bits; the weight code in *q). */
+uint32_t bundle_nbits_get(const bundle_channel *c, uint32_t item, uint32_t j, uint32_t *q);
 /* Item's neighbour of rank j (0 = strongest; j < bundle_nb_count): its index, and its weight
    (dequantized for the compact encoding) in *weight. */
 uint32_t bundle_nb_get(const bundle_channel *c, uint32_t item, uint32_t j, float *weight);
@@ -188,7 +204,9 @@ typedef struct {
     size_t catalog_len;
     bundle_channel_spec ch[MDSREC_MAX_CHANNELS];
     int nb_compact;               /* 1: neighbours as NEIGHBOURS_K (4 B a neighbour, weights in 8
-                                     bits), 0: as NEIGHBOURS (CSR, f32 weights) */
+                                     bits), 0: as NEIGHBOURS (CSR, f32 weights), 2: as
+                                     NEIGHBOURS_B (bit-packed, nb_weight_bits weights) */
+    uint32_t nb_weight_bits;      /* NEIGHBOURS_B: weight bits, 0..8 (0: ranks only) */
     uint32_t nb_keep;             /* keep at most this many neighbours per item (the strongest);
                                      0 keeps them all */
 } bundle_spec;

@@ -17,7 +17,8 @@
 /* Per-channel kinds carry a channel number; the others carry BUNDLE_NO_CHANNEL. */
 static int kind_is_per_channel(uint32_t kind) {
     return kind == SEC_ITEMS || kind == SEC_SCALES || kind == SEC_POS || kind == SEC_ENCODER ||
-           kind == SEC_POOL || kind == SEC_NEIGHBOURS || kind == SEC_NEIGHBOURS_K || kind == SEC_PQ_CODEBOOK;
+           kind == SEC_POOL || kind == SEC_NEIGHBOURS || kind == SEC_NEIGHBOURS_K || kind == SEC_PQ_CODEBOOK ||
+           kind == SEC_NEIGHBOURS_B;
 }
 
 static const char *dtype_name(uint32_t dtype) {
@@ -476,6 +477,11 @@ float bundle_nb_dequant(float w_min, float w_max, uint32_t q) {
 
 uint32_t bundle_nb_count(const bundle_channel *c, uint32_t item) {
     if (c->nb_kind == SEC_NEIGHBOURS) return c->nb_row[item + 1] - c->nb_row[item];
+    if (c->nb_kind == SEC_NEIGHBOURS_B) {
+        uint32_t n = 0, q, pad = (1u << c->nb_ibits) - 1;
+        while (n < c->nb_k && bundle_nbits_get(c, item, n, &q) != pad) n++; /* padding only at the tail */
+        return n;
+    }
     if (c->nb_kind != SEC_NEIGHBOURS_K) return 0;
     const uint32_t *row = c->nb_packed + (size_t)item * c->nb_k;
     uint32_t n = 0;
@@ -489,13 +495,18 @@ uint32_t bundle_nb_get(const bundle_channel *c, uint32_t item, uint32_t j, float
         *weight = c->nb_weight[at];
         return c->nb_index[at];
     }
+    if (c->nb_kind == SEC_NEIGHBOURS_B) {
+        uint32_t q, x = bundle_nbits_get(c, item, j, &q);
+        *weight = bundle_nbits_dequant(c->nb_w_min, c->nb_w_max, q, c->nb_wbits);
+        return x;
+    }
     uint32_t x = c->nb_packed[(size_t)item * c->nb_k + j];
     *weight = bundle_nb_dequant(c->nb_w_min, c->nb_w_max, x >> 24);
     return x & BUNDLE_NB_INDEX_MASK;
 }
 
 uint32_t bundle_nb_max_row(const bundle_channel *c, uint32_t n_items) {
-    if (c->nb_kind == SEC_NEIGHBOURS_K) return c->nb_k;
+    if (c->nb_kind == SEC_NEIGHBOURS_K || c->nb_kind == SEC_NEIGHBOURS_B) return c->nb_k;
     if (c->nb_kind != SEC_NEIGHBOURS) return 0;
     uint32_t best = 0;
     for (uint32_t i = 0; i < n_items; i++)
@@ -506,7 +517,7 @@ uint32_t bundle_nb_max_row(const bundle_channel *c, uint32_t n_items) {
 uint64_t bundle_nb_total(const bundle_channel *c, uint32_t n_items) {
     if (c->nb_kind == SEC_NEIGHBOURS) return c->nb_row[n_items];
     uint64_t t = 0;
-    if (c->nb_kind == SEC_NEIGHBOURS_K)
+    if (c->nb_kind == SEC_NEIGHBOURS_K || c->nb_kind == SEC_NEIGHBOURS_B)
         for (uint32_t i = 0; i < n_items; i++) t += bundle_nb_count(c, i);
     return t;
 }
@@ -527,8 +538,13 @@ static mdsrec_status read_channel(reader *r, const mdsrec_config *c, uint32_t ch
     if (r->chan[SEC_NEIGHBOURS][ch].p && r->chan[SEC_NEIGHBOURS_K][ch].p)
         return bnd_fail(r->err, MDSREC_EFORMAT,
                     "section NEIGHBOURS_K (channel %u): the channel also has a NEIGHBOURS section (at most one of the two)", ch);
+    const sec_loc *nb = &r->chan[SEC_NEIGHBOURS_B][ch];
+    if (nb->p && (r->chan[SEC_NEIGHBOURS][ch].p || r->chan[SEC_NEIGHBOURS_K][ch].p))
+        return bnd_fail(r->err, MDSREC_EFORMAT,
+                    "section NEIGHBOURS_B (channel %u): the channel also has a NEIGHBOURS or NEIGHBOURS_K section (at most one neighbour section)", ch);
     st = read_neighbours(r, c, ch, v);
     if (!st) st = read_neighbours_k(r, c, ch, v);
+    if (!st && nb->p) st = bnd_nbits_read(nb->p, nb->size, c->n_items, ch, bc, r->err);
     return st;
 }
 

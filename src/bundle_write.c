@@ -145,7 +145,9 @@ static mdsrec_status spec_neighbours(writer *w, uint32_t ch) {
     const bundle_channel_spec *c = &w->spec->ch[ch];
     uint32_t n = w->spec->cfg.n_items;
     if (!c->nb_row) return MDSREC_OK;
-    if (w->spec->nb_compact && n > BUNDLE_NB_K_MAX_ITEMS)
+    if (w->spec->nb_compact == 2 && w->spec->nb_weight_bits > 8)
+        return bnd_fail(w->err, MDSREC_EARG, "spec: nb_weight_bits %u outside 0..8", w->spec->nb_weight_bits);
+    if (w->spec->nb_compact == 1 && n > BUNDLE_NB_K_MAX_ITEMS)
         return bnd_fail(w->err, MDSREC_EARG,
                     "spec: channel %u neighbours: the compact encoding needs n_items below 16777216 (write them as CSR)", ch);
     if (!c->nb_index || !c->nb_weight)
@@ -246,7 +248,9 @@ static uint64_t plan_layout(writer *w) {
         add_sec(w, SEC_POS, ch, bundle_weights_bytes(wd, (uint64_t)c->max_len * d));
         add_sec(w, SEC_ENCODER, ch, bundle_weights_bytes(wd, bnd_encoder_floats64(c)));
         if (c->pool_mode != MDSREC_POOL_NONE) add_sec(w, SEC_POOL, ch, bundle_weights_bytes(wd, bnd_pool_floats64(c)));
-        if (w->spec->ch[ch].nb_row && w->spec->nb_compact) add_sec(w, SEC_NEIGHBOURS_K, ch, 16 + 4 * n * w->nb_k[ch]);
+        if (w->spec->ch[ch].nb_row && w->spec->nb_compact == 2)
+            add_sec(w, SEC_NEIGHBOURS_B, ch, bnd_nbits_bytes((uint32_t)n, w->nb_k[ch], w->spec->nb_weight_bits));
+        else if (w->spec->ch[ch].nb_row && w->spec->nb_compact) add_sec(w, SEC_NEIGHBOURS_K, ch, 16 + 4 * n * w->nb_k[ch]);
         else if (w->spec->ch[ch].nb_row) add_sec(w, SEC_NEIGHBOURS, ch, 8 + 4 * (n + 1) + 8 * w->nnz[ch]);
     }
     uint64_t at = BUNDLE_HEADER_SIZE + (uint64_t)w->n_sec * BUNDLE_ENTRY_SIZE;
@@ -404,7 +408,10 @@ static mdsrec_status fill(writer *w, uint8_t *buf, uint64_t total) {
         if (!st && c->pool_mode != MDSREC_POOL_NONE)
             st = put_weights(w, sec_ptr(w, buf, SEC_POOL, ch), cs->pool, bnd_pool_floats64(c), "pool", ch);
         if (st) return st;
-        if (cs->nb_row && s->nb_compact) put_neighbours_k(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS_K, ch));
+        if (cs->nb_row && s->nb_compact == 2)
+            bnd_nbits_put(sec_ptr(w, buf, SEC_NEIGHBOURS_B, ch), c->n_items, w->nb_k[ch], s->nb_weight_bits, w->nb_w_min[ch],
+                          w->nb_w_max[ch], cs->nb_row, cs->nb_index, cs->nb_weight, s->nb_keep);
+        else if (cs->nb_row && s->nb_compact) put_neighbours_k(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS_K, ch));
         else if (cs->nb_row) put_neighbours(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS, ch));
     }
     if (s->catalog && s->catalog_len) memcpy(sec_ptr(w, buf, SEC_CATALOG, BUNDLE_NO_CHANNEL), s->catalog, s->catalog_len);

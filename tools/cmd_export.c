@@ -38,7 +38,7 @@ static int bundle_metrics(uint8_t *buf, size_t len, const dataset *ds, int threa
 int cmd_export(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *data = NULL;
     int dtype = MDSREC_F32, compare = 1, no_compare = 0;
-    export_neighbours nbo = {1, 0};
+    export_neighbours nbo = {1, 0, 4};
     int compact = 1, weights = MDSREC_WEIGHTS_F32;
     export_compact cx = {0, MDSREC_WEIGHTS_F32};
     uint32_t threads = 0;
@@ -56,9 +56,12 @@ int cmd_export(int argc, char **argv) {
          .help = "keep at most K neighbours per item and channel, the strongest", .min = 1, .max = UINT32_MAX,
          .def = "all the graph has"},
         {"--neighbours-format", OPT_CHOICE, &compact,
-         .help = "compact (NEIGHBOURS_K: 4 bytes a neighbour, 8-bit weights)\n"
-                 "or csr (NEIGHBOURS: row pointers, f32 weights)",
+         .help = "compact (NEIGHBOURS_K: 4 bytes a neighbour, 8-bit weights),\n"
+                 "csr (NEIGHBOURS: row pointers, f32 weights) or bits\n"
+                 "(NEIGHBOURS_B: log2 N index bits + --neighbour-weight-bits)",
          .names = opt_nb_format_names},
+        {"--neighbour-weight-bits", OPT_U32, &nbo.weight_bits, "W",
+         .help = "--neighbours-format bits: bits per weight, 0 for ranks only", .min = 0, .max = 8},
         {"--no-compare", OPT_FLAG, &no_compare, .help = "skip the test-metric comparison of the bundle against f32"},
         {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
          .def = "every core"},

@@ -48,9 +48,12 @@ int cmd_synth(int argc, char **argv) {
         {"--max-len", OPT_U32, &o.max_len, "L", .help = "longest history read", .min = 1, .max = MDSREC_MAX_LEN},
         {"--neighbours", OPT_U32, &o.neighbours, "K", .help = "neighbours per item and channel, 0 for none"},
         {"--neighbours-format", OPT_CHOICE, &compact,
-         .help = "compact (NEIGHBOURS_K: 4 bytes a neighbour, 8-bit weights) or\n"
-                 "csr (NEIGHBOURS: row pointers, 4-byte index, f32 weight)",
+         .help = "compact (NEIGHBOURS_K: 4 bytes a neighbour, 8-bit weights),\n"
+                 "csr (NEIGHBOURS: row pointers, 4-byte index, f32 weight) or bits\n"
+                 "(NEIGHBOURS_B: log2 N index bits + --neighbour-weight-bits)",
          .names = opt_nb_format_names},
+        {"--neighbour-weight-bits", OPT_U32, &o.nb_weight_bits, "W",
+         .help = "--neighbours-format bits: bits per weight, 0 for ranks only", .min = 0, .max = 8},
         {"--centre", OPT_CHOICE, &pool, .help = "interest centre (pooling mode)", .lookup = &opt_pool_enum,
          .alias = "--pool --center"},
         {"--catalog", OPT_FLAG, &o.catalog, .help = "also write catalog JSON (title, price, image, url)"},

@@ -129,7 +129,7 @@ extern const opt_enum opt_dtype_enum; /* mdsrec_dtype: f32, f16, i8, pq (also fp
 extern const opt_enum opt_pool_enum;  /* mdsrec_pool_mode: none, last, mean, token */
 
 /* Choices that more than one command takes. */
-extern const char *const opt_nb_format_names[]; /* --neighbours-format: 0 csr, 1 compact */
+extern const char *const opt_nb_format_names[]; /* --neighbours-format: 0 csr, 1 compact, 2 bits */
 extern const char *const opt_weight_dtype_names[]; /* --weights: mdsrec_weight_dtype f32, f16, q8 */
 extern const opt_enum opt_table_format_enum;    /* table_format (data/table.h): auto, atomic, ... */
 

@@ -24,7 +24,8 @@ typedef struct {
     uint32_t n_heads;      /* 2 */
     uint32_t max_len;      /* 50 */
     uint32_t neighbours;   /* per item and channel; 0 for no neighbour sections */
-    int nb_compact;        /* 1 (default): NEIGHBOURS_K, 0: NEIGHBOURS (CSR) */
+    int nb_compact;        /* 1 (default): NEIGHBOURS_K, 0: NEIGHBOURS (CSR), 2: NEIGHBOURS_B */
+    uint32_t nb_weight_bits; /* NEIGHBOURS_B: weight bits, 0..8 (4) */
     uint32_t pool_mode;    /* mdsrec_pool_mode */
     uint64_t seed;
     int catalog;           /* also write catalog JSON */

@@ -1036,7 +1036,8 @@ int main(void) {
     compact_reader_errors();
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS), "NEIGHBOURS"));
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS_K), "NEIGHBOURS_K"));
-    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(15), "unknown"));
+    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(16), "unknown"));
+    CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS_B), "NEIGHBOURS_B"));
     CHECK(!strcmp(bundle_section_name(SEC_PQ_CODEBOOK), "PQ_CODEBOOK"));
     CHECK(bundle_dtype_size(MDSREC_F32) == 4 && bundle_dtype_size(MDSREC_F16) == 2 && bundle_dtype_size(MDSREC_I8) == 1);
     CHECK(bundle_dtype_size(MDSREC_PQ) == 0 && bundle_dtype_size(4) == 0);

@@ -291,7 +291,85 @@ static void reader_refusals(void) {
 #undef FRESH
 }
 
+/* NEIGHBOURS_B against NEIGHBOURS_K of the same lists: the same indices in the same order, at
+   8 weight bits the same weights to the bit (the same 255-level rule), at fewer within half a
+   step, at 0 all the strongest weight; N on both sides of a power of two (index bits 4 and 5),
+   rows shorter than k padded; and the reader's refusals. */
+static void neighbours_bits(void) {
+    static const uint32_t ns[] = {15, 16, 300};
+    static const uint32_t wbits[] = {8, 3, 0};
+    for (size_t ni = 0; ni < 3; ni++)
+        for (size_t wi = 0; wi < 3; wi++) {
+            synth_options o;
+            small_options(&o, ns[ni], MDSREC_I8, MDSREC_WEIGHTS_F32);
+            o.neighbours = 5;
+            mdsrec_error err;
+            uint8_t *kb, *bb;
+            size_t kl, bl;
+            CHECK(synth_bundle(&o, &kb, &kl, &err) == MDSREC_OK);
+            o.nb_compact = 2, o.nb_weight_bits = wbits[wi];
+            CHECK_MSG(synth_bundle(&o, &bb, &bl, &err) == MDSREC_OK, "%s", err.message);
+            CHECK(rd32(bb + 8) == 1); /* a new optional kind, not a new version */
+            uint64_t sz = 0;
+            uint8_t *sec = section(bb, SEC_NEIGHBOURS_B, 1, &sz);
+            CHECK(sec && rd32(sec + 8) == (ns[ni] < 16 ? 4u : ns[ni] < 512 && ns[ni] >= 256 ? 9u : 5u));
+            CHECK(sz == BUNDLE_NBITS_HEAD + ((uint64_t)ns[ni] * 5 * (rd32(sec + 8) + wbits[wi]) + 7) / 8);
+            mdsrec_model *mk, *mb;
+            CHECK(mdsrec_open(kb, kl, &mk, &err) == MDSREC_OK);
+            CHECK_MSG(mdsrec_open(bb, bl, &mb, &err) == MDSREC_OK, "%s", err.message);
+            float lo = mb->view.ch[1].nb_w_min, hi = mb->view.ch[1].nb_w_max;
+            double step = wbits[wi] ? ((double)hi - lo) / ((1u << wbits[wi]) - 1) : 0;
+            int same = 1;
+            for (uint32_t ch = 0; ch < o.n_channels; ch++)
+                for (uint32_t i = 0; i < ns[ni]; i++) {
+                    uint32_t a[8], b[8], na, nb;
+                    float wa[8], wb[8];
+                    CHECK(mdsrec_similar(mk, i, ch, 8, a, wa, &na) == MDSREC_OK);
+                    CHECK(mdsrec_similar(mb, i, ch, 8, b, wb, &nb) == MDSREC_OK);
+                    same &= na == nb && !memcmp(a, b, na * sizeof *a);
+                    for (uint32_t j = 0; j < na && j < nb; j++) {
+                        if (wbits[wi] == 8) same &= wa[j] == wb[j];
+                        else if (wbits[wi] == 0) same &= wb[j] == mb->view.ch[ch].nb_w_max;
+                        else if (ch == 1) same &= fabs((double)wa[j] - wb[j]) <= step / 2 + (hi - lo) / 510.0 + 1e-6;
+                    }
+                }
+            CHECK_MSG(same, "NEIGHBOURS_B (n %u, %u weight bits) differs from NEIGHBOURS_K", ns[ni], wbits[wi]);
+            mdsrec_close(mk), mdsrec_close(mb);
+            if (ni == 2 && wi == 1) { /* the refusals, on 300 items, 9 + 3 bits */
+                uint8_t *b = malloc(bl);
+#define EDIT(stmt, part)                                    \
+    do {                                                    \
+        memcpy(b, bb, bl);                                  \
+        sec = section(b, SEC_NEIGHBOURS_B, 1, &sz);         \
+        stmt;                                               \
+        refresh(b);                                         \
+        REFUSED(b, bl, MDSREC_EFORMAT, part);               \
+    } while (0)
+                EDIT(sec[8] = 10, "index_bits 10, expected 9");
+                EDIT(sec[12] = 9, "weight_bits 9");
+                EDIT(sec[4] = 6, "size");
+                /* entry 0 of item 0 (bits 0..11): index 299 + 1 = 300 is out of range */
+                EDIT((sec[24] = 0x2C, sec[25] = (uint8_t)((sec[25] & 0xF0) | 0x01)), "neighbour 300");
+                /* entry 0 of item 0 made padding while entry 1 is a neighbour */
+                EDIT((sec[24] = 0xFF, sec[25] = (uint8_t)(sec[25] | 0x01), sec[25] &= 0xF1), "after padding");
+                free(b);
+#undef EDIT
+            }
+            if (ni == 0 && wi == 1) { /* 15 items x 5 x (4 + 3) bits = 525: 3 spare bits */
+                uint8_t *b = malloc(bl);
+                memcpy(b, bb, bl);
+                sec = section(b, SEC_NEIGHBOURS_B, 1, &sz);
+                sec[sz - 1] |= 0x80;
+                refresh(b);
+                REFUSED(b, bl, MDSREC_EFORMAT, "bits past the last entry");
+                free(b);
+            }
+            free(kb), free(bb);
+        }
+}
+
 int main(void) {
+    neighbours_bits();
     weights_round_trip();
     pq_planted();
     reader_refusals();

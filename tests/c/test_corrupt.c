@@ -1,7 +1,7 @@
 /* test_corrupt.c - damaged bundles never crash the loader: every truncation, every single-byte
    change in the header and section table, and random flips anywhere (a flip in padding may
    leave a valid bundle, which must then recommend normally), for each item dtype and both
-   neighbour encodings (NEIGHBOURS_K and NEIGHBOURS), and format v2's compact forms (pq items,
+   neighbour encodings (NEIGHBOURS_K and NEIGHBOURS; NEIGHBOURS_B below), and format v2's compact forms (pq items,
    f16 and q8 weights). Run under ASan+UBSan too: each
    damaged copy sits in a buffer of exactly its length, so any read past it is caught. */
 #include <stdlib.h>
@@ -192,14 +192,15 @@ static void flips_past_checksums(const uint8_t *good, size_t len, uint64_t seed,
 
 int main(void) {
     /* each v1 dtype with the neighbours compact (NEIGHBOURS_K, synth's default) and as CSR,
-       then the v2 forms: pq items with each weight dtype, and i8 items with q8 weights */
+       then the v2 forms: pq items with each weight dtype, and i8 items with q8 weights; the last
+       two with the bit-packed lists (NEIGHBOURS_B) */
     static const uint32_t dtypes[] = {MDSREC_I8, MDSREC_F32, MDSREC_F16, MDSREC_I8, MDSREC_F32, MDSREC_F16,
                                       MDSREC_PQ, MDSREC_PQ, MDSREC_PQ, MDSREC_I8};
     static const uint32_t weights[] = {0, 0, 0, 0, 0, 0, MDSREC_WEIGHTS_F32, MDSREC_WEIGHTS_F16, MDSREC_WEIGHTS_Q8,
                                        MDSREC_WEIGHTS_Q8};
     for (size_t i = 0; i < sizeof dtypes / sizeof *dtypes; i++) {
         size_t len;
-        uint8_t *good = make_bundle(dtypes[i], weights[i], i < 3 || i >= 6, &len);
+        uint8_t *good = make_bundle(dtypes[i], weights[i], i >= 8 ? 2 : i < 3 || i >= 6, &len);
         CHECK(open_and_use(good, len) == MDSREC_OK);
         truncations(good, len);
         header_and_table(good, len);

@@ -113,6 +113,7 @@ int export_bundle(const train_state *st, const float *params, const dataset *ds,
     spec.popularity = order;
     spec.nb_compact = nbo ? nbo->compact : 1;
     spec.nb_keep = nbo ? nbo->keep : 0;
+    spec.nb_weight_bits = nbo ? nbo->weight_bits : 0;
     for (uint32_t k = 0; k < C; k++) {
         const tm_channel *ch = &s->ch[k];
         bundle_channel_spec *cs = &spec.ch[k];

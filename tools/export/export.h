@@ -23,8 +23,10 @@ typedef struct {
 
 /* How the neighbour lists are written (models/FORMAT.md). */
 typedef struct {
-    int compact;          /* 1: NEIGHBOURS_K (4 B a neighbour, 8-bit weights), 0: NEIGHBOURS (CSR) */
+    int compact;          /* 1: NEIGHBOURS_K (4 B a neighbour, 8-bit weights), 0: NEIGHBOURS (CSR),
+                             2: NEIGHBOURS_B (bit-packed: log2 N index bits + weight_bits) */
     uint32_t keep;        /* at most this many per item, the strongest; 0 keeps all */
+    uint32_t weight_bits; /* NEIGHBOURS_B: 0..8 */
 } export_neighbours;
 
 /* The compact forms of format v2 (models/FORMAT.md). */
