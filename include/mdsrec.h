@@ -28,7 +28,8 @@
 extern "C" {
 #endif
 
-#define MDSREC_FORMAT_VERSION 1
+#define MDSREC_FORMAT_VERSION 2    /* the newest bundle format version this core reads */
+#define MDSREC_FORMAT_VERSION_MIN 1 /* the oldest (v1 bundles still load) */
 #define MDSREC_MAX_CHANNELS 8     /* channels per model (id + modalities) */
 #define MDSREC_MAX_BLOCKS 8       /* attention blocks per channel */
 #define MDSREC_MAX_DIM 1024       /* hidden size d */
@@ -64,7 +65,17 @@ typedef enum {
     MDSREC_CHANNEL_FEATURE = 3  /* any other named feature matrix */
 } mdsrec_channel_kind;
 
-typedef enum { MDSREC_F32 = 0, MDSREC_F16 = 1, MDSREC_I8 = 2 } mdsrec_dtype;
+/* Item matrix types. MDSREC_PQ (format v2): product-quantized rows, pq_m u8 codes a row, each
+   picking one of 256 centroids of its d/pq_m columns (models/FORMAT.md, "PQ items"). */
+typedef enum { MDSREC_F32 = 0, MDSREC_F16 = 1, MDSREC_I8 = 2, MDSREC_PQ = 3 } mdsrec_dtype;
+
+/* How the dense weights (POS, ENCODER, POOL, GATE) are stored (format v2; v1 is all f32).
+   The core decodes them to f32 once at open. */
+typedef enum {
+    MDSREC_WEIGHTS_F32 = 0,
+    MDSREC_WEIGHTS_F16 = 1, /* IEEE binary16 */
+    MDSREC_WEIGHTS_Q8 = 2   /* blocks of 32 values: an f32 scale, then 32 i8 codes */
+} mdsrec_weight_dtype;
 
 /* How an item matrix's rows lie in the bundle (models/FORMAT.md, "Item layout"). */
 typedef enum {
@@ -97,6 +108,8 @@ typedef struct {
     uint32_t pool_mode;   /* mdsrec_pool_mode */
     uint32_t ln_mode;     /* 0 = post-LN (the only mode of format v1) */
     float ln_eps;         /* LayerNorm epsilon */
+    uint32_t weight_dtype; /* mdsrec_weight_dtype of POS, ENCODER, POOL and GATE (v2; v1: 0) */
+    uint32_t pq_m;        /* MDSREC_PQ: codes a row (sub-spaces), dividing dim; else 0 */
     struct {
         char name[25];    /* NUL-terminated UTF-8, e.g. "id", "image", "text" */
         uint32_t kind;    /* mdsrec_channel_kind */
@@ -208,11 +221,14 @@ const char *mdsrec_kernels_name(void);
 /* One table of names for the tools, so every command spells a dtype or a pooling mode alike.
    Values are contiguous from 0: a caller may list every name by asking for 0, 1, ... until NULL. */
 
-/* The canonical name of an mdsrec_dtype: "f32", "f16" or "i8"; NULL for any other value. */
+/* The canonical name of an mdsrec_dtype: "f32", "f16", "i8" or "pq"; NULL for any other value. */
 const char *mdsrec_dtype_name(int dtype);
 /* The mdsrec_dtype named `name`: a canonical name, or the long spellings "fp32", "fp16",
    "int8" that older scripts use; -1 for NULL or any other string. */
 int mdsrec_dtype_from_name(const char *name);
+
+/* The name of an mdsrec_weight_dtype: "f32", "f16" or "q8"; NULL for any other value. */
+const char *mdsrec_weight_dtype_name(int dtype);
 
 /* The name of an mdsrec_pool_mode: "none", "last", "mean" or "token"; NULL for any other value. */
 const char *mdsrec_pool_name(int mode);

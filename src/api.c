@@ -46,6 +46,14 @@ mdsrec_status model_open_ex(const void *buf, size_t len, const uint8_t *verified
     }
     m->cfg = m->view.cfg;
     m->head_only = head_only;
+    /* compact dense weights (format v2): decoded once here, so the forward reads f32 as ever */
+    if (!head_only && m->cfg.weight_dtype != MDSREC_WEIGHTS_F32) {
+        m->weights = bundle_weights_decode_all(&m->view);
+        if (!m->weights) {
+            free(m);
+            return open_fail(err, MDSREC_ENOMEM, "mdsrec_open: out of memory for the decoded weights");
+        }
+    }
     for (uint32_t c = 0; !head_only && c < m->cfg.n_channels; c++) {
         const bundle_channel *ch = &m->view.ch[c];
         encoder_weights_map(&m->cfg, ch->pos, ch->encoder, ch->pool, &m->enc[c]);
@@ -56,7 +64,10 @@ mdsrec_status model_open_ex(const void *buf, size_t len, const uint8_t *verified
     return MDSREC_OK;
 }
 
-void mdsrec_close(mdsrec_model *model) { free(model); }
+void mdsrec_close(mdsrec_model *model) {
+    if (model) free(model->weights);
+    free(model);
+}
 
 const mdsrec_config *mdsrec_model_config(const mdsrec_model *model) { return model ? &model->cfg : NULL; }
 
@@ -140,8 +151,9 @@ const char *mdsrec_status_string(int status) {
 
 /* ---------------------------------------------------------------- names of the enums */
 
-static const char *const dtype_names[] = {"f32", "f16", "i8"};      /* by mdsrec_dtype */
-static const char *const dtype_long[] = {"fp32", "fp16", "int8"};   /* accepted spellings */
+static const char *const dtype_names[] = {"f32", "f16", "i8", "pq"}; /* by mdsrec_dtype */
+static const char *const dtype_long[] = {"fp32", "fp16", "int8", "pq"}; /* accepted spellings */
+static const char *const weight_names[] = {"f32", "f16", "q8"};     /* by mdsrec_weight_dtype */
 static const char *const pool_names[] = {"none", "last", "mean", "token"}; /* by mdsrec_pool_mode */
 
 const char *mdsrec_dtype_name(int dtype) {
@@ -152,6 +164,10 @@ int mdsrec_dtype_from_name(const char *name) {
     for (int i = 0; name && i < (int)(sizeof dtype_names / sizeof *dtype_names); i++)
         if (!strcmp(name, dtype_names[i]) || !strcmp(name, dtype_long[i])) return i;
     return -1;
+}
+
+const char *mdsrec_weight_dtype_name(int dtype) {
+    return dtype >= 0 && dtype < (int)(sizeof weight_names / sizeof *weight_names) ? weight_names[dtype] : NULL;
 }
 
 const char *mdsrec_pool_name(int mode) {

@@ -34,7 +34,9 @@ typedef enum {
     SEC_POPULARITY = 11,
     SEC_CATALOG = 12,
     SEC_NEIGHBOURS_K = 13,
-    SEC_KIND_MAX = 13
+    SEC_PQ_CODEBOOK = 14,
+    SEC_NEIGHBOURS_B = 15,
+    SEC_KIND_MAX = 15
 } bundle_section_kind;
 
 /* NEIGHBOURS_K, the compact neighbour lists: k packed u32 entries per item, the neighbour's
@@ -46,14 +48,48 @@ typedef enum {
 #define BUNDLE_NB_K_MAX 1024u          /* k: 1 .. 1024 entries per item */
 #define BUNDLE_NB_K_MAX_ITEMS 0xFFFFFFu /* n_items at most 2^24 - 1 */
 
+/* NEIGHBOURS_B, the bit-packed neighbour lists: a 24-byte head (u32 n, k, index_bits,
+   weight_bits; f32 w_min, w_max), then N*k entries of index_bits + weight_bits bits, LSB first;
+   index_bits is the least b with 2^b > N, and index 2^b - 1 (weight code 0) is the padding. */
+#define BUNDLE_NBITS_HEAD 24
+/* The index width of NEIGHBOURS_B for n_items items: the least b with 2^b > n_items. */
+uint32_t bundle_nbits_index_bits(uint32_t n_items);
+/* A NEIGHBOURS_B weight of code q: w_min + q * (w_max - w_min) / (2^wbits - 1) in binary64,
+   rounded to binary32; w_max for every q when wbits is 0 (the lists then keep only ranks). */
+float bundle_nbits_dequant(float w_min, float w_max, uint32_t q, uint32_t wbits);
+
 /* The name of a section kind ("ITEMS"), or "unknown". */
 const char *bundle_section_name(uint32_t kind);
 
 /* Number of floats in a channel's ENCODER and POOL sections for this config. */
 size_t bundle_encoder_floats(const mdsrec_config *cfg);
 size_t bundle_pool_floats(const mdsrec_config *cfg);
-/* Bytes per item-matrix element of a dtype (4, 2, 1), 0 for an unknown dtype. */
+/* Bytes per item-matrix element of a dtype (4, 2, 1), 0 for PQ or an unknown dtype. */
 size_t bundle_dtype_size(uint32_t dtype);
+/* Bytes of one channel's ITEMS payload: N * d * bundle_dtype_size, or N * pq_m for PQ. cfg
+   must have passed the config check (no overflow in 64 bits). */
+uint64_t bundle_items_bytes(const mdsrec_config *cfg);
+
+/* PQ items (format v2): 256 centroids per sub-space. */
+#define BUNDLE_PQ_K 256
+/* Floats of one channel's PQ_CODEBOOK: pq_m * 256 * (d / pq_m) = 256 d. */
+uint64_t bundle_pq_codebook_floats(const mdsrec_config *cfg);
+
+/* Dense weights in cfg.weight_dtype (format v2, bundle_weights.c). Q8 groups values in blocks
+   of BUNDLE_Q8_BLOCK: an f32 scale, then that many i8 codes (the last block zero-padded);
+   value = scale * code. */
+#define BUNDLE_Q8_BLOCK 32
+/* Bytes that n values take in weight dtype wd (0 for an unknown wd). */
+uint64_t bundle_weights_bytes(uint32_t wd, uint64_t n);
+/* Index of the first of the n values in raw (bundle_weights_bytes(wd, n) bytes) that would not
+   decode to a finite float, or of the bad block's first value (Q8: a scale that is not finite,
+   negative or above FLT_MAX / 127, or a padding code not 0); n when all are good. */
+uint64_t bundle_weights_check(uint32_t wd, const uint8_t *raw, uint64_t n);
+/* Decodes n values of a checked raw array to out[0..n). */
+void bundle_weights_decode(uint32_t wd, const uint8_t *raw, size_t n, float *out);
+/* Encodes n finite values to out (bundle_weights_bytes(wd, n) bytes, zeroed by the caller).
+   Returns 0, or -1 when a value is outside what wd holds (f16 past 65504). */
+int bundle_weights_encode(uint32_t wd, const float *x, size_t n, uint8_t *out);
 /* Where element (row i, column j) of an item matrix lies, in elements from the matrix's
    start, for cfg's item_layout: i*d + j for rows; inside a panel of MDSREC_PANEL rows,
    column j's MDSREC_PANEL values are adjacent. Needs i < n_items, j < dim. */
@@ -72,20 +108,29 @@ typedef struct {
     const float *pos;         /* L*d */
     const float *encoder;     /* bundle_encoder_floats(cfg) */
     const float *pool;        /* bundle_pool_floats(cfg), NULL if pool_mode 0 */
+    /* the same three as stored when cfg.weight_dtype is not f32 (the float pointers above are
+       then NULL until bundle_weights_decode_all points them at decoded copies) */
+    const uint8_t *pos_raw, *encoder_raw, *pool_raw;
+    const float *pq_codebook; /* PQ: [pq_m][256][d / pq_m], else NULL */
     /* the neighbour lists, in one of two encodings (read them with bundle_nb_*) */
-    uint32_t nb_kind;         /* 0 none, SEC_NEIGHBOURS (CSR) or SEC_NEIGHBOURS_K (compact) */
+    uint32_t nb_kind;         /* 0 none, SEC_NEIGHBOURS (CSR), SEC_NEIGHBOURS_K (compact) or
+                                 SEC_NEIGHBOURS_B (bit-packed) */
     const uint32_t *nb_row;   /* CSR: N+1 */
     const uint32_t *nb_index; /* CSR: nnz */
     const float *nb_weight;   /* CSR: nnz */
     const uint32_t *nb_packed; /* compact: N*nb_k entries */
-    uint32_t nb_k;            /* compact: entries per item */
-    float nb_w_min, nb_w_max; /* compact: the range the 8-bit weights span */
+    uint32_t nb_k;            /* compact, bit-packed: entries per item */
+    float nb_w_min, nb_w_max; /* compact, bit-packed: the range the quantized weights span */
+    const uint8_t *nb_bits;   /* bit-packed: the entry stream */
+    uint32_t nb_ibits, nb_wbits; /* bit-packed: index and weight bits of an entry */
 } bundle_channel;
 
 /* Neighbour lists of either encoding. The loader proved every row's bounds and order, so
    these only read inside the bundle for item < N (and rank < bundle_nb_count). */
 /* How many neighbours item has (0 for a channel without neighbour lists). */
 uint32_t bundle_nb_count(const bundle_channel *c, uint32_t item);
+/* Bit-packed lists: entry j of item's row (index bits; the weight code in *q). */
+uint32_t bundle_nbits_get(const bundle_channel *c, uint32_t item, uint32_t j, uint32_t *q);
 /* Item's neighbour of rank j (0 = strongest; j < bundle_nb_count): its index, and its weight
    (dequantized for the compact encoding) in *weight. */
 uint32_t bundle_nb_get(const bundle_channel *c, uint32_t item, uint32_t j, float *weight);
@@ -102,12 +147,18 @@ typedef struct {
     const uint32_t *key_offsets;  /* N+1 */
     const uint8_t *key_bytes;
     const uint32_t *key_order;    /* N */
-    const float *gate;            /* |C|*|C|*d + |C| */
+    const float *gate;            /* |C|*|C|*d + |C| (NULL until decoded when not f32) */
+    const uint8_t *gate_raw;      /* as stored, when cfg.weight_dtype is not f32 */
     const uint32_t *popularity;   /* N */
     const char *catalog;          /* NULL if none */
     size_t catalog_len;
     bundle_channel ch[MDSREC_MAX_CHANNELS];
 } bundle_view;
+
+/* For a view whose cfg.weight_dtype is not f32: decodes POS, ENCODER, POOL and GATE of every
+   channel into one malloc'd float array, points the view's float pointers into it and returns
+   it (the caller frees it after the view's last use); NULL when out of memory. */
+float *bundle_weights_decode_all(bundle_view *view);
 
 /* Validates buf[0..len) as models/FORMAT.md demands and fills *view with pointers into it.
    Returns MDSREC_OK or an error code with err->message naming the section and problem.
@@ -153,7 +204,9 @@ typedef struct {
     size_t catalog_len;
     bundle_channel_spec ch[MDSREC_MAX_CHANNELS];
     int nb_compact;               /* 1: neighbours as NEIGHBOURS_K (4 B a neighbour, weights in 8
-                                     bits), 0: as NEIGHBOURS (CSR, f32 weights) */
+                                     bits), 0: as NEIGHBOURS (CSR, f32 weights), 2: as
+                                     NEIGHBOURS_B (bit-packed, nb_weight_bits weights) */
+    uint32_t nb_weight_bits;      /* NEIGHBOURS_B: weight bits, 0..8 (0: ranks only) */
     uint32_t nb_keep;             /* keep at most this many neighbours per item (the strongest);
                                      0 keeps them all */
 } bundle_spec;

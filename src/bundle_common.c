@@ -15,7 +15,8 @@ const uint8_t BUNDLE_MAGIC[8] = {0x4D, 0x44, 0x53, 0x42, 0x0D, 0x0A, 0x1A, 0x0A}
 
 const char *const bnd_section_names[SEC_KIND_MAX + 1] = {
     "unknown", "CONFIG", "KEYS", "KEY_ORDER", "ITEMS", "SCALES", "POS",
-    "ENCODER", "POOL", "GATE", "NEIGHBOURS", "POPULARITY", "CATALOG", "NEIGHBOURS_K"};
+    "ENCODER", "POOL", "GATE", "NEIGHBOURS", "POPULARITY", "CATALOG", "NEIGHBOURS_K",
+    "PQ_CODEBOOK", "NEIGHBOURS_B"};
 
 const char *bundle_section_name(uint32_t kind) {
     return kind >= 1 && kind <= SEC_KIND_MAX ? bnd_section_names[kind] : "unknown";
@@ -52,6 +53,13 @@ size_t bundle_dtype_size(uint32_t dtype) {
     default: return 0;
     }
 }
+
+uint64_t bundle_items_bytes(const mdsrec_config *cfg) {
+    if (cfg->item_dtype == MDSREC_PQ) return (uint64_t)cfg->n_items * cfg->pq_m;
+    return (uint64_t)cfg->n_items * cfg->dim * bundle_dtype_size(cfg->item_dtype);
+}
+
+uint64_t bundle_pq_codebook_floats(const mdsrec_config *cfg) { return (uint64_t)BUNDLE_PQ_K * cfg->dim; }
 
 size_t bundle_item_offset(const mdsrec_config *cfg, size_t i, size_t j) {
     size_t d = cfg->dim, full = cfg->n_items - cfg->n_items % MDSREC_PANEL;
@@ -200,8 +208,14 @@ mdsrec_status bnd_config_check(const mdsrec_config *c, const char *what, mdsrec_
         return bnd_fail(err, MDSREC_EFORMAT, "%s: n_heads %u does not divide dim %u", what, c->n_heads, c->dim);
     if (c->ffn_dim < 1 || c->ffn_dim > 4096)
         return bnd_fail(err, MDSREC_EFORMAT, "%s: ffn_dim %u outside 1..4096", what, c->ffn_dim);
-    if (c->item_dtype > MDSREC_I8)
+    if (c->item_dtype > MDSREC_PQ)
         return bnd_fail(err, MDSREC_EFORMAT, "%s: unknown item_dtype %u", what, c->item_dtype);
+    if (c->item_dtype == MDSREC_PQ && (c->pq_m < 1 || c->pq_m > c->dim || c->dim % c->pq_m))
+        return bnd_fail(err, MDSREC_EFORMAT, "%s: pq_m %u does not divide dim %u (item_dtype pq)", what, c->pq_m, c->dim);
+    if (c->item_dtype != MDSREC_PQ && c->pq_m)
+        return bnd_fail(err, MDSREC_EFORMAT, "%s: pq_m %u but item_dtype is not pq (expected 0)", what, c->pq_m);
+    if (c->weight_dtype > MDSREC_WEIGHTS_Q8)
+        return bnd_fail(err, MDSREC_EFORMAT, "%s: unknown weight_dtype %u", what, c->weight_dtype);
     if (c->item_layout > MDSREC_LAYOUT_PANEL16)
         return bnd_fail(err, MDSREC_EFORMAT, "%s: unknown item_layout %u", what, c->item_layout);
     if (c->item_layout == MDSREC_LAYOUT_PANEL16 && c->item_dtype != MDSREC_F32)

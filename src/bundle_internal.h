@@ -42,4 +42,16 @@ const char *bnd_key_problem(const uint8_t *k, size_t len);
 mdsrec_status bnd_config_check(const mdsrec_config *c, const char *what, mdsrec_error *err);
 mdsrec_status bnd_names_check(const mdsrec_config *c, const char *what, mdsrec_error *err);
 
+/* NEIGHBOURS_B (bundle_nbits.c). Validates a section of `size` bytes at p for n items and
+   fills out's bit-packed fields; every entry is checked (index < N or padding at the tail,
+   codes non-increasing). */
+mdsrec_status bnd_nbits_read(const uint8_t *p, uint64_t size, uint32_t n, uint32_t ch, bundle_channel *out,
+                             mdsrec_error *err);
+/* Bytes of a NEIGHBOURS_B section. */
+uint64_t bnd_nbits_bytes(uint32_t n_items, uint32_t k, uint32_t wbits);
+/* Writes a NEIGHBOURS_B section (bnd_nbits_bytes, zeroed) from CSR rows strongest first,
+   keeping at most `keep` a row (0: all; every kept row <= k). */
+void bnd_nbits_put(uint8_t *p, uint32_t n, uint32_t k, uint32_t wbits, float w_min, float w_max, const uint32_t *row,
+                   const uint32_t *index, const float *weight, uint32_t keep);
+
 #endif

@@ -17,11 +17,12 @@
 /* Per-channel kinds carry a channel number; the others carry BUNDLE_NO_CHANNEL. */
 static int kind_is_per_channel(uint32_t kind) {
     return kind == SEC_ITEMS || kind == SEC_SCALES || kind == SEC_POS || kind == SEC_ENCODER ||
-           kind == SEC_POOL || kind == SEC_NEIGHBOURS || kind == SEC_NEIGHBOURS_K;
+           kind == SEC_POOL || kind == SEC_NEIGHBOURS || kind == SEC_NEIGHBOURS_K || kind == SEC_PQ_CODEBOOK ||
+           kind == SEC_NEIGHBOURS_B;
 }
 
 static const char *dtype_name(uint32_t dtype) {
-    const char *n = dtype <= MDSREC_I8 ? mdsrec_dtype_name((int)dtype) : NULL; /* the one name table (api.c) */
+    const char *n = dtype <= MDSREC_PQ ? mdsrec_dtype_name((int)dtype) : NULL; /* the one name table (api.c) */
     return n ? n : "?";
 }
 
@@ -69,6 +70,7 @@ typedef struct {
     sec_loc global[SEC_KIND_MAX + 1];                      /* non-channel kinds */
     sec_loc chan[SEC_KIND_MAX + 1][MDSREC_MAX_CHANNELS];   /* per-channel kinds */
     uint32_t max_channel_seen[SEC_KIND_MAX + 1];           /* for the "channel out of range" check */
+    uint32_t version;                                      /* the header's format version */
     mdsrec_error *err;
     const uint8_t *verified; /* per table entry: payload checksum already checked (a stream), or NULL */
     int parts;               /* a bundle_read_part: how much of the bundle to read */
@@ -84,9 +86,11 @@ static mdsrec_status read_header(reader *r, uint32_t *count) {
                     (unsigned long long)len);
     /* the version first: a future bundle should say so, not complain about its checksum */
     uint32_t version = rd32(b + 8);
-    if (version != MDSREC_FORMAT_VERSION)
-        return bnd_fail(r->err, MDSREC_EVERSION, "header: format version %u, this core reads version %u%s", version,
-                    (unsigned)MDSREC_FORMAT_VERSION, version > MDSREC_FORMAT_VERSION ? " (the bundle is newer)" : "");
+    if (version < MDSREC_FORMAT_VERSION_MIN || version > MDSREC_FORMAT_VERSION)
+        return bnd_fail(r->err, MDSREC_EVERSION, "header: format version %u, this core reads versions %u to %u%s", version,
+                    (unsigned)MDSREC_FORMAT_VERSION_MIN, (unsigned)MDSREC_FORMAT_VERSION,
+                    version > MDSREC_FORMAT_VERSION ? " (the bundle is newer)" : "");
+    r->version = version;
     if (len < BUNDLE_HEADER_SIZE)
         return bnd_fail(r->err, MDSREC_EFORMAT, "header: file is %llu bytes, shorter than the 64-byte header",
                     (unsigned long long)len);
@@ -184,9 +188,16 @@ static mdsrec_status read_config(reader *r, mdsrec_config *c) {
     c->item_dtype = rd32(p + 28), c->pool_mode = rd32(p + 32), c->ln_mode = rd32(p + 36);
     c->ln_eps = rdf32(p + 40);
     c->item_layout = rd32(p + 44);
+    c->weight_dtype = rd32(p + 48), c->pq_m = rd32(p + 52); /* v2 fields; reserved (0) in v1 */
+    /* v1 first, so that a v1 bundle keeps its v1 message for these bytes */
+    if (r->version < 2 && (c->weight_dtype || c->pq_m))
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section CONFIG: reserved field at offset %d is not 0 (format version 1)",
+                    c->weight_dtype ? 48 : 52);
     mdsrec_status st = bnd_config_check(c, "section CONFIG", r->err);
     if (st) return st;
-    for (int i = 1; i < 5; i++)
+    if (r->version < 2 && c->item_dtype == MDSREC_PQ)
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section CONFIG: item_dtype 3 (pq) needs format version 2");
+    for (int i = 3; i < 5; i++)
         if (rd32(p + 44 + 4 * i)) return bnd_fail(r->err, MDSREC_EFORMAT, "section CONFIG: reserved field at offset %d is not 0", 44 + 4 * i);
     uint64_t want = BUNDLE_CONFIG_FIXED + (uint64_t)c->n_channels * BUNDLE_CHANNEL_RECORD;
     if (s->size != want)
@@ -234,6 +245,26 @@ static mdsrec_status need_floats(reader *r, uint32_t kind, uint32_t channel, uin
         return bnd_fail(r->err, MDSREC_EFORMAT, "%s: value %llu is not finite", name, (unsigned long long)bad);
     }
     *out = f;
+    return MDSREC_OK;
+}
+
+/* A dense weight array of n values in cfg.weight_dtype: f32 as a float view (*out), else the
+   stored bytes (*raw, decoded at open), exact size and every value decodable to a finite float. */
+static mdsrec_status need_weights(reader *r, const mdsrec_config *c, uint32_t kind, uint32_t channel, uint64_t n,
+                                  const float **out, const uint8_t **raw) {
+    if (c->weight_dtype == MDSREC_WEIGHTS_F32) return need_floats(r, kind, channel, n, out);
+    const uint8_t *p = NULL;
+    mdsrec_status st = need(r, kind, channel, bundle_weights_bytes(c->weight_dtype, n), &p);
+    if (st) return st;
+    uint64_t bad = bundle_weights_check(c->weight_dtype, p, n);
+    if (bad != n) {
+        char name[64];
+        section_label(name, sizeof name, kind, channel);
+        return bnd_fail(r->err, MDSREC_EFORMAT, "%s: value %llu does not decode to a finite %s weight%s", name,
+                    (unsigned long long)bad, mdsrec_weight_dtype_name((int)c->weight_dtype),
+                    c->weight_dtype == MDSREC_WEIGHTS_Q8 ? " (block scale not finite, negative or too large, or padding not 0)" : "");
+    }
+    *raw = p;
     return MDSREC_OK;
 }
 
@@ -290,8 +321,17 @@ static mdsrec_status read_key_order(reader *r, const mdsrec_config *c, bundle_vi
 static mdsrec_status read_items(reader *r, const mdsrec_config *c, uint32_t ch, bundle_view *v) {
     uint64_t count = (uint64_t)c->n_items * c->dim;
     const uint8_t *p = NULL;
-    mdsrec_status st = need(r, SEC_ITEMS, ch, count * bundle_dtype_size(c->item_dtype), &p);
+    mdsrec_status st = need(r, SEC_ITEMS, ch, bundle_items_bytes(c), &p);
     if (st) return st;
+    /* PQ: any code names one of the 256 centroids, so the codes need no check; the centroids
+       must be finite */
+    if (c->item_dtype == MDSREC_PQ) {
+        st = need_floats(r, SEC_PQ_CODEBOOK, ch, bundle_pq_codebook_floats(c), &v->ch[ch].pq_codebook);
+        if (st) return st;
+    } else if (r->chan[SEC_PQ_CODEBOOK][ch].p) {
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section PQ_CODEBOOK (channel %u): present but item_dtype is %s", ch,
+                    dtype_name(c->item_dtype));
+    }
     if (c->item_dtype == MDSREC_F32) {
         size_t bad = bnd_first_nonfinite((const float *)(const void *)p, (size_t)count);
         if (bad != count)
@@ -437,6 +477,11 @@ float bundle_nb_dequant(float w_min, float w_max, uint32_t q) {
 
 uint32_t bundle_nb_count(const bundle_channel *c, uint32_t item) {
     if (c->nb_kind == SEC_NEIGHBOURS) return c->nb_row[item + 1] - c->nb_row[item];
+    if (c->nb_kind == SEC_NEIGHBOURS_B) {
+        uint32_t n = 0, q, pad = (1u << c->nb_ibits) - 1;
+        while (n < c->nb_k && bundle_nbits_get(c, item, n, &q) != pad) n++; /* padding only at the tail */
+        return n;
+    }
     if (c->nb_kind != SEC_NEIGHBOURS_K) return 0;
     const uint32_t *row = c->nb_packed + (size_t)item * c->nb_k;
     uint32_t n = 0;
@@ -450,13 +495,18 @@ uint32_t bundle_nb_get(const bundle_channel *c, uint32_t item, uint32_t j, float
         *weight = c->nb_weight[at];
         return c->nb_index[at];
     }
+    if (c->nb_kind == SEC_NEIGHBOURS_B) {
+        uint32_t q, x = bundle_nbits_get(c, item, j, &q);
+        *weight = bundle_nbits_dequant(c->nb_w_min, c->nb_w_max, q, c->nb_wbits);
+        return x;
+    }
     uint32_t x = c->nb_packed[(size_t)item * c->nb_k + j];
     *weight = bundle_nb_dequant(c->nb_w_min, c->nb_w_max, x >> 24);
     return x & BUNDLE_NB_INDEX_MASK;
 }
 
 uint32_t bundle_nb_max_row(const bundle_channel *c, uint32_t n_items) {
-    if (c->nb_kind == SEC_NEIGHBOURS_K) return c->nb_k;
+    if (c->nb_kind == SEC_NEIGHBOURS_K || c->nb_kind == SEC_NEIGHBOURS_B) return c->nb_k;
     if (c->nb_kind != SEC_NEIGHBOURS) return 0;
     uint32_t best = 0;
     for (uint32_t i = 0; i < n_items; i++)
@@ -467,28 +517,34 @@ uint32_t bundle_nb_max_row(const bundle_channel *c, uint32_t n_items) {
 uint64_t bundle_nb_total(const bundle_channel *c, uint32_t n_items) {
     if (c->nb_kind == SEC_NEIGHBOURS) return c->nb_row[n_items];
     uint64_t t = 0;
-    if (c->nb_kind == SEC_NEIGHBOURS_K)
+    if (c->nb_kind == SEC_NEIGHBOURS_K || c->nb_kind == SEC_NEIGHBOURS_B)
         for (uint32_t i = 0; i < n_items; i++) t += bundle_nb_count(c, i);
     return t;
 }
 
 static mdsrec_status read_channel(reader *r, const mdsrec_config *c, uint32_t ch, bundle_view *v) {
+    bundle_channel *bc = &v->ch[ch];
     mdsrec_status st = read_items(r, c, ch, v);
-    if (!st) st = need_floats(r, SEC_POS, ch, (uint64_t)c->max_len * c->dim, &v->ch[ch].pos);
-    if (!st) st = need_floats(r, SEC_ENCODER, ch, bnd_encoder_floats64(c), &v->ch[ch].encoder);
+    if (!st) st = need_weights(r, c, SEC_POS, ch, (uint64_t)c->max_len * c->dim, &bc->pos, &bc->pos_raw);
+    if (!st) st = need_weights(r, c, SEC_ENCODER, ch, bnd_encoder_floats64(c), &bc->encoder, &bc->encoder_raw);
     if (st) return st;
     if (c->pool_mode == MDSREC_POOL_NONE) {
         if (r->chan[SEC_POOL][ch].p)
             return bnd_fail(r->err, MDSREC_EFORMAT, "section POOL (channel %u): present but pool_mode is 0", ch);
     } else {
-        st = need_floats(r, SEC_POOL, ch, bnd_pool_floats64(c), &v->ch[ch].pool);
+        st = need_weights(r, c, SEC_POOL, ch, bnd_pool_floats64(c), &bc->pool, &bc->pool_raw);
         if (st) return st;
     }
     if (r->chan[SEC_NEIGHBOURS][ch].p && r->chan[SEC_NEIGHBOURS_K][ch].p)
         return bnd_fail(r->err, MDSREC_EFORMAT,
                     "section NEIGHBOURS_K (channel %u): the channel also has a NEIGHBOURS section (at most one of the two)", ch);
+    const sec_loc *nb = &r->chan[SEC_NEIGHBOURS_B][ch];
+    if (nb->p && (r->chan[SEC_NEIGHBOURS][ch].p || r->chan[SEC_NEIGHBOURS_K][ch].p))
+        return bnd_fail(r->err, MDSREC_EFORMAT,
+                    "section NEIGHBOURS_B (channel %u): the channel also has a NEIGHBOURS or NEIGHBOURS_K section (at most one neighbour section)", ch);
     st = read_neighbours(r, c, ch, v);
     if (!st) st = read_neighbours_k(r, c, ch, v);
+    if (!st && nb->p) st = bnd_nbits_read(nb->p, nb->size, c->n_items, ch, bc, r->err);
     return st;
 }
 
@@ -567,7 +623,8 @@ mdsrec_status bundle_read_ex(const void *buf, size_t len, const uint8_t *verifie
     if (!st) st = read_keys(r, c, &v);
     if (!st) st = read_key_order(r, c, &v);
     for (uint32_t ch = 0; !st && parts == BUNDLE_READ_ALL && ch < c->n_channels; ch++) st = read_channel(r, c, ch, &v);
-    if (!st && parts == BUNDLE_READ_ALL) st = need_floats(r, SEC_GATE, BUNDLE_NO_CHANNEL, bnd_gate_floats64(c), &v.gate);
+    if (!st && parts == BUNDLE_READ_ALL)
+        st = need_weights(r, c, SEC_GATE, BUNDLE_NO_CHANNEL, bnd_gate_floats64(c), &v.gate, &v.gate_raw);
     if (!st) st = read_popularity(r, c, &v);
     if (!st) st = read_catalog(r, &v);
     free(r);

@@ -10,6 +10,7 @@
 #include "bundle_internal.h"
 #include "checksum.h"
 #include "half.h"
+#include "pq.h"
 
 static void wr32(uint8_t *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
@@ -71,6 +72,15 @@ typedef struct {
     out_sec sec[MAX_OUT_SECS];
     uint32_t n_sec;
 } writer;
+
+/* A dense weight array in the config's weight dtype; f16 overflow is the spec's fault. */
+static mdsrec_status put_weights(writer *w, uint8_t *p, const float *x, uint64_t n, const char *what, uint32_t ch) {
+    if (bundle_weights_encode(w->spec->cfg.weight_dtype, x, (size_t)n, p)) {
+        if (ch == BUNDLE_NO_CHANNEL) return bnd_fail(w->err, MDSREC_EARG, "spec: %s has a value outside the f16 range", what);
+        return bnd_fail(w->err, MDSREC_EARG, "spec: channel %u %s has a value outside the f16 range", ch, what);
+    }
+    return MDSREC_OK;
+}
 
 /* A float array of the spec: present and finite. ch is BUNDLE_NO_CHANNEL for global ones. */
 static mdsrec_status spec_floats(writer *w, const float *f, uint64_t n, const char *what, uint32_t ch) {
@@ -135,7 +145,9 @@ static mdsrec_status spec_neighbours(writer *w, uint32_t ch) {
     const bundle_channel_spec *c = &w->spec->ch[ch];
     uint32_t n = w->spec->cfg.n_items;
     if (!c->nb_row) return MDSREC_OK;
-    if (w->spec->nb_compact && n > BUNDLE_NB_K_MAX_ITEMS)
+    if (w->spec->nb_compact == 2 && w->spec->nb_weight_bits > 8)
+        return bnd_fail(w->err, MDSREC_EARG, "spec: nb_weight_bits %u outside 0..8", w->spec->nb_weight_bits);
+    if (w->spec->nb_compact == 1 && n > BUNDLE_NB_K_MAX_ITEMS)
         return bnd_fail(w->err, MDSREC_EARG,
                     "spec: channel %u neighbours: the compact encoding needs n_items below 16777216 (write them as CSR)", ch);
     if (!c->nb_index || !c->nb_weight)
@@ -181,6 +193,8 @@ static mdsrec_status spec_check(writer *w) {
         if (w->err) w->err->code = MDSREC_EARG;
         return MDSREC_EARG;
     }
+    if (c->item_dtype == MDSREC_PQ && c->n_items > UINT32_MAX / 2)
+        return bnd_fail(w->err, MDSREC_EARG, "spec: too many items for pq");
     if ((st = spec_keys(w))) return st;
     uint64_t n = c->n_items, d = c->dim;
     for (uint32_t ch = 0; ch < c->n_channels; ch++) {
@@ -225,14 +239,18 @@ static uint64_t plan_layout(writer *w) {
     /* the catalog next: with the keys and popularity it is all a popularity answer needs, so a
        bundle still downloading can answer with it (bundle_stream.h) */
     if (w->spec->catalog) add_sec(w, SEC_CATALOG, BUNDLE_NO_CHANNEL, w->spec->catalog_len);
-    add_sec(w, SEC_GATE, BUNDLE_NO_CHANNEL, 4 * bnd_gate_floats64(c));
+    uint32_t wd = c->weight_dtype;
+    add_sec(w, SEC_GATE, BUNDLE_NO_CHANNEL, bundle_weights_bytes(wd, bnd_gate_floats64(c)));
     for (uint32_t ch = 0; ch < c->n_channels; ch++) {
-        add_sec(w, SEC_ITEMS, ch, n * d * bundle_dtype_size(c->item_dtype));
+        add_sec(w, SEC_ITEMS, ch, bundle_items_bytes(c));
         if (c->item_dtype == MDSREC_I8) add_sec(w, SEC_SCALES, ch, 4 * n);
-        add_sec(w, SEC_POS, ch, 4 * (uint64_t)c->max_len * d);
-        add_sec(w, SEC_ENCODER, ch, 4 * bnd_encoder_floats64(c));
-        if (c->pool_mode != MDSREC_POOL_NONE) add_sec(w, SEC_POOL, ch, 4 * bnd_pool_floats64(c));
-        if (w->spec->ch[ch].nb_row && w->spec->nb_compact) add_sec(w, SEC_NEIGHBOURS_K, ch, 16 + 4 * n * w->nb_k[ch]);
+        if (c->item_dtype == MDSREC_PQ) add_sec(w, SEC_PQ_CODEBOOK, ch, 4 * bundle_pq_codebook_floats(c));
+        add_sec(w, SEC_POS, ch, bundle_weights_bytes(wd, (uint64_t)c->max_len * d));
+        add_sec(w, SEC_ENCODER, ch, bundle_weights_bytes(wd, bnd_encoder_floats64(c)));
+        if (c->pool_mode != MDSREC_POOL_NONE) add_sec(w, SEC_POOL, ch, bundle_weights_bytes(wd, bnd_pool_floats64(c)));
+        if (w->spec->ch[ch].nb_row && w->spec->nb_compact == 2)
+            add_sec(w, SEC_NEIGHBOURS_B, ch, bnd_nbits_bytes((uint32_t)n, w->nb_k[ch], w->spec->nb_weight_bits));
+        else if (w->spec->ch[ch].nb_row && w->spec->nb_compact) add_sec(w, SEC_NEIGHBOURS_K, ch, 16 + 4 * n * w->nb_k[ch]);
         else if (w->spec->ch[ch].nb_row) add_sec(w, SEC_NEIGHBOURS, ch, 8 + 4 * (n + 1) + 8 * w->nnz[ch]);
     }
     uint64_t at = BUNDLE_HEADER_SIZE + (uint64_t)w->n_sec * BUNDLE_ENTRY_SIZE;
@@ -250,6 +268,7 @@ static void put_config(const mdsrec_config *c, uint8_t *p) {
     wr32(p + 28, c->item_dtype), wr32(p + 32, c->pool_mode), wr32(p + 36, c->ln_mode);
     wrf32(p + 40, c->ln_eps);
     wr32(p + 44, c->item_layout);
+    wr32(p + 48, c->weight_dtype), wr32(p + 52, c->pq_m);
     for (uint32_t i = 0; i < c->n_channels; i++) {
         uint8_t *rec = p + BUNDLE_CONFIG_FIXED + i * BUNDLE_CHANNEL_RECORD;
         memcpy(rec, c->channels[i].name, strnlen(c->channels[i].name, 24));
@@ -278,11 +297,20 @@ static void put_floats(uint8_t *p, const float *v, size_t n) {
 
 /* The item matrix in the bundle's dtype. f16 values past 65504 are refused (they would
    become Inf, which the reader rejects). */
-static mdsrec_status put_items(writer *w, uint32_t ch, uint8_t *p, uint8_t *scales_p) {
+static mdsrec_status put_items(writer *w, uint32_t ch, uint8_t *p, uint8_t *scales_p, uint8_t *cb_p) {
     const mdsrec_config *c = &w->spec->cfg;
     const float *x = w->spec->ch[ch].items;
     size_t n = c->n_items, d = c->dim;
-    if (c->item_dtype == MDSREC_F32 && c->item_layout == MDSREC_LAYOUT_PANEL16) {
+    if (c->item_dtype == MDSREC_PQ) { /* k-means here, from the f32 rows (pq.c) */
+        size_t nf = (size_t)bundle_pq_codebook_floats(c);
+        float *cb = malloc(nf * sizeof *cb);
+        if (!cb || pq_train(x, n, d, c->pq_m, cb, p)) {
+            free(cb);
+            return bnd_fail(w->err, MDSREC_ENOMEM, "bundle_build: out of memory training channel %u's pq codebook", ch);
+        }
+        put_floats(cb_p, cb, nf);
+        free(cb);
+    } else if (c->item_dtype == MDSREC_F32 && c->item_layout == MDSREC_LAYOUT_PANEL16) {
         size_t full = n - n % MDSREC_PANEL; /* rows in whole panels; the rest stay row-major */
         for (size_t i = 0; i < full; i++)
             for (size_t j = 0; j < d; j++) wrf32(p + 4 * bundle_item_offset(c, i, j), x[i * d + j]);
@@ -368,16 +396,22 @@ static mdsrec_status fill(writer *w, uint8_t *buf, uint64_t total) {
     put_keys(w, sec_ptr(w, buf, SEC_KEYS, BUNDLE_NO_CHANNEL));
     put_u32s(sec_ptr(w, buf, SEC_KEY_ORDER, BUNDLE_NO_CHANNEL), w->key_order, n);
     put_u32s(sec_ptr(w, buf, SEC_POPULARITY, BUNDLE_NO_CHANNEL), s->popularity, n);
-    put_floats(sec_ptr(w, buf, SEC_GATE, BUNDLE_NO_CHANNEL), s->gate, (size_t)bnd_gate_floats64(c));
+    mdsrec_status st = put_weights(w, sec_ptr(w, buf, SEC_GATE, BUNDLE_NO_CHANNEL), s->gate, bnd_gate_floats64(c), "gate",
+                                   BUNDLE_NO_CHANNEL);
+    if (st) return st;
     for (uint32_t ch = 0; ch < c->n_channels; ch++) {
         const bundle_channel_spec *cs = &s->ch[ch];
-        mdsrec_status st = put_items(w, ch, sec_ptr(w, buf, SEC_ITEMS, ch), sec_ptr(w, buf, SEC_SCALES, ch));
+        st = put_items(w, ch, sec_ptr(w, buf, SEC_ITEMS, ch), sec_ptr(w, buf, SEC_SCALES, ch),
+                       sec_ptr(w, buf, SEC_PQ_CODEBOOK, ch));
+        if (!st) st = put_weights(w, sec_ptr(w, buf, SEC_POS, ch), cs->pos, (uint64_t)c->max_len * c->dim, "pos", ch);
+        if (!st) st = put_weights(w, sec_ptr(w, buf, SEC_ENCODER, ch), cs->encoder, bnd_encoder_floats64(c), "encoder", ch);
+        if (!st && c->pool_mode != MDSREC_POOL_NONE)
+            st = put_weights(w, sec_ptr(w, buf, SEC_POOL, ch), cs->pool, bnd_pool_floats64(c), "pool", ch);
         if (st) return st;
-        put_floats(sec_ptr(w, buf, SEC_POS, ch), cs->pos, (size_t)c->max_len * c->dim);
-        put_floats(sec_ptr(w, buf, SEC_ENCODER, ch), cs->encoder, (size_t)bnd_encoder_floats64(c));
-        if (c->pool_mode != MDSREC_POOL_NONE)
-            put_floats(sec_ptr(w, buf, SEC_POOL, ch), cs->pool, (size_t)bnd_pool_floats64(c));
-        if (cs->nb_row && s->nb_compact) put_neighbours_k(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS_K, ch));
+        if (cs->nb_row && s->nb_compact == 2)
+            bnd_nbits_put(sec_ptr(w, buf, SEC_NEIGHBOURS_B, ch), c->n_items, w->nb_k[ch], s->nb_weight_bits, w->nb_w_min[ch],
+                          w->nb_w_max[ch], cs->nb_row, cs->nb_index, cs->nb_weight, s->nb_keep);
+        else if (cs->nb_row && s->nb_compact) put_neighbours_k(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS_K, ch));
         else if (cs->nb_row) put_neighbours(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS, ch));
     }
     if (s->catalog && s->catalog_len) memcpy(sec_ptr(w, buf, SEC_CATALOG, BUNDLE_NO_CHANNEL), s->catalog, s->catalog_len);
@@ -391,7 +425,9 @@ static mdsrec_status fill(writer *w, uint8_t *buf, uint64_t total) {
         wr64(e + 24, checksum64(buf + o->offset, (size_t)o->size));
     }
     memcpy(buf, BUNDLE_MAGIC, 8);
-    wr32(buf + 8, MDSREC_FORMAT_VERSION), wr32(buf + 12, BUNDLE_BYTE_ORDER), wr32(buf + 16, BUNDLE_HEADER_SIZE);
+    /* version 2 only when a v2 feature is used: other bundles stay readable by v1 cores */
+    int v2 = c->weight_dtype != MDSREC_WEIGHTS_F32 || c->item_dtype == MDSREC_PQ;
+    wr32(buf + 8, v2 ? 2u : 1u), wr32(buf + 12, BUNDLE_BYTE_ORDER), wr32(buf + 16, BUNDLE_HEADER_SIZE);
     wr32(buf + 20, w->n_sec), wr64(buf + 24, total), wr64(buf + 32, BUNDLE_HEADER_SIZE);
     wr64(buf + 40, checksum64(table, (size_t)w->n_sec * BUNDLE_ENTRY_SIZE));
     wr64(buf + 56, checksum64(buf, 56));

@@ -69,6 +69,15 @@ typedef struct {
     /* Writes to idx[] the positions i < n with s[i] > thr (in increasing order) and returns
        their number: the top-k's threshold test, which rejects most items. NaN never passes. */
     size_t (*above)(const float *s, size_t n, float thr, uint32_t *idx);
+
+    /* Scoring of product-quantized rows (item_dtype pq): rows [row0, row0+count) of n_ch code
+       matrices of m u8 codes a row, through per-query lookup tables:
+       out[r] = sum_c sum_j luts[c][256 j + codes[c][(row0+r) m + j]],
+       one running sum from 0, channel by channel, each channel from j = 0, so the scores are
+       bit-identical across kernel sets. luts[c] holds m * 256 floats (entry (j, k): the query's
+       sub-vector j against centroid k of sub-space j). */
+    void (*score_pq)(float *out, const uint8_t *const *codes, const float *const *luts, size_t n_ch, size_t m,
+                     size_t row0, size_t count);
 } mdsrec_kernels;
 
 /* The scalar reference set. Never NULL. */

@@ -184,8 +184,22 @@ static size_t above(const float *s, size_t n, float thr, uint32_t *idx) {
     return m;
 }
 
+static void score_pq(float *out, const uint8_t *const *codes, const float *const *luts, size_t n_ch, size_t m,
+                     size_t row0, size_t count) {
+    for (size_t r = 0; r < count; r++) {
+        float s = 0.0f;
+        for (size_t c = 0; c < n_ch; c++) {
+            const uint8_t *code = codes[c] + (row0 + r) * m;
+            const float *lut = luts[c];
+            for (size_t j = 0; j < m; j++, lut += 256) s += lut[code[j]];
+        }
+        out[r] = s;
+    }
+}
+
 static const mdsrec_kernels scalar_set = {
     "scalar", dot_f32, dot_f16, dot_i8, matvec, linear, gelu, score_f32, score_f32_panel, score_f16, score_i8, above,
+    score_pq,
 };
 
 const mdsrec_kernels *kernels_scalar(void) { return &scalar_set; }

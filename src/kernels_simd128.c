@@ -333,8 +333,36 @@ static size_t above(const float *s, size_t n, float thr, uint32_t *idx) {
     return m;
 }
 
+/* Four rows in the lanes of one sum: SIMD128 has no gather, so the table lookups are scalar
+   loads into lanes, and the adds are a quarter of the scalar set's. Each lane adds in the
+   scalar order. */
+static void score_pq(float *out, const uint8_t *const *codes, const float *const *luts, size_t n_ch, size_t m,
+                     size_t row0, size_t count) {
+    size_t r = 0;
+    for (; r + 4 <= count; r += 4) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (size_t c = 0; c < n_ch; c++) {
+            const uint8_t *p0 = codes[c] + (row0 + r) * m, *p1 = p0 + m, *p2 = p1 + m, *p3 = p2 + m;
+            const float *lut = luts[c];
+            for (size_t j = 0; j < m; j++, lut += 256)
+                acc = wasm_f32x4_add(acc, wasm_f32x4_make(lut[p0[j]], lut[p1[j]], lut[p2[j]], lut[p3[j]]));
+        }
+        wasm_v128_store(out + r, acc);
+    }
+    for (; r < count; r++) {
+        float s = 0.0f;
+        for (size_t c = 0; c < n_ch; c++) {
+            const uint8_t *code = codes[c] + (row0 + r) * m;
+            const float *lut = luts[c];
+            for (size_t j = 0; j < m; j++, lut += 256) s += lut[code[j]];
+        }
+        out[r] = s;
+    }
+}
+
 static const mdsrec_kernels simd_set = {
     "simd128", dot_f32, dot_f16, dot_i8, matvec, linear, gelu, score_f32, score_f32_panel, score_f16, score_i8, above,
+    score_pq,
 };
 
 const mdsrec_kernels *kernels_simd128(void) { return &simd_set; }

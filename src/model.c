@@ -261,6 +261,7 @@ struct mdsrec_state {
     float *u;              /* (|C|, d) visitor vectors */
     float *q;              /* (|C|, d) gate-scaled visitor vectors */
     int8_t *q8;            /* (|C|, d) quantized q (i8 models) */
+    float *luts;           /* (|C|, pq_m, 256) q's lookup tables (pq models), else NULL */
     float qscale[MDSREC_MAX_CHANNELS];
     float gates[MDSREC_MAX_CHANNELS];
     uint32_t carriers[MDSREC_MAX_CHANNELS];
@@ -301,6 +302,8 @@ mdsrec_status mdsrec_state_new(const mdsrec_model *model, mdsrec_state **out) {
     s->u = malloc(C * d * sizeof(float));
     s->q = malloc(C * d * sizeof(float));
     s->q8 = malloc(C * d);
+    int pq = cfg->item_dtype == MDSREC_PQ;
+    if (pq) s->luts = malloc(C * cfg->pq_m * BUNDLE_PQ_K * sizeof(float));
     s->block = malloc(SCORE_BLOCK * sizeof(float));
     s->cand = malloc(SCORE_BLOCK * sizeof(uint32_t));
     s->excluded = calloc((N + 7) / 8, 1);
@@ -309,7 +312,7 @@ mdsrec_status mdsrec_state_new(const mdsrec_model *model, mdsrec_state **out) {
     s->res_scores = malloc(N * sizeof(float));
     s->res_shares = malloc(N * C * sizeof(float));
     if (!s->acts_mem || !s->cached || !s->rows || !s->hist || !s->u || !s->q || !s->q8 || !s->block || !s->cand ||
-        !s->excluded || !s->allowed || !s->res_items || !s->res_scores || !s->res_shares) {
+        !s->excluded || !s->allowed || !s->res_items || !s->res_scores || !s->res_shares || (pq && !s->luts)) {
         mdsrec_state_free(s);
         return MDSREC_ENOMEM;
     }
@@ -327,6 +330,7 @@ void mdsrec_state_free(mdsrec_state *s) {
     free(s->u);
     free(s->q);
     free(s->q8);
+    free(s->luts);
     free(s->block);
     free(s->cand);
     free(s->excluded);
@@ -354,6 +358,13 @@ static void item_row(const mdsrec_model *m, uint32_t c, uint32_t i, float *out) 
     case MDSREC_F16: {
         const uint16_t *r = (const uint16_t *)ch->items + (size_t)i * d;
         for (size_t j = 0; j < d; j++) out[j] = half_to_float(r[j]);
+        break;
+    }
+    case MDSREC_PQ: { /* each code's centroid, sub-space after sub-space */
+        size_t M = m->cfg.pq_m, ds = d / M;
+        const uint8_t *code = (const uint8_t *)ch->items + (size_t)i * M;
+        for (size_t j = 0; j < M; j++)
+            memcpy(out + j * ds, ch->pq_codebook + (j * BUNDLE_PQ_K + code[j]) * ds, ds * sizeof(float));
         break;
     }
     default: {
@@ -408,6 +419,24 @@ static void visitor_forward(const mdsrec_model *m, mdsrec_state *s, size_t n) {
     op_gate(s->gates, NULL, wg, bg, s->u, C, d);
     for (size_t c = 0; c < C; c++)
         for (size_t i = 0; i < d; i++) s->q[c * d + i] = s->gates[c] * s->u[c * d + i];
+
+    /* pq items: q_c against every centroid of every sub-space, so scoring is table lookups */
+    if (cfg->item_dtype == MDSREC_PQ) {
+        size_t M = cfg->pq_m, ds = d / M;
+        for (size_t c = 0; c < C; c++) {
+            const float *cb = m->view.ch[c].pq_codebook;
+            float *lut = s->luts + c * M * BUNDLE_PQ_K;
+            for (size_t j = 0; j < M; j++) {
+                const float *qj = s->q + c * d + j * ds;
+                for (size_t k = 0; k < BUNDLE_PQ_K; k++) {
+                    const float *ck = cb + (j * BUNDLE_PQ_K + k) * ds;
+                    float t = 0.0f;
+                    for (size_t e = 0; e < ds; e++) t += qj[e] * ck[e];
+                    lut[j * BUNDLE_PQ_K + k] = t;
+                }
+            }
+        }
+    }
 
     /* i8 items: quantize q per channel too, so scoring stays in integer arithmetic */
     if (cfg->item_dtype == MDSREC_I8) {
@@ -472,6 +501,8 @@ static void score_rows(const mdsrec_model *m, const mdsrec_state *s, size_t c0, 
     for (size_t c = 0; c < nc; c++) {
         mats[c] = m->view.ch[c0 + c].items;
         scales[c] = m->view.ch[c0 + c].scales;
+        /* pq: the channel's lookup tables in the scales' place */
+        if (s->luts) scales[c] = s->luts + (c0 + c) * m->cfg.pq_m * BUNDLE_PQ_K;
     }
     switch (m->cfg.item_dtype) {
     case MDSREC_F32:
@@ -479,6 +510,9 @@ static void score_rows(const mdsrec_model *m, const mdsrec_state *s, size_t c0, 
         break;
     case MDSREC_F16:
         m->k->score_f16(out, (const uint16_t *const *)mats, s->q + c0 * d, nc, d, row0, count);
+        break;
+    case MDSREC_PQ:
+        m->k->score_pq(out, (const uint8_t *const *)mats, scales, nc, m->cfg.pq_m, row0, count);
         break;
     default:
         m->k->score_i8(out, (const int8_t *const *)mats, scales, s->q8 + c0 * d, s->qscale + c0, nc, d, row0, count);

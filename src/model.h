@@ -128,6 +128,7 @@ struct mdsrec_model {
     encoder_weights enc[MDSREC_MAX_CHANNELS];
     const mdsrec_kernels *k;
     int head_only; /* opened from a bundle still arriving: keys and popularity only (api.c) */
+    float *weights;                            /* f32 copies of compact weights, or NULL */
 };
 
 /* Opens a model over buf[0..len) whose sections' checksums verified[] (one flag per table

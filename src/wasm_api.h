@@ -39,7 +39,7 @@ const char *mdsrec_wasm_error_message(void);
 
 /* The open model's config, one export per field (mdsrec_config in mdsrec.h); each returns -1
    when no model is open. item_dtype is an mdsrec_dtype, pool_mode an mdsrec_pool_mode,
-   format_version the bundle format version this core reads (MDSREC_FORMAT_VERSION). */
+   format_version the newest bundle format version this core reads (MDSREC_FORMAT_VERSION). */
 int32_t mdsrec_wasm_info_n_items(void);
 int32_t mdsrec_wasm_info_dim(void);
 int32_t mdsrec_wasm_info_n_channels(void);

@@ -239,7 +239,7 @@ int cmd_add_items(int argc, char **argv) {
         if (!(buf = cli_read_file(bundle, &len))) goto done;
     } else {
         export_info info;
-        if (export_bundle(m.st, m.params, &m.ds, &m.in, MDSREC_F32, 1, NULL, &buf, &len, &info)) goto done;
+        if (export_bundle(m.st, m.params, &m.ds, &m.in, MDSREC_F32, 1, NULL, NULL, &buf, &len, &info)) goto done;
     }
     const char *what = bundle ? bundle : "the exported bundle";
     if (edit_bundle_read(buf, len, what, &b)) goto done;

@@ -50,7 +50,10 @@ static void print_view(const char *path, const uint8_t *buf, size_t len, const b
            c->n_channels, c->max_len);
     printf("  blocks      %u\n  heads       %u\n  ffn_dim     %u\n  item dtype  %s\n", c->n_blocks, c->n_heads,
            c->ffn_dim, dtype_name(c->item_dtype));
+    if (c->item_dtype == MDSREC_PQ)
+        printf("  pq          %u codes a row (%u columns each), 256 centroids a sub-space\n", c->pq_m, c->dim / c->pq_m);
     printf("  item layout %s\n", c->item_layout == MDSREC_LAYOUT_PANEL16 ? "panels of 16 rows" : "rows");
+    printf("  weights     %s\n", mdsrec_weight_dtype_name((int)c->weight_dtype));
     printf("  pool        ");
     print_pool(c->pool_mode);
     printf("\n  layernorm   post-LN, eps %g\n", (double)c->ln_eps);

@@ -256,7 +256,7 @@ static int open_bundle(report *r, const options *o) {
         if (!(r->bundle = cli_read_file(o->bundle_path, &r->bundle_len))) return -1;
     } else {
         export_info info;
-        if (export_bundle(r->lm.st, r->lm.params, &r->lm.ds, &r->lm.in, MDSREC_F32, 1, NULL, &r->bundle, &r->bundle_len,
+        if (export_bundle(r->lm.st, r->lm.params, &r->lm.ds, &r->lm.in, MDSREC_F32, 1, NULL, NULL, &r->bundle, &r->bundle_len,
                           &info))
             return -1;
     }

@@ -23,7 +23,7 @@ int cmd_synth(int argc, char **argv) {
     synth_options o;
     synth_defaults(&o, 0);
     const char *path = NULL, *channels = NULL;
-    int dtype = (int)o.dtype, layout = MDSREC_LAYOUT_PANEL16, pool = (int)o.pool_mode, compact = o.nb_compact;
+    int dtype = (int)o.dtype, weights = (int)o.weights, layout = MDSREC_LAYOUT_PANEL16, pool = (int)o.pool_mode, compact = o.nb_compact;
     const opt rows[] = {
         {"--out", OPT_STRING, &path, "FILE", .help = "output bundle (written atomically)", .flags = OPT_REQUIRED,
          .alias = "-o"},
@@ -33,6 +33,10 @@ int cmd_synth(int argc, char **argv) {
         {"--channels", OPT_STRING, &channels, "LIST", .help = "channel names, comma-separated", .def = "id,image,text",
          .check = channels_check},
         {"--dtype", OPT_CHOICE, &dtype, .help = "the item matrices' type", .lookup = &opt_dtype_enum},
+        {"--pq-m", OPT_U32, &o.pq_m, "M", .help = "--dtype pq: codes (bytes) per item and channel, dividing D",
+         .min = 1, .max = MDSREC_MAX_DIM, .def = "D/4"},
+        {"--weights", OPT_CHOICE, &weights, .help = "the encoder, pooling, position and gate weights' type",
+         .names = opt_weight_dtype_names},
         {"--layout", OPT_CHOICE, &layout, .given = &o.layout_set,
          .help = "f32 item rows: panels (16 rows column by column, one streaming\n"
                  "pass when scoring) or rows (row-major)",
@@ -44,9 +48,12 @@ int cmd_synth(int argc, char **argv) {
         {"--max-len", OPT_U32, &o.max_len, "L", .help = "longest history read", .min = 1, .max = MDSREC_MAX_LEN},
         {"--neighbours", OPT_U32, &o.neighbours, "K", .help = "neighbours per item and channel, 0 for none"},
         {"--neighbours-format", OPT_CHOICE, &compact,
-         .help = "compact (NEIGHBOURS_K: 4 bytes a neighbour, 8-bit weights) or\n"
-                 "csr (NEIGHBOURS: row pointers, 4-byte index, f32 weight)",
+         .help = "compact (NEIGHBOURS_K: 4 bytes a neighbour, 8-bit weights),\n"
+                 "csr (NEIGHBOURS: row pointers, 4-byte index, f32 weight) or bits\n"
+                 "(NEIGHBOURS_B: log2 N index bits + --neighbour-weight-bits)",
          .names = opt_nb_format_names},
+        {"--neighbour-weight-bits", OPT_U32, &o.nb_weight_bits, "W",
+         .help = "--neighbours-format bits: bits per weight, 0 for ranks only", .min = 0, .max = 8},
         {"--centre", OPT_CHOICE, &pool, .help = "interest centre (pooling mode)", .lookup = &opt_pool_enum,
          .alias = "--pool --center"},
         {"--catalog", OPT_FLAG, &o.catalog, .help = "also write catalog JSON (title, price, image, url)"},
@@ -57,11 +64,13 @@ int cmd_synth(int argc, char **argv) {
     if (rc != OPT_PROCEED) return rc;
     const char *why = NULL;
     if (channels) synth_parse_channels(&o, channels, &why); /* checked by its row */
-    o.dtype = (uint32_t)dtype, o.layout = (uint32_t)layout, o.pool_mode = (uint32_t)pool, o.nb_compact = compact;
+    o.dtype = (uint32_t)dtype, o.weights = (uint32_t)weights, o.layout = (uint32_t)layout, o.pool_mode = (uint32_t)pool, o.nb_compact = compact;
     /* the rules across options, each with its own message */
     if (o.dim % o.n_heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", o.n_heads, o.dim);
     if (o.layout_set && o.layout == MDSREC_LAYOUT_PANEL16 && o.dtype != MDSREC_F32)
         return opt_usage_error(&cmd, "--layout panels needs --dtype f32");
+    if (o.pq_m && o.dtype != MDSREC_PQ) return opt_usage_error(&cmd, "--pq-m needs --dtype pq");
+    if (o.pq_m && o.dim % o.pq_m) return opt_usage_error(&cmd, "--pq-m %u does not divide --dim %u", o.pq_m, o.dim);
     double t0 = cli_now();
     mdsrec_error err = {0};
     uint8_t *buf = NULL;

@@ -11,7 +11,8 @@
 
 const opt_enum opt_dtype_enum = {mdsrec_dtype_name, mdsrec_dtype_from_name};
 const opt_enum opt_pool_enum = {mdsrec_pool_name, mdsrec_pool_from_name};
-const char *const opt_nb_format_names[] = {"csr", "compact", NULL};
+const char *const opt_nb_format_names[] = {"csr", "compact", "bits", NULL};
+const char *const opt_weight_dtype_names[] = {"f32", "f16", "q8", NULL}; /* by mdsrec_weight_dtype */
 
 /* table.h's own names, in the shape of an opt_enum */
 static const char *table_format_at(int v) {

@@ -125,11 +125,12 @@ void opt_help(const opt_cmd *cmd, FILE *to);
 int opt_usage_error(const opt_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The enum functions of the core's name tables, for OPT_CHOICE rows. */
-extern const opt_enum opt_dtype_enum; /* mdsrec_dtype: f32, f16, i8 (also fp32, fp16, int8) */
+extern const opt_enum opt_dtype_enum; /* mdsrec_dtype: f32, f16, i8, pq (also fp32, fp16, int8) */
 extern const opt_enum opt_pool_enum;  /* mdsrec_pool_mode: none, last, mean, token */
 
 /* Choices that more than one command takes. */
-extern const char *const opt_nb_format_names[]; /* --neighbours-format: 0 csr, 1 compact */
+extern const char *const opt_nb_format_names[]; /* --neighbours-format: 0 csr, 1 compact, 2 bits */
+extern const char *const opt_weight_dtype_names[]; /* --weights: mdsrec_weight_dtype f32, f16, q8 */
 extern const opt_enum opt_table_format_enum;    /* table_format (data/table.h): auto, atomic, ... */
 
 #endif /* MDSREC_OPTIONS_H */

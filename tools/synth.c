@@ -41,6 +41,7 @@ void synth_defaults(synth_options *o, uint32_t n_items) {
     o->max_len = 50;
     o->neighbours = 10;
     o->nb_compact = 1;
+    o->nb_weight_bits = 4;
     o->pool_mode = MDSREC_POOL_LAST;
     o->seed = 1;
     const char *why;
@@ -188,7 +189,7 @@ void synth_free(synth_model *m) {
 static mdsrec_status options_check(const synth_options *o, mdsrec_error *err) {
     const char *why = NULL;
     if (o->n_items < 1 || o->n_items > MDSREC_MAX_ITEMS) why = "items must be 1..16777216";
-    else if (o->nb_compact && o->neighbours && o->n_items > BUNDLE_NB_K_MAX_ITEMS)
+    else if (o->nb_compact == 1 && o->neighbours && o->n_items > BUNDLE_NB_K_MAX_ITEMS)
         why = "compact neighbours need items below 16777216 (--neighbours-format csr, or --neighbours 0)";
     else if (o->nb_compact && o->neighbours > BUNDLE_NB_K_MAX && o->n_items - 1 > BUNDLE_NB_K_MAX)
         why = "compact neighbours: at most 1024 per item (--neighbours-format csr for more)";
@@ -197,7 +198,10 @@ static mdsrec_status options_check(const synth_options *o, mdsrec_error *err) {
     else if (o->n_heads < 1 || o->dim % o->n_heads) why = "heads must divide dim";
     else if (o->n_blocks > MDSREC_MAX_BLOCKS) why = "blocks must be 0..8";
     else if (o->max_len < 1 || o->max_len > MDSREC_MAX_LEN) why = "max-len must be 1..1024";
-    else if (o->dtype > MDSREC_I8) why = "unknown dtype";
+    else if (o->dtype > MDSREC_PQ) why = "unknown dtype";
+    else if (o->dtype == MDSREC_PQ && o->pq_m && (o->pq_m > o->dim || o->dim % o->pq_m)) why = "--pq-m must divide dim";
+    else if (o->dtype != MDSREC_PQ && o->pq_m) why = "--pq-m needs --dtype pq";
+    else if (o->weights > MDSREC_WEIGHTS_Q8) why = "unknown weights dtype";
     else if (o->layout_set && o->layout == MDSREC_LAYOUT_PANEL16 && o->dtype != MDSREC_F32)
         why = "--layout panels needs --dtype f32";
     else if (o->pool_mode > MDSREC_POOL_TOKEN) why = "unknown pool mode";
@@ -227,9 +231,12 @@ mdsrec_status synth_make(const synth_options *o, synth_model *m, mdsrec_error *e
     c->n_blocks = o->n_blocks, c->n_heads = o->n_heads;
     c->ffn_dim = 4 * o->dim > 4096 ? 4096 : 4 * o->dim;
     c->item_dtype = o->dtype;
+    c->pq_m = o->dtype != MDSREC_PQ ? 0 : o->pq_m ? o->pq_m : o->dim % 4 ? o->dim : o->dim / 4;
+    c->weight_dtype = o->weights;
     c->item_layout = o->layout_set ? o->layout : o->dtype == MDSREC_F32 ? MDSREC_LAYOUT_PANEL16 : MDSREC_LAYOUT_ROWS;
     c->pool_mode = o->pool_mode, c->ln_mode = 0, c->ln_eps = 1e-5f;
     sp->nb_compact = o->nb_compact;
+    sp->nb_weight_bits = o->nb_weight_bits;
     for (uint32_t i = 0; i < o->n_channels; i++) {
         memcpy(c->channels[i].name, o->names[i], sizeof c->channels[i].name);
         c->channels[i].kind = o->kinds[i];

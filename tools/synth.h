@@ -16,13 +16,16 @@ typedef struct {
     char names[MDSREC_MAX_CHANNELS][25];
     uint32_t kinds[MDSREC_MAX_CHANNELS];
     uint32_t dtype;        /* mdsrec_dtype */
+    uint32_t pq_m;         /* pq: codes a row, dividing dim; 0 for dim/4 (or dim when 4 does not divide it) */
+    uint32_t weights;      /* mdsrec_weight_dtype of the dense weights (f32) */
     uint32_t layout;       /* mdsrec_layout; unless layout_set, panels for f32, rows otherwise */
     int layout_set;
     uint32_t n_blocks;     /* 2 */
     uint32_t n_heads;      /* 2 */
     uint32_t max_len;      /* 50 */
     uint32_t neighbours;   /* per item and channel; 0 for no neighbour sections */
-    int nb_compact;        /* 1 (default): NEIGHBOURS_K, 0: NEIGHBOURS (CSR) */
+    int nb_compact;        /* 1 (default): NEIGHBOURS_K, 0: NEIGHBOURS (CSR), 2: NEIGHBOURS_B */
+    uint32_t nb_weight_bits; /* NEIGHBOURS_B: weight bits, 0..8 (4) */
     uint32_t pool_mode;    /* mdsrec_pool_mode */
     uint64_t seed;
     int catalog;           /* also write catalog JSON */

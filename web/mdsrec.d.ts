@@ -10,7 +10,7 @@ export type MdsrecErrorCode =
   /** Not a bundle, or a damaged one: empty, shorter than its header or its Content-Length (a download that ended
       early), bad magic, wrong length, checksum mismatch, inconsistent sections, modelHash mismatch. */
   | 'MDSREC_CORRUPT_BUNDLE'
-  /** A bundle of a format version this core does not read (e.g. version 2). */
+  /** A bundle of a format version this core does not read (e.g. version 3). */
   | 'MDSREC_INCOMPATIBLE_BUNDLE'
   /** No WebAssembly, the .wasm is not the mdsrec core or fails wasmHash, the CSP forbids compiling it
       ('wasm-unsafe-eval': the page's policy on the main thread, worker.js's policy in the Worker; docs/WEB.md),
@@ -48,8 +48,9 @@ export class BundleError extends MdsrecError {}
 /** code MDSREC_WASM_UNAVAILABLE */
 export class WasmError extends MdsrecError {}
 
-/** The bundle format version this shim reads (models/FORMAT.md). */
-export const FORMAT_VERSION: 1;
+/** The newest bundle format version this shim reads (models/FORMAT.md); FORMAT_VERSION_MIN the oldest. */
+export const FORMAT_VERSION: 2;
+export const FORMAT_VERSION_MIN: 1;
 
 export interface LoadOptions {
   /** The bundle (.mdsb): a URL (relative to the page) or its bytes. */

@@ -70,7 +70,8 @@ const echoUrl = (u) => echo(String(u), 120, false);
 
 // == bundle header (models/FORMAT.md)
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2; // the newest bundle format this shim's core reads
+export const FORMAT_VERSION_MIN = 1; // and the oldest (models/FORMAT.md: v2 added pq items and compact weights)
 const MAGIC = [0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** Checks the magic and format version in the first 12 bytes of a bundle: a clear BundleError
@@ -80,9 +81,9 @@ export function checkHeader(b) {
   if (!b.length) throw corrupt('empty bundle (0 bytes)');
   if (b.length < 12) throw corrupt(`bundle truncated: ${b.length} bytes, shorter than the 12-byte header`);
   const version = b[8] | (b[9] << 8) | (b[10] << 16) | (b[11] << 24);
-  if (version !== FORMAT_VERSION)
+  if (version < FORMAT_VERSION_MIN || version > FORMAT_VERSION)
     throw new BundleError('MDSREC_INCOMPATIBLE_BUNDLE',
-      `bundle format version ${version >>> 0} is ${version > FORMAT_VERSION ? 'newer than' : 'not'} the version ${FORMAT_VERSION} this mdsrec reads`);
+      `bundle format version ${version >>> 0} is ${version > FORMAT_VERSION ? 'newer than' : 'not one of'} the versions ${FORMAT_VERSION_MIN} to ${FORMAT_VERSION} this mdsrec reads`);
 }
 
 // == fetching and caching

@@ -397,9 +397,9 @@ static void test_reader_errors(void) {
     b[0] ^= 1;
     EXPECT(b, len, MDSREC_EFORMAT, "header", "magic");
     FRESH();
-    set32(b + 8, 2); /* no refresh: the version is checked before the checksum */
-    EXPECT(b, len, MDSREC_EVERSION, "header", "version 2");
-    EXPECT(b, 12, MDSREC_EVERSION, "version 2", NULL);
+    set32(b + 8, 3); /* no refresh: the version is checked before the checksum */
+    EXPECT(b, len, MDSREC_EVERSION, "header", "version 3");
+    EXPECT(b, 12, MDSREC_EVERSION, "version 3", NULL);
     set32(b + 8, 0);
     EXPECT(b, len, MDSREC_EVERSION, "version 0", NULL);
     FRESH();
@@ -1036,8 +1036,10 @@ int main(void) {
     compact_reader_errors();
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS), "NEIGHBOURS"));
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS_K), "NEIGHBOURS_K"));
-    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(14), "unknown"));
+    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(16), "unknown"));
+    CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS_B), "NEIGHBOURS_B"));
+    CHECK(!strcmp(bundle_section_name(SEC_PQ_CODEBOOK), "PQ_CODEBOOK"));
     CHECK(bundle_dtype_size(MDSREC_F32) == 4 && bundle_dtype_size(MDSREC_F16) == 2 && bundle_dtype_size(MDSREC_I8) == 1);
-    CHECK(bundle_dtype_size(3) == 0);
+    CHECK(bundle_dtype_size(MDSREC_PQ) == 0 && bundle_dtype_size(4) == 0);
     return check_done("test_bundle");
 }

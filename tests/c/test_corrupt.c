@@ -1,7 +1,8 @@
 /* test_corrupt.c - damaged bundles never crash the loader: every truncation, every single-byte
    change in the header and section table, and random flips anywhere (a flip in padding may
    leave a valid bundle, which must then recommend normally), for each item dtype and both
-   neighbour encodings (NEIGHBOURS_K and NEIGHBOURS). Run under ASan+UBSan too: each
+   neighbour encodings (NEIGHBOURS_K and NEIGHBOURS; NEIGHBOURS_B below), and format v2's compact forms (pq items,
+   f16 and q8 weights). Run under ASan+UBSan too: each
    damaged copy sits in a buffer of exactly its length, so any read past it is caught. */
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,13 @@
 #include "mdsrec.h"
 #include "synth.h"
 
-static uint8_t *make_bundle(uint32_t dtype, int nb_compact, size_t *len) {
+static uint8_t *make_bundle(uint32_t dtype, uint32_t weights, int nb_compact, size_t *len) {
     synth_options o;
     synth_defaults(&o, dtype == MDSREC_F32 ? 20 : 6); /* f32: one whole panel of 16 rows and a tail */
     const char *why;
     synth_parse_channels(&o, "id,text", &why);
     o.dim = 8, o.n_blocks = 1, o.n_heads = 2, o.max_len = 4, o.neighbours = 2;
-    o.dtype = dtype, o.catalog = 1, o.seed = 9, o.nb_compact = nb_compact;
+    o.dtype = dtype, o.catalog = 1, o.seed = 9, o.nb_compact = nb_compact, o.weights = weights;
     uint8_t *buf = NULL;
     mdsrec_error err;
     CHECK_MSG(synth_bundle(&o, &buf, len, &err) == MDSREC_OK, "%s", err.message);
@@ -190,11 +191,16 @@ static void flips_past_checksums(const uint8_t *good, size_t len, uint64_t seed,
 }
 
 int main(void) {
-    static const uint32_t dtypes[] = {MDSREC_I8, MDSREC_F32, MDSREC_F16};
-    /* each dtype with the neighbours compact (NEIGHBOURS_K, synth's default) and as CSR */
-    for (size_t i = 0; i < 6; i++) {
+    /* each v1 dtype with the neighbours compact (NEIGHBOURS_K, synth's default) and as CSR,
+       then the v2 forms: pq items with each weight dtype, and i8 items with q8 weights; the last
+       two with the bit-packed lists (NEIGHBOURS_B) */
+    static const uint32_t dtypes[] = {MDSREC_I8, MDSREC_F32, MDSREC_F16, MDSREC_I8, MDSREC_F32, MDSREC_F16,
+                                      MDSREC_PQ, MDSREC_PQ, MDSREC_PQ, MDSREC_I8};
+    static const uint32_t weights[] = {0, 0, 0, 0, 0, 0, MDSREC_WEIGHTS_F32, MDSREC_WEIGHTS_F16, MDSREC_WEIGHTS_Q8,
+                                       MDSREC_WEIGHTS_Q8};
+    for (size_t i = 0; i < sizeof dtypes / sizeof *dtypes; i++) {
         size_t len;
-        uint8_t *good = make_bundle(dtypes[i % 3], i < 3, &len);
+        uint8_t *good = make_bundle(dtypes[i], weights[i], i >= 8 ? 2 : i < 3 || i >= 6, &len);
         CHECK(open_and_use(good, len) == MDSREC_OK);
         truncations(good, len);
         header_and_table(good, len);

@@ -99,7 +99,9 @@ int main(void) {
 
     /* the core's name tables: canonical names, the long dtype spellings, and nothing else */
     CHECK(!strcmp(mdsrec_dtype_name(MDSREC_F32), "f32") && !strcmp(mdsrec_dtype_name(MDSREC_F16), "f16") &&
-          !strcmp(mdsrec_dtype_name(MDSREC_I8), "i8") && !mdsrec_dtype_name(3) && !mdsrec_dtype_name(-1));
+          !strcmp(mdsrec_dtype_name(MDSREC_I8), "i8") && !strcmp(mdsrec_dtype_name(MDSREC_PQ), "pq") &&
+          !mdsrec_dtype_name(4) && !mdsrec_dtype_name(-1));
+    CHECK(!strcmp(mdsrec_weight_dtype_name(MDSREC_WEIGHTS_Q8), "q8") && !mdsrec_weight_dtype_name(3));
     CHECK(mdsrec_dtype_from_name("i8") == MDSREC_I8 && mdsrec_dtype_from_name("int8") == MDSREC_I8 &&
           mdsrec_dtype_from_name("fp16") == MDSREC_F16 && mdsrec_dtype_from_name("f64") == -1 &&
           mdsrec_dtype_from_name(NULL) == -1 && mdsrec_dtype_from_name("") == -1);
@@ -135,7 +137,7 @@ int main(void) {
     CHECK(parse("--out", "o", "--rate", "1") == CLI_EXIT_USAGE && has("--rate: expected a number in [0, 1), got '1'"));
     CHECK(parse("--out", "o", "--rate", "nan") == CLI_EXIT_USAGE && has("--rate: expected a number"));
     CHECK(parse("--out", "o", "--mode", "auto") == CLI_EXIT_USAGE && has("--mode: expected one of fixed, learned, got 'auto'"));
-    CHECK(parse("--out", "o", "--dtype", "f64") == CLI_EXIT_USAGE && has("--dtype: expected one of f32, f16, i8, got 'f64'"));
+    CHECK(parse("--out", "o", "--dtype", "f64") == CLI_EXIT_USAGE && has("--dtype: expected one of f32, f16, i8, pq, got 'f64'"));
     CHECK(parse("--out", "o", "--centre", "centre") == CLI_EXIT_USAGE &&
           has("--centre: expected one of none, last, mean, token"));
     CHECK(parse("--out", "o", "--name", "a b") == CLI_EXIT_USAGE && has("--name: expected a name without spaces, got 'a b'"));
@@ -162,7 +164,7 @@ int main(void) {
     CHECK(strstr(out, "  --rate P                a rate\n                          over two lines (default: 0.5)\n"));
     CHECK(strstr(out, "  --quiet                 no progress\n"));
     CHECK(strstr(out, "  --mode fixed|learned    the gate (default: fixed) (also --gate)\n"));
-    CHECK(strstr(out, "  --dtype f32|f16|i8      item type (default: f32)\n"));
+    CHECK(strstr(out, "  --dtype f32|f16|i8|pq   item type (default: f32)\n"));
     CHECK(strstr(out, "  --centre none|last|mean|token\n                          centre (default: the model's)\n"));
     CHECK(strstr(out, "exit codes: 0 success"));
     CHECK(parse("-h") == CLI_EXIT_OK && strstr(out, "usage: mdsrec demo"));

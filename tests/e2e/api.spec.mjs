@@ -113,15 +113,15 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
       const w = worker ? 'worker' : 'main';
       const flipped = bytes.slice();
       flipped[bytes.length >> 1] ^= 0x40;
-      const v2 = bytes.slice();
-      v2[8] = 2;
+      const v3 = bytes.slice();
+      v3[8] = 3;
       Object.assign(out, {
         [`${w} corrupt bytes`]: await code(() => m.load({ model: flipped, worker })),
-        [`${w} version 2 bytes`]: await code(() => m.load({ model: v2, worker })),
+        [`${w} version 3 bytes`]: await code(() => m.load({ model: v3, worker })),
         [`${w} random bytes`]: await code(() => m.load({ model: new Uint8Array(100).fill(7), worker })),
         [`${w} empty bytes`]: await code(() => m.load({ model: new ArrayBuffer(0), worker })),
         [`${w} corrupt url`]: await code(() => m.load({ model: '/fixtures/corrupt.mdsb', worker })),
-        [`${w} version 2 url`]: await code(() => m.load({ model: '/fixtures/version2.mdsb', worker })),
+        [`${w} version 3 url`]: await code(() => m.load({ model: '/fixtures/version3.mdsb', worker })),
         [`${w} truncated url`]: await code(() => m.load({ model: '/fixtures/truncated.mdsb', worker })),
         [`${w} missing url`]: await code(() => m.load({ model: '/fixtures/nothing.mdsb', worker })),
         [`${w} not wasm`]: await code(() => m.load({ model, wasm: '/fixtures/not-wasm.wasm', worker })),
@@ -175,11 +175,11 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
   for (const w of ['worker', 'main']) {
     Object.assign(want, {
       [`${w} corrupt bytes`]: 'MDSREC_CORRUPT_BUNDLE',
-      [`${w} version 2 bytes`]: 'MDSREC_INCOMPATIBLE_BUNDLE',
+      [`${w} version 3 bytes`]: 'MDSREC_INCOMPATIBLE_BUNDLE',
       [`${w} random bytes`]: 'MDSREC_CORRUPT_BUNDLE',
       [`${w} empty bytes`]: 'MDSREC_CORRUPT_BUNDLE',
       [`${w} corrupt url`]: 'MDSREC_CORRUPT_BUNDLE',
-      [`${w} version 2 url`]: 'MDSREC_INCOMPATIBLE_BUNDLE',
+      [`${w} version 3 url`]: 'MDSREC_INCOMPATIBLE_BUNDLE',
       [`${w} truncated url`]: 'MDSREC_CORRUPT_BUNDLE',
       [`${w} missing url`]: 'MDSREC_FETCH_FAILED',
       [`${w} not wasm`]: 'MDSREC_WASM_UNAVAILABLE',

@@ -1,5 +1,5 @@
 // Makes the test bundles with the native tool: a 2000-item, 3-channel bundle with a catalog,
-// and broken copies of it (a flipped byte, a format-version-2 header, a truncated file).
+// and broken copies of it (a flipped byte, a format-version-3 header, a truncated file).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -43,9 +43,9 @@ export default function globalSetup() {
   const flipped = Buffer.from(b);
   flipped[Math.floor(b.length / 2)] ^= 0x40;
   writeFileSync(`${DIR}/corrupt.mdsb`, flipped);
-  const v2 = Buffer.from(b);
-  v2.writeUInt32LE(2, 8);
-  writeFileSync(`${DIR}/version2.mdsb`, v2);
+  const v3 = Buffer.from(b);
+  v3.writeUInt32LE(3, 8); // newer than the newest format (2) the core reads
+  writeFileSync(`${DIR}/version3.mdsb`, v3);
   writeFileSync(`${DIR}/truncated.mdsb`, b.subarray(0, Math.floor(b.length / 3)));
   writeFileSync(`${DIR}/not-wasm.wasm`, 'this is not WebAssembly');
   // A page with no script of its own, on the demo's origin and under its CSP, for API tests.

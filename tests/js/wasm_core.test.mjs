@@ -17,12 +17,15 @@ const WASM = { simd: join(ROOT, 'web/wasm/mdsrec-simd.wasm'), scalar: join(ROOT,
 const BIN = [process.env.MDSREC_BIN, join(ROOT, 'build/bin/mdsrec')].find((p) => p && existsSync(p));
 const TOL = 1e-5;
 
-// The bundles: each dtype, with the pooling modes spread over them.
+// The bundles: each dtype and weight dtype, with the pooling modes spread over them.
 const BUNDLES = [
   { name: 'f32', args: ['--dtype', 'fp32', '--pool', 'last', '--seed', '11', '--catalog'] },
   { name: 'f16', args: ['--dtype', 'fp16', '--pool', 'mean', '--seed', '12'] },
   { name: 'i8', args: ['--dtype', 'int8', '--pool', 'token', '--seed', '13'] },
   { name: 'i8-nopool', args: ['--dtype', 'int8', '--pool', 'none', '--seed', '14', '--channels', 'id,text'] },
+  // format v2: pq items (lookup-table scoring) with f16 weights, i8 items with q8 weights
+  { name: 'pq-f16w', args: ['--dtype', 'pq', '--pq-m', '8', '--weights', 'f16', '--pool', 'last', '--seed', '15'] },
+  { name: 'i8-q8w', args: ['--dtype', 'int8', '--weights', 'q8', '--pool', 'mean', '--seed', '16'] },
 ];
 const N_ITEMS = 2000;
 
@@ -99,7 +102,7 @@ for (const variant of ['simd', 'scalar']) {
       core.open(b.bytes);
       const cfg = core.config();
       assert.equal(cfg.nItems, N_ITEMS);
-      assert.equal(cfg.version, 1);
+      assert.equal(cfg.version, 2); // the newest format the core reads (it reads v1 too)
       for (const h of HISTORIES) {
         const idx = (keys) => keys.map((k) => {
           const i = core.findKey(k);
@@ -182,8 +185,8 @@ test('keys, catalog, similar and errors through the wasm exports', async () => {
   assert.equal(core.x.mdsrec_wasm_info_n_items(), -1); // nothing open after a failed open
   assert.equal(core.config().version, -1);
   const future = Uint8Array.from(without.bytes);
-  future[8] = 2;
-  assert.throws(() => core.open(future), (e) => e.status === 4 && /version 2/.test(e.message));
+  future[8] = 3;
+  assert.throws(() => core.open(future), (e) => e.status === 4 && /version 3/.test(e.message));
   core.close();
 });
 
@@ -224,7 +227,7 @@ test('named exports: config fields, result arrays and status names match include
   assert.equal(core.statusName(-1), null);
   core.open(BUNDLES[1].bytes);
   const cfg = core.config();
-  assert.deepEqual([cfg.nItems, cfg.nChannels, cfg.itemDtype, cfg.poolMode, cfg.version], [N_ITEMS, 3, 1, 2, 1]); // fp16 = 1, mean = 2
+  assert.deepEqual([cfg.nItems, cfg.nChannels, cfg.itemDtype, cfg.poolMode, cfg.version], [N_ITEMS, 3, 1, 2, 2]); // fp16 = 1, mean = 2
   assert.equal(core.x.mdsrec_wasm_result_items(), 0); // no result yet
   core.recommend({ history: [1, 2], k: 3 });
   for (const f of ['items', 'scores', 'shares', 'gates', 'carriers', 'carrier_weights']) assert.ok(core.x[`mdsrec_wasm_result_${f}`]() > 0, f);

@@ -46,8 +46,9 @@ test('checkHeader: magic and version', () => {
   const crlf = header();
   crlf[4] = 0x0a; // text-mode mangling of \r\n
   assert.equal(codeOf(() => m.checkHeader(crlf)), 'MDSREC_CORRUPT_BUNDLE');
-  assert.equal(codeOf(() => m.checkHeader(header(2))), 'MDSREC_INCOMPATIBLE_BUNDLE');
-  assert.throws(() => m.checkHeader(header(2)), /version 2 is newer than the version 1/);
+  assert.equal(codeOf(() => m.checkHeader(header(2))), 'no error'); // v2: pq items, compact weights
+  assert.equal(codeOf(() => m.checkHeader(header(3))), 'MDSREC_INCOMPATIBLE_BUNDLE');
+  assert.throws(() => m.checkHeader(header(3)), /version 3 is newer than the versions 1 to 2/);
   assert.equal(codeOf(() => m.checkHeader(header(0))), 'MDSREC_INCOMPATIBLE_BUNDLE');
   assert.equal(codeOf(() => m.checkHeader(new Uint8Array(5))), 'MDSREC_CORRUPT_BUNDLE');
   assert.equal(codeOf(() => m.checkHeader(new Uint8Array(0))), 'MDSREC_CORRUPT_BUNDLE');
@@ -175,9 +176,9 @@ test('a truncated download is a corrupt bundle, and so are bytes that fail the c
   const bytes = new Uint8Array(readFileSync(join(dir, 'a.mdsb')));
   bytes[bytes.length - 10] ^= 1;
   await assert.rejects(m.load({ model: bytes, storage: 'memory' }), (e) => e.code === 'MDSREC_CORRUPT_BUNDLE' && e instanceof m.BundleError);
-  const v2 = new Uint8Array(readFileSync(join(dir, 'a.mdsb')));
-  v2[8] = 2;
-  await assert.rejects(m.load({ model: v2.buffer, storage: 'memory' }), (e) => e.code === 'MDSREC_INCOMPATIBLE_BUNDLE');
+  const v3 = new Uint8Array(readFileSync(join(dir, 'a.mdsb')));
+  v3[8] = 3; // newer than the newest format (2) the core reads
+  await assert.rejects(m.load({ model: v3.buffer, storage: 'memory' }), (e) => e.code === 'MDSREC_INCOMPATIBLE_BUNDLE');
 });
 
 test('a Content-Length past what wasm32 can hold is refused before anything is written', { skip: !HAVE_CORE && 'build first' }, async () => {

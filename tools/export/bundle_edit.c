@@ -24,6 +24,10 @@ static void decode_row(const bundle_view *v, uint32_t c, size_t i, float *out) {
             out[j] = ((const float *)ch->items)[o];
         else if (cfg->item_dtype == MDSREC_F16)
             out[j] = half_to_float(((const uint16_t *)ch->items)[o]);
+        else if (cfg->item_dtype == MDSREC_PQ) /* the code's centroid (the rebuild trains anew) */
+            out[j] = ch->pq_codebook[((j / (cfg->dim / cfg->pq_m)) * BUNDLE_PQ_K +
+                                      ((const uint8_t *)ch->items)[i * cfg->pq_m + j / (cfg->dim / cfg->pq_m)])
+                                     * (cfg->dim / cfg->pq_m) + j % (cfg->dim / cfg->pq_m)];
         else
             out[j] = ch->scales[i] * (float)((const int8_t *)ch->items)[o];
     }
@@ -39,7 +43,10 @@ int edit_bundle_read(const uint8_t *buf, size_t len, const char *what, edit_bund
     }
     const mdsrec_config *cfg = &v.cfg;
     size_t N = cfg->n_items, d = cfg->dim, C = cfg->n_channels;
-    b->cfg = *cfg;
+    b->cfg = *cfg; /* the rebuild keeps the item and weight dtypes */
+    /* compact weights (format v2): decoded here, as mdsrec_open does */
+    float *decoded = NULL;
+    if (cfg->weight_dtype != MDSREC_WEIGHTS_F32 && !(decoded = bundle_weights_decode_all(&v))) goto oom;
     b->keys = calloc(N, sizeof *b->keys);
     b->popularity = malloc(N * sizeof(uint32_t));
     b->gate = copy_floats(v.gate, C * C * d + C);
@@ -61,8 +68,9 @@ int edit_bundle_read(const uint8_t *buf, size_t len, const char *what, edit_bund
         if (!b->pos[c] || !b->encoder[c] || (ch->pool && !b->pool[c]) || !b->items[c]) goto oom;
         for (size_t i = 0; i < N; i++) decode_row(&v, c, i, b->items[c] + i * d);
         if (!ch->nb_kind) continue;
-        b->nb_compact = ch->nb_kind == SEC_NEIGHBOURS_K;
+        b->nb_compact = ch->nb_kind == SEC_NEIGHBOURS_K ? 1 : ch->nb_kind == SEC_NEIGHBOURS_B ? 2 : 0;
         if (b->nb_compact && ch->nb_k > b->nb_keep) b->nb_keep = ch->nb_k;
+        if (b->nb_compact == 2) b->nb_weight_bits = ch->nb_wbits;
         uint64_t total = bundle_nb_total(ch, (uint32_t)N);
         if (csr_alloc(&b->nb[c], (uint32_t)N, (uint32_t)total)) goto oom;
         uint32_t e = 0;
@@ -72,6 +80,8 @@ int edit_bundle_read(const uint8_t *buf, size_t len, const char *what, edit_bund
             b->nb[c].row_ptr[i + 1] = e;
         }
     }
+    free(decoded); /* copied */
+    decoded = NULL;
     if (v.catalog) {
         b->catalog = cJSON_ParseWithLength(v.catalog, v.catalog_len);
         if (!cJSON_IsArray(b->catalog) || (size_t)cJSON_GetArraySize(b->catalog) != N) {
@@ -83,6 +93,7 @@ int edit_bundle_read(const uint8_t *buf, size_t len, const char *what, edit_bund
     }
     return 0;
 oom:
+    free(decoded);
     cli_error("%s: out of memory", what);
     edit_bundle_free(b);
     return -1;
@@ -226,6 +237,7 @@ int edit_bundle_build(const edit_bundle *b, uint8_t **out, size_t *len) {
     spec.popularity = b->popularity;
     spec.nb_compact = b->nb_compact;
     spec.nb_keep = b->nb_keep;
+    spec.nb_weight_bits = b->nb_weight_bits;
     char *catalog = NULL;
     if (b->catalog) {
         if (!(catalog = cJSON_PrintUnformatted(b->catalog))) {

@@ -28,8 +28,9 @@ typedef struct {
     cJSON *catalog;                  /* a JSON array of n_items objects, or NULL */
     float *pos[MDSREC_MAX_CHANNELS], *encoder[MDSREC_MAX_CHANNELS], *pool[MDSREC_MAX_CHANNELS];
     float *gate;
-    int nb_compact;                  /* the base's encoding: 1 NEIGHBOURS_K, 0 NEIGHBOURS */
-    uint32_t nb_keep;                /* NEIGHBOURS_K's k (the most per item), 0 for CSR */
+    int nb_compact;                  /* the base's encoding: 1 NEIGHBOURS_K, 0 NEIGHBOURS, 2 NEIGHBOURS_B */
+    uint32_t nb_keep;                /* NEIGHBOURS_K's or _B's k (the most per item), 0 for CSR */
+    uint32_t nb_weight_bits;         /* NEIGHBOURS_B's weight bits */
 } edit_bundle;
 
 /* Validates buf[0..len) as a bundle (bundle_read) and copies it into *b. `what` names it in

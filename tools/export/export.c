@@ -75,8 +75,8 @@ static void sort_rows(csr *m) {
 }
 
 int export_bundle(const train_state *st, const float *params, const dataset *ds, const tm_inputs *in,
-                  uint32_t dtype, int with_extras, const export_neighbours *nbo, uint8_t **out, size_t *len,
-                  export_info *info) {
+                  uint32_t dtype, int with_extras, const export_neighbours *nbo, const export_compact *cx,
+                  uint8_t **out, size_t *len, export_info *info) {
     const tm_spec *s = &st->spec;
     size_t N = s->cfg.n_items, d = s->cfg.dim, C = s->cfg.n_channels;
     memset(info, 0, sizeof *info);
@@ -105,11 +105,15 @@ int export_bundle(const train_state *st, const float *params, const dataset *ds,
     spec.cfg.item_dtype = dtype;
     /* f32 rows in panels: the scoring pass streams them (models/FORMAT.md, "Item layout") */
     spec.cfg.item_layout = dtype == MDSREC_F32 ? MDSREC_LAYOUT_PANEL16 : MDSREC_LAYOUT_ROWS;
+    /* pq: the writer trains the codebook from these f32 rows (src/pq.c) */
+    spec.cfg.pq_m = dtype != MDSREC_PQ ? 0 : cx && cx->pq_m ? cx->pq_m : (uint32_t)(d % 4 ? d : d / 4);
+    spec.cfg.weight_dtype = cx ? cx->weights : MDSREC_WEIGHTS_F32;
     spec.keys = (const char *const *)ds->item_keys;
     spec.gate = params + s->o_gate;
     spec.popularity = order;
     spec.nb_compact = nbo ? nbo->compact : 1;
     spec.nb_keep = nbo ? nbo->keep : 0;
+    spec.nb_weight_bits = nbo ? nbo->weight_bits : 0;
     for (uint32_t k = 0; k < C; k++) {
         const tm_channel *ch = &s->ch[k];
         bundle_channel_spec *cs = &spec.ch[k];

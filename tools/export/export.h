@@ -23,16 +23,24 @@ typedef struct {
 
 /* How the neighbour lists are written (models/FORMAT.md). */
 typedef struct {
-    int compact;          /* 1: NEIGHBOURS_K (4 B a neighbour, 8-bit weights), 0: NEIGHBOURS (CSR) */
+    int compact;          /* 1: NEIGHBOURS_K (4 B a neighbour, 8-bit weights), 0: NEIGHBOURS (CSR),
+                             2: NEIGHBOURS_B (bit-packed: log2 N index bits + weight_bits) */
     uint32_t keep;        /* at most this many per item, the strongest; 0 keeps all */
+    uint32_t weight_bits; /* NEIGHBOURS_B: 0..8 */
 } export_neighbours;
+
+/* The compact forms of format v2 (models/FORMAT.md). */
+typedef struct {
+    uint32_t pq_m;        /* item dtype pq: codes a row, dividing d; 0 for d/4 (4 columns a code) */
+    uint32_t weights;     /* mdsrec_weight_dtype of POS, ENCODER, POOL and GATE */
+} export_compact;
 
 /* Builds the bundle of (st, params) in item dtype `dtype` into a malloc'd buffer (*out,
    *len; free() it). with_extras 0 leaves out neighbours and catalog (a quick bundle for
-   comparisons); nb says how neighbours are written (NULL: compact, all of them). 0, or -1
-   after cli_error. */
+   comparisons); nb says how neighbours are written (NULL: compact, all of them), cx the pq
+   sub-spaces and the weights' dtype (NULL: d/4, f32). 0, or -1 after cli_error. */
 int export_bundle(const train_state *st, const float *params, const dataset *ds, const tm_inputs *in,
-                  uint32_t dtype, int with_extras, const export_neighbours *nb, uint8_t **out, size_t *len,
-                  export_info *info);
+                  uint32_t dtype, int with_extras, const export_neighbours *nb, const export_compact *cx,
+                  uint8_t **out, size_t *len, export_info *info);
 
 #endif
