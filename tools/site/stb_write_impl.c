@@ -2,6 +2,9 @@
    used) and stb_image_resize (Debian libstb-dev), for the thumbnails of `mdsrec site`. Their
    code trips a few of our warnings, so they are silenced here and nowhere else. */
 #pragma GCC diagnostic push
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wunknown-warning-option" /* the GCC-only names below */
+#endif
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wunused-function"
