@@ -325,10 +325,11 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         if (dist_bcast(&ev, sizeof ev)) goto fail;
         metrics v = ev.v;
         double secs = ev.secs;
-        if (talk && dist_size() > 1)
-            fprintf(stderr, "epoch %3u: %zu positions in %.2f s of steps on %d ranks x %d threads: %.0f per s per core\n",
-                    e, positions, t_steps, dist_size(), o->threads,
-                    (double)positions / t_steps / (double)(dist_size() * o->threads));
+        /* the steps alone (no validation): the figure docs/DISTRIBUTED.md compares across ranks */
+        if (talk)
+            fprintf(stderr, "epoch %3u: %zu positions in %.2f s of steps on %d rank%s x %d thread%s: %.0f per s per core\n",
+                    e, positions, t_steps, dist_size(), dist_size() == 1 ? "" : "s", o->threads,
+                    o->threads == 1 ? "" : "s", (double)positions / t_steps / (double)(dist_size() * o->threads));
         t_total += secs;
         session_epochs++;
         st->epoch = e;
