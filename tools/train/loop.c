@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -18,6 +19,12 @@
 #include "plot.h"
 #include "step.h"
 #include "src/checksum.h"
+
+/* CPU seconds of this process, every thread (a loaded machine's wall clock says little) */
+static double cpu_now(void) {
+    struct timespec ts;
+    return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0 ? (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec : 0.0;
+}
 
 static uint64_t mix64(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -279,7 +286,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
             win[i - 1] = win[j];
             win[j] = t;
         }
-        double loss_sum = 0, t_steps = cli_now();
+        double loss_sum = 0, t_steps = cli_now(), cpu_steps = cpu_now();
         size_t nb = 0, positions = 0;
         cli_progress pr;
         cli_progress_start(&pr, "epoch", nwin);
@@ -311,8 +318,11 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         if (talk) cli_progress_end(&pr);
         if (rc) break;
         t_steps = cli_now() - t_steps;
-        /* the ranks' shares of the loss; and a check that the replicas have not drifted apart */
-        if (dist_sum_doubles(&loss_sum, 1)) goto fail;
+        /* the ranks' shares of the loss and CPU time; and a check that the replicas have not
+           drifted apart */
+        double sums[2] = {loss_sum, cpu_now() - cpu_steps};
+        if (dist_sum_doubles(sums, 2)) goto fail;
+        loss_sum = sums[0];
         if (!dist_agree(checksum64(params, s->n_params * sizeof(float)))) {
             cli_error("epoch %u: the ranks' parameters differ (the gradient sum was not the same on every rank)", e);
             goto fail;
@@ -327,9 +337,10 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         double secs = ev.secs;
         /* the steps alone (no validation): the figure docs/DISTRIBUTED.md compares across ranks */
         if (talk)
-            fprintf(stderr, "epoch %3u: %zu positions in %.2f s of steps on %d rank%s x %d thread%s: %.0f per s per core\n",
-                    e, positions, t_steps, dist_size(), dist_size() == 1 ? "" : "s", o->threads,
-                    o->threads == 1 ? "" : "s", (double)positions / t_steps / (double)(dist_size() * o->threads));
+            fprintf(stderr, "epoch %3u: %zu positions in %.2f s of steps on %d rank%s x %d thread%s: %.0f per s per core; "
+                    "%.0f per CPU second\n", e, positions, t_steps, dist_size(), dist_size() == 1 ? "" : "s", o->threads,
+                    o->threads == 1 ? "" : "s", (double)positions / t_steps / (double)(dist_size() * o->threads),
+                    (double)positions / sums[1]);
         t_total += secs;
         session_epochs++;
         st->epoch = e;
