@@ -44,6 +44,10 @@ int dist_local_size(void);
 int dist_sum_floats(float *x, size_t n);
 int dist_sum_doubles(double *x, size_t n);
 
+/* Wall seconds this rank has spent in dist_sum_floats (the gradient sum, including the wait
+   for the slowest rank) since the last call; 0 with one rank. */
+double dist_sum_seconds(void);
+
 /* bytes of buf sent from rank 0 to every other rank. 0, or -1 after cli_error. */
 int dist_bcast(void *buf, size_t bytes);
 

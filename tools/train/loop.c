@@ -341,6 +341,10 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
                     "%.0f per CPU second\n", e, positions, t_steps, dist_size(), dist_size() == 1 ? "" : "s", o->threads,
                     o->threads == 1 ? "" : "s", (double)positions / t_steps / (double)(dist_size() * o->threads),
                     (double)positions / sums[1]);
+        double in_sum = dist_sum_seconds();
+        if (talk && dist_size() > 1)
+            fprintf(stderr, "epoch %3u: rank 0 spent %.2f s in the gradient sums (%zu bytes a step, with the wait for "
+                    "the slowest rank)\n", e, in_sum, s->n_params * sizeof(float));
         t_total += secs;
         session_epochs++;
         st->epoch = e;
