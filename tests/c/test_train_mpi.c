@@ -29,7 +29,7 @@
 /* max |w1 - w2| over every weight after 2 epochs (about 20 Adam steps of lr 5e-3): the ranks'
    sums differ from one process's in the last bits only and Adam's steps are normalized, so the
    weights stay within rounding of each other unless a gradient cancels to rounding noise (an
-   O(lr) sign change): allow 1e-4, 50x below one step (measured: 8e-6 and 4e-6). */
+   O(lr) sign change): allow 1e-4, 50x below one step (measured: 1e-6 to 8e-6). */
 #define TOL 1e-4
 
 /* Under AddressSanitizer (the ASan ctest of `npm test`) the ranks run without leak detection:
