@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS="cmake make gcc emscripten libcjson-dev libstb-dev libopenblas-dev zlib1g-dev chromium clang-14 libclang-rt-14-dev wabt clang-19 lld-19"
+PKGS="cmake make gcc emscripten libcjson-dev libstb-dev libopenblas-dev zlib1g-dev chromium clang-14 libclang-rt-14-dev wabt clang-19 lld-19 openmpi-bin libopenmpi-dev"
 missing=()
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -12,6 +12,7 @@
 #include "eval/evaluate.h"
 #include "eval/scorers.h"
 #include "parallel.h"
+#include "train/dist.h"
 #include "train/gemm.h"
 #include "train/defaults.h"
 #include "train/loop.h"
@@ -239,6 +240,12 @@ int cmd_train(int argc, char **argv) {
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
     if (id_features && kind != TM_MDSREC)
         return opt_usage_error(&cmd, "--id-features is for --model mdsrec (sasrecf is sasrec with features)");
+    /* under mpirun (docs/DISTRIBUTED.md): the ranks on one machine share its cores */
+    if (dist_init()) return CLI_EXIT_FAIL;
+    if (!threads && dist_size() > 1) {
+        int per = parallel_threads(0) / dist_local_size();
+        threads = per > 1 ? (uint32_t)per : 1;
+    }
     threads = (uint32_t)parallel_threads(threads);
     char chosen[MDSREC_MAX_CHANNELS][25];
     int n_chosen = 0;
@@ -381,7 +388,9 @@ int cmd_train(int argc, char **argv) {
     train_opts o = {out, (int)threads, resume, quiet, epochs_given, patience_given, time_budget};
     metrics v, t, tm;
     int rc = train_run(st, &o, &v, &t, &tm);
-    if (rc == 0) {
+    if (rc) dist_abort(CLI_EXIT_FAIL); /* the other ranks would wait for this one forever */
+    dist_finish();
+    if (rc == 0 && dist_rank() == 0) {
         printf("best epoch %u of %u (valid NDCG@10 %.4f)\n", st->best_epoch, st->epoch, st->best_ndcg);
         print_table(model, &v, &t, &tm);
     }

@@ -93,6 +93,28 @@ static void run(const char *label, tm_spec *s, tm_inputs *in, int threads, const
     printf("  %-34s max rel err %.2e\n", name, e);
     CHECK_MSG(e <= TOL, "%s: %.3g", name, e);
     printf("  %s: worst %.2e, loss %.4f\n", label, fmax(worst, e), loss);
+    /* data-parallel shares (step_run_part, dist.h): windows [0,1), [1,1) (empty), [1,3), [3,4)
+       add up to the whole batch's objective and gradient, up to float rounding */
+    {
+        static const size_t cut[5] = {0, 1, 1, 3, 4};
+        double lsum = 0, gmax = 0, dmax = 0;
+        float *gsum = calloc(s->n_params, sizeof(float));
+        step_run(st, params, w, 4, grads);
+        for (int part = 0; part < 4 && gsum; part++) {
+            double l = step_run_part(st, params, w, 4, cut[part], cut[part + 1], tmp);
+            if (cut[part] == cut[part + 1]) CHECK_MSG(l == 0, "%s: an empty share's loss %g", label, l);
+            lsum += l;
+            for (size_t i = 0; i < s->n_params; i++) gsum[i] += tmp[i];
+        }
+        for (size_t i = 0; gsum && i < s->n_params; i++) {
+            gmax = fmax(gmax, fabs(grads[i]));
+            dmax = fmax(dmax, fabs((double)grads[i] - gsum[i]));
+        }
+        CHECK_MSG(gsum && fabs(lsum - loss) <= 1e-5 * loss, "%s: shares' loss %.9g, batch %.9g", label, lsum, loss);
+        CHECK_MSG(gsum && dmax <= 1e-5 * gmax, "%s: shares' gradient off by %.3g (largest %.3g)", label, dmax, gmax);
+        CHECK(isnan(step_run_part(st, params, w, 4, 3, 2, tmp)));
+        free(gsum);
+    }
     gc_eps = 1e-3f;
     step_free(st);
     free(params);

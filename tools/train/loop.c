@@ -6,16 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "adam.h"
 #include "cli.h"
+#include "dist.h"
 #include "eval/evaluate.h"
 #include "model_scorer.h"
 #include "gemm.h"
 #include "plot.h"
 #include "step.h"
+#include "src/checksum.h"
+
+/* CPU seconds of this process, every thread (a loaded machine's wall clock says little) */
+static double cpu_now(void) {
+    struct timespec ts;
+    return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0 ? (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec : 0.0;
+}
 
 static uint64_t mix64(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -148,7 +157,9 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     path_in(p_state, sizeof p_state, o->out_dir, "state.ckpt");
     path_in(p_svg, sizeof p_svg, o->out_dir, "train.svg");
     path_in(p_json, sizeof p_json, o->out_dir, "train.json");
-    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
+    /* with several ranks (dist.h) the lead alone reads the checkpoint, validates and writes */
+    const int lead = dist_rank() == 0;
+    if (lead && mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
         cli_error("%s: cannot create: %s", o->out_dir, strerror(errno));
         return -1;
     }
@@ -158,26 +169,33 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     int data_open = 0;
     adam opt = {0};
     struct stat sb;
-    if (o->resume && stat(p_state, &sb) == 0) {
+    int found = 0;
+    if (o->resume) {
         train_state *saved = malloc(sizeof *saved);
-        if (!saved || ckpt_read(p_state, saved, &params, &opt)) {
+        found = lead && stat(p_state, &sb) == 0;
+        if (!saved || (found && ckpt_read(p_state, saved, &params, &opt)) ||
+            dist_share_resume(&found, saved, &params, &opt)) {
             free(saved);
+            free(params);
+            adam_free(&opt);
             return -1;
         }
         uint32_t epochs = st->epochs, patience = st->patience;
-        *st = *saved;
+        if (found) *st = *saved;
         free(saved);
-        if (!opt.m && adam_init(&opt, st->spec.n_params, st->lr)) goto oom;
-        fprintf(stderr, "mdsrec train: resuming %s after epoch %u\n", p_state, st->epoch);
+        if (found && !opt.m && adam_init(&opt, st->spec.n_params, st->lr)) goto oom;
+        if (found && lead) fprintf(stderr, "mdsrec train: resuming %s after epoch %u\n", p_state, st->epoch);
         /* The limits given now win, lower or higher: the only way to cap a resumed run. */
-        if (o->epochs_given && epochs != st->epochs) {
-            fprintf(stderr, "mdsrec train: --epochs %u replaces the run's %u%s\n", epochs, st->epochs,
-                    epochs <= st->epoch ? ": no epoch left to train" : "");
+        if (found && o->epochs_given && epochs != st->epochs) {
+            if (lead)
+                fprintf(stderr, "mdsrec train: --epochs %u replaces the run's %u%s\n", epochs, st->epochs,
+                        epochs <= st->epoch ? ": no epoch left to train" : "");
             st->epochs = epochs;
         }
-        if (o->patience_given && patience != st->patience) {
-            fprintf(stderr, "mdsrec train: --patience %u replaces the run's %u (%u epochs without a gain so far)\n",
-                    patience, st->patience, st->bad_epochs);
+        if (found && o->patience_given && patience != st->patience) {
+            if (lead)
+                fprintf(stderr, "mdsrec train: --patience %u replaces the run's %u (%u epochs without a gain so far)\n",
+                        patience, st->patience, st->bad_epochs);
             st->patience = patience;
         }
     }
@@ -195,12 +213,14 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         tm_init(s, params, st->seed);
         /* a fixed gate is the plain mean of the channels: softmax(0) */
         if (st->gate_fixed) memset(params + s->o_gate, 0, (s->n_params - s->o_gate) * sizeof(float));
+        /* the lead's start, so that no rank depends on another machine's libm */
+        if (dist_bcast(params, s->n_params * sizeof(float))) goto fail0;
     }
     best = malloc(s->n_params * sizeof(float));
     grads = malloc(s->n_params * sizeof(float));
     if (!best || !grads) goto oom;
     memcpy(best, params, s->n_params * sizeof(float));
-    if (st->best_epoch) {
+    if (st->best_epoch && lead) {
         float *bp = NULL;
         train_state *bs = malloc(sizeof *bs);
         if (bs && ckpt_read(p_model, bs, &bp, NULL) == 0 && bs->spec.n_params == s->n_params)
@@ -241,9 +261,13 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
             goto oom2;
         }
     }
-    if (!o->quiet)
-        fprintf(stderr, "mdsrec train: %s, %u items, %u sequences, %zu windows, %zu parameters, %d threads\n",
-                tm_kind_name(s->kind), ds.n_items, ds.n_users, nwin, s->n_params, o->threads);
+    const int talk = lead && !o->quiet;
+    if (talk)
+        fprintf(stderr, "mdsrec train: %s, %u items, %u sequences, %zu windows, %zu parameters, %d threads%s\n",
+                tm_kind_name(s->kind), ds.n_items, ds.n_users, nwin, s->n_params, o->threads,
+                dist_size() > 1 ? " per rank" : "");
+    if (talk && dist_size() > 1)
+        fprintf(stderr, "mdsrec train: %d ranks share each batch; gradients summed across them\n", dist_size());
 
     int rc = 0;
     double t_total = 0;
@@ -262,8 +286,8 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
             win[i - 1] = win[j];
             win[j] = t;
         }
-        double loss_sum = 0;
-        size_t nb = 0;
+        double loss_sum = 0, t_steps = cli_now(), cpu_steps = cpu_now();
+        size_t nb = 0, positions = 0;
         cli_progress pr;
         cli_progress_start(&pr, "epoch", nwin);
         for (size_t b0 = 0; b0 < nwin; b0 += st->batch) {
@@ -272,22 +296,55 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
                 batch[i] = win[b0 + i];
                 batch[i].seed = mix64(st->seed ^ mix64(((uint64_t)e << 32) + b0 + i));
             }
-            double loss = step_run(sc, params, batch, cnt, grads);
+            /* this rank's share of the batch; the gradients summed over the ranks are the batch's */
+            size_t lo, hi;
+            dist_batch_range(batch, cnt, &lo, &hi);
+            for (size_t i = 0; i < cnt; i++) positions += batch[i].n;
+            double loss = step_run_part(sc, params, batch, cnt, lo, hi, grads);
             if (!isfinite(loss)) {
                 cli_error("epoch %u: loss is %g (out of memory, or diverged)", e, loss);
+                rc = -1;
+                break;
+            }
+            if (dist_sum_floats(grads, s->n_params)) {
                 rc = -1;
                 break;
             }
             adam_step(&opt, params, grads);
             loss_sum += loss;
             nb++;
-            if (!o->quiet) cli_progress_update(&pr, b0 + cnt);
+            if (talk) cli_progress_update(&pr, b0 + cnt);
         }
-        cli_progress_end(&pr);
+        if (talk) cli_progress_end(&pr);
         if (rc) break;
-        metrics v;
-        if (evaluate_params(st, &ds, &in, params, EVAL_VALID, o->threads, &v)) goto oom3;
-        double secs = cli_now() - t0;
+        t_steps = cli_now() - t_steps;
+        /* the ranks' shares of the loss and CPU time; and a check that the replicas have not
+           drifted apart */
+        double sums[2] = {loss_sum, cpu_now() - cpu_steps};
+        if (dist_sum_doubles(sums, 2)) goto fail;
+        loss_sum = sums[0];
+        if (!dist_agree(checksum64(params, s->n_params * sizeof(float)))) {
+            cli_error("epoch %u: the ranks' parameters differ (the gradient sum was not the same on every rank)", e);
+            goto fail;
+        }
+        /* validation on the lead; its metrics and clock decide for every rank */
+        struct { metrics v; double secs; } ev;
+        memset(&ev, 0, sizeof ev);
+        if (lead && evaluate_params(st, &ds, &in, params, EVAL_VALID, o->threads, &ev.v)) goto oom3;
+        ev.secs = cli_now() - t0;
+        if (dist_bcast(&ev, sizeof ev)) goto fail;
+        metrics v = ev.v;
+        double secs = ev.secs;
+        /* the steps alone (no validation): the figure docs/DISTRIBUTED.md compares across ranks */
+        if (talk)
+            fprintf(stderr, "epoch %3u: %zu positions in %.2f s of steps on %d rank%s x %d thread%s: %.0f per s per core; "
+                    "%.0f per CPU second\n", e, positions, t_steps, dist_size(), dist_size() == 1 ? "" : "s", o->threads,
+                    o->threads == 1 ? "" : "s", (double)positions / t_steps / (double)(dist_size() * o->threads),
+                    (double)positions / sums[1]);
+        double in_sum = dist_sum_seconds();
+        if (talk && dist_size() > 1)
+            fprintf(stderr, "epoch %3u: rank 0 spent %.2f s in the gradient sums (%zu bytes a step, with the wait for "
+                    "the slowest rank)\n", e, in_sum, s->n_params * sizeof(float));
         t_total += secs;
         session_epochs++;
         st->epoch = e;
@@ -299,17 +356,17 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
             st->best_epoch = e;
             st->bad_epochs = 0;
             memcpy(best, params, s->n_params * sizeof(float));
-            if (ckpt_write(p_model, st, best, NULL)) goto fail;
+            if (lead && ckpt_write(p_model, st, best, NULL)) goto fail;
         } else {
             st->bad_epochs++;
         }
-        if (ckpt_write(p_state, st, params, &opt)) goto fail;
+        if (lead && ckpt_write(p_state, st, params, &opt)) goto fail;
         char title[1200];
         snprintf(title, sizeof title, "%s on %.1000s (seed %llu)", tm_kind_name(s->kind), st->data,
                  (unsigned long long)st->seed);
-        if (plot_write(p_svg, st, title)) goto fail;
-        write_json(p_json, st, NULL);
-        if (!o->quiet) {
+        if (lead && plot_write(p_svg, st, title)) goto fail;
+        if (lead) write_json(p_json, st, NULL);
+        if (talk) {
             /* An estimate, not a bound: the epochs left if nothing improves (a new best resets
                patience and extends the run, up to the cap), at this session's seconds per epoch. */
             uint32_t left = st->epochs - e;
@@ -323,7 +380,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         }
         if (o->time_budget > 0 && t_total >= o->time_budget && st->epoch < st->epochs &&
             st->bad_epochs < st->patience) {
-            if (!o->quiet)
+            if (talk)
                 fprintf(stderr, "mdsrec train: time budget of %.0f s spent after %u epoch%s; the model is the best "
                         "epoch so far (%u); --resume continues\n", o->time_budget, session_epochs,
                         session_epochs == 1 ? "" : "s", st->best_epoch);
@@ -331,6 +388,12 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         }
     }
     if (rc) goto fail;
+    if (!lead) { /* the lead evaluates and writes the final model */
+        memset(valid, 0, sizeof *valid);
+        memset(test, 0, sizeof *test);
+        if (masked_test) memset(masked_test, 0, sizeof *masked_test);
+        goto done;
+    }
     if (!st->best_epoch) { /* zero epochs run: the initial parameters are the model */
         if (ckpt_write(p_model, st, best, NULL)) goto fail;
     }
@@ -369,6 +432,7 @@ oom2:
     free(batch);
 oom:
     cli_error("out of memory");
+fail0:
     free(params);
     free(best);
     free(grads);

@@ -67,8 +67,10 @@ struct step_ctx {
     float sa_weight;
     /* the batch in flight */
     const float *params;
-    const step_window *w;
-    size_t count, nrows, chunk0, chunk_rows, aux_k;
+    const step_window *w;          /* this part's windows */
+    const step_window *batch_w;    /* the whole batch (its negatives) */
+    size_t count, nrows, chunk0, chunk_rows, aux_k, batch_count;
+    size_t norm;                   /* positions of the whole batch: each term's divisor */
     int oom;
 };
 
@@ -179,9 +181,9 @@ int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
 /* The batch's K negatives, from a hash of its windows' seeds, and their rows of Hcat. */
 static void draw_negatives(step_ctx *c) {
     size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, K = c->ns;
-    uint64_t x = 0x5DEECE66Dull ^ (uint64_t)c->count;
-    for (size_t i = 0; i < c->count; i++) {
-        x ^= c->w[i].seed;
+    uint64_t x = 0x5DEECE66Dull ^ (uint64_t)c->batch_count;
+    for (size_t i = 0; i < c->batch_count; i++) {
+        x ^= c->batch_w[i].seed;
         (void)splitmix64(&x);
     }
     for (size_t j = 0; j < K; j++) {
@@ -357,7 +359,7 @@ static void ce_worker(void *p, int tid, int nt) {
     if (lo == hi) return;
     /* this thread's rows: logits = V Hcat^T; d loss_mean / d logit = (softmax - onehot) / rows */
     gemm(0, 1, hi - lo, N, cd, 1.0f, c->V + (c->chunk0 + lo) * cd, cd, c->Hcat, cd, 0.0f, c->logits + lo * N, N);
-    float eps = c->lo.label_smoothing, scale = 1.0f / (float)c->nrows;
+    float eps = c->lo.label_smoothing, scale = 1.0f / (float)c->norm;
     c->loss_part[tid] += eps > 0 ? softmax_ce_rows_smooth(c->logits + lo * N, hi - lo, N, c->target + c->chunk0 + lo, eps, scale)
                                  : softmax_ce_rows(c->logits + lo * N, hi - lo, N, c->target + c->chunk0 + lo, scale);
     /* dV = dlogits Hcat for the same rows */
@@ -384,7 +386,7 @@ static void ce_sampled_worker(void *p, int tid, int nt) {
         for (size_t j = 0; j < w; j++) pos += a[j] * hy[j];
         z[0] = pos - c->item_lq[y];
         for (size_t j = 0; j < K; j++) z[1 + j] = c->cand[j] == y ? -INFINITY : z[1 + j] - c->item_lq[c->cand[j]];
-        loss += softmax_ce_row_smooth(z, ld, 0, c->lo.label_smoothing, c->sa_weight / (float)c->nrows);
+        loss += softmax_ce_row_smooth(z, ld, 0, c->lo.label_smoothing, c->sa_weight / (float)c->norm);
     }
     c->loss_part[tid] += c->sa_weight * loss;
     float *dA = c->sa_dA + lo * cd;
@@ -440,7 +442,7 @@ static void ce_aux_worker(void *p, int tid, int nt) {
     if (lo == hi) return;
     size_t r = c->chunk0 + lo;
     gemm(0, 1, hi - lo, N, d, 1.0f, c->U + r * cd + k * d, cd, c->Hcat + k * d, cd, 0.0f, c->logits + lo * N, N);
-    float eps = c->lo.label_smoothing, scale = c->fu.aux_w / (float)c->nrows;
+    float eps = c->lo.label_smoothing, scale = c->fu.aux_w / (float)c->norm;
     c->loss_part[tid] += c->fu.aux_w * (eps > 0 ? softmax_ce_rows_smooth(c->logits + lo * N, hi - lo, N, c->target + r, eps, scale)
                                                 : softmax_ce_rows(c->logits + lo * N, hi - lo, N, c->target + r, scale));
     gemm(0, 0, hi - lo, d, N, 1.0f, c->logits + lo * N, N, c->Hcat + k * d, cd, 0.0f, c->dUa + r * cd + k * d, cd);
@@ -490,7 +492,7 @@ static void joint_worker(void *p, int tid, int nt) {
             for (size_t j = 0; j < N; j++) f[j] += g[k] * zk[j];
         }
     }
-    float eps = c->lo.label_smoothing, scale = 1.0f / (float)c->nrows, ascale = c->fu.aux_w / (float)c->nrows;
+    float eps = c->lo.label_smoothing, scale = 1.0f / (float)c->norm, ascale = c->fu.aux_w / (float)c->norm;
     double loss = eps > 0 ? softmax_ce_rows_smooth(F, m, N, y, eps, scale) : softmax_ce_rows(F, m, N, y, scale);
     for (size_t i = 0; i < m; i++)
         for (size_t k = 0; k < C; k++) {
@@ -578,10 +580,17 @@ static void backward_worker(void *p, int tid, int nt) {
 /* ---------------------------------------------------------------- the step */
 
 double step_run(step_ctx *c, const float *params, const step_window *w, size_t count, float *grads) {
+    return step_run_part(c, params, w, count, 0, count, grads);
+}
+
+double step_run_part(step_ctx *c, const float *params, const step_window *batch, size_t batch_count, size_t lo,
+                     size_t hi, float *grads) {
     const tm_spec *s = c->s;
     size_t N = s->cfg.n_items, d = s->cfg.dim, C = s->cfg.n_channels, cd = C * d;
-    if (count > c->max_windows) return NAN;
-    size_t rows = 0;
+    if (batch_count > c->max_windows || lo > hi || hi > batch_count) return NAN;
+    const step_window *w = batch + lo;
+    size_t count = hi - lo, rows = 0, norm = 0;
+    for (size_t i = 0; i < batch_count; i++) norm += batch[i].n;
     for (size_t i = 0; i < count; i++) {
         c->row0[i] = rows;
         rows += w[i].n;
@@ -591,6 +600,9 @@ double step_run(step_ctx *c, const float *params, const step_window *w, size_t c
     c->w = w;
     c->count = count;
     c->nrows = rows;
+    c->batch_w = batch;
+    c->batch_count = batch_count;
+    c->norm = norm ? norm : 1;
     c->oom = 0;
 
     /* item matrices, and every window's encoders and gate */
@@ -661,7 +673,7 @@ double step_run(step_ctx *c, const float *params, const step_window *w, size_t c
             }
         }
     tm_items_backward(s, c->in, c->dH, grads, c->items_scratch);
-    return loss / (double)rows;
+    return loss / (double)c->norm;
 }
 
 /* ---------------------------------------------------------------- visitor vectors (no dropout) */

@@ -76,6 +76,15 @@ int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts);
    that objective (NaN on out of memory). */
 double step_run(step_ctx *c, const float *params, const step_window *w, size_t count, float *grads);
 
+/* step_run's share of windows [lo, hi) of a batch of batch_count windows (data-parallel
+   training, dist.h): the objective and gradient of those windows' positions only, each
+   position's term still divided by the positions of the whole batch, and the negatives the
+   whole batch's; so the sums over a partition of [0, batch_count) are step_run's objective and
+   gradient up to float rounding. An empty share (lo == hi) gives zeros. NaN as step_run, and
+   when lo > hi or hi > batch_count. */
+double step_run_part(step_ctx *c, const float *params, const step_window *batch, size_t batch_count, size_t lo,
+                     size_t hi, float *grads);
+
 /* ---------------------------------------------------------------- inference side */
 
 /* Visitor vectors for `count` histories (each its last <= L items), no dropout: v (count,
