@@ -292,6 +292,8 @@ export class Engine {
         this.source.model = source;
         store = c;
         const known = !res.headers.get('content-encoding') && +res.headers.get('content-length');
+        // wasm32 addresses 4 GiB: a longer announced body cannot be held, so nothing is read
+        if (known >= 2 ** 32) throw new MdsrecError('MDSREC_OUT_OF_MEMORY', `cannot allocate ${known} bytes in the wasm core`);
         const parts = [];
         const reader = res.body.getReader();
         this._reader = reader;
@@ -329,6 +331,7 @@ export class Engine {
           if (owned) feed();
         }
         if (p && len !== total) throw corrupt(`bundle truncated: ${len} of ${total} bytes`);
+        if (!p && known > len) throw corrupt(`bundle truncated: ${len} of ${known} bytes`);
         if (!p) model = concat(parts, len);
       } else {
         this.source.model = 'bytes';
