@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # coldstart.sh - the cold-start evaluation of `mdsrec add-items` (docs/RESULTS.md, "Cold start").
-# Usage: tools/coldstart.sh DATASET [--budget SECONDS] [--seed N] [--share F]
+# Usage: tools/coldstart.sh DATASET [--budget SECONDS] [--seed N] [--share F] [--reuse]
 #   DATASET  amazon-scientific-mm | ml-100k-posters (prepared as tools/eval.sh does)
 # Holds out SHARE (default 0.15) of the items (tools/reports/coldstart-split.mjs), trains mdsrec
 # on the rest (capped at --budget seconds of training, default 300), exports its bundle, adds the
@@ -8,7 +8,8 @@
 #   cold:  visitors whose test target is a held-out item: mdsrec+add-items, pop, contentknn
 #   warm:  the other visitors: the bundle after add-items (every item, full histories) against
 #          the warm bundle before it (held-out items unknown, dropped from the histories)
-# Both protocols (history not masked / masked). Writes results/DATASET/coldstart.json; the
+# --reuse keeps the split and the trained run of an earlier call (add-items and the evaluation
+# again, e.g. after a change to add-items). Both protocols (history not masked / masked). Writes results/DATASET/coldstart.json; the
 # derived data goes to ${MDSREC_WORK:-build/eval}/DATASET/coldstart.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,12 +17,13 @@ BIN=${MDSREC_BIN:-$ROOT/build/bin/mdsrec}
 DATAROOT=${MDSREC_DATA:-$ROOT/../shared/data}
 DS=${1:?usage: tools/coldstart.sh DATASET [--budget S] [--seed N] [--share F]}
 shift
-BUDGET=300 SEED=1 SHARE=0.15
+BUDGET=300 SEED=1 SHARE=0.15 REUSE=0
 while [ $# -gt 0 ]; do
     case $1 in
     --budget) BUDGET=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --share) SHARE=$2; shift 2 ;;
+    --reuse) REUSE=1; shift ;;
     *) echo "coldstart.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -51,12 +53,16 @@ ml-100k-posters)
 *) echo "coldstart.sh: unknown dataset $DS" >&2; exit 2 ;;
 esac
 
-rm -rf "$CS" && mkdir -p "$CS"
-node "$ROOT/tools/reports/coldstart-split.mjs" "$PREP" "$CS" "$SHARE" "$SEED" > /dev/null
-# the graphs of the training items only (no held-out item, no test target's behaviour)
-nice -n 19 "$BIN" graph --dir "$CS/warm" > /dev/null
-nice -n 19 "$BIN" train --data "$CS/warm" --out "$CS/run" --model mdsrec --seed "$SEED" $FLAGS \
-    --time-budget "$BUDGET" --quiet
+if [ "$REUSE" = 1 ] && [ -f "$CS/run/train.json" ]; then
+    BUDGET=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).training.time_budget_s)' "$RES/coldstart.json")
+else
+    rm -rf "$CS" && mkdir -p "$CS"
+    node "$ROOT/tools/reports/coldstart-split.mjs" "$PREP" "$CS" "$SHARE" "$SEED" > /dev/null
+    # the graphs of the training items only (no held-out item, no test target's behaviour)
+    nice -n 19 "$BIN" graph --dir "$CS/warm" > /dev/null
+    nice -n 19 "$BIN" train --data "$CS/warm" --out "$CS/run" --model mdsrec --seed "$SEED" $FLAGS \
+        --time-budget "$BUDGET" --quiet
+fi
 nice -n 19 "$BIN" export --model "$CS/run" --data "$CS/warm" --out "$CS/warm.mdsb" --no-compare > /dev/null
 t0=$(date +%s.%N)
 "$BIN" add-items --model "$CS/run" --data "$CS/warm" --bundle "$CS/warm.mdsb" --from "$CS/all" \
@@ -65,7 +71,8 @@ t1=$(date +%s.%N)
 
 ev() { nice -n 19 "$BIN" eval --data "$1" --json "$2" "${@:3}" > /dev/null; }
 ev "$CS/eval-cold" "$CS/cold-mdsrec.json" --bundle "$CS/added.mdsb"
-ev "$CS/eval-cold" "$CS/cold-pop.json" --baseline pop
+# pop as it stands when the new items arrive: the training log's counts, new items 0
+ev "$CS/eval-cold" "$CS/cold-pop.json" --baseline pop --pop-from "$CS/warm"
 ev "$CS/eval-cold" "$CS/cold-contentknn.json" --baseline contentknn
 ev "$CS/eval-warm" "$CS/warm-after.json" --bundle "$CS/added.mdsb"
 ev "$CS/before-warm" "$CS/warm-before.json" --bundle "$CS/warm.mdsb"

@@ -38,10 +38,24 @@ typedef struct {
     const feature_matrix *feat[DS_MAX_FEATURES]; /* rows = n, matched by name */
 } additems_input;
 
+/* How a new item's id row is made from its content neighbours' id rows h_q, weights w_q (the
+   a_k of every modality channel, averaged), mu the mean id row of the bundle's items. */
+typedef enum {
+    ADDITEMS_ID_REGRESS = 0, /* id_map.h: a ridge regression from the modality rows, fit on the bundle's items */
+    ADDITEMS_ID_CENTRED, /* mu + the weighted mean of (h_q - mu), scaled to the weighted mean of |h_q - mu| */
+    ADDITEMS_ID_SCALED,      /* the weighted mean of h_q, scaled to the weighted mean of |h_q| */
+    ADDITEMS_ID_MEAN,        /* the weighted mean of h_q */
+    ADDITEMS_ID_CENTRE,      /* mu: every new item the average item */
+    ADDITEMS_ID_ZERO,        /* 0: no id term */
+} additems_id_rule;
+
 typedef struct {
     uint32_t k;           /* content neighbours per channel, default 10 */
+    additems_id_rule id_rule;
+    int threads;          /* the neighbour search's workers (0: every core) */
     uint32_t without[MDSREC_MAX_CHANNELS]; /* out: per channel, new items left without a neighbour */
     double seconds_knn, seconds_rows;     /* out */
+    double id_ridge;                      /* out: the regression's penalty (ADDITEMS_ID_REGRESS) */
 } additems_params;
 
 /* Fills a (rows and neighbour lists per channel, keys) for in's items against the bundle b,
