@@ -276,8 +276,7 @@ int additems_rows(const loaded_model *m, const edit_bundle *b, const additems_in
         if (s->ch[c].n_feat) continue;
         if (p->id_rule == ADDITEMS_ID_REGRESS) {
             id_map map;
-            const char *ev = getenv("MDSREC_ID_RIDGE");
-            if (id_map_fit(&map, Xb, n_in, b->cfg.n_items, (uint32_t)d, b->items[c], ev ? atof(ev) : -1)) goto oom;
+            if (id_map_fit(&map, Xb, n_in, b->cfg.n_items, (uint32_t)d, b->items[c], -1)) goto oom;
             p->id_ridge = map.ridge;
             id_map_apply(&map, Xn, n, a->rows[c]);
             id_map_free(&map);

@@ -13,10 +13,9 @@
  *     propagated powers: the K rounds the trainer runs, over the item's new edges, with
  *     a_k = s_k / sum s (row-normalised: the existing items' degrees, and so their rows,
  *     are left as trained).
- *   - the id channel: the new item has no clicks, so its row is the similarity-weighted
- *     mean of its content neighbours' id rows (the a_k of every modality channel, averaged),
- *     scaled to their weighted mean length (a mean of rows is shorter than they are, and
- *     scores are dot products), and its behaviour neighbour list is empty.
+ *   - the id channel: the new item has no clicks, so its row is made by additems_id_rule
+ *     (default: the regression of id_map.h from its modality rows), and its behaviour
+ *     neighbour list is empty.
  *
  * Existing items keep their rows exactly; the new items' rows never depend on each other.
  */
