@@ -179,7 +179,7 @@ oom:
     return -1;
 }
 
-static const char *const id_rule_names[] = {"regress", "centred", "scaled", "mean", "centre", "zero", NULL};
+static const char *const id_rule_names[] = {"centred", "regress", "scaled", "mean", "centre", "zero", NULL};
 
 int cmd_add_items(int argc, char **argv) {
     const char *model = NULL, *data = NULL, *bundle = NULL, *from = NULL, *keys = NULL, *retire = NULL, *out = NULL;
@@ -202,10 +202,10 @@ int cmd_add_items(int argc, char **argv) {
          .help = "item keys to remove from the bundle, comma-separated: their rows,\n"
                  "keys, catalog entries and every neighbour entry naming them go"},
         {"--k", OPT_U32, &k, "K", .help = "content neighbours per new item and channel", .min = 1, .max = 1000},
-        {"--id-row", OPT_CHOICE, &id_rule, .help = "how the new items' id rows are made: regress (from\n"
-                                                           "their modality rows, fit on the bundle's items), or from their\n"
-                                                           "content neighbours' id rows (docs/ADD-ITEMS.md)", .names = id_rule_names,
-         .def = "regress"},
+        {"--id-row", OPT_CHOICE, &id_rule, .help = "how the new items' id rows are made: centred (their content\n"
+                                                           "neighbours' id rows around the mean row), regress (from their\n"
+                                                           "modality rows, fit on the bundle's items), ... (docs/ADD-ITEMS.md)",
+         .names = id_rule_names, .def = "centred"},
         {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
          .def = "every core"},
     };
@@ -214,8 +214,8 @@ int cmd_add_items(int argc, char **argv) {
         .about = "Adds items the model never trained on to a bundle, from their features: each modality\n"
                  "channel's row is the trained projection of the item's features propagated over its\n"
                  "top-k content neighbours among the training items (as `mdsrec graph` and training do,\n"
-                 "without behaviour), its neighbour lists are those neighbours, and its id row is the\n"
-                 "expected id row given its modality rows (a ridge regression fit on the bundle's items).\n"
+                 "without behaviour), its neighbour lists are those neighbours, and its id row is made from\n"
+                 "those neighbours' id rows (--id-row).\n"
                  "Existing rows are unchanged. Retired items are removed.\n"
                  "The bundle format is unchanged.",
         .opts = rows,

@@ -5,7 +5,8 @@
 # Holds out SHARE (default 0.15) of the items (tools/reports/coldstart-split.mjs), trains mdsrec
 # on the rest (capped at --budget seconds of training, default 300), exports its bundle, adds the
 # held-out items with `mdsrec add-items` (their features, no retraining), then evaluates:
-#   cold:  visitors whose test target is a held-out item: mdsrec+add-items, pop, contentknn
+#   cold:  visitors whose test target is a held-out item: mdsrec+add-items (id rows centred,
+#          the default, and regress), pop (the training log's counts: new items 0), contentknn
 #   warm:  the other visitors: the bundle after add-items (every item, full histories) against
 #          the warm bundle before it (held-out items unknown, dropped from the histories)
 # --reuse keeps the split and the trained run of an earlier call (add-items and the evaluation
@@ -68,13 +69,18 @@ t0=$(date +%s.%N)
 "$BIN" add-items --model "$CS/run" --data "$CS/warm" --bundle "$CS/warm.mdsb" --from "$CS/all" \
     --keys "$CS/new-keys.txt" --out "$CS/added.mdsb" | tee "$CS/add-items.txt"
 t1=$(date +%s.%N)
+# the conservative id rule too (docs/ADD-ITEMS.md): the trade-off between cold and warm
+"$BIN" add-items --model "$CS/run" --data "$CS/warm" --bundle "$CS/warm.mdsb" --from "$CS/all" \
+    --keys "$CS/new-keys.txt" --out "$CS/added-regress.mdsb" --id-row regress >> "$CS/add-items.txt"
 
 ev() { nice -n 19 "$BIN" eval --data "$1" --json "$2" "${@:3}" > /dev/null; }
 ev "$CS/eval-cold" "$CS/cold-mdsrec.json" --bundle "$CS/added.mdsb"
 # pop as it stands when the new items arrive: the training log's counts, new items 0
 ev "$CS/eval-cold" "$CS/cold-pop.json" --baseline pop --pop-from "$CS/warm"
 ev "$CS/eval-cold" "$CS/cold-contentknn.json" --baseline contentknn
+ev "$CS/eval-cold" "$CS/cold-mdsrec-regress.json" --bundle "$CS/added-regress.mdsb"
 ev "$CS/eval-warm" "$CS/warm-after.json" --bundle "$CS/added.mdsb"
+ev "$CS/eval-warm" "$CS/warm-after-regress.json" --bundle "$CS/added-regress.mdsb"
 ev "$CS/before-warm" "$CS/warm-before.json" --bundle "$CS/warm.mdsb"
 
 node - "$CS" "$RES/coldstart.json" "$BUDGET" "$(echo "$t1 - $t0" | bc)" <<'JS'
@@ -91,8 +97,11 @@ const res = {
   split: read('split.json'),
   training: { model: 'mdsrec', time_budget_s: Number(budget), epochs: Array.isArray(train.epochs) ? train.epochs.length : null, seeds: 1 },
   add_items_seconds: Number(addSeconds),
-  cold: { mdsrec_add_items: pick(read('cold-mdsrec.json')), pop: pick(read('cold-pop.json')), contentknn: pick(read('cold-contentknn.json')) },
-  warm: { after_add_items: pick(read('warm-after.json')), before: pick(read('warm-before.json')) },
+  id_rows: { mdsrec_add_items: 'centred', mdsrec_add_items_regress: 'regress' },
+  cold: { mdsrec_add_items: pick(read('cold-mdsrec.json')), mdsrec_add_items_regress: pick(read('cold-mdsrec-regress.json')),
+          pop: pick(read('cold-pop.json')), contentknn: pick(read('cold-contentknn.json')) },
+  warm: { after_add_items: pick(read('warm-after.json')), after_add_items_regress: pick(read('warm-after-regress.json')),
+          before: pick(read('warm-before.json')) },
 };
 fs.writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
 console.log(JSON.stringify(res, null, 1));

@@ -144,8 +144,7 @@ int main(void) {
     CHECK_MSG(td_run("export --model '%s' --data '%s' --out '%s' --neighbours-format csr --no-compare", run, warm,
                      base) == 0,
               "export: %s", td_err);
-    /* the neighbour-mean id rules, checked against their formulas below; the default (the
-       regression) after them */
+    /* the id rules, checked against their formulas below: scaled, centred (the default), regress */
     char bc[1200], br[1200];
     snprintf(bc, sizeof bc, "%s/centred.mdsb", out);
     snprintf(br, sizeof br, "%s/regress.mdsb", out);
@@ -153,10 +152,11 @@ int main(void) {
                      b1) == 0,
               "add-items: %s", td_err);
     CHECK_MSG(strstr(td_out, "8 added") != NULL, "summary: %s", td_out);
-    CHECK_MSG(td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s' --id-row centred --threads 3", run,
-                     base, fresh, bc) == 0,
+    CHECK_MSG(td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s' --threads 3", run, base, fresh,
+                     bc) == 0,
               "add-items centred: %s", td_err);
-    CHECK_MSG(td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s'", run, base, fresh, br) == 0 &&
+    CHECK_MSG(td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s' --id-row regress", run, base, fresh,
+                     br) == 0 &&
                   strstr(td_out, "the regression from the modality rows"),
               "add-items regress: %s %s", td_out, td_err);
 

@@ -14,7 +14,7 @@
  *     a_k = s_k / sum s (row-normalised: the existing items' degrees, and so their rows,
  *     are left as trained).
  *   - the id channel: the new item has no clicks, so its row is made by additems_id_rule
- *     (default: the regression of id_map.h from its modality rows), and its behaviour
+ *     (default: its content neighbours' id rows around the mean id row), and its behaviour
  *     neighbour list is empty.
  *
  * Existing items keep their rows exactly; the new items' rows never depend on each other.
@@ -40,8 +40,10 @@ typedef struct {
 /* How a new item's id row is made from its content neighbours' id rows h_q, weights w_q (the
    a_k of every modality channel, averaged), mu the mean id row of the bundle's items. */
 typedef enum {
-    ADDITEMS_ID_REGRESS = 0, /* id_map.h: a ridge regression from the modality rows, fit on the bundle's items */
-    ADDITEMS_ID_CENTRED, /* mu + the weighted mean of (h_q - mu), scaled to the weighted mean of |h_q - mu| */
+    ADDITEMS_ID_CENTRED = 0, /* mu + the weighted mean of (h_q - mu), scaled to the weighted mean of |h_q - mu|:
+                                as distinctive as its neighbours (the default) */
+    ADDITEMS_ID_REGRESS,     /* id_map.h: the expected id row given the modality rows, a ridge regression fit on
+                                the bundle's items (conservative: close to the mean row) */
     ADDITEMS_ID_SCALED,      /* the weighted mean of h_q, scaled to the weighted mean of |h_q| */
     ADDITEMS_ID_MEAN,        /* the weighted mean of h_q */
     ADDITEMS_ID_CENTRE,      /* mu: every new item the average item */
