@@ -215,7 +215,8 @@ int cmd_add_items(int argc, char **argv) {
                  "channel's row is the trained projection of the item's features propagated over its\n"
                  "top-k content neighbours among the training items (as `mdsrec graph` and training do,\n"
                  "without behaviour), its neighbour lists are those neighbours, and its id row is made from\n"
-                 "those neighbours' id rows (--id-row).\n"
+                 "those neighbours' id rows (--id-row). The new items enter their neighbours' lists\n"
+                 "where they beat the weakest entry.\n"
                  "Existing rows are unchanged. Retired items are removed.\n"
                  "The bundle format is unchanged.",
         .opts = rows,
@@ -256,6 +257,7 @@ int cmd_add_items(int argc, char **argv) {
     buf = NULL;
     double t_read = cli_now() - t1;
     uint32_t n0 = b.cfg.n_items, retired = 0;
+    uint64_t linked = 0;
     if (retire && edit_bundle_retire(&b, retire, &retired)) goto done;
     additems_params p = {.k = k, .id_rule = (additems_id_rule)id_rule, .threads = parallel_threads(threads)};
     if (from) {
@@ -276,7 +278,8 @@ int cmd_add_items(int argc, char **argv) {
         for (uint32_t f = 0; f < nd.n_feat; f++) in.feat[f] = &nd.sel[f];
         if (additems_rows(&m, &b, &in, &p, &a)) goto done;
         a.catalog = nd.catalog;
-        if (edit_bundle_append(&b, &a)) goto done;
+        uint32_t first = b.cfg.n_items;
+        if (edit_bundle_append(&b, &a) || edit_bundle_link_back(&b, first, k, &linked)) goto done;
     }
     t1 = cli_now();
     if (edit_bundle_build(&b, &buf, &len)) goto done;
@@ -289,6 +292,8 @@ int cmd_add_items(int argc, char **argv) {
     printf("\n  seconds: model %.2f, bundle read %.2f", t_load, t_read);
     if (from) printf(", neighbours %.2f, rows %.2f", p.seconds_knn, p.seconds_rows);
     printf(", bundle build %.2f, write %.2f\n", t_build, t_write);
+    if (from)
+        printf("  %llu entries of older items' neighbour lists now name a new item\n", (unsigned long long)linked);
     if (from && p.id_rule == ADDITEMS_ID_REGRESS)
         printf("  id rows: the regression from the modality rows (ridge %g)\n", p.id_ridge);
     for (uint32_t c = 0; from && c < b.cfg.n_channels; c++)

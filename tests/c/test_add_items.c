@@ -302,6 +302,48 @@ int main(void) {
         mdsrec_similar(A.m, (uint32_t)ni, (uint32_t)cid, 4, items, w, &cnt);
         CHECK_MSG(cnt == 0, "%s: %u behaviour neighbours", key, cnt);
     }
+    /* links back: an older item's list gains the new items that beat its weakest entry; what
+       stays of its old list is a prefix of it, in order */
+    int back_ok = 1, back_links = 0;
+    for (int m = 0; m < 2; m++) {
+        uint32_t c = (uint32_t)(m == 0 ? cimg : ctxt);
+        for (uint32_t j = 0; j < N; j++) {
+            uint32_t ai[64], bi[64], ac = 0, bc2 = 0, old = 0;
+            float aw[64], bw[64];
+            mdsrec_similar(A.m, j, c, 64, ai, aw, &ac);
+            mdsrec_similar(B.m, j, c, 64, bi, bw, &bc2);
+            back_ok &= ac <= (bc2 > 10 ? bc2 : 10);
+            for (uint32_t t = 0; t < ac; t++) {
+                if (ai[t] < N) { /* an old entry: the next of the old list */
+                    back_ok &= old < bc2 && bi[old] == ai[t] && bw[old] == aw[t];
+                    old++;
+                    continue;
+                }
+                back_links++; /* a new item: it lists j with the same weight */
+                uint32_t ni2[16], nc2 = 0, found = 0;
+                float nw2[16];
+                mdsrec_similar(A.m, ai[t], c, 16, ni2, nw2, &nc2);
+                for (uint32_t u = 0; u < nc2; u++) found |= ni2[u] == j && nw2[u] == aw[t];
+                back_ok &= found;
+            }
+        }
+        /* complete: a new item's neighbour j lacks it only if j's list is full of stronger ones */
+        for (uint32_t i = N; i < N + NEW; i++) {
+            uint32_t ni2[16], nc2 = 0;
+            float nw2[16];
+            mdsrec_similar(A.m, i, c, 16, ni2, nw2, &nc2);
+            for (uint32_t u = 0; u < nc2; u++) {
+                uint32_t ai[64], ac = 0, has = 0;
+                float aw[64];
+                mdsrec_similar(A.m, ni2[u], c, 64, ai, aw, &ac);
+                for (uint32_t t = 0; t < ac; t++) has |= ai[t] == i;
+                back_ok &= has || (ac >= 10 && aw[ac - 1] >= nw2[u]);
+            }
+        }
+    }
+    CHECK_MSG(back_ok, "the links back into older items' lists break a rule");
+    CHECK_MSG(back_links > 0, "no older item's list names a new item");
+
     /* recommendable: every new item is returned when allowed, and the whole ranking holds them */
     mdsrec_state *st = NULL;
     CHECK(mdsrec_state_new(A.m, &st) == MDSREC_OK);
