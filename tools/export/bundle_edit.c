@@ -191,8 +191,10 @@ int edit_bundle_append(edit_bundle *b, edit_append *a) {
         if (!m->n_rows) memset(m->row_ptr, 0, (N + 1) * sizeof *rp); /* a channel without lists gets empty rows */
         for (size_t i = 0; i < n; i++) {
             uint32_t lo = x->n_rows ? x->row_ptr[i] : 0, hi = x->n_rows ? x->row_ptr[i + 1] : 0;
-            memcpy(m->col + m->row_ptr[N + i], x->col + lo, (hi - lo) * sizeof *col);
-            memcpy(m->w + m->row_ptr[N + i], x->w + lo, (hi - lo) * sizeof *w);
+            if (hi > lo) { /* x->col is NULL for a channel without new lists (memcpy's NULL is UB) */
+                memcpy(m->col + m->row_ptr[N + i], x->col + lo, (hi - lo) * sizeof *col);
+                memcpy(m->w + m->row_ptr[N + i], x->w + lo, (hi - lo) * sizeof *w);
+            }
             m->row_ptr[N + i + 1] = m->row_ptr[N + i] + (hi - lo);
         }
         m->n_rows = (uint32_t)T;
