@@ -79,9 +79,10 @@ ev "$CS/eval-cold" "$CS/cold-mdsrec.json" --bundle "$CS/added.mdsb"
 ev "$CS/eval-cold" "$CS/cold-pop.json" --baseline pop --pop-from "$CS/warm"
 ev "$CS/eval-cold" "$CS/cold-contentknn.json" --baseline contentknn
 ev "$CS/eval-cold" "$CS/cold-mdsrec-regress.json" --bundle "$CS/added-regress.mdsb"
-ev "$CS/eval-warm" "$CS/warm-after.json" --bundle "$CS/added.mdsb"
-ev "$CS/eval-warm" "$CS/warm-after-regress.json" --bundle "$CS/added-regress.mdsb"
-ev "$CS/before-warm" "$CS/warm-before.json" --bundle "$CS/warm.mdsb"
+# warm: with each visitor's rank, for the paired difference before/after (same visitors, same order)
+ev "$CS/eval-warm" "$CS/warm-after.json" --bundle "$CS/added.mdsb" --ranks
+ev "$CS/eval-warm" "$CS/warm-after-regress.json" --bundle "$CS/added-regress.mdsb" --ranks
+ev "$CS/before-warm" "$CS/warm-before.json" --bundle "$CS/warm.mdsb" --ranks
 
 node - "$CS" "$RES/coldstart.json" "$BUDGET" "$(echo "$t1 - $t0" | bc)" <<'JS'
 const fs = require('fs');
@@ -92,6 +93,22 @@ const pick = (j) => {
   for (const [name, v] of Object.entries(p)) r[name] = { 'HR@10': v.test['HR@10'], 'NDCG@10': v.test['NDCG@10'], users: v.test.users ?? j.runs[0].users };
   return r;
 };
+// the warm visitors' NDCG@10 after minus before, visitor by visitor: mean, relative to before,
+// and its 95 % interval (normal approximation)
+const paired = (after, before) => {
+  const ra = after.runs[0], rb = before.runs[0], out = {};
+  for (const prot of ['unmasked', 'masked']) {
+    const rk = (r) => (prot === 'unmasked' ? r.ranks : r.protocols.masked.ranks).test;
+    const a = rk(ra), b = rk(rb);
+    if (a.length !== b.length) return null; // not the same visitors
+    const nd = (r) => (r <= 10 ? 1 / Math.log2(r + 1) : 0);
+    let s = 0, s2 = 0, base = 0;
+    for (let u = 0; u < a.length; u++) { const d = nd(a[u]) - nd(b[u]); s += d; s2 += d * d; base += nd(b[u]); }
+    const n = a.length, m = s / n, se = Math.sqrt((s2 / n - m * m) / (n - 1)), rel = (x) => x / (base / n);
+    out[prot] = { ndcg10_diff: m, relative: rel(m), relative_95: [rel(m - 1.96 * se), rel(m + 1.96 * se)] };
+  }
+  return out;
+};
 const train = JSON.parse(fs.readFileSync(`${cs}/run/train.json`, 'utf8'));
 const res = {
   split: read('split.json'),
@@ -101,7 +118,9 @@ const res = {
   cold: { mdsrec_add_items: pick(read('cold-mdsrec.json')), mdsrec_add_items_regress: pick(read('cold-mdsrec-regress.json')),
           pop: pick(read('cold-pop.json')), contentknn: pick(read('cold-contentknn.json')) },
   warm: { after_add_items: pick(read('warm-after.json')), after_add_items_regress: pick(read('warm-after-regress.json')),
-          before: pick(read('warm-before.json')) },
+          before: pick(read('warm-before.json')),
+          paired_after_minus_before: { mdsrec_add_items: paired(read('warm-after.json'), read('warm-before.json')),
+                                       mdsrec_add_items_regress: paired(read('warm-after-regress.json'), read('warm-before.json')) } },
 };
 fs.writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
 console.log(JSON.stringify(res, null, 1));
