@@ -179,9 +179,12 @@ oom:
     return -1;
 }
 
+static const char *const id_rule_names[] = {"centred", "regress", "scaled", "mean", "centre", "zero", NULL};
+
 int cmd_add_items(int argc, char **argv) {
     const char *model = NULL, *data = NULL, *bundle = NULL, *from = NULL, *keys = NULL, *retire = NULL, *out = NULL;
     uint32_t k = 10, threads = 0;
+    int id_rule = 0;
     const opt rows[] = {
         {"--out", OPT_STRING, &out, "FILE", .help = "the new bundle (written atomically)", .flags = OPT_REQUIRED,
          .alias = "-o"},
@@ -199,7 +202,11 @@ int cmd_add_items(int argc, char **argv) {
          .help = "item keys to remove from the bundle, comma-separated: their rows,\n"
                  "keys, catalog entries and every neighbour entry naming them go"},
         {"--k", OPT_U32, &k, "K", .help = "content neighbours per new item and channel", .min = 1, .max = 1000},
-        {"--threads", OPT_U32, &threads, "N", .help = "BLAS threads", .min = 0, .max = PARALLEL_MAX_THREADS,
+        {"--id-row", OPT_CHOICE, &id_rule, .help = "how the new items' id rows are made: centred (their content\n"
+                                                           "neighbours' id rows around the mean row), regress (from their\n"
+                                                           "modality rows, fit on the bundle's items), ... (docs/ADD-ITEMS.md)",
+         .names = id_rule_names, .def = "centred"},
+        {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
          .def = "every core"},
     };
     const opt_cmd cmd = {
@@ -207,8 +214,10 @@ int cmd_add_items(int argc, char **argv) {
         .about = "Adds items the model never trained on to a bundle, from their features: each modality\n"
                  "channel's row is the trained projection of the item's features propagated over its\n"
                  "top-k content neighbours among the training items (as `mdsrec graph` and training do,\n"
-                 "without behaviour), its neighbour lists are those neighbours, and its id row is their\n"
-                 "similarity-weighted id rows. Existing rows are unchanged. Retired items are removed.\n"
+                 "without behaviour), its neighbour lists are those neighbours, and its id row is made from\n"
+                 "those neighbours' id rows (--id-row). The new items enter their neighbours' lists\n"
+                 "where they beat the weakest entry.\n"
+                 "Existing rows are unchanged. Retired items are removed.\n"
                  "The bundle format is unchanged.",
         .opts = rows,
         .n_opts = OPT_COUNT(rows),
@@ -235,6 +244,7 @@ int cmd_add_items(int argc, char **argv) {
     uint8_t *buf = NULL;
     size_t len = 0;
     if (model && load_model(model, data, &m)) goto done;
+    double t_load = cli_now() - t0, t1 = cli_now();
     if (bundle) {
         if (!(buf = cli_read_file(bundle, &len))) goto done;
     } else {
@@ -245,9 +255,11 @@ int cmd_add_items(int argc, char **argv) {
     if (edit_bundle_read(buf, len, what, &b)) goto done;
     free(buf);
     buf = NULL;
+    double t_read = cli_now() - t1;
     uint32_t n0 = b.cfg.n_items, retired = 0;
+    uint64_t linked = 0;
     if (retire && edit_bundle_retire(&b, retire, &retired)) goto done;
-    additems_params p = {.k = k};
+    additems_params p = {.k = k, .id_rule = (additems_id_rule)id_rule, .threads = parallel_threads(threads)};
     if (from) {
         if (new_dir_load(from, keys, &m.st->spec, &nd)) goto done;
         keymap have;
@@ -266,13 +278,24 @@ int cmd_add_items(int argc, char **argv) {
         for (uint32_t f = 0; f < nd.n_feat; f++) in.feat[f] = &nd.sel[f];
         if (additems_rows(&m, &b, &in, &p, &a)) goto done;
         a.catalog = nd.catalog;
-        if (edit_bundle_append(&b, &a)) goto done;
+        uint32_t first = b.cfg.n_items;
+        if (edit_bundle_append(&b, &a) || edit_bundle_link_back(&b, first, k, &linked)) goto done;
     }
-    if (edit_bundle_build(&b, &buf, &len) || cli_write_file(out, buf, len)) goto done;
+    t1 = cli_now();
+    if (edit_bundle_build(&b, &buf, &len)) goto done;
+    double t_build = cli_now() - t1;
+    t1 = cli_now();
+    if (cli_write_file(out, buf, len)) goto done;
+    double t_write = cli_now() - t1;
     printf("%s: %u items (%u before, %u added, %u retired), %zu bytes in %.2f s", out, b.cfg.n_items, n0, nd.n,
            retired, len, cli_now() - t0);
-    if (from) printf(" (neighbours %.2f s, rows %.2f s)", p.seconds_knn, p.seconds_rows);
-    printf("\n");
+    printf("\n  seconds: model %.2f, bundle read %.2f", t_load, t_read);
+    if (from) printf(", neighbours %.2f, rows %.2f", p.seconds_knn, p.seconds_rows);
+    printf(", bundle build %.2f, write %.2f\n", t_build, t_write);
+    if (from)
+        printf("  %llu entries of older items' neighbour lists now name a new item\n", (unsigned long long)linked);
+    if (from && p.id_rule == ADDITEMS_ID_REGRESS)
+        printf("  id rows: the regression from the modality rows (ridge %g)\n", p.id_ridge);
     for (uint32_t c = 0; from && c < b.cfg.n_channels; c++)
         if (p.without[c])
             printf("  channel %s: %u new items without a content neighbour (no feature, or none similar): their "

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # coldstart.sh - the cold-start evaluation of `mdsrec add-items` (docs/RESULTS.md, "Cold start").
-# Usage: tools/coldstart.sh DATASET [--budget SECONDS] [--seed N] [--share F]
+# Usage: tools/coldstart.sh DATASET [--budget SECONDS] [--seed N] [--share F] [--reuse]
 #   DATASET  amazon-scientific-mm | ml-100k-posters (prepared as tools/eval.sh does)
 # Holds out SHARE (default 0.15) of the items (tools/reports/coldstart-split.mjs), trains mdsrec
 # on the rest (capped at --budget seconds of training, default 300), exports its bundle, adds the
 # held-out items with `mdsrec add-items` (their features, no retraining), then evaluates:
-#   cold:  visitors whose test target is a held-out item: mdsrec+add-items, pop, contentknn
+#   cold:  visitors whose test target is a held-out item: mdsrec+add-items (id rows centred,
+#          the default, and regress), pop (the training log's counts: new items 0), contentknn
 #   warm:  the other visitors: the bundle after add-items (every item, full histories) against
 #          the warm bundle before it (held-out items unknown, dropped from the histories)
-# Both protocols (history not masked / masked). Writes results/DATASET/coldstart.json; the
+# --reuse keeps the split and the trained run of an earlier call (add-items and the evaluation
+# again, e.g. after a change to add-items). Both protocols (history not masked / masked). Writes results/DATASET/coldstart.json; the
 # derived data goes to ${MDSREC_WORK:-build/eval}/DATASET/coldstart.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,12 +18,13 @@ BIN=${MDSREC_BIN:-$ROOT/build/bin/mdsrec}
 DATAROOT=${MDSREC_DATA:-$ROOT/../shared/data}
 DS=${1:?usage: tools/coldstart.sh DATASET [--budget S] [--seed N] [--share F]}
 shift
-BUDGET=300 SEED=1 SHARE=0.15
+BUDGET=300 SEED=1 SHARE=0.15 REUSE=0
 while [ $# -gt 0 ]; do
     case $1 in
     --budget) BUDGET=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --share) SHARE=$2; shift 2 ;;
+    --reuse) REUSE=1; shift ;;
     *) echo "coldstart.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -51,24 +54,35 @@ ml-100k-posters)
 *) echo "coldstart.sh: unknown dataset $DS" >&2; exit 2 ;;
 esac
 
-rm -rf "$CS" && mkdir -p "$CS"
-node "$ROOT/tools/reports/coldstart-split.mjs" "$PREP" "$CS" "$SHARE" "$SEED" > /dev/null
-# the graphs of the training items only (no held-out item, no test target's behaviour)
-nice -n 19 "$BIN" graph --dir "$CS/warm" > /dev/null
-nice -n 19 "$BIN" train --data "$CS/warm" --out "$CS/run" --model mdsrec --seed "$SEED" $FLAGS \
-    --time-budget "$BUDGET" --quiet
+if [ "$REUSE" = 1 ] && [ -f "$CS/run/train.json" ]; then
+    BUDGET=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).training.time_budget_s)' "$RES/coldstart.json")
+else
+    rm -rf "$CS" && mkdir -p "$CS"
+    node "$ROOT/tools/reports/coldstart-split.mjs" "$PREP" "$CS" "$SHARE" "$SEED" > /dev/null
+    # the graphs of the training items only (no held-out item, no test target's behaviour)
+    nice -n 19 "$BIN" graph --dir "$CS/warm" > /dev/null
+    nice -n 19 "$BIN" train --data "$CS/warm" --out "$CS/run" --model mdsrec --seed "$SEED" $FLAGS \
+        --time-budget "$BUDGET" --quiet
+fi
 nice -n 19 "$BIN" export --model "$CS/run" --data "$CS/warm" --out "$CS/warm.mdsb" --no-compare > /dev/null
 t0=$(date +%s.%N)
 "$BIN" add-items --model "$CS/run" --data "$CS/warm" --bundle "$CS/warm.mdsb" --from "$CS/all" \
     --keys "$CS/new-keys.txt" --out "$CS/added.mdsb" | tee "$CS/add-items.txt"
 t1=$(date +%s.%N)
+# the conservative id rule too (docs/ADD-ITEMS.md): the trade-off between cold and warm
+"$BIN" add-items --model "$CS/run" --data "$CS/warm" --bundle "$CS/warm.mdsb" --from "$CS/all" \
+    --keys "$CS/new-keys.txt" --out "$CS/added-regress.mdsb" --id-row regress >> "$CS/add-items.txt"
 
 ev() { nice -n 19 "$BIN" eval --data "$1" --json "$2" "${@:3}" > /dev/null; }
 ev "$CS/eval-cold" "$CS/cold-mdsrec.json" --bundle "$CS/added.mdsb"
-ev "$CS/eval-cold" "$CS/cold-pop.json" --baseline pop
+# pop as it stands when the new items arrive: the training log's counts, new items 0
+ev "$CS/eval-cold" "$CS/cold-pop.json" --baseline pop --pop-from "$CS/warm"
 ev "$CS/eval-cold" "$CS/cold-contentknn.json" --baseline contentknn
-ev "$CS/eval-warm" "$CS/warm-after.json" --bundle "$CS/added.mdsb"
-ev "$CS/before-warm" "$CS/warm-before.json" --bundle "$CS/warm.mdsb"
+ev "$CS/eval-cold" "$CS/cold-mdsrec-regress.json" --bundle "$CS/added-regress.mdsb"
+# warm: with each visitor's rank, for the paired difference before/after (same visitors, same order)
+ev "$CS/eval-warm" "$CS/warm-after.json" --bundle "$CS/added.mdsb" --ranks
+ev "$CS/eval-warm" "$CS/warm-after-regress.json" --bundle "$CS/added-regress.mdsb" --ranks
+ev "$CS/before-warm" "$CS/warm-before.json" --bundle "$CS/warm.mdsb" --ranks
 
 node - "$CS" "$RES/coldstart.json" "$BUDGET" "$(echo "$t1 - $t0" | bc)" <<'JS'
 const fs = require('fs');
@@ -79,13 +93,34 @@ const pick = (j) => {
   for (const [name, v] of Object.entries(p)) r[name] = { 'HR@10': v.test['HR@10'], 'NDCG@10': v.test['NDCG@10'], users: v.test.users ?? j.runs[0].users };
   return r;
 };
+// the warm visitors' NDCG@10 after minus before, visitor by visitor: mean, relative to before,
+// and its 95 % interval (normal approximation)
+const paired = (after, before) => {
+  const ra = after.runs[0], rb = before.runs[0], out = {};
+  for (const prot of ['unmasked', 'masked']) {
+    const rk = (r) => (prot === 'unmasked' ? r.ranks : r.protocols.masked.ranks).test;
+    const a = rk(ra), b = rk(rb);
+    if (a.length !== b.length) return null; // not the same visitors
+    const nd = (r) => (r <= 10 ? 1 / Math.log2(r + 1) : 0);
+    let s = 0, s2 = 0, base = 0;
+    for (let u = 0; u < a.length; u++) { const d = nd(a[u]) - nd(b[u]); s += d; s2 += d * d; base += nd(b[u]); }
+    const n = a.length, m = s / n, se = Math.sqrt((s2 / n - m * m) / (n - 1)), rel = (x) => x / (base / n);
+    out[prot] = { ndcg10_diff: m, relative: rel(m), relative_95: [rel(m - 1.96 * se), rel(m + 1.96 * se)] };
+  }
+  return out;
+};
 const train = JSON.parse(fs.readFileSync(`${cs}/run/train.json`, 'utf8'));
 const res = {
   split: read('split.json'),
   training: { model: 'mdsrec', time_budget_s: Number(budget), epochs: Array.isArray(train.epochs) ? train.epochs.length : null, seeds: 1 },
   add_items_seconds: Number(addSeconds),
-  cold: { mdsrec_add_items: pick(read('cold-mdsrec.json')), pop: pick(read('cold-pop.json')), contentknn: pick(read('cold-contentknn.json')) },
-  warm: { after_add_items: pick(read('warm-after.json')), before: pick(read('warm-before.json')) },
+  id_rows: { mdsrec_add_items: 'centred', mdsrec_add_items_regress: 'regress' },
+  cold: { mdsrec_add_items: pick(read('cold-mdsrec.json')), mdsrec_add_items_regress: pick(read('cold-mdsrec-regress.json')),
+          pop: pick(read('cold-pop.json')), contentknn: pick(read('cold-contentknn.json')) },
+  warm: { after_add_items: pick(read('warm-after.json')), after_add_items_regress: pick(read('warm-after-regress.json')),
+          before: pick(read('warm-before.json')),
+          paired_after_minus_before: { mdsrec_add_items: paired(read('warm-after.json'), read('warm-before.json')),
+                                       mdsrec_add_items_regress: paired(read('warm-after-regress.json'), read('warm-before.json')) } },
 };
 fs.writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
 console.log(JSON.stringify(res, null, 1));

@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "check.h"
+#include "export/id_map.h"
 #include "src/bundle.h"
 #include "test_data_helpers.h"
 
@@ -107,6 +108,13 @@ static int64_t find(const opened *o, const char *key) { return mdsrec_find_key(o
 static const float *row(const opened *o, uint32_t c, uint32_t i) {
     return (const float *)o->v.ch[c].items + (size_t)i * o->v.cfg.dim; /* f32, rows layout checked below */
 }
+/* Item i's key as a C string (the core's keys are not NUL-terminated). */
+static const char *key_of(const opened *o, uint32_t i, char *buf, size_t cap) {
+    size_t l = 0;
+    const char *k = mdsrec_item_key(o->m, i, &l);
+    snprintf(buf, cap, "%.*s", (int)(k ? l : 0), k ? k : "");
+    return buf;
+}
 static int channel_of(const opened *o, const char *name) {
     for (uint32_t c = 0; c < o->v.cfg.n_channels; c++)
         if (!strcmp(o->v.cfg.channels[c].name, name)) return (int)c;
@@ -136,12 +144,24 @@ int main(void) {
     CHECK_MSG(td_run("export --model '%s' --data '%s' --out '%s' --neighbours-format csr --no-compare", run, warm,
                      base) == 0,
               "export: %s", td_err);
-    CHECK_MSG(td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s'", run, base, fresh, b1) == 0,
+    /* the id rules, checked against their formulas below: scaled, centred (the default), regress */
+    char bc[1200], br[1200];
+    snprintf(bc, sizeof bc, "%s/centred.mdsb", out);
+    snprintf(br, sizeof br, "%s/regress.mdsb", out);
+    CHECK_MSG(td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s' --id-row scaled", run, base, fresh,
+                     b1) == 0,
               "add-items: %s", td_err);
     CHECK_MSG(strstr(td_out, "8 added") != NULL, "summary: %s", td_out);
+    CHECK_MSG(td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s' --threads 3", run, base, fresh,
+                     bc) == 0,
+              "add-items centred: %s", td_err);
+    CHECK_MSG(td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s' --id-row regress", run, base, fresh,
+                     br) == 0 &&
+                  strstr(td_out, "the regression from the modality rows"),
+              "add-items regress: %s %s", td_out, td_err);
 
-    opened B, A;
-    if (open_bundle(base, &B) || open_bundle(b1, &A)) {
+    opened B, A, AC, AR;
+    if (open_bundle(base, &B) || open_bundle(b1, &A) || open_bundle(bc, &AC) || open_bundle(br, &AR)) {
         CHECK_MSG(0, "bundles do not open");
         return check_done("test_add_items");
     }
@@ -219,12 +239,111 @@ int main(void) {
             err = fmax(err, fabs(got - want[j] * norm / sqrt(n2)));
         }
         CHECK_MSG(err < 1e-5, "%s: id row off the weighted mean by %g", key, err);
+        /* centred: mu + the weighted mean of (h - mu), scaled to the deviations' weighted length */
+        double mu[64] = {0}, dev[64] = {0}, spread = 0, dn = 0;
+        for (uint32_t i = 0; i < N; i++)
+            for (uint32_t j = 0; j < d; j++)
+                mu[j] += ((const float *)B.v.ch[cid].items)[bundle_item_offset(&B.v.cfg, i, j)] / N;
+        for (uint32_t i = 0; i < N; i++) {
+            double hn = 0;
+            for (uint32_t j = 0; j < d; j++) {
+                double x = ((const float *)B.v.ch[cid].items)[bundle_item_offset(&B.v.cfg, i, j)] - mu[j];
+                dev[j] += abar[i] * x;
+                hn += x * x;
+            }
+            spread += abar[i] * sqrt(hn);
+        }
+        for (uint32_t j = 0; j < d; j++) dn += dev[j] * dev[j];
+        err = 0;
+        int64_t nc = find(&AC, key);
+        for (uint32_t j = 0; nc >= 0 && j < d; j++) {
+            float got = ((const float *)AC.v.ch[cid].items)[bundle_item_offset(&AC.v.cfg, (size_t)nc, j)];
+            err = fmax(err, fabs(got - (mu[j] + dev[j] * spread / sqrt(dn))));
+        }
+        CHECK_MSG(nc >= 0 && err < 1e-5, "%s: centred id row off by %g", key, err);
+        /* the rules change only the id row: the modality rows and lists are the same */
+        for (uint32_t c = 0; nc >= 0 && c < C; c++)
+            if ((int)c != cid)
+                for (uint32_t j = 0; j < d; j++)
+                    CHECK(((const float *)AC.v.ch[c].items)[bundle_item_offset(&AC.v.cfg, (size_t)nc, j)] ==
+                          ((const float *)A.v.ch[c].items)[bundle_item_offset(&A.v.cfg, (size_t)ni, j)]);
+        /* regress: the map fit on the base bundle's items applied to the new modality rows */
+        {
+            float *xb[2], *xn[2], got[64];
+            for (int m = 0; m < 2; m++) {
+                uint32_t c = (uint32_t)(m == 0 ? cimg : ctxt);
+                xb[m] = malloc((size_t)N * d * sizeof(float));
+                xn[m] = malloc(d * sizeof(float));
+                for (uint32_t i = 0; i < N; i++)
+                    for (uint32_t j = 0; j < d; j++)
+                        xb[m][i * d + j] = ((const float *)B.v.ch[c].items)[bundle_item_offset(&B.v.cfg, i, j)];
+                for (uint32_t j = 0; j < d; j++)
+                    xn[m][j] = ((const float *)A.v.ch[c].items)[bundle_item_offset(&A.v.cfg, (size_t)ni, j)];
+            }
+            float *yb = malloc((size_t)N * d * sizeof(float));
+            for (uint32_t i = 0; i < N; i++)
+                for (uint32_t j = 0; j < d; j++)
+                    yb[i * d + j] = ((const float *)B.v.ch[cid].items)[bundle_item_offset(&B.v.cfg, i, j)];
+            id_map map;
+            CHECK(id_map_fit(&map, (const float *const *)xb, 2, N, d, yb, -1) == 0);
+            id_map_apply(&map, (const float *const *)xn, 1, got);
+            int64_t nr = find(&AR, key);
+            err = nr < 0 ? 1 : 0;
+            for (uint32_t j = 0; nr >= 0 && j < d; j++)
+                err = fmax(err, fabs(got[j] - ((const float *)AR.v.ch[cid].items)[bundle_item_offset(&AR.v.cfg, (size_t)nr, j)]));
+            CHECK_MSG(err < 1e-5, "%s: regressed id row off by %g", key, err);
+            id_map_free(&map);
+            for (int m = 0; m < 2; m++) free(xb[m]), free(xn[m]);
+            free(yb);
+        }
         /* no behaviour yet: no id-channel neighbours */
         uint32_t items[4], cnt = 9;
         float w[4];
         mdsrec_similar(A.m, (uint32_t)ni, (uint32_t)cid, 4, items, w, &cnt);
         CHECK_MSG(cnt == 0, "%s: %u behaviour neighbours", key, cnt);
     }
+    /* links back: an older item's list gains the new items that beat its weakest entry; what
+       stays of its old list is a prefix of it, in order */
+    int back_ok = 1, back_links = 0;
+    for (int m = 0; m < 2; m++) {
+        uint32_t c = (uint32_t)(m == 0 ? cimg : ctxt);
+        for (uint32_t j = 0; j < N; j++) {
+            uint32_t ai[64], bi[64], ac = 0, bc2 = 0, old = 0;
+            float aw[64], bw[64];
+            mdsrec_similar(A.m, j, c, 64, ai, aw, &ac);
+            mdsrec_similar(B.m, j, c, 64, bi, bw, &bc2);
+            back_ok &= ac <= (bc2 > 10 ? bc2 : 10);
+            for (uint32_t t = 0; t < ac; t++) {
+                if (ai[t] < N) { /* an old entry: the next of the old list */
+                    back_ok &= old < bc2 && bi[old] == ai[t] && bw[old] == aw[t];
+                    old++;
+                    continue;
+                }
+                back_links++; /* a new item: it lists j with the same weight */
+                uint32_t ni2[16], nc2 = 0, found = 0;
+                float nw2[16];
+                mdsrec_similar(A.m, ai[t], c, 16, ni2, nw2, &nc2);
+                for (uint32_t u = 0; u < nc2; u++) found |= ni2[u] == j && nw2[u] == aw[t];
+                back_ok &= found;
+            }
+        }
+        /* complete: a new item's neighbour j lacks it only if j's list is full of stronger ones */
+        for (uint32_t i = N; i < N + NEW; i++) {
+            uint32_t ni2[16], nc2 = 0;
+            float nw2[16];
+            mdsrec_similar(A.m, i, c, 16, ni2, nw2, &nc2);
+            for (uint32_t u = 0; u < nc2; u++) {
+                uint32_t ai[64], ac = 0, has = 0;
+                float aw[64];
+                mdsrec_similar(A.m, ni2[u], c, 64, ai, aw, &ac);
+                for (uint32_t t = 0; t < ac; t++) has |= ai[t] == i;
+                back_ok &= has || (ac >= 10 && aw[ac - 1] >= nw2[u]);
+            }
+        }
+    }
+    CHECK_MSG(back_ok, "the links back into older items' lists break a rule");
+    CHECK_MSG(back_links > 0, "no older item's list names a new item");
+
     /* recommendable: every new item is returned when allowed, and the whole ranking holds them */
     mdsrec_state *st = NULL;
     CHECK(mdsrec_state_new(A.m, &st) == MDSREC_OK);
@@ -242,13 +361,14 @@ int main(void) {
     CHECK(A.v.catalog && strstr(A.v.catalog, "\"title\":\"new 3\"") != NULL);
     mdsrec_state_free(st);
 
-    /* --retire: a training item and a new one leave every section */
-    CHECK_MSG(td_run("add-items --bundle '%s' --retire sku-001,new-003 --out '%s'", b1, b2) == 0, "retire: %s", td_err);
+    /* --retire: a training item and a new one leave every section (sku-039 is a neighbour of
+       items before it: their lists shrink before the first retired row) */
+    CHECK_MSG(td_run("add-items --bundle '%s' --retire sku-039,new-003 --out '%s'", b1, b2) == 0, "retire: %s", td_err);
     opened R;
     if (open_bundle(b2, &R) == 0) {
         CHECK(R.v.cfg.n_items == N + NEW - 2);
-        CHECK(find(&R, "sku-001") < 0 && find(&R, "new-003") < 0 && find(&R, "sku-002") >= 0);
-        CHECK(strstr(R.v.catalog, "\"sku 1\"") == NULL && strstr(R.v.catalog, "\"new 3\"") == NULL);
+        CHECK(find(&R, "sku-039") < 0 && find(&R, "new-003") < 0 && find(&R, "sku-002") >= 0);
+        CHECK(strstr(R.v.catalog, "\"sku 39\"") == NULL && strstr(R.v.catalog, "\"new 3\"") == NULL);
         int named = 0;
         uint32_t n = R.v.cfg.n_items;
         for (uint32_t c = 0; c < C; c++)
@@ -258,10 +378,32 @@ int main(void) {
                 if (mdsrec_similar(R.m, i, c, 64, items, w, &cnt) != MDSREC_OK) continue;
                 for (uint32_t t = 0; t < cnt; t++) {
                     const char *k = mdsrec_item_key(R.m, items[t], NULL);
-                    named += !strcmp(k, "sku-001") || !strcmp(k, "new-003");
+                    named += !strcmp(k, "sku-039") || !strcmp(k, "new-003");
                 }
             }
         CHECK_MSG(named == 0, "%d neighbour entries name a retired item", named);
+        /* every other list is its old one without the retired entries, in order (a regression:
+           retiring rewrote row_ptr in place and shifted the rows after a shortened one) */
+        int lists_ok = 1;
+        for (uint32_t c = 0; c < C; c++)
+            for (uint32_t i = 0; i < n; i++) {
+                char k[64], ka[64], kr[64];
+                key_of(&R, i, k, sizeof k);
+                uint32_t ri[64], ai[64], rc = 0, ac = 0;
+                float rw[64], aw[64];
+                int64_t ia = find(&A, k);
+                if (ia < 0 || mdsrec_similar(R.m, i, c, 64, ri, rw, &rc) != MDSREC_OK) continue;
+                mdsrec_similar(A.m, (uint32_t)ia, c, 64, ai, aw, &ac);
+                uint32_t t = 0;
+                for (uint32_t q = 0; q < ac; q++) {
+                    key_of(&A, ai[q], ka, sizeof ka);
+                    if (!strcmp(ka, "sku-039") || !strcmp(ka, "new-003")) continue;
+                    lists_ok &= t < rc && !strcmp(key_of(&R, ri[t < rc ? t : 0], kr, sizeof kr), ka) && rw[t < rc ? t : 0] == aw[q];
+                    t++;
+                }
+                lists_ok &= t == rc;
+            }
+        CHECK_MSG(lists_ok, "a neighbour list changed beyond its retired entries");
         /* a retired item's row is gone, the others' rows are the same as before */
         int64_t a7 = find(&A, "new-007"), r7 = find(&R, "new-007");
         CHECK(r7 >= 0 && !memcmp(&((const float *)R.v.ch[cimg].items)[bundle_item_offset(&R.v.cfg, (size_t)r7, 0)],
@@ -316,6 +458,8 @@ int main(void) {
 
     close_bundle(&A);
     close_bundle(&B);
+    close_bundle(&AC);
+    close_bundle(&AR);
     for (int m = 0; m < 2; m++) free(fw[m]), free(fn[m]);
     return check_done("test_add_items");
 }

@@ -79,6 +79,34 @@ int pop_scorer_init(pop_scorer *p, const dataset *ds, eval_scorer *out) {
     return 0;
 }
 
+int pop_scorer_init_from(pop_scorer *p, const dataset *ds, const dataset *src, eval_scorer *out) {
+    memset(p, 0, sizeof *p);
+    keymap km;
+    keymap_init(&km);
+    uint32_t *c = malloc((src->n_items + 1) * sizeof(uint32_t));
+    p->n = ds->n_items;
+    p->count = calloc(ds->n_items ? ds->n_items : 1, sizeof(float));
+    int rc = -1;
+    if (!c || !p->count) goto done;
+    for (uint32_t i = 0; i < src->n_items; i++)
+        if (keymap_add(&km, src->item_keys[i], NULL) == UINT32_MAX) goto done;
+    dataset_train_counts(src, c);
+    for (uint32_t i = 0; i < ds->n_items; i++) {
+        uint32_t j = keymap_find(&km, ds->item_keys[i]);
+        p->count[i] = j == UINT32_MAX ? 0.0f : (float)c[j]; /* an item src never saw: no click */
+    }
+    *out = (eval_scorer){p, pop_score, EVAL_BATCH};
+    rc = 0;
+done:
+    if (rc) {
+        cli_error("out of memory");
+        pop_scorer_free(p);
+    }
+    free(c);
+    keymap_free(&km);
+    return rc;
+}
+
 void pop_scorer_free(pop_scorer *p) {
     free(p->count);
     p->count = NULL;

@@ -27,6 +27,10 @@ typedef struct {
     uint32_t n;
 } pop_scorer;
 int pop_scorer_init(pop_scorer *p, const dataset *ds, eval_scorer *out);
+/* The same with the counts of another dataset's training parts, matched by item key: an item
+   of ds that src lacks counts 0 (a cold-start popularity: items added after src's log have
+   no click yet). 0, or -1 after cli_error. */
+int pop_scorer_init_from(pop_scorer *p, const dataset *ds, const dataset *src, eval_scorer *out);
 void pop_scorer_free(pop_scorer *p);
 
 /* ---- itemknn: item-item cosine of co-occurrence in the training parts (sequences as sets

@@ -7,12 +7,10 @@
 
 #include "cli.h"
 #include "data/keymap.h"
+#include "export/content_topk.h"
+#include "export/id_map.h"
 #include "train/gemm.h"
 
-#define NEW_BLOCK 256
-#ifndef ID_KEEP_NORM
-#define ID_KEEP_NORM 1
-#endif /* new items scored against every training item at once */
 
 /* Copies rows (n x w) scaled to unit norm (zero rows stay zero): the cosine is a dot product. */
 static float *unit_rows(const float *x, size_t n, size_t w) {
@@ -25,23 +23,6 @@ static float *unit_rows(const float *x, size_t n, size_t w) {
         for (size_t j = 0; j < w; j++) y[i * w + j] = x[i * w + j] * inv;
     }
     return y;
-}
-
-/* The top k of s[0..N) among items still in the bundle (bidx != UINT32_MAX), s > 0, strongest
-   first, ties by the smaller index (as knn.h). Returns the count. */
-static uint32_t top_k(const float *s, const uint32_t *bidx, uint32_t N, uint32_t k, uint32_t *top) {
-    uint32_t cnt = 0;
-    for (uint32_t j = 0; j < N; j++) {
-        if (!(s[j] > 0.0f) || bidx[j] == UINT32_MAX) continue;
-        if (cnt == k && s[j] <= s[top[cnt - 1]]) continue;
-        uint32_t q = cnt < k ? cnt++ : k - 1;
-        while (q > 0 && s[top[q - 1]] < s[j]) {
-            top[q] = top[q - 1];
-            q--;
-        }
-        top[q] = j;
-    }
-    return cnt;
 }
 
 /* One channel's concatenated features of the new items, in the model's order. */
@@ -100,7 +81,7 @@ typedef struct {
 
 /* One modality channel: neighbours, projection, propagation. */
 static int feature_channel(const loaded_model *m, uint32_t c, const additems_input *in, const uint32_t *bidx,
-                           additems_params *p, edit_append *a, id_mix *mix, uint32_t n_modal) {
+                           const uint8_t *keep, additems_params *p, edit_append *a, id_mix *mix, uint32_t n_modal) {
     const tm_spec *s = &m->st->spec;
     const tm_channel *ch = &s->ch[c];
     size_t N = s->cfg.n_items, d = s->cfg.dim, n = in->n, W = ch->feat_width, k = p->k;
@@ -108,24 +89,21 @@ static int feature_channel(const loaded_model *m, uint32_t c, const additems_inp
     int rc = -1;
     float *fn = new_features(ch, cname, in);
     float *fn_u = fn ? unit_rows(fn, n, W) : NULL, *ft_u = fn_u ? unit_rows(m->in.feat[c], N, W) : NULL;
-    float *sim = malloc(NEW_BLOCK * N * sizeof(float));
-    uint32_t *top = malloc((k + 1) * sizeof(uint32_t));
+    uint32_t *top = malloc((n * k + 1) * sizeof(uint32_t)), *cnt = malloc((n + 1) * sizeof(uint32_t));
+    float *sim = malloc((n * k + 1) * sizeof(float));
     float *X = NULL, *P = NULL;
-    if (!fn || !fn_u || !ft_u || !sim || !top || csr_alloc(&a->nb[c], (uint32_t)n, (uint32_t)(n * k))) goto oom;
+    if (!fn || !fn_u || !ft_u || !sim || !top || !cnt || csr_alloc(&a->nb[c], (uint32_t)n, (uint32_t)(n * k))) goto oom;
     double t0 = cli_now();
     csr *nb = &a->nb[c];
-    for (size_t r0 = 0; r0 < n; r0 += NEW_BLOCK) {
-        size_t rows = n - r0 < NEW_BLOCK ? n - r0 : NEW_BLOCK;
-        gemm(0, 1, rows, N, W, 1.0f, fn_u + r0 * W, W, ft_u, W, 0.0f, sim, N);
-        for (size_t i = 0; i < rows; i++) {
-            uint32_t cnt = top_k(sim + i * N, bidx, (uint32_t)N, (uint32_t)k, top), e = nb->row_ptr[r0 + i];
-            for (uint32_t t = 0; t < cnt; t++, e++) {
-                nb->col[e] = top[t]; /* a training item for now; the bundle index at the end */
-                nb->w[e] = sim[i * N + top[t]];
-            }
-            nb->row_ptr[r0 + i + 1] = e;
-            if (!cnt) p->without[c]++;
+    if (content_topk(fn_u, n, ft_u, N, W, keep, (uint32_t)k, p->threads, top, sim, cnt)) goto oom;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t e = nb->row_ptr[i];
+        for (uint32_t t = 0; t < cnt[i]; t++, e++) {
+            nb->col[e] = top[i * k + t]; /* a training item for now; the bundle index at the end */
+            nb->w[e] = sim[i * k + t];
         }
+        nb->row_ptr[i + 1] = e;
+        if (!cnt[i]) p->without[c]++;
     }
     nb->nnz = nb->row_ptr[n];
     p->seconds_knn += cli_now() - t0;
@@ -191,9 +169,55 @@ done:
     free(ft_u);
     free(sim);
     free(top);
+    free(cnt);
     free(X);
     free(P);
     return rc;
+}
+
+/* The id rows of the new items (additems.h, additems_id_rule) from the bundle's id rows H
+   (nb x d) and each new item's weighted content neighbours in mix. -1: out of memory. */
+static int id_rows(const float *H, uint32_t nb, size_t d, const uint32_t *bidx, const id_mix *mix, size_t n,
+                   additems_id_rule rule, float *out) {
+    double *mu = calloc(d, sizeof(double)), *r = malloc(d * sizeof(double));
+    if (!mu || !r) {
+        free(mu);
+        free(r);
+        return -1;
+    }
+    for (size_t i = 0; i < nb; i++)
+        for (size_t j = 0; j < d; j++) mu[j] += H[i * d + j];
+    for (size_t j = 0; j < d; j++) mu[j] /= nb ? nb : 1;
+    for (size_t i = 0; i < n; i++) {
+        float *o = out + i * d;
+        double sum = 0;
+        for (uint32_t q = 0; q < mix->cnt[i]; q++) sum += mix->w[i * mix->cap + q];
+        /* CENTRED: the neighbours' deviations from the rows' centre are what tells this item
+           apart, the centre is what every item shares (it must not be amplified below) */
+        const double *centre = rule == ADDITEMS_ID_CENTRED || rule == ADDITEMS_ID_CENTRE ? mu : NULL;
+        double spread = 0, n2 = 0;
+        for (size_t j = 0; j < d; j++) r[j] = 0;
+        for (uint32_t q = 0; q < mix->cnt[i]; q++) {
+            double w = mix->w[i * mix->cap + q] / sum, hn = 0;
+            const float *h = H + (size_t)bidx[mix->idx[i * mix->cap + q]] * d;
+            for (size_t j = 0; j < d; j++) {
+                double x = h[j] - (centre ? centre[j] : 0);
+                r[j] += w * x;
+                hn += x * x;
+            }
+            spread += w * sqrt(hn);
+        }
+        for (size_t j = 0; j < d; j++) n2 += r[j] * r[j];
+        /* a mean of k rows pointing different ways is shorter than they are: SCALED and
+           CENTRED give it their (weighted mean) length back */
+        double scale = (rule == ADDITEMS_ID_SCALED || rule == ADDITEMS_ID_CENTRED) && n2 > 0 ? spread / sqrt(n2) : 1.0;
+        if (rule == ADDITEMS_ID_CENTRE) scale = 0; /* the centre alone */
+        if (rule == ADDITEMS_ID_ZERO) scale = 0, centre = NULL;
+        for (size_t j = 0; j < d; j++) o[j] = (float)((centre ? centre[j] : 0) + r[j] * scale);
+    }
+    free(mu);
+    free(r);
+    return 0;
 }
 
 int additems_rows(const loaded_model *m, const edit_bundle *b, const additems_input *in, additems_params *p,
@@ -226,45 +250,43 @@ int additems_rows(const loaded_model *m, const edit_bundle *b, const additems_in
     keymap km;
     keymap_init(&km);
     uint32_t *bidx = malloc(N * sizeof *bidx);
+    uint8_t *keep = malloc(N + 1); /* training items still in the bundle (not retired) */
     id_mix mix = {0};
     mix.cap = n_modal * p->k;
     mix.idx = malloc((n * mix.cap + 1) * sizeof(uint32_t));
     mix.w = malloc((n * mix.cap + 1) * sizeof(float));
     mix.cnt = calloc(n ? n : 1, sizeof(uint32_t));
-    if (!bidx || !mix.idx || !mix.w || !mix.cnt) goto oom;
+    if (!bidx || !keep || !mix.idx || !mix.w || !mix.cnt) goto oom;
     for (uint32_t i = 0; i < b->cfg.n_items; i++)
         if (keymap_add(&km, b->keys[i], NULL) == UINT32_MAX) goto oom;
-    for (size_t i = 0; i < N; i++) bidx[i] = keymap_find(&km, m->ds.item_keys[i]);
+    for (size_t i = 0; i < N; i++) keep[i] = (bidx[i] = keymap_find(&km, m->ds.item_keys[i])) != UINT32_MAX;
     a->n = (uint32_t)n;
     a->keys = in->keys;
     for (uint32_t c = 0; c < C; c++)
         if (!(a->rows[c] = calloc(n * d + 1, sizeof(float)))) goto oom;
     for (uint32_t c = 0; c < C; c++)
-        if (s->ch[c].n_feat && feature_channel(m, c, in, bidx, p, a, &mix, n_modal)) goto fail;
-    /* channels without features (id): the content neighbours' rows, weighted */
+        if (s->ch[c].n_feat && feature_channel(m, c, in, bidx, keep, p, a, &mix, n_modal)) goto fail;
+    /* channels without features (id): from the content neighbours' rows (additems.h) */
+    double t_id = cli_now();
+    const float *Xb[MDSREC_MAX_CHANNELS], *Xn[MDSREC_MAX_CHANNELS];
+    uint32_t n_in = 0;
+    for (uint32_t c = 0; c < C; c++)
+        if (s->ch[c].n_feat) Xb[n_in] = b->items[c], Xn[n_in++] = a->rows[c];
     for (uint32_t c = 0; c < C; c++) {
         if (s->ch[c].n_feat) continue;
-        const float *H = b->items[c];
-        for (size_t i = 0; i < n; i++) {
-            float *r = a->rows[c] + i * d;
-            double sum = 0;
-            for (uint32_t q = 0; q < mix.cnt[i]; q++) sum += mix.w[i * mix.cap + q];
-            double norm = 0, n2 = 0; /* the neighbours' weighted mean norm */
-            for (uint32_t q = 0; q < mix.cnt[i]; q++) {
-                float w = (float)(mix.w[i * mix.cap + q] / sum);
-                const float *h = H + (size_t)bidx[mix.idx[i * mix.cap + q]] * d;
-                double hn = 0;
-                for (size_t j = 0; j < d; j++) r[j] += w * h[j], hn += (double)h[j] * h[j];
-                norm += w * sqrt(hn);
-            }
-            /* a mean of rows pointing different ways is shorter than they are, and the score is
-               a dot product: give it their length back, so that it scores like its neighbours */
-            for (size_t j = 0; j < d; j++) n2 += (double)r[j] * r[j];
-            if (ID_KEEP_NORM && n2 > 0)
-                for (size_t j = 0; j < d; j++) r[j] = (float)(r[j] * norm / sqrt(n2));
-            if (!mix.cnt[i]) p->without[c]++;
+        if (p->id_rule == ADDITEMS_ID_REGRESS) {
+            id_map map;
+            if (id_map_fit(&map, Xb, n_in, b->cfg.n_items, (uint32_t)d, b->items[c], -1)) goto oom;
+            p->id_ridge = map.ridge;
+            id_map_apply(&map, Xn, n, a->rows[c]);
+            id_map_free(&map);
+            for (size_t i = 0; i < n; i++) p->without[c] += !mix.cnt[i];
+            continue;
         }
+        if (id_rows(b->items[c], b->cfg.n_items, d, bidx, &mix, n, p->id_rule, a->rows[c])) goto oom;
+        for (size_t i = 0; i < n; i++) p->without[c] += !mix.cnt[i];
     }
+    p->seconds_rows += cli_now() - t_id;
     rc = 0;
     goto done;
 oom:
@@ -274,6 +296,7 @@ fail:
 done:
     keymap_free(&km);
     free(bidx);
+    free(keep);
     free(mix.idx);
     free(mix.w);
     free(mix.cnt);

@@ -13,10 +13,9 @@
  *     propagated powers: the K rounds the trainer runs, over the item's new edges, with
  *     a_k = s_k / sum s (row-normalised: the existing items' degrees, and so their rows,
  *     are left as trained).
- *   - the id channel: the new item has no clicks, so its row is the similarity-weighted
- *     mean of its content neighbours' id rows (the a_k of every modality channel, averaged),
- *     scaled to their weighted mean length (a mean of rows is shorter than they are, and
- *     scores are dot products), and its behaviour neighbour list is empty.
+ *   - the id channel: the new item has no clicks, so its row is made by additems_id_rule
+ *     (default: its content neighbours' id rows around the mean id row), and its behaviour
+ *     neighbour list is empty.
  *
  * Existing items keep their rows exactly; the new items' rows never depend on each other.
  */
@@ -38,10 +37,26 @@ typedef struct {
     const feature_matrix *feat[DS_MAX_FEATURES]; /* rows = n, matched by name */
 } additems_input;
 
+/* How a new item's id row is made from its content neighbours' id rows h_q, weights w_q (the
+   a_k of every modality channel, averaged), mu the mean id row of the bundle's items. */
+typedef enum {
+    ADDITEMS_ID_CENTRED = 0, /* mu + the weighted mean of (h_q - mu), scaled to the weighted mean of |h_q - mu|:
+                                as distinctive as its neighbours (the default) */
+    ADDITEMS_ID_REGRESS,     /* id_map.h: the expected id row given the modality rows, a ridge regression fit on
+                                the bundle's items (conservative: close to the mean row) */
+    ADDITEMS_ID_SCALED,      /* the weighted mean of h_q, scaled to the weighted mean of |h_q| */
+    ADDITEMS_ID_MEAN,        /* the weighted mean of h_q */
+    ADDITEMS_ID_CENTRE,      /* mu: every new item the average item */
+    ADDITEMS_ID_ZERO,        /* 0: no id term */
+} additems_id_rule;
+
 typedef struct {
     uint32_t k;           /* content neighbours per channel, default 10 */
+    additems_id_rule id_rule;
+    int threads;          /* the neighbour search's workers (0: every core) */
     uint32_t without[MDSREC_MAX_CHANNELS]; /* out: per channel, new items left without a neighbour */
     double seconds_knn, seconds_rows;     /* out */
+    double id_ridge;                      /* out: the regression's penalty (ADDITEMS_ID_REGRESS) */
 } additems_params;
 
 /* Fills a (rows and neighbour lists per channel, keys) for in's items against the bundle b,

@@ -146,16 +146,20 @@ int edit_bundle_retire(edit_bundle *b, const char *list, uint32_t *removed) {
     for (uint32_t c = 0; c < b->cfg.n_channels; c++) {
         csr *m = &b->nb[c];
         if (!m->n_rows) continue;
-        uint32_t e = 0, r = 0;
+        /* in place: row_ptr[r + 1] is rewritten before row i + 1 is read, so each row's start
+           is the previous row's end as it was read, not row_ptr[i] */
+        uint32_t e = 0, r = 0, lo = m->row_ptr[0];
         for (uint32_t i = 0; i < N; i++) {
-            uint32_t lo = m->row_ptr[i], hi = m->row_ptr[i + 1];
-            if (map[i] == UINT32_MAX) continue;
-            for (uint32_t q = lo; q < hi; q++)
-                if (map[m->col[q]] != UINT32_MAX) {
-                    m->col[e] = map[m->col[q]];
-                    m->w[e++] = m->w[q];
-                }
-            m->row_ptr[++r] = e;
+            uint32_t hi = m->row_ptr[i + 1];
+            if (map[i] != UINT32_MAX) {
+                for (uint32_t q = lo; q < hi; q++)
+                    if (map[m->col[q]] != UINT32_MAX) {
+                        m->col[e] = map[m->col[q]];
+                        m->w[e++] = m->w[q];
+                    }
+                m->row_ptr[++r] = e;
+            }
+            lo = hi;
         }
         m->n_rows = n;
         m->nnz = e;
@@ -198,8 +202,10 @@ int edit_bundle_append(edit_bundle *b, edit_append *a) {
         if (!m->n_rows) memset(m->row_ptr, 0, (N + 1) * sizeof *rp); /* a channel without lists gets empty rows */
         for (size_t i = 0; i < n; i++) {
             uint32_t lo = x->n_rows ? x->row_ptr[i] : 0, hi = x->n_rows ? x->row_ptr[i + 1] : 0;
-            memcpy(m->col + m->row_ptr[N + i], x->col + lo, (hi - lo) * sizeof *col);
-            memcpy(m->w + m->row_ptr[N + i], x->w + lo, (hi - lo) * sizeof *w);
+            if (hi > lo) { /* x->col is NULL for a channel without new lists (memcpy's NULL is UB) */
+                memcpy(m->col + m->row_ptr[N + i], x->col + lo, (hi - lo) * sizeof *col);
+                memcpy(m->w + m->row_ptr[N + i], x->w + lo, (hi - lo) * sizeof *w);
+            }
             m->row_ptr[N + i + 1] = m->row_ptr[N + i] + (hi - lo);
         }
         m->n_rows = (uint32_t)T;

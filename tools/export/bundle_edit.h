@@ -60,6 +60,16 @@ typedef struct {
 } edit_append;
 int edit_bundle_append(edit_bundle *b, edit_append *a);
 
+/* Links the items from `first` on (just appended) back into the older items' neighbour lists
+   (export/bundle_link.c): in every channel, an entry (j, w) of new item i's list with j < first
+   puts (i, w) into j's list, strongest first (an equal weight after the entries already
+   there), if j's list is shorter than k or w beats its weakest entry, which then goes (a list
+   keeps max(its length, k) entries). The weights are comparable: a new item's are cosines, an
+   old item's relation scores r = cos + beta * b~ (MODEL.md 1) with b~ = 0 for the new item.
+   *linked: the entries added. 0, or -1 after cli_error (out of memory: some channels may be
+   linked already; discard b). */
+int edit_bundle_link_back(edit_bundle *b, uint32_t first, uint32_t k, uint64_t *linked);
+
 /* Builds the bundle into a malloc'd buffer (*out, *len). 0, or -1 after cli_error. */
 int edit_bundle_build(const edit_bundle *b, uint8_t **out, size_t *len);
 
