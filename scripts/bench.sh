@@ -96,5 +96,5 @@ if [ "$COLD_RUNS" != 0 ]; then
 fi
 mkdir -p "$OUT"
 node bench/run.mjs --bundles build-bench/bundles --native build-bench/native.json \
-  --cases "$(IFS=,; echo "${cases[*]}")" --calls "$CALLS" --warmup "$WARMUP" --builds "$(IFS=,; b=($BUILDS); echo "${b[*]}")" \
+  --cases "$(IFS=,; echo "${cases[*]}")" --calls "$CALLS" --warmup "$WARMUP" --builds "$(echo $BUILDS | tr " " ,)" \
   --md "$OUT/BENCH.md" --json "$OUT/BENCH.json" "${peers[@]}" "${cold[@]}"
