@@ -3,8 +3,9 @@
 // at most 1.5x the bare fetch). Each run is a fresh browser, a blank page of the site first
 // (as bench/run.mjs). Optional throttling through CDP Network.emulateNetworkConditions.
 // Usage: node bench/coldstart.mjs --bundle FILE.mdsb [--runs 5] [--mbps 100 --rtt 20] [--web DIR: another web/]
+//                                [--json FILE: the medians, for bench/run.mjs --coldstart]
 import { createServer } from 'node:http';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -55,7 +56,10 @@ const f = (x) => (x == null ? '-' : x.toFixed(0));
 const bare = med(out.bare.map((t) => t.first));
 console.log(`${basename(bundle)}: ${statSync(bundle).size} bytes, ${runs} runs each, median ms from navigation start${mbps ? `, throttled ${mbps} Mbit/s, ${rtt} ms RTT` : ', unthrottled localhost'}`);
 console.log(`bare fetch of the bytes: ${f(bare)}`);
+const summary = { bundle: basename(bundle), bytes: statSync(bundle).size, runs, mbps, rtt, bare_ms: bare };
 for (const how of ['shim', 'early']) {
   const m = (k) => med(out[how].map((t) => t[k]));
+  summary[how] = { loaded_ms: m('loaded'), first_ms: m('first'), ready_ms: m('ready'), real_ms: m('real'), provisional: !!out[how][0].provisional };
   console.log(`${how}: load() ${f(m('loaded'))}, first result ${f(m('first'))} (${(m('first') / bare).toFixed(2)}x bare${out[how][0].provisional ? ', popular, provisional' : ''}), whole model ${f(m('ready'))}, real ranking ${f(m('real'))} (${(m('real') / bare).toFixed(2)}x bare)`);
 }
+if (opt('--json', null)) writeFileSync(opt('--json'), JSON.stringify(summary, null, 1) + '\n');
