@@ -269,15 +269,8 @@ static void score_pq(float *out, const uint8_t *const *codes, const float *const
         }
         memcpy(out + r, &acc, sizeof acc);
     }
-    for (; r < count; r++) {
-        float s = 0.0f;
-        for (size_t c = 0; c < n_ch; c++) {
-            const uint8_t *code = codes[c] + (row0 + r) * m;
-            const float *lut = luts[c];
-            for (size_t j = 0; j < m; j++, lut += 256) s += lut[code[j]];
-        }
-        out[r] = s;
-    }
+    /* the last 0-3 rows: the scalar reference, which adds in the same order */
+    if (r < count) kernels_scalar()->score_pq(out + r, codes, luts, n_ch, m, row0 + r, count - r);
 }
 
 static const mdsrec_kernels vec_set = {
