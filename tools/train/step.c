@@ -69,7 +69,7 @@ struct step_ctx {
     const float *params;
     const step_window *w;          /* this part's windows */
     const step_window *batch_w;    /* the whole batch (its negatives) */
-    size_t count, nrows, chunk0, chunk_rows, aux_k, batch_count;
+    size_t count, nrows, chunk0, chunk_rows, batch_count;
     size_t norm;                   /* positions of the whole batch: each term's divisor */
     int oom;
 };
@@ -434,30 +434,6 @@ static void sampled_pass(step_ctx *c, const float *A, float *dA, size_t width, s
     }
 }
 
-/* The auxiliary loss of channel c->aux_k alone: logits = U_k H_k^T, weighted aux_w; dUa_k. */
-static void ce_aux_worker(void *p, int tid, int nt) {
-    step_ctx *c = p;
-    size_t N = c->s->cfg.n_items, d = c->s->cfg.dim, cd = (size_t)c->s->cfg.n_channels * d, k = c->aux_k, lo, hi;
-    parallel_range(c->chunk_rows, tid, nt, &lo, &hi);
-    if (lo == hi) return;
-    size_t r = c->chunk0 + lo;
-    gemm(0, 1, hi - lo, N, d, 1.0f, c->U + r * cd + k * d, cd, c->Hcat + k * d, cd, 0.0f, c->logits + lo * N, N);
-    float eps = c->lo.label_smoothing, scale = c->fu.aux_w / (float)c->norm;
-    c->loss_part[tid] += c->fu.aux_w * (eps > 0 ? softmax_ce_rows_smooth(c->logits + lo * N, hi - lo, N, c->target + r, eps, scale)
-                                                : softmax_ce_rows(c->logits + lo * N, hi - lo, N, c->target + r, scale));
-    gemm(0, 0, hi - lo, d, N, 1.0f, c->logits + lo * N, N, c->Hcat + k * d, cd, 0.0f, c->dUa + r * cd + k * d, cd);
-}
-
-static void dhcat_aux_worker(void *p, int tid, int nt) {
-    step_ctx *c = p;
-    size_t N = c->s->cfg.n_items, d = c->s->cfg.dim, cd = (size_t)c->s->cfg.n_channels * d, k = c->aux_k, lo, hi;
-    parallel_range(N, tid, nt, &lo, &hi);
-    if (lo == hi) return;
-    gemm(1, 0, hi - lo, d, c->chunk_rows, 1.0f, c->logits + lo, N, c->U + c->chunk0 * cd + k * d, cd, 1.0f,
-         c->dHcat + lo * cd + k * d, cd);
-}
-
-/* dHcat[items lo..hi) += dlogits[:, lo..hi)^T V: split by items, so no thread shares a row */
 static void dhcat_worker(void *p, int tid, int nt) {
     step_ctx *c = p;
     size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, lo, hi;
@@ -631,16 +607,9 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
             parallel_run(c->threads, ce_worker, c);
             parallel_run(c->threads, dhcat_worker, c);
         }
-        if (c->ns) { /* each channel's own score, sampled */
-            for (size_t k = 0; c->fu.aux_w > 0 && k < C; k++)
-                sampled_pass(c, c->U + r0 * cd + k * d, c->dUa + r0 * cd + k * d, d, k * d, c->fu.aux_w);
-            continue;
-        }
-        for (size_t k = 0; c->fu.aux_w > 0 && k < C; k++) {
-            c->aux_k = k;
-            parallel_run(c->threads, ce_aux_worker, c);
-            parallel_run(c->threads, dhcat_aux_worker, c);
-        }
+        /* each channel's own score, sampled (over all items, the joint scoring above has it) */
+        for (size_t k = 0; c->ns && c->fu.aux_w > 0 && k < C; k++)
+            sampled_pass(c, c->U + r0 * cd + k * d, c->dUa + r0 * cd + k * d, d, k * d, c->fu.aux_w);
     }
     double loss = 0;
     for (int t = 0; t < c->threads; t++) loss += c->loss_part[t];

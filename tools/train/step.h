@@ -8,7 +8,8 @@
  *
  * Threads: windows are split into contiguous blocks, one per thread; each thread keeps its
  * own encoder gradients, summed in thread order afterwards; item-row gradients are scattered
- * in window order by one thread. The scoring is three sgemm calls per chunk of positions.
+ * in window order by one thread. The scoring is three sgemm calls per chunk of positions (with
+ * the auxiliary losses over all items: one forward and two backward per channel, jointly).
  */
 #ifndef MDSREC_TRAIN_STEP_H
 #define MDSREC_TRAIN_STEP_H
