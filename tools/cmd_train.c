@@ -64,7 +64,8 @@ static int store_path(char *dst, size_t cap, const char *path, const char *opt) 
 
 static const char *kind_name(int k) { return k >= 0 ? tm_kind_name((uint32_t)k) : NULL; }
 static const opt_enum kind_enum = {kind_name, tm_kind_parse};
-static const char *const gate_names[] = {"fixed", "learned", NULL};  /* 0: fixed */
+static const char *const gate_names[] = {"fixed", "learned", "global", NULL}; /* gate_mode[] */
+static const int gate_mode[] = {STEP_GATE_FIXED, STEP_GATE_LEARNED, STEP_GATE_GLOBAL};
 static const char *const window_names[] = {"last", "all", NULL};     /* 1: all */
 static const char *const sampler_names[] = {"uniform", "popular", NULL}; /* STEP_NEG_* */
 
@@ -135,7 +136,11 @@ static void print_table(const char *model, const metrics *v, const metrics *t, c
 /* Fusion training of mdsrec, chosen on validation NDCG@10 (docs/TRAINING.md, "Fusion"):
    every channel also trained on its own score, and the gate left at the plain mean. */
 #define MDSREC_AUX_DEFAULT 2.0f
-#define MDSREC_GATE_FIXED_DEFAULT 1
+#define MDSREC_GATE_DEFAULT STEP_GATE_FIXED
+
+/* --id-graph: the behaviour-only graph of MODEL.md 1 (`mdsrec graph` writes it beside the
+   modality graphs), the one the id channel's "bought together" lookups use */
+#define ID_GRAPH_FILE "behaviour.adj.csr"
 
 int cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = NULL, *channels = NULL, *graph_dir = NULL;
@@ -152,7 +157,7 @@ int cmd_train(int argc, char **argv) {
     uint32_t negatives = 0, aux_negatives = 0;
     int sampler = STEP_NEG_UNIFORM;
     float smoothing = 0, weight_decay = 0;
-    int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
+    int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0, id_graph = 0;
     int epochs_given = 0, patience_given = 0; /* --resume: these two override the saved run's */
     int batch_given = 0;                      /* else train_auto_batch() picks it from the data */
     const opt rows[] = {
@@ -178,6 +183,9 @@ int cmd_train(int argc, char **argv) {
         {"--id-features", OPT_FLAG, &id_features,
          .help = "mdsrec: the id channel's items also add the projected features,\n"
                  "as sasrecf's (E[i] + W f_i + b) (a variant)"},
+        {"--id-graph", OPT_FLAG, &id_graph,
+         .help = "the id channel's embeddings smoothed over the behaviour graph,\n"
+                 "mean(E, A E, ..., A^K E) (graph-smoothed ids; any model with ids)"},
         {"--no-behaviour", OPT_FLAG, &no_beh, .help = "graphs rebuilt from content only (beta = 0)",
          .alias = "--no-behavior"},
         {"--graph-dir", OPT_STRING, &graph_dir, "DIR", .help = "the relation graphs", .def = "DATA/graph"},
@@ -202,7 +210,11 @@ int cmd_train(int argc, char **argv) {
         {"--channel-drop", OPT_FLOAT, &channel_drop, "P",
          .help = "leave each channel out of a window's gate with probability P", .min = 0, .max = 1,
          .flags = OPT_MAX_OPEN},
-        {"--gate", OPT_CHOICE, &gate, .help = "fixed (the plain mean of the channels) or learned", .names = gate_names,
+        {"--gate", OPT_CHOICE, &gate,
+         .help = "fixed (the plain mean of the channels), learned (a weight per channel\n"
+                 "per visitor, MODEL.md 4) or global (a learned weight per channel,\n"
+                 "the same for every visitor)",
+         .names = gate_names,
          .def = "mdsrec: fixed"},
         {"--windows", OPT_CHOICE, &windows,
          .help = "windows of each training part (all: every target, in windows of L;\nlast: only the last L inputs)",
@@ -240,6 +252,11 @@ int cmd_train(int argc, char **argv) {
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
     if (id_features && kind != TM_MDSREC)
         return opt_usage_error(&cmd, "--id-features is for --model mdsrec (sasrecf is sasrec with features)");
+    if (id_graph && (kind == TM_POP || kind == TM_ITEMKNN))
+        return opt_usage_error(&cmd, "--id-graph is for the models with id embeddings (mdsrec, sasrec, sasrecf)");
+    if (id_graph && (no_graph || no_beh))
+        return opt_usage_error(&cmd, "--id-graph smooths over the behaviour graph: not with %s",
+                               no_graph ? "--no-graph" : "--no-behaviour");
     /* under mpirun (docs/DISTRIBUTED.md): the ranks on one machine share its cores */
     if (dist_init()) return CLI_EXIT_FAIL;
     if (!threads && dist_size() > 1) {
@@ -276,7 +293,7 @@ int cmd_train(int argc, char **argv) {
     st->sampler = (uint32_t)sampler;
     st->label_smoothing = smoothing;
     st->weight_decay = weight_decay;
-    st->gate_fixed = gate >= 0 ? gate == 0 : kind == TM_MDSREC ? MDSREC_GATE_FIXED_DEFAULT : 0;
+    st->gate_fixed = (uint32_t)(gate >= 0 ? gate_mode[gate] : kind == TM_MDSREC ? MDSREC_GATE_DEFAULT : STEP_GATE_LEARNED);
 
     /* the dataset, to know N and its features */
     dataset ds;
@@ -344,6 +361,7 @@ int cmd_train(int argc, char **argv) {
         snprintf(c->channels[0].name, 25, "id");
         c->channels[0].kind = MDSREC_CHANNEL_ID;
         s->ch[0].has_emb = 1;
+        if (id_graph) snprintf(s->ch[0].graph, sizeof s->ch[0].graph, "%s", ID_GRAPH_FILE);
         if (kind == TM_SASRECF) add_features(&s->ch[0], &ds, chosen, n_chosen);
         nc = 1;
     } else {
@@ -352,6 +370,7 @@ int cmd_train(int argc, char **argv) {
             snprintf(c->channels[nc].name, 25, "id");
             c->channels[nc].kind = MDSREC_CHANNEL_ID;
             s->ch[nc].has_emb = 1;
+            if (id_graph) snprintf(s->ch[nc].graph, sizeof s->ch[nc].graph, "%s", ID_GRAPH_FILE);
             if (id_features) /* early fusion inside the id channel, as sasrecf's item vector */
                 add_features(&s->ch[nc], &ds, chosen, n_chosen);
             nc++;

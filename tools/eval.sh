@@ -101,10 +101,10 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled id-graph gate-global id-graph-global sasrec-id-graph"
 # any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
-FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled"
-ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled"
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled id-graph gate-global id-graph-global sasrec-id-graph"
+ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled id-graph sasrec-id-graph"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
 # the shipped defaults pick the batch from the data (docs/TRAINING.md, "Shipped defaults"); the
 # earlier studies (--windows last|all) fixed 64 on ml-100k and the S3-Rec sets
@@ -152,6 +152,11 @@ row_flags() {
     id-features) echo "--model mdsrec --id-features" ;;  # a variant: sasrecf's item vector as the id channel
     aux-sampled) echo "--model mdsrec --aux-negatives 256" ;;  # the channels' own losses over 256 negatives (speed)
     sasrec-sampled) echo "--model sasrec --negatives 256" ;;   # sampled softmax, as the strongest published anchors
+    # session 9's fusion study (docs/RESULTS.md): graph-smoothed ids, a learned global gate
+    id-graph) echo "--model mdsrec --id-graph" ;;
+    gate-global) echo "--model mdsrec --gate global" ;;
+    id-graph-global) echo "--model mdsrec --id-graph --gate global" ;;
+    sasrec-id-graph) echo "--model sasrec --id-graph" ;;  # the same smoothing for the id-only model
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac

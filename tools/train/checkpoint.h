@@ -35,7 +35,7 @@ typedef struct {
     uint32_t batch, epochs, patience, windows_all;
     uint64_t seed;
     float aux_w, channel_drop; /* fusion in training (step_fusion); 0 in older checkpoints */
-    uint32_t gate_fixed;
+    uint32_t gate_fixed;    /* STEP_GATE_*: 0 learned, 1 fixed (the plain mean), 2 global */
     /* the objective (step_loss) and the decay; all 0 in older checkpoints: full softmax, Adam */
     uint32_t negatives, sampler, aux_negatives;
     float label_smoothing, weight_decay;

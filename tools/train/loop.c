@@ -106,7 +106,7 @@ static int write_json(const char *path, const train_state *st, const metrics (*v
     cJSON_AddNumberToObject(j, "seed", (double)st->seed);
     if (st->aux_w > 0) cJSON_AddNumberToObject(j, "aux_loss", (double)st->aux_w);
     if (st->channel_drop > 0) cJSON_AddNumberToObject(j, "channel_drop", (double)st->channel_drop);
-    if (st->gate_fixed) cJSON_AddStringToObject(j, "gate", "fixed");
+    if (st->gate_fixed) cJSON_AddStringToObject(j, "gate", st->gate_fixed == STEP_GATE_GLOBAL ? "global" : "fixed");
     if (st->negatives) {
         cJSON_AddNumberToObject(j, "negatives", st->negatives);
         cJSON_AddStringToObject(j, "sampler", st->sampler == STEP_NEG_POPULAR ? "popular" : "uniform");

@@ -628,7 +628,10 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
         }
         for (size_t i = s->o_gate; i < s->n_params; i++) grads[i] += g[i];
     }
-    if (c->fu.gate_fixed) memset(grads + s->o_gate, 0, (s->n_params - s->o_gate) * sizeof(float));
+    if (c->fu.gate_fixed == STEP_GATE_FIXED)
+        memset(grads + s->o_gate, 0, (s->n_params - s->o_gate) * sizeof(float));
+    else if (c->fu.gate_fixed == STEP_GATE_GLOBAL) /* Wg only: softmax(bg) is every visitor's gate */
+        memset(grads + s->o_gate, 0, (size_t)C * cd * sizeof(float));
     for (size_t k = 0; k < C; k++)
         for (size_t i = 0; i < N; i++) memcpy(c->dH + (k * N + i) * d, c->dHcat + (i * C + k) * d, d * sizeof(float));
     for (size_t i = 0; i < count; i++)

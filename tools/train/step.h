@@ -39,8 +39,14 @@ void step_free(step_ctx *c);
 typedef struct step_fusion {
     float aux_w;        /* > 0: add aux_w * CE of each channel scored alone (u^c . H^c) */
     float channel_drop; /* per window, each channel left out of the gate with this probability */
-    int gate_fixed;     /* the gate's gradient is zeroed: Wg, bg stay as initialised */
+    int gate_fixed;     /* STEP_GATE_*: which of the gate's gradients are kept */
 } step_fusion;
+
+/* step_fusion.gate_fixed: LEARNED trains Wg and bg (a weight per channel per visitor);
+   FIXED zeroes both gradients (Wg, bg stay as initialised: the plain mean at 0); GLOBAL zeroes
+   Wg's only, so the gate is softmax(bg), one learned weight per channel shared by every visitor,
+   which the bundle's GATE section holds unchanged (Wg = 0). */
+enum { STEP_GATE_LEARNED = 0, STEP_GATE_FIXED = 1, STEP_GATE_GLOBAL = 2 };
 
 /* Sets the fusion options of the batches to come (default: all zero). */
 void step_set_fusion(step_ctx *c, const step_fusion *f);
