@@ -81,14 +81,22 @@ static void run(const char *label, tm_spec *s, tm_inputs *in, int threads, const
             if (e > worst) worst = e;
         }
     }
-    size_t ng = s->n_params - s->o_gate;
-    if (fu && fu->gate_fixed) { /* a fixed gate gets no gradient at all */
+    size_t ng = s->n_params - s->o_gate, g0 = s->o_gate;
+    if (fu && fu->gate_fixed) {
+        /* a fixed gate gets no gradient at all; a global one none on Wg, and bg is checked */
+        size_t nw = fu->gate_fixed == STEP_GATE_GLOBAL ? (size_t)s->cfg.n_channels * s->cfg.n_channels * s->cfg.dim : ng;
         size_t nz = 0;
-        for (size_t i = 0; i < ng; i++) nz += grads[s->o_gate + i] != 0;
+        for (size_t i = 0; i < nw; i++) nz += grads[s->o_gate + i] != 0;
         CHECK_MSG(nz == 0, "%s: %zu gate gradients not zero", label, nz);
-        ng = 0;
+        ng -= nw;
+        g0 += nw;
+        if (fu->gate_fixed == STEP_GATE_GLOBAL) {
+            size_t nb = 0;
+            for (size_t i = 0; i < ng; i++) nb += grads[g0 + i] != 0;
+            CHECK_MSG(nb == ng, "%s: %zu of %zu bg gradients are zero", label, ng - nb, ng);
+        }
     }
-    double e = ng ? gc_check(params + s->o_gate, grads + s->o_gate, ng, 20, m_loss, &c, &rng, FLOOR) : 0;
+    double e = ng ? gc_check(params + g0, grads + g0, ng, 20, m_loss, &c, &rng, FLOOR) : 0;
     snprintf(name, sizeof name, "%s gate", label);
     printf("  %-34s max rel err %.2e\n", name, e);
     CHECK_MSG(e <= TOL, "%s: %.3g", name, e);
@@ -181,8 +189,21 @@ int main(void) {
                (window seeds 1..4 leave out some channels), then a fixed gate */
             step_fusion fu = {0.7f, 0.4f, 0};
             run("mdsrec aux + channel drop", &s, &in, 2, &fu);
-            step_fusion fx = {0.5f, 0.0f, 1};
+            step_fusion fx = {0.5f, 0.0f, STEP_GATE_FIXED};
             run("mdsrec aux + fixed gate", &s, &in, 1, &fx);
+            /* (the two below on a stream of their own: the draws of the rows after stay as they were) */
+            uint64_t keep_rng = rng;
+            rng = 99;
+            step_fusion fg = {0.5f, 0.3f, STEP_GATE_GLOBAL};
+            run("mdsrec aux + global gate", &s, &in, 2, &fg);
+            /* graph-smoothed ids (--id-graph): the id channel propagated over a graph too */
+            CHECK(graph_content(ds.feat[0].x, 11, widths[0], 3, &in.graph[0]) == 0);
+            snprintf(s.ch[0].graph, sizeof s.ch[0].graph, "behaviour.adj.csr");
+            run("mdsrec id graph", &s, &in, 2, &fu);
+            csr_free(&in.graph[0]);
+            memset(&in.graph[0], 0, sizeof in.graph[0]);
+            s.ch[0].graph[0] = 0;
+            rng = keep_rng;
             /* one encoder and pooling for all three channels: their gradients add up */
             tm_spec sh = s;
             sh.shared_encoder = 1;

@@ -261,6 +261,8 @@ int main(void) {
     write_csr(p, row, col, w);
     snprintf(p, sizeof p, "%s/graph/behaviour.knn.csr", dir);
     write_csr(p, row, col, w);
+    snprintf(p, sizeof p, "%s/graph/behaviour.adj.csr", dir);
+    write_csr(p, row, col, w);
 
     snprintf(cmd, sizeof cmd,
              "%s train --data %s --out %s/run --model mdsrec --dim 8 --max-len 8 --blocks 1 --heads 2 --epochs 3 "
@@ -324,6 +326,37 @@ int main(void) {
     hdr = slurp(p, NULL);
     CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 7 - image text\n") && strstr(hdr, "\nchannel 1 image ") &&
           strstr(hdr, "\nchannel 2 text "));
+    free(hdr);
+    /* --id-graph smooths the id embeddings over the behaviour graph, and --gate global learns
+       one weight per channel: both are in the checkpoint, and the export's check of the
+       bundle against the trainer (on by default) passes, so the core serves what was trained */
+    snprintf(cmd, sizeof cmd,
+             "%s train --data %s --out %s/idg --model mdsrec --id-graph --gate global --dim 8 --max-len 8 --blocks 1 "
+             "--heads 2 --epochs 2 --quiet --threads 1 >/dev/null 2>&1 && "
+             "%s export --model %s/idg --out %s/idg.mdsb --dtype f32 >/dev/null 2>&1 && "
+             "%s recommend %s/idg.mdsb --history sku-003,sku-004 -k 3 >/dev/null 2>&1",
+             bin, dir, dir, bin, dir, dir, bin, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(p, sizeof p, "%s/idg/model.ckpt", dir);
+    hdr = slurp(p, NULL);
+    CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 0 behaviour.adj.csr\n") && strstr(hdr, "\ngate_fixed 2\n"));
+    free(hdr);
+    snprintf(p, sizeof p, "%s/idg/train.json", dir);
+    hdr = slurp(p, NULL);
+    CHECK(hdr && strstr(hdr, "\"gate\":\t\"global\"") != NULL);
+    free(hdr);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/idg2 --id-graph --no-graph >/dev/null 2>&1", bin, dir, dir);
+    CHECK(WEXITSTATUS(system(cmd)) == 2);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --model pop --id-graph >/dev/null 2>&1", bin, dir);
+    CHECK(WEXITSTATUS(system(cmd)) == 2);
+    /* a graph directory without the behaviour graph: a clear error naming the file */
+    snprintf(cmd, sizeof cmd,
+             "%s train --data %s --out %s/idg3 --model sasrec --id-graph --graph-dir %s --epochs 1 --quiet "
+             "> %s/idg3.txt 2>&1", bin, dir, dir, tmp, dir);
+    CHECK(WEXITSTATUS(system(cmd)) == 1);
+    snprintf(p, sizeof p, "%s/idg3.txt", dir);
+    hdr = slurp(p, NULL);
+    CHECK(hdr && strstr(hdr, "behaviour.adj.csr: not found") != NULL);
     free(hdr);
     /* the windows: every training target unless --windows last asks for the last window only */
     snprintf(p, sizeof p, "%s/idf/state.ckpt", dir);
