@@ -396,7 +396,11 @@ log "results: $RES/results.md"
 if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     RK=$WORK/ranks$SUFFIX; mkdir -p "$RK"
     have=()
-    for r in mdsrec sasrec sasrecf; do
+    # the fusion study's variants, each against the row it changes (docs/RESULTS.md, session 9)
+    STUDY_PAIRS="id-graph:mdsrec gate-global:mdsrec id-graph-global:mdsrec sasrec-id-graph:sasrec"
+    study=()
+    for pr in $STUDY_PAIRS; do [[ " $ALL_ROWS " == *" ${pr%%:*} "* ]] && study+=("${pr%%:*}"); done
+    for r in mdsrec sasrec sasrecf ${study[@]+"${study[@]}"}; do
         m=()
         for s in ${TABLE_SEEDS//,/ }; do done_run "$RUNS/$r/s$s" && m+=(--model "$RUNS/$r/s$s"); done
         [ ${#m[@]} -gt 0 ] || continue
@@ -421,6 +425,23 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
             done
         done
         echo
+        first=1
+        for pr in $STUDY_PAIRS; do
+            a=${pr%%:*}; b=${pr#*:}
+            [[ " ${have[*]-} " == *" $a "* && " ${have[*]-} " == *" $b "* ]] || continue
+            if [ $first = 1 ]; then
+                echo "### $LABEL: each variant against the row it changes, visitor by visitor"
+                echo
+                echo "| split | models | variant | row | difference | relative | SE | 95 % interval | variant ahead in |"
+                echo "|---|---|---|---|---|---|---|---|---|"
+                first=0
+            fi
+            for sp in test valid; do
+                "$NODE" "$ROOT/tools/reports/paired.mjs" "$RK/$a.json" "$RK/$b.json" --split $sp --md-row "$a,$b" ||
+                    { rm -f "$RES/paired.md.tmp"; log "paired.mjs failed ($a, $b, $sp)"; exit 1; }
+            done
+        done
+        [ $first = 1 ] || echo
     } > "$RES/paired.md.tmp"
     mv "$RES/paired.md.tmp" "$RES/paired.md"
     log "paired comparison: $RES/paired.md"
