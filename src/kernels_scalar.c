@@ -62,34 +62,51 @@ static void linear_rows(float *out, const float *x, const float *w, const float 
    each lane of a vector add is one output's own serial sum from input 0: the bits stay
    matvec's, three times as fast as linear_rows on the trainer's shapes. Inputs go in blocks of
    LIN_CHUNK, the partial sums parked in out between blocks (a float stored and reloaded is
-   exact). n is a multiple of LIN_TOKENS. */
+   exact). */
 typedef float lin_f32x4 __attribute__((vector_size(16)));
 #define LIN_TOKENS 4
 #define LIN_CHUNK 128
 
+/* One tile: nt (1..LIN_TOKENS, a constant where it is inlined) tokens x 8 outputs over inputs
+   [i0, i0 + in), continuing the sums parked in out. */
+static inline __attribute__((always_inline)) void lin_tile(float *out, const float *xr, size_t din, size_t dout,
+                                                           const lin_f32x4 (*wt)[2], size_t in, size_t i0,
+                                                           size_t j0, size_t jn, size_t nt) {
+    lin_f32x4 acc[LIN_TOKENS][2];
+    for (size_t t = 0; t < nt; t++)
+        for (size_t l = 0; l < 8; l++) acc[t][l / 4][l % 4] = i0 > 0 && l < jn ? out[t * dout + j0 + l] : 0.0f;
+    for (size_t i = 0; i < in; i++)
+        for (size_t t = 0; t < nt; t++) {
+            float xv = xr[t * din + i];
+            acc[t][0] += wt[i][0] * xv;
+            acc[t][1] += wt[i][1] * xv;
+        }
+    for (size_t t = 0; t < nt; t++)
+        for (size_t l = 0; l < jn; l++) out[t * dout + j0 + l] = acc[t][l / 4][l % 4];
+}
+
+/* The last n % LIN_TOKENS tokens share the transposed weights of the full tiles, so a short
+   sequence (Scientific's average is under 7 items) pays no slower path for its tail. */
 static void linear_tiles(float *out, const float *x, const float *w, const float *b, size_t n,
                          size_t din, size_t dout) {
     lin_f32x4 wt[LIN_CHUNK][2];
+    size_t full = n / LIN_TOKENS * LIN_TOKENS, tail = n - full;
     for (size_t j0 = 0; j0 < dout; j0 += 8) {
         size_t jn = dout - j0 < 8 ? dout - j0 : 8;
         for (size_t i0 = 0; i0 < din; i0 += LIN_CHUNK) {
             size_t in = din - i0 < LIN_CHUNK ? din - i0 : LIN_CHUNK;
             for (size_t i = 0; i < in; i++)
                 for (size_t l = 0; l < 8; l++) wt[i][l / 4][l % 4] = l < jn ? w[(j0 + l) * din + i0 + i] : 0.0f;
-            for (size_t r = 0; r < n; r += LIN_TOKENS) {
-                lin_f32x4 acc[LIN_TOKENS][2];
-                for (size_t t = 0; t < LIN_TOKENS; t++)
-                    for (size_t l = 0; l < 8; l++)
-                        acc[t][l / 4][l % 4] = i0 > 0 && l < jn ? out[(r + t) * dout + j0 + l] : 0.0f;
-                const float *xr = x + r * din + i0;
-                for (size_t i = 0; i < in; i++)
-                    for (size_t t = 0; t < LIN_TOKENS; t++) {
-                        float xv = xr[t * din + i];
-                        acc[t][0] += wt[i][0] * xv;
-                        acc[t][1] += wt[i][1] * xv;
-                    }
-                for (size_t t = 0; t < LIN_TOKENS; t++)
-                    for (size_t l = 0; l < jn; l++) out[(r + t) * dout + j0 + l] = acc[t][l / 4][l % 4];
+            const lin_f32x4 (*cw)[2] = (const lin_f32x4 (*)[2])wt;
+            for (size_t r = 0; r < full; r += LIN_TOKENS)
+                lin_tile(out + r * dout, x + r * din + i0, din, dout, cw, in, i0, j0, jn, LIN_TOKENS);
+            float *ot = out + full * dout;
+            const float *xt = x + full * din + i0;
+            switch (tail) { /* a constant count each, so the accumulators stay in registers */
+            case 3: lin_tile(ot, xt, din, dout, cw, in, i0, j0, jn, 3); break;
+            case 2: lin_tile(ot, xt, din, dout, cw, in, i0, j0, jn, 2); break;
+            case 1: lin_tile(ot, xt, din, dout, cw, in, i0, j0, jn, 1); break;
+            default: break;
             }
         }
         for (size_t r = 0; r < n; r++)
@@ -98,14 +115,16 @@ static void linear_tiles(float *out, const float *x, const float *w, const float
 }
 #endif
 
+/* Below a full tile the weights' transpose would cost more than the sums: linear_rows. */
 static void linear(float *out, const float *x, const float *w, const float *b, size_t n, size_t din,
                    size_t dout) {
-    size_t r = 0;
 #if defined(__GNUC__)
-    r = n / LIN_TOKENS * LIN_TOKENS;
-    if (r) linear_tiles(out, x, w, b, r, din, dout);
+    if (n >= LIN_TOKENS) {
+        linear_tiles(out, x, w, b, n, din, dout);
+        return;
+    }
 #endif
-    linear_rows(out + r * dout, x + r * din, w, b, n - r, din, dout);
+    linear_rows(out, x, w, b, n, din, dout);
 }
 
 /* Four rows at a time for the same reason as linear(): each row's sum keeps the order of

@@ -216,8 +216,9 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
     op_linear(a->pk + o, h + o, w->pwk, w->pbk, m, d, d);
     op_linear(a->pv + o, h + o, w->pwv, w->pbv, m, d, d);
     float scale = 1.0f / sqrtf((float)d);
+    /* the interest centres q_t, then their projections in one call (one tile pass, not one
+       short call per position) */
     for (size_t t = p0; t < n; t++) {
-        /* the interest centre q_t */
         float *q = a->centre + t * d;
         if (cfg->pool_mode == MDSREC_POOL_LAST) {
             memcpy(q, h + t * d, d * sizeof(float));
@@ -229,8 +230,11 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
         } else {
             memcpy(q, w->ptoken, d * sizeof(float));
         }
+    }
+    op_linear(a->pq + p0 * d, a->centre + p0 * d, w->pwq, w->pbq, n - p0, d, d);
+    for (size_t t = p0; t < n; t++) {
+        const float *q = a->centre + t * d;
         /* a_s = softmax_s((Wq q + bq).(Wk h_s + bk) / sqrt(d)) over s <= t */
-        op_linear(a->pq + t * d, q, w->pwq, w->pbq, 1, d, d);
         float *pa = a->pa + t * L;
         for (size_t s = 0; s <= t; s++) pa[s] = kernels_active()->dot_f32(a->pq + t * d, a->pk + s * d, d) * scale;
         op_softmax(pa, t + 1);
