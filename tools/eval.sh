@@ -400,7 +400,9 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     # the fusion study's variants, each against the row it changes (docs/RESULTS.md, session 9)
     STUDY_PAIRS="id-graph:mdsrec gate-global:mdsrec id-graph-global:mdsrec sasrec-id-graph:sasrec sasrecf-id-graph:sasrecf id-graph:sasrec-id-graph id-graph:sasrecf-id-graph"
     study=()
-    for pr in $STUDY_PAIRS; do [[ " $ALL_ROWS " == *" ${pr%%:*} "* ]] && study+=("${pr%%:*}"); done
+    for pr in $STUDY_PAIRS; do
+        [[ " $ALL_ROWS " == *" ${pr%%:*} "* && " ${study[*]-} " != *" ${pr%%:*} "* ]] && study+=("${pr%%:*}")
+    done
     for r in mdsrec sasrec sasrecf ${study[@]+"${study[@]}"}; do
         m=()
         for s in ${TABLE_SEEDS//,/ }; do done_run "$RUNS/$r/s$s" && m+=(--model "$RUNS/$r/s$s"); done
