@@ -101,9 +101,9 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled id-graph gate-global id-graph-global sasrec-id-graph sasrecf-id-graph"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled id-graph gate-global id-graph-global sasrec-id-graph sasrecf-id-graph idf-graph"
 # any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
-FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled id-graph gate-global id-graph-global sasrec-id-graph sasrecf-id-graph"
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled id-graph gate-global id-graph-global sasrec-id-graph sasrecf-id-graph idf-graph"
 ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled id-graph sasrec-id-graph"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
 # the shipped defaults pick the batch from the data (docs/TRAINING.md, "Shipped defaults"); the
@@ -158,6 +158,7 @@ row_flags() {
     id-graph-global) echo "--model mdsrec --id-graph --gate global" ;;
     sasrec-id-graph) echo "--model sasrec --id-graph" ;;  # the same smoothing for the id-only model
     sasrecf-id-graph) echo "--model sasrecf --id-graph" ;;
+    idf-graph) echo "--model mdsrec --id-graph --id-features" ;;  # sasrecf-id-graph's item vector as the id channel
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac
@@ -398,7 +399,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     RK=$WORK/ranks$SUFFIX; mkdir -p "$RK"
     have=()
     # the fusion study's variants, each against the row it changes (docs/RESULTS.md, session 9)
-    STUDY_PAIRS="id-graph:mdsrec gate-global:mdsrec id-graph-global:mdsrec sasrec-id-graph:sasrec sasrecf-id-graph:sasrecf id-graph:sasrec-id-graph id-graph:sasrecf-id-graph"
+    STUDY_PAIRS="id-graph:mdsrec gate-global:mdsrec id-graph-global:mdsrec sasrec-id-graph:sasrec sasrecf-id-graph:sasrecf id-graph:sasrec-id-graph id-graph:sasrecf-id-graph idf-graph:sasrecf-id-graph idf-graph:id-graph"
     study=()
     for pr in $STUDY_PAIRS; do
         [[ " $ALL_ROWS " == *" ${pr%%:*} "* && " ${study[*]-} " != *" ${pr%%:*} "* ]] && study+=("${pr%%:*}")
