@@ -66,6 +66,7 @@ static const char *kind_name(int k) { return k >= 0 ? tm_kind_name((uint32_t)k) 
 static const opt_enum kind_enum = {kind_name, tm_kind_parse};
 static const char *const gate_names[] = {"fixed", "learned", "global", NULL}; /* gate_mode[] */
 static const int gate_mode[] = {STEP_GATE_FIXED, STEP_GATE_LEARNED, STEP_GATE_GLOBAL};
+static const char *const id_graph_names[] = {"none", "behaviour", NULL}; /* 1: behaviour */
 static const char *const window_names[] = {"last", "all", NULL};     /* 1: all */
 static const char *const sampler_names[] = {"uniform", "popular", NULL}; /* STEP_NEG_* */
 
@@ -138,9 +139,6 @@ static void print_table(const char *model, const metrics *v, const metrics *t, c
 #define MDSREC_AUX_DEFAULT 2.0f
 #define MDSREC_GATE_DEFAULT STEP_GATE_FIXED
 
-/* --id-graph: the behaviour-only graph of MODEL.md 1 (`mdsrec graph` writes it beside the
-   modality graphs), the one the id channel's "bought together" lookups use */
-#define ID_GRAPH_FILE "behaviour.adj.csr"
 
 int cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = NULL, *channels = NULL, *graph_dir = NULL;
@@ -157,7 +155,8 @@ int cmd_train(int argc, char **argv) {
     uint32_t negatives = 0, aux_negatives = 0;
     int sampler = STEP_NEG_UNIFORM;
     float smoothing = 0, weight_decay = 0;
-    int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0, id_graph = 0;
+    int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
+    int id_graph = -1; /* -1: behaviour where the data has that graph (id_graph_default) */
     int epochs_given = 0, patience_given = 0; /* --resume: these two override the saved run's */
     int batch_given = 0;                      /* else train_auto_batch() picks it from the data */
     const opt rows[] = {
@@ -183,9 +182,10 @@ int cmd_train(int argc, char **argv) {
         {"--id-features", OPT_FLAG, &id_features,
          .help = "mdsrec: the id channel's items also add the projected features,\n"
                  "as sasrecf's (E[i] + W f_i + b) (a variant)"},
-        {"--id-graph", OPT_FLAG, &id_graph,
-         .help = "the id channel's embeddings smoothed over the behaviour graph,\n"
-                 "mean(E, A E, ..., A^K E) (graph-smoothed ids; any model with ids)"},
+        {"--id-graph", OPT_CHOICE, &id_graph, .names = id_graph_names,
+         .help = "the id embeddings smoothed over the behaviour graph,\n"
+                 "mean(E, A E, ..., A^K E), or left as they are (none)",
+         .def = "behaviour where the graph directory has it, else none"},
         {"--no-behaviour", OPT_FLAG, &no_beh, .help = "graphs rebuilt from content only (beta = 0)",
          .alias = "--no-behavior"},
         {"--graph-dir", OPT_STRING, &graph_dir, "DIR", .help = "the relation graphs", .def = "DATA/graph"},
@@ -252,10 +252,10 @@ int cmd_train(int argc, char **argv) {
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
     if (id_features && kind != TM_MDSREC)
         return opt_usage_error(&cmd, "--id-features is for --model mdsrec (sasrecf is sasrec with features)");
-    if (id_graph && (kind == TM_POP || kind == TM_ITEMKNN))
-        return opt_usage_error(&cmd, "--id-graph is for the models with id embeddings (mdsrec, sasrec, sasrecf)");
-    if (id_graph && (no_graph || no_beh))
-        return opt_usage_error(&cmd, "--id-graph smooths over the behaviour graph: not with %s",
+    if (id_graph == 1 && (kind == TM_POP || kind == TM_ITEMKNN))
+        return opt_usage_error(&cmd, "--id-graph behaviour is for the models with id embeddings (mdsrec, sasrec, sasrecf)");
+    if (id_graph == 1 && (no_graph || no_beh))
+        return opt_usage_error(&cmd, "--id-graph behaviour smooths over the behaviour graph: not with %s",
                                no_graph ? "--no-graph" : "--no-behaviour");
     /* under mpirun (docs/DISTRIBUTED.md): the ranks on one machine share its cores */
     if (dist_init()) return CLI_EXIT_FAIL;
@@ -300,6 +300,23 @@ int cmd_train(int argc, char **argv) {
     if (dataset_load(data, &ds) || dataset_load_features(&ds)) {
         free(st);
         return CLI_EXIT_FAIL;
+    }
+    /* --id-graph unset: the behaviour graph of MODEL.md 1 (`mdsrec graph` writes it beside the
+       modality graphs) smooths the ids wherever it exists; a text file has none */
+    if (id_graph < 0) {
+        id_graph = 0;
+        if (TRAIN_ID_GRAPH_DEFAULT && kind != TM_POP && kind != TM_ITEMKNN && !no_graph && !no_beh) {
+            char gp[2200] = "";
+            struct stat sb;
+            if (graph_dir)
+                snprintf(gp, sizeof gp, "%s/%s", graph_dir, TRAIN_ID_GRAPH_FILE);
+            else if (!ds.text_format)
+                snprintf(gp, sizeof gp, "%s/graph/%s", data, TRAIN_ID_GRAPH_FILE);
+            id_graph = gp[0] && stat(gp, &sb) == 0;
+            if (!id_graph && !quiet && !resume && dist_rank() == 0)
+                fprintf(stderr, "mdsrec train: %s%s: the id embeddings are not smoothed (--id-graph none)\n",
+                        gp[0] ? gp : "no graph directory for a text file", gp[0] ? " not found" : "");
+        }
     }
     gemm_set_threads(1); /* our workers split every sgemm themselves */
     if (!batch_given && !resume) {
@@ -361,7 +378,7 @@ int cmd_train(int argc, char **argv) {
         snprintf(c->channels[0].name, 25, "id");
         c->channels[0].kind = MDSREC_CHANNEL_ID;
         s->ch[0].has_emb = 1;
-        if (id_graph) snprintf(s->ch[0].graph, sizeof s->ch[0].graph, "%s", ID_GRAPH_FILE);
+        if (id_graph == 1) snprintf(s->ch[0].graph, sizeof s->ch[0].graph, "%s", TRAIN_ID_GRAPH_FILE);
         if (kind == TM_SASRECF) add_features(&s->ch[0], &ds, chosen, n_chosen);
         nc = 1;
     } else {
@@ -370,7 +387,7 @@ int cmd_train(int argc, char **argv) {
             snprintf(c->channels[nc].name, 25, "id");
             c->channels[nc].kind = MDSREC_CHANNEL_ID;
             s->ch[nc].has_emb = 1;
-            if (id_graph) snprintf(s->ch[nc].graph, sizeof s->ch[nc].graph, "%s", ID_GRAPH_FILE);
+            if (id_graph == 1) snprintf(s->ch[nc].graph, sizeof s->ch[nc].graph, "%s", TRAIN_ID_GRAPH_FILE);
             if (id_features) /* early fusion inside the id channel, as sasrecf's item vector */
                 add_features(&s->ch[nc], &ds, chosen, n_chosen);
             nc++;

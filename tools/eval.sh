@@ -101,10 +101,10 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled id-graph gate-global id-graph-global sasrec-id-graph sasrecf-id-graph idf-graph"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global"
 # any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
-FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled id-graph gate-global id-graph-global sasrec-id-graph sasrecf-id-graph idf-graph"
-ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled id-graph sasrec-id-graph"
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global"
+ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled sasrec-plain-ids mdsrec-plain-ids"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
 # the shipped defaults pick the batch from the data (docs/TRAINING.md, "Shipped defaults"); the
 # earlier studies (--windows last|all) fixed 64 on ml-100k and the S3-Rec sets
@@ -152,13 +152,12 @@ row_flags() {
     id-features) echo "--model mdsrec --id-features" ;;  # a variant: sasrecf's item vector as the id channel
     aux-sampled) echo "--model mdsrec --aux-negatives 256" ;;  # the channels' own losses over 256 negatives (speed)
     sasrec-sampled) echo "--model sasrec --negatives 256" ;;   # sampled softmax, as the strongest published anchors
-    # session 9's fusion study (docs/RESULTS.md): graph-smoothed ids, a learned global gate
-    id-graph) echo "--model mdsrec --id-graph" ;;
-    gate-global) echo "--model mdsrec --gate global" ;;
-    id-graph-global) echo "--model mdsrec --id-graph --gate global" ;;
-    sasrec-id-graph) echo "--model sasrec --id-graph" ;;  # the same smoothing for the id-only model
-    sasrecf-id-graph) echo "--model sasrecf --id-graph" ;;
-    idf-graph) echo "--model mdsrec --id-graph --id-features" ;;  # sasrecf-id-graph's item vector as the id channel
+    # session 9: the ids smoothed over the behaviour graph became the default of every model;
+    # these rows are the models without it (the session 8 defaults)
+    sasrec-plain-ids) echo "--model sasrec --id-graph none" ;;
+    sasrecf-plain-ids) echo "--model sasrecf --id-graph none" ;;
+    mdsrec-plain-ids) echo "--model mdsrec --id-graph none" ;;
+    gate-global) echo "--model mdsrec --gate global --id-graph none" ;;  # a learned weight per channel, against mdsrec-plain-ids
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac
@@ -398,11 +397,11 @@ log "results: $RES/results.md"
 if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     RK=$WORK/ranks$SUFFIX; mkdir -p "$RK"
     have=()
-    # the fusion study's variants, each against the row it changes (docs/RESULTS.md, session 9)
-    STUDY_PAIRS="id-graph:mdsrec gate-global:mdsrec id-graph-global:mdsrec sasrec-id-graph:sasrec sasrecf-id-graph:sasrecf id-graph:sasrec-id-graph id-graph:sasrecf-id-graph idf-graph:sasrecf-id-graph idf-graph:id-graph"
+    # session 9's study: each variant against the row it changes (docs/RESULTS.md)
+    STUDY_PAIRS="mdsrec:mdsrec-plain-ids sasrec:sasrec-plain-ids sasrecf:sasrecf-plain-ids mdsrec-plain-ids:sasrec-plain-ids mdsrec-plain-ids:sasrecf-plain-ids gate-global:mdsrec-plain-ids id-features:mdsrec"
     study=()
-    for pr in $STUDY_PAIRS; do
-        [[ " $ALL_ROWS " == *" ${pr%%:*} "* && " ${study[*]-} " != *" ${pr%%:*} "* ]] && study+=("${pr%%:*}")
+    for r in ${STUDY_PAIRS//:/ }; do
+        [[ " $ALL_ROWS " == *" $r "* && " mdsrec sasrec sasrecf ${study[*]-} " != *" $r "* ]] && study+=("$r")
     done
     for r in mdsrec sasrec sasrecf ${study[@]+"${study[@]}"}; do
         m=()

@@ -149,6 +149,25 @@ int main(void) {
         free(t);
     }
 
+    /* the shipped defaults on prepared data: `mdsrec graph` writes the behaviour graph, so the
+       ids are smoothed over it (--id-graph behaviour), and the rule is still learned */
+    CHECK(run("%s prepare --inter %s --inter-format sequences --out %s/prep >/dev/null 2>&1 && "
+              "%s graph --dir %s/prep >/dev/null 2>&1", bin, data, dir, bin, dir) == 0);
+    CHECK(run("%s train --data %s/prep --out %s/sasrec-g --model sasrec %s --epochs 40 --patience 40 --threads 2 >/dev/null",
+              bin, dir, dir, common) == 0);
+    {
+        char ck[1200];
+        snprintf(ck, sizeof ck, "%s/sasrec-g/model.ckpt", dir);
+        char *hdr = slurp(ck, NULL);
+        CHECK_MSG(hdr && strstr(hdr, "\nchannel 0 id 0 1 0 behaviour.adj.csr\n"), "the id graph is not the default");
+        free(hdr);
+    }
+    CHECK(run("%s eval --model %s/sasrec-g --json %s/sasrec-g.json >/dev/null", bin, dir, dir) == 0);
+    snprintf(js, sizeof js, "%s/sasrec-g.json", dir);
+    double hr_g = json_metric(js, 0, "test", "HR@10");
+    printf("  sasrec, ids over the behaviour graph: test HR@10 %.4f\n", hr_g);
+    CHECK_MSG(hr_g > 0.95, "sasrec with the id graph: HR@10 %.4f", hr_g);
+
     /* pop cannot know the rule */
     CHECK(run("%s eval --baseline pop --data %s --json %s/pop.json >/dev/null", bin, data, dir) == 0);
     snprintf(js, sizeof js, "%s/pop.json", dir);

@@ -324,14 +324,24 @@ int main(void) {
     CHECK(system(cmd) == 0);
     snprintf(p, sizeof p, "%s/idf/model.ckpt", dir);
     hdr = slurp(p, NULL);
-    CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 7 - image text\n") && strstr(hdr, "\nchannel 1 image ") &&
+    /* (and, the data having a behaviour graph, the ids are smoothed over it by default) */
+    CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 7 behaviour.adj.csr image text\n") && strstr(hdr, "\nchannel 1 image ") &&
           strstr(hdr, "\nchannel 2 text "));
+    free(hdr);
+    /* --id-graph none: the ids as they are */
+    snprintf(cmd, sizeof cmd,
+             "%s train --data %s --out %s/idn --model sasrec --id-graph none --dim 8 --max-len 8 --blocks 1 --heads 2 "
+             "--epochs 1 --quiet --threads 1 >/dev/null 2>&1", bin, dir, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(p, sizeof p, "%s/idn/model.ckpt", dir);
+    hdr = slurp(p, NULL);
+    CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 0 -\n"));
     free(hdr);
     /* --id-graph smooths the id embeddings over the behaviour graph, and --gate global learns
        one weight per channel: both are in the checkpoint, and the export's check of the
        bundle against the trainer (on by default) passes, so the core serves what was trained */
     snprintf(cmd, sizeof cmd,
-             "%s train --data %s --out %s/idg --model mdsrec --id-graph --gate global --dim 8 --max-len 8 --blocks 1 "
+             "%s train --data %s --out %s/idg --model mdsrec --id-graph behaviour --gate global --dim 8 --max-len 8 --blocks 1 "
              "--heads 2 --epochs 2 --quiet --threads 1 >/dev/null 2>&1 && "
              "%s export --model %s/idg --out %s/idg.mdsb --dtype f32 >/dev/null 2>&1 && "
              "%s recommend %s/idg.mdsb --history sku-003,sku-004 -k 3 >/dev/null 2>&1",
@@ -345,13 +355,13 @@ int main(void) {
     hdr = slurp(p, NULL);
     CHECK(hdr && strstr(hdr, "\"gate\":\t\"global\"") != NULL);
     free(hdr);
-    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/idg2 --id-graph --no-graph >/dev/null 2>&1", bin, dir, dir);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/idg2 --id-graph behaviour --no-graph >/dev/null 2>&1", bin, dir, dir);
     CHECK(WEXITSTATUS(system(cmd)) == 2);
-    snprintf(cmd, sizeof cmd, "%s train --data %s --model pop --id-graph >/dev/null 2>&1", bin, dir);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --model pop --id-graph behaviour >/dev/null 2>&1", bin, dir);
     CHECK(WEXITSTATUS(system(cmd)) == 2);
     /* a graph directory without the behaviour graph: a clear error naming the file */
     snprintf(cmd, sizeof cmd,
-             "%s train --data %s --out %s/idg3 --model sasrec --id-graph --graph-dir %s --epochs 1 --quiet "
+             "%s train --data %s --out %s/idg3 --model sasrec --id-graph behaviour --graph-dir %s --epochs 1 --quiet "
              "> %s/idg3.txt 2>&1", bin, dir, dir, tmp, dir);
     CHECK(WEXITSTATUS(system(cmd)) == 1);
     snprintf(p, sizeof p, "%s/idg3.txt", dir);

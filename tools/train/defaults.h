@@ -23,4 +23,10 @@ static inline uint32_t train_auto_batch(size_t n_windows) {
     return b;
 }
 
+/* The id embeddings of sasrec, sasrecf and mdsrec are smoothed over the behaviour graph
+   (`--id-graph behaviour`) whenever the graph directory has it: on validation it raised every
+   model on every data set measured (docs/TRAINING.md, "Shipped defaults"; session 9). */
+#define TRAIN_ID_GRAPH_DEFAULT 1
+#define TRAIN_ID_GRAPH_FILE "behaviour.adj.csr"
+
 #endif
