@@ -139,7 +139,6 @@ static void print_table(const char *model, const metrics *v, const metrics *t, c
 #define MDSREC_AUX_DEFAULT 2.0f
 #define MDSREC_GATE_DEFAULT STEP_GATE_FIXED
 
-
 int cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = NULL, *channels = NULL, *graph_dir = NULL;
     int kind = TM_MDSREC, pool = -1; /* pool -1: the model's (mdsrec: last; sasrec, sasrecf: none) */
@@ -156,7 +155,7 @@ int cmd_train(int argc, char **argv) {
     int sampler = STEP_NEG_UNIFORM;
     float smoothing = 0, weight_decay = 0;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
-    int id_graph = -1; /* -1: behaviour where the data has that graph (id_graph_default) */
+    int id_graph = -1; /* -1: behaviour where the data has that graph (TRAIN_ID_GRAPH_DEFAULT) */
     int epochs_given = 0, patience_given = 0; /* --resume: these two override the saved run's */
     int batch_given = 0;                      /* else train_auto_batch() picks it from the data */
     const opt rows[] = {
