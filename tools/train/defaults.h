@@ -24,8 +24,9 @@ static inline uint32_t train_auto_batch(size_t n_windows) {
 }
 
 /* The id embeddings of sasrec, sasrecf and mdsrec are smoothed over the behaviour graph
-   (`--id-graph behaviour`) whenever the graph directory has it: on validation it raised every
-   model on every data set measured (docs/TRAINING.md, "Shipped defaults"; session 9). */
+   (`--id-graph behaviour`) whenever the graph directory has it: on validation it raised sasrec
+   and sasrecf on every data set measured and mdsrec on two of three, level on the third
+   (docs/TRAINING.md, "Shipped defaults"; session 9). */
 #define TRAIN_ID_GRAPH_DEFAULT 1
 #define TRAIN_ID_GRAPH_FILE "behaviour.adj.csr"
 
