@@ -24,7 +24,9 @@ for (const ds of datasets) {
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const colour = (name) => name === 'mdsrec' ? '#c2410c' : name === 'sasrec' || name === 'sasrecf' ? '#1d4ed8'
   : name === 'pop' || name === 'itemknn' ? '#6b7280' : '#f59e0b';
-const W = 720, label = 110, right = 130, barH = 14, gap = 4, head = 26;
+// the label column fits the longest row name (about 7 px a character at the chart's font size)
+const longest = Math.max(0, ...panels.flatMap((p) => p.rows.map((r) => String(r.name).length)));
+const W = 720, label = Math.max(110, 7 * longest + 12), right = 130, barH = 14, gap = 4, head = 26;
 const plotW = W - label - right;
 let y = 40;
 const parts = [];
