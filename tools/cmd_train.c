@@ -305,12 +305,10 @@ int cmd_train(int argc, char **argv) {
     if (id_graph < 0) {
         id_graph = 0;
         if (TRAIN_ID_GRAPH_DEFAULT && kind != TM_POP && kind != TM_ITEMKNN && !no_graph && !no_beh) {
-            char gp[2200] = "";
+            char gd[1100], gp[1200] = "";
             struct stat sb;
-            if (graph_dir)
-                snprintf(gp, sizeof gp, "%s/%s", graph_dir, TRAIN_ID_GRAPH_FILE);
-            else if (!ds.text_format)
-                snprintf(gp, sizeof gp, "%s/graph/%s", data, TRAIN_ID_GRAPH_FILE);
+            if (train_graph_dir(st, ds.text_format, gd, sizeof gd) == 0)
+                snprintf(gp, sizeof gp, "%s/%s", gd, TRAIN_ID_GRAPH_FILE);
             id_graph = gp[0] && stat(gp, &sb) == 0;
             if (!id_graph && !quiet && !resume && dist_rank() == 0)
                 fprintf(stderr, "mdsrec train: %s%s: the id embeddings are not smoothed (--id-graph none)\n",

@@ -91,6 +91,16 @@ static int patch_file(const char *path, const char *from, const char *to) {
    or higher, and says so; its ETA is worded as an estimate. The checkpoint names its
    dataset by an absolute path, so export works from another directory; when that path is
    gone the message names it and suggests --data. */
+/* 1 when the file dir/name holds needle. */
+static int file_has(const char *dir, const char *name, const char *needle) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *t = slurp(path, NULL);
+    int has = t && strstr(t, needle) != NULL;
+    free(t);
+    return has;
+}
+
 static void test_resume_and_paths(const char *bin, const char *dir, const char *tmp) {
     char cmd[8192], p[1200];
     const char *small = "--model sasrec --dim 8 --max-len 8 --blocks 1 --heads 2 --batch 32 --threads 1 --seed 3";
@@ -333,10 +343,7 @@ int main(void) {
              "%s train --data %s --out %s/idn --model sasrec --id-graph none --dim 8 --max-len 8 --blocks 1 --heads 2 "
              "--epochs 1 --quiet --threads 1 >/dev/null 2>&1", bin, dir, dir);
     CHECK(system(cmd) == 0);
-    snprintf(p, sizeof p, "%s/idn/model.ckpt", dir);
-    hdr = slurp(p, NULL);
-    CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 0 -\n"));
-    free(hdr);
+    CHECK(file_has(dir, "idn/model.ckpt", "\nchannel 0 id 0 1 0 -\n"));
     /* --id-graph smooths the id embeddings over the behaviour graph, and --gate global learns
        one weight per channel: both are in the checkpoint, and the export's check of the
        bundle against the trainer (on by default) passes, so the core serves what was trained */
@@ -347,14 +354,9 @@ int main(void) {
              "%s recommend %s/idg.mdsb --history sku-003,sku-004 -k 3 >/dev/null 2>&1",
              bin, dir, dir, bin, dir, dir, bin, dir);
     CHECK(system(cmd) == 0);
-    snprintf(p, sizeof p, "%s/idg/model.ckpt", dir);
-    hdr = slurp(p, NULL);
-    CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 0 behaviour.adj.csr\n") && strstr(hdr, "\ngate_fixed 2\n"));
-    free(hdr);
-    snprintf(p, sizeof p, "%s/idg/train.json", dir);
-    hdr = slurp(p, NULL);
-    CHECK(hdr && strstr(hdr, "\"gate\":\t\"global\"") != NULL);
-    free(hdr);
+    CHECK(file_has(dir, "idg/model.ckpt", "\nchannel 0 id 0 1 0 behaviour.adj.csr\n") &&
+          file_has(dir, "idg/model.ckpt", "\ngate_fixed 2\n"));
+    CHECK(file_has(dir, "idg/train.json", "\"gate\":\t\"global\""));
     snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/idg2 --id-graph behaviour --no-graph >/dev/null 2>&1", bin, dir, dir);
     CHECK(WEXITSTATUS(system(cmd)) == 2);
     snprintf(cmd, sizeof cmd, "%s train --data %s --model pop --id-graph behaviour >/dev/null 2>&1", bin, dir);
@@ -364,10 +366,7 @@ int main(void) {
              "%s train --data %s --out %s/idg3 --model sasrec --id-graph behaviour --graph-dir %s --epochs 1 --quiet "
              "> %s/idg3.txt 2>&1", bin, dir, dir, tmp, dir);
     CHECK(WEXITSTATUS(system(cmd)) == 1);
-    snprintf(p, sizeof p, "%s/idg3.txt", dir);
-    hdr = slurp(p, NULL);
-    CHECK(hdr && strstr(hdr, "behaviour.adj.csr: not found") != NULL);
-    free(hdr);
+    CHECK(file_has(dir, "idg3.txt", "behaviour.adj.csr: not found"));
     /* the windows: every training target unless --windows last asks for the last window only */
     snprintf(p, sizeof p, "%s/idf/state.ckpt", dir);
     hdr = slurp(p, NULL);

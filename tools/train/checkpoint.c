@@ -7,6 +7,7 @@
 
 #include "src/checksum.h"
 #include "cli.h"
+#include "step.h"
 
 static uint64_t payload_checksum(const float *p, const adam *opt, size_t n) {
     uint64_t h = checksum64(p, n * sizeof(float));
@@ -157,7 +158,7 @@ int ckpt_read(const char *path, train_state *st, float **params, adam *opt) {
     }
     free(text);
     if (bad || c->n_channels == 0 || c->n_channels > MDSREC_MAX_CHANNELS || c->dim == 0 || c->n_heads == 0 ||
-        c->dim % c->n_heads || c->max_len == 0 || st->gate_fixed > 2 /* STEP_GATE_GLOBAL */ || c->max_len > MDSREC_MAX_LEN || c->n_blocks > MDSREC_MAX_BLOCKS) {
+        c->dim % c->n_heads || c->max_len == 0 || st->gate_fixed > STEP_GATE_GLOBAL || c->max_len > MDSREC_MAX_LEN || c->n_blocks > MDSREC_MAX_BLOCKS) {
         cli_error("%s: bad or incomplete header", path);
         free(buf);
         return -1;

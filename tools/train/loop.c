@@ -32,6 +32,16 @@ static uint64_t mix64(uint64_t z) {
     return z ^ (z >> 31);
 }
 
+int train_graph_dir(const train_state *st, int text_format, char *out, size_t cap) {
+    if (st->graph_dir[0])
+        snprintf(out, cap, "%s", st->graph_dir);
+    else if (!text_format)
+        snprintf(out, cap, "%s/graph", st->data);
+    else
+        return -1;
+    return 0;
+}
+
 int train_open_data(const train_state *st, dataset *ds, tm_inputs *in) {
     if (dataset_load(st->data, ds)) return -1;
     if (dataset_load_features(ds)) {
@@ -39,12 +49,8 @@ int train_open_data(const train_state *st, dataset *ds, tm_inputs *in) {
         return -1;
     }
     char gd[1100];
-    if (st->graph_dir[0])
-        snprintf(gd, sizeof gd, "%s", st->graph_dir);
-    else
-        snprintf(gd, sizeof gd, "%s/graph", st->data);
-    if (tm_inputs_bind(&st->spec, ds, ds->text_format && !st->graph_dir[0] ? NULL : gd, (int)st->content_only,
-                       st->knn_k, in)) {
+    int has_dir = train_graph_dir(st, ds->text_format, gd, sizeof gd) == 0;
+    if (tm_inputs_bind(&st->spec, ds, has_dir ? gd : NULL, (int)st->content_only, st->knn_k, in)) {
         dataset_free(ds);
         return -1;
     }

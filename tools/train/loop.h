@@ -26,6 +26,10 @@ typedef struct {
                            the best epoch so far is the model (a later --resume goes on) */
 } train_opts;
 
+/* The graph directory of st: --graph-dir, else <data>/graph; -1 for a text file without
+   --graph-dir (it has none). out gets the path on 0. */
+int train_graph_dir(const train_state *st, int text_format, char *out, size_t cap);
+
 /* Loads st->data (items, sequences, features) and binds the model's inputs (graphs from
    st->graph_dir or <data>/graph). 0, or -1 after cli_error. */
 int train_open_data(const train_state *st, dataset *ds, tm_inputs *in);
