@@ -155,6 +155,7 @@ int cmd_train(int argc, char **argv) {
     int sampler = STEP_NEG_UNIFORM;
     float smoothing = 0, weight_decay = 0;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
+    int channel_ids = 0;
     int id_graph = -1; /* -1: behaviour where the data has that graph (TRAIN_ID_GRAPH_DEFAULT) */
     int epochs_given = 0, patience_given = 0; /* --resume: these two override the saved run's */
     int batch_given = 0;                      /* else train_auto_batch() picks it from the data */
@@ -181,6 +182,9 @@ int cmd_train(int argc, char **argv) {
         {"--id-features", OPT_FLAG, &id_features,
          .help = "mdsrec: the id channel's items also add the projected features,\n"
                  "as sasrecf's (E[i] + W f_i + b) (a variant)"},
+        {"--channel-ids", OPT_FLAG, &channel_ids,
+         .help = "mdsrec: every modality channel also learns its own item embedding,\n"
+                 "x = E_m[i] + W f_i + c before propagation (a variant)"},
         {"--id-graph", OPT_CHOICE, &id_graph, .names = id_graph_names,
          .help = "the id embeddings smoothed over the behaviour graph,\n"
                  "mean(E, A E, ..., A^K E), or left as they are (none)",
@@ -251,6 +255,8 @@ int cmd_train(int argc, char **argv) {
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
     if (id_features && kind != TM_MDSREC)
         return opt_usage_error(&cmd, "--id-features is for --model mdsrec (sasrecf is sasrec with features)");
+    if (channel_ids && kind != TM_MDSREC)
+        return opt_usage_error(&cmd, "--channel-ids is for --model mdsrec (its modality channels)");
     if (id_graph == 1 && (kind == TM_POP || kind == TM_ITEMKNN))
         return opt_usage_error(&cmd, "--id-graph behaviour is for the models with id embeddings (mdsrec, sasrec, sasrecf)");
     if (id_graph == 1 && (no_graph || no_beh))
@@ -397,6 +403,7 @@ int cmd_train(int argc, char **argv) {
             ch->n_feat = 1;
             snprintf(ch->feat[0], 25, "%s", ds.feat[f].name);
             ch->feat_width = ds.feat[f].width;
+            ch->has_emb = channel_ids; /* a learned correction of the projected content, per item */
             if (!no_graph) snprintf(ch->graph, sizeof ch->graph, "%s.adj.csr", ds.feat[f].name);
             nc++;
         }

@@ -101,9 +101,9 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global global-gate idf-global-gate"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global global-gate idf-global-gate channel-ids all-ids-global-gate"
 # any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
-FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global global-gate idf-global-gate"
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global global-gate idf-global-gate channel-ids all-ids-global-gate"
 ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled sasrec-plain-ids mdsrec-plain-ids"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
 # the shipped defaults pick the batch from the data (docs/TRAINING.md, "Shipped defaults"); the
@@ -161,6 +161,9 @@ row_flags() {
     # session 10: the learned global gate on the current defaults, alone and with early fusion in the id channel
     global-gate) echo "--model mdsrec --gate global" ;;
     idf-global-gate) echo "--model mdsrec --gate global --id-features" ;;
+    # every modality channel with its own learned item embedding (x = E_m[i] + W f + c)
+    channel-ids) echo "--model mdsrec --channel-ids" ;;
+    all-ids-global-gate) echo "--model mdsrec --channel-ids --id-features --gate global" ;;
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac
