@@ -108,6 +108,7 @@ static const usage_case cases[] = {
     {"train --data d --out o --heads 3", {"--heads 3 does not divide --dim 64"}},
     {"train --data d --out o --model itemknn", {"--out: itemknn is evaluated only, no model is written"}},
     {"train --data d --out o --model sasrec --id-features", {"--id-features is for --model mdsrec"}},
+    {"train --data d --out o --model sasrecf --channel-ids", {"--channel-ids is for --model mdsrec"}},
     {"eval", {"nothing to evaluate"}},
     {"eval --bundle b.mdsb", {"--bundle needs --data PATH"}},
     {"eval --baseline pop", {"--baseline needs --data PATH"}},

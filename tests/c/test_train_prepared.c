@@ -101,6 +101,21 @@ static int file_has(const char *dir, const char *name, const char *needle) {
     return has;
 }
 
+/* The has_emb field of channel k's line in a checkpoint ("channel K NAME KIND HAS_EMB ..."),
+   or -1 when the line is missing. */
+static int ckpt_has_emb(const char *dir, const char *name, unsigned k) {
+    char p[1200], want[32];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    char *t = slurp(p, NULL);
+    snprintf(want, sizeof want, "\nchannel %u ", k);
+    const char *at = t ? strstr(t, want) : NULL;
+    unsigned kind;
+    int emb = -1;
+    if (at && sscanf(at + strlen(want), "%*s %u %d", &kind, &emb) != 2) emb = -1;
+    free(t);
+    return emb;
+}
+
 static void test_resume_and_paths(const char *bin, const char *dir, const char *tmp) {
     char cmd[8192], p[1200];
     const char *small = "--model sasrec --dim 8 --max-len 8 --blocks 1 --heads 2 --batch 32 --threads 1 --seed 3";
@@ -338,6 +353,20 @@ int main(void) {
     CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 7 behaviour.adj.csr image text\n") && strstr(hdr, "\nchannel 1 image ") &&
           strstr(hdr, "\nchannel 2 text "));
     free(hdr);
+    /* --channel-ids: each modality channel adds a learned item embedding to its projected
+       features before propagation; the checkpoint says so per channel, and the export's check
+       of the bundle against the trainer passes (the core serves E_m folded into H_m) */
+    snprintf(cmd, sizeof cmd,
+             "%s train --data %s --out %s/cid --model mdsrec --channel-ids --dim 8 --max-len 8 --blocks 1 --heads 2 "
+             "--epochs 2 --quiet --threads 1 >/dev/null 2>&1 && "
+             "%s export --model %s/cid --out %s/cid.mdsb --dtype f32 >/dev/null 2>&1 && "
+             "%s recommend %s/cid.mdsb --history sku-003,sku-004 -k 3 >/dev/null 2>&1",
+             bin, dir, dir, bin, dir, dir, bin, dir);
+    CHECK(system(cmd) == 0);
+    CHECK(ckpt_has_emb(dir, "cid/model.ckpt", 1) == 1 && ckpt_has_emb(dir, "cid/model.ckpt", 2) == 1);
+    CHECK(ckpt_has_emb(dir, "idf/model.ckpt", 1) == 0 && ckpt_has_emb(dir, "idf/model.ckpt", 0) == 1);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cid2 --model sasrecf --channel-ids >/dev/null 2>&1", bin, dir, dir);
+    CHECK(WEXITSTATUS(system(cmd)) == 2);
     /* --id-graph none: the ids as they are */
     snprintf(cmd, sizeof cmd,
              "%s train --data %s --out %s/idn --model sasrec --id-graph none --dim 8 --max-len 8 --blocks 1 --heads 2 "
