@@ -610,17 +610,18 @@ static uint32_t recommend_allowed(const mdsrec_model *m, mdsrec_state *s, topk *
 
 /* ---------------------------------------------------------------- candidate mode */
 
-/* The rows that the full scan scores in the same kernel call path as row i, as [*g0, *g1).
-   Its blocks start at multiples of SCORE_BLOCK, and every kernel takes a block's rows four at
-   a time from its start (a lane or an accumulator per row), the last N mod 4 rows one at a
-   time; a row's sum in a group of four may be added in another order than alone (the f32
-   dot). Scoring i's whole aligned group reproduces the full scan's bits for it. Rows inside
-   the panels of MDSREC_LAYOUT_PANEL16 are summed in one order alone or in a panel (kernels.h),
-   so they go alone; the row-major tail past the last panel is grouped from its start, a
-   multiple of 16. */
+/* The rows to score with row i so that its score has the full scan's bits, as [*g0, *g1).
+   The full scan scores blocks from multiples of SCORE_BLOCK, and the f32 row-major kernels
+   take a block's rows four at a time from its start, the last N mod 4 alone, and a row's dot
+   in a group of four is added in another order than alone: there i goes with its aligned
+   group of four, as in the scan. Every other kernel adds each row alone in one order whatever
+   its neighbours (kernels.h: i8, f16 and pq scores, and f32 rows inside the panels of
+   MDSREC_LAYOUT_PANEL16, are the scalar reference's bits in every set), so i goes alone; the
+   row-major tail past the last panel is grouped from its start, a multiple of 16. */
 static void scan_group(const mdsrec_config *cfg, uint32_t i, uint32_t *g0, uint32_t *g1) {
     uint32_t N = cfg->n_items;
-    if (cfg->item_layout == MDSREC_LAYOUT_PANEL16 && i < N - N % MDSREC_PANEL) {
+    if (cfg->item_dtype != MDSREC_F32 ||
+        (cfg->item_layout == MDSREC_LAYOUT_PANEL16 && i < N - N % MDSREC_PANEL)) {
         *g0 = i, *g1 = i + 1;
         return;
     }
