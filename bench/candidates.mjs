@@ -3,8 +3,8 @@
 // and through candidate mode, side by side in one Worker. The recall and the candidate count
 // are the native tool's (`mdsrec bench --candidates`): the same core, the same histories.
 // Usage: node bench/candidates.mjs [--calls N] [--warmup N] [--popular-head P] [--hops H]
-//                                  [--wasm simd|relaxed|scalar] BUNDLE.mdsb...
-// Prints one JSON object per bundle (docs/BENCH.md, "Candidate mode").
+//                                  [--neighbours K] [--wasm simd|relaxed|scalar] BUNDLE.mdsb...
+// Prints one JSON object per bundle (bench/NOTES.md, "Candidate mode").
 import { createServer } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -19,7 +19,7 @@ for (let i = 0; i < args.length; i++) {
   else bundles.push(resolve(args[i]));
 }
 const calls = Number(o.calls ?? 100), warmup = Number(o.warmup ?? 10);
-const head = Number(o['popular-head'] ?? 100), hops = Number(o.hops ?? 1);
+const head = Number(o['popular-head'] ?? 100), hops = Number(o.hops ?? 1), nb = Number(o.neighbours ?? 0);
 const build = o.wasm ?? 'simd';
 if (!bundles.length) throw new Error('usage: node bench/candidates.mjs [options] BUNDLE.mdsb...');
 
@@ -42,7 +42,7 @@ try {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   for (const [i, file] of bundles.entries()) {
-    const msg = { bundle: `/bundle/${i}`, wasm: `/wasm/mdsrec-${build}.wasm`, calls, warmup, len: 50, k: 10, cand: [1, head, hops] };
+    const msg = { bundle: `/bundle/${i}`, wasm: `/wasm/mdsrec-${build}.wasm`, calls, warmup, len: 50, k: 10, cand: [1, head, hops, nb] };
     const r = await page.evaluate((m) => new Promise((ok, fail) => {
       const w = new Worker('/core-worker.js');
       w.onmessage = ({ data }) => {
@@ -55,7 +55,7 @@ try {
     }), msg);
     const { fresh, candidate } = r.cases;
     console.log(JSON.stringify({ file: `${basename(dirname(file))}/${basename(file)}`, browser: `Chromium ${browser.version()}`, kernels: r.kernels,
-      popular_head: head, hops, calls, fresh, candidate, speedup_p50: +(fresh.p50_ms / candidate.p50_ms).toFixed(2) }));
+      popular_head: head, hops, neighbours: nb, calls, fresh, candidate, speedup_p50: +(fresh.p50_ms / candidate.p50_ms).toFixed(2) }));
   }
 } finally {
   await browser.close();

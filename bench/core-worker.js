@@ -3,7 +3,7 @@
 // then the bundle streamed from fetch() straight into the wasm heap (no second full copy in JS),
 // open (checksums + validation), the first recommendation, then the timed calls. Inside the
 // timed region: writing the history into the heap, the call, and copying the k result items
-// out - nothing else crosses the JS boundary. o.cand ([1, popular head, hops], bench/candidates.mjs)
+// out - nothing else crosses the JS boundary. o.cand ([1, popular head, hops, neighbours], bench/candidates.mjs)
 // adds the case 'candidate': the fresh histories in candidate mode.
 'use strict';
 

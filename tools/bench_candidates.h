@@ -1,5 +1,5 @@
 /*
- * bench_candidates.h - the candidate-mode case of `mdsrec bench` (docs/BENCH.md, "Candidate
+ * bench_candidates.h - the candidate-mode case of `mdsrec bench` (bench/NOTES.md, "Candidate
  * mode"): the same histories through the full scan and through mdsrec_recommend_candidates,
  * each mode on its own state (so neither meets the other's prefix cache: every call is a
  * fresh forward), timed side by side; with the candidate set's size, the recall of the full

@@ -159,7 +159,7 @@ int cmd_bench(int argc, char **argv) {
         {"-k", OPT_U32, &o.k, "K", .help = "results per call", .min = 1, .max = UINT32_MAX},
         {"--candidates", OPT_FLAG, &cand_on,
          .help = "also time candidate mode against the full scan: speed-up, candidates scored, recall\n"
-                 "of the full scan's top-k (docs/BENCH.md, \"Candidate mode\")"},
+                 "of the full scan's top-k (bench/NOTES.md, \"Candidate mode\")"},
         {"--popular-head", OPT_U32, &o.cand.popular_head, "P", .help = "--candidates: the P most popular items join",
          .given = &cand_opt},
         {"--hops", OPT_U32, &o.cand.hops, "H", .help = "--candidates: steps through the neighbour lists", .min = 1,
@@ -167,8 +167,8 @@ int cmd_bench(int argc, char **argv) {
         {"--neighbours", OPT_U32, &o.cand.neighbours, "K",
          .help = "--candidates: the strongest K of each neighbour list at each step (0: all stored)", .given = &cand_opt},
         {"--data", OPT_STRING, &o.data, "DIR",
-         .help = "--candidates: the histories are the test cases of this prepared directory's visitors\n"
-                 "(history: all but the last item; also the hit rate of the last)",
+         .help = "--candidates: the histories are the test cases of this prepared directory's visitors,\n"
+                 "one call each (history: all but the last item; also the hit rate of the last)",
          .def = "synthetic, as fresh", .given = &cand_opt},
         {"--visitors", OPT_U32, &n_visitors, "N", .help = "--data: a seeded sample of N visitors", .min = 1,
          .max = UINT32_MAX, .given = &cand_opt},

@@ -281,7 +281,7 @@ int cmd_recommend(int argc, char **argv) {
          .max = UINT32_MAX, .def = ""},
         {"--candidates", OPT_FLAG, &cand_on,
          .help = "candidate mode: score only the popular head and the items the neighbour lists reach\n"
-                 "from the history (docs/BENCH.md, \"Candidate mode\")"},
+                 "from the history (bench/NOTES.md, \"Candidate mode\")"},
         {"--popular-head", OPT_U32, &o.cand.popular_head, "P", .help = "--candidates: the P most popular items join",
          .given = &cand_opt},
         {"--hops", OPT_U32, &o.cand.hops, "H", .help = "--candidates: steps through the neighbour lists", .min = 1,
