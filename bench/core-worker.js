@@ -3,7 +3,8 @@
 // then the bundle streamed from fetch() straight into the wasm heap (no second full copy in JS),
 // open (checksums + validation), the first recommendation, then the timed calls. Inside the
 // timed region: writing the history into the heap, the call, and copying the k result items
-// out - nothing else crosses the JS boundary.
+// out - nothing else crosses the JS boundary. o.cand ([1, popular head, hops, neighbours], bench/candidates.mjs)
+// adds the case 'candidate': the fresh histories in candidate mode.
 'use strict';
 
 const now = () => performance.timeOrigin + performance.now(); // absolute ms, comparable with the page's
@@ -50,9 +51,9 @@ onmessage = async ({ data: o }) => {
     const N = x.mdsrec_wasm_info_n_items();
     const hp = x.mdsrec_wasm_alloc(4 * o.len); // the history buffer, reused by every call
     const hist = new Uint32Array(o.len);
-    const recommend = () => {
+    const recommend = (cand = []) => {
       new Uint32Array(x.memory.buffer, hp, o.len).set(hist);
-      const n = x.mdsrec_wasm_recommend(hp, o.len, o.k, 0, 0, 0, 0, 0, 0);
+      const n = x.mdsrec_wasm_recommend(hp, o.len, o.k, 0, 0, 0, 0, 0, 0, ...cand);
       if (n < 0) throw new Error(`recommend: status ${-n}`);
       return new Uint32Array(x.memory.buffer, x.mdsrec_wasm_result_items(), n).slice();
     };
@@ -63,12 +64,12 @@ onmessage = async ({ data: o }) => {
     postMessage({ type: 'first', t: T.first });
 
     const cases = {};
-    for (const kind of ['fresh', 'append']) {
+    for (const kind of o.cand ? ['fresh', 'append', 'candidate'] : ['fresh', 'append']) {
       const times = [];
       for (let c = 0; c < o.warmup + o.calls; c++) {
         caseHistory(kind, c + 1, o.len, N, hist);
         const t0 = performance.now();
-        recommend();
+        recommend(kind === 'candidate' ? o.cand : []);
         const dt = performance.now() - t0;
         if (c >= o.warmup) times.push(dt);
       }

@@ -184,6 +184,10 @@ typedef struct {
                                      in each channel (MDSREC_POOL_NONE: the last item);
                                      MDSREC_NONE for an empty history */
     const float *carrier_weights; /* [n_channels] that pooling weight (1 for MDSREC_POOL_NONE) */
+    uint32_t scored;              /* the items this call ranked: N for the full scan, the distinct
+                                     allowed items not excluded for an allow-list, the candidate set's size in
+                                     candidate mode (mdsrec_recommend_candidates), 0 for the
+                                     popularity order */
 } mdsrec_result;
 
 /* Top-k items for the history in q. Empty history: the popularity order (scores are then
@@ -193,6 +197,39 @@ typedef struct {
    >= N in history, exclude or allow. */
 mdsrec_status mdsrec_recommend(const mdsrec_model *model, mdsrec_state *state,
                                const mdsrec_query *q, mdsrec_result *out);
+
+/* Candidate mode, for catalogues too large to score in full on every call (1M items): only
+   the items near the history are scored. Zeroed, it asks for the full scan. */
+typedef struct {
+    uint32_t candidates;   /* 0: exact (every item scored, as mdsrec_recommend); else candidate mode */
+    uint32_t popular_head; /* P: the first P items of the popularity order are candidates (0: none) */
+    uint32_t hops;         /* steps through the neighbour lists from the history: 1 or 2 (0 means 1) */
+    uint32_t neighbours;   /* the strongest this many of each list, at each step; 0: all stored */
+} mdsrec_candidates;
+
+/* mdsrec_recommend, with candidate mode when opts is not NULL and opts->candidates is not 0
+   (otherwise exactly mdsrec_recommend). The candidate set is the union, deduplicated, of
+     - the popular head: the first popular_head items of the bundle's popularity order;
+     - every item within `hops` steps of a history item (of the last max_len items, those the
+       model reads) through the neighbour lists of every channel that has one (what
+       mdsrec_similar returns: the behaviour graph for the id channel, the modality graphs for
+       the others), the strongest `neighbours` of each list at each step;
+     - with MDSREC_INCLUDE_HISTORY, the history items the model reads.
+   The forward pass, the kernels and the arithmetic are mdsrec_recommend's, and every
+   candidate's score is computed exactly as the full scan computes it, so the result is the
+   full scan's top-k restricted to the candidates: the same score, shares, gates and carriers
+   to the bit for every item returned, the same order and ties. Exclusions are the full
+   scan's (the whole history unless MDSREC_INCLUDE_HISTORY, and exclude); fewer than k items
+   come back when fewer eligible candidates exist. out->scored is the candidate set's size.
+   The set is held in two N-bit maps of the state (allocated by mdsrec_state_new): nothing is
+   allocated here.
+   Cases that do not use the candidates: an empty history (the popularity order, as always);
+   an allow-list (it already limits the scoring to its items); a bundle without a neighbour
+   list in any channel (the full scan; out->scored is then N).
+   Errors: mdsrec_recommend's, and MDSREC_EARG for hops above 2. */
+mdsrec_status mdsrec_recommend_candidates(const mdsrec_model *model, mdsrec_state *state,
+                                          const mdsrec_query *q, const mdsrec_candidates *opts,
+                                          mdsrec_result *out);
 
 /* Scores every item for the history (no exclusion) into scores[0..N): the evaluation's
    full ranking. Same arithmetic as mdsrec_recommend. Empty history: MDSREC_EARG.

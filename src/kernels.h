@@ -49,7 +49,10 @@ typedef struct {
     /* Scoring of rows [row0, row0+count) of n_ch item matrices of d columns each:
        out[r] = sum_c <q + c*d, mats[c] + (row0+r)*d>                                (f32, f16)
        out[r] = sum_c scales[c][row0+r] * qscale[c] * <q8 + c*d, mats[c] + (row0+r)*d>  (i8)
-       out has room for count floats. */
+       out has room for count floats. A row's f16, i8 (an exact integer dot, then the float
+       terms in the order above) and pq score has the same bits whatever rows it is scored
+       with; score_f32's has not (its groups of four rows from row0 sum in another order than
+       a row alone). Candidate mode (model.c, scan_group) relies on both. */
     void (*score_f32)(float *out, const float *const *mats, const float *q,
                       size_t n_ch, size_t d, size_t row0, size_t count);
     /* score_f32 over matrices in MDSREC_LAYOUT_PANEL16 (mdsrec.h): rows [row0, row0+count),

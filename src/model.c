@@ -1,7 +1,8 @@
 /*
  * model.c - MDSRec's forward pass and scoring (MODEL.md sections 3 and 4), read top to
  * bottom: weights mapping, activation layout, one channel's encoder, then recommend():
- * encode every channel, fuse with the gate, score every item, keep the top k.
+ * encode every channel, fuse with the gate, score every item (or, in candidate mode, the
+ * candidates that candidates.c marks), keep the top k.
  */
 #include "model.h"
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "candidates.h"
 #include "half.h"
 #include "ops.h"
 #include "topk.h"
@@ -274,6 +276,8 @@ struct mdsrec_state {
     uint32_t *cand;        /* (SCORE_BLOCK) rows of a block above the threshold */
     uint8_t *excluded;     /* N bits */
     uint8_t *allowed;      /* N bits */
+    uint32_t *cset;        /* candidate mode: the candidate set, N bits in u32 words (candidates.h) */
+    uint32_t *cfront;      /* candidate mode: the items of the first step, when a second follows */
     uint32_t *res_items;   /* (N) */
     float *res_scores;     /* (N) */
     float *res_shares;     /* (N, |C|) */
@@ -312,11 +316,14 @@ mdsrec_status mdsrec_state_new(const mdsrec_model *model, mdsrec_state **out) {
     s->cand = malloc(SCORE_BLOCK * sizeof(uint32_t));
     s->excluded = calloc((N + 7) / 8, 1);
     s->allowed = calloc((N + 7) / 8, 1);
+    s->cset = calloc(candidates_words(cfg->n_items), sizeof(uint32_t));
+    s->cfront = calloc(candidates_words(cfg->n_items), sizeof(uint32_t));
     s->res_items = malloc(N * sizeof(uint32_t));
     s->res_scores = malloc(N * sizeof(float));
     s->res_shares = malloc(N * C * sizeof(float));
     if (!s->acts_mem || !s->cached || !s->rows || !s->hist || !s->u || !s->q || !s->q8 || !s->block || !s->cand ||
-        !s->excluded || !s->allowed || !s->res_items || !s->res_scores || !s->res_shares || (pq && !s->luts)) {
+        !s->excluded || !s->allowed || !s->cset || !s->cfront || !s->res_items || !s->res_scores || !s->res_shares ||
+        (pq && !s->luts)) {
         mdsrec_state_free(s);
         return MDSREC_ENOMEM;
     }
@@ -339,6 +346,8 @@ void mdsrec_state_free(mdsrec_state *s) {
     free(s->cand);
     free(s->excluded);
     free(s->allowed);
+    free(s->cset);
+    free(s->cfront);
     free(s->res_items);
     free(s->res_scores);
     free(s->res_shares);
@@ -582,23 +591,95 @@ static void recommend_scan(const mdsrec_model *m, mdsrec_state *s, topk *t) {
     }
 }
 
-/* Allow-list: score only the allowed items (each once). */
-static void recommend_allowed(const mdsrec_model *m, mdsrec_state *s, topk *t, const uint32_t *allow, uint32_t len) {
+/* Allow-list: score only the allowed items (each once). Returns how many it scored. */
+static uint32_t recommend_allowed(const mdsrec_model *m, mdsrec_state *s, topk *t, const uint32_t *allow, uint32_t len) {
     size_t C = m->cfg.n_channels;
+    uint32_t distinct = 0;
     for (uint32_t j = 0; j < len; j++) {
         uint32_t i = allow[j];
         if (!bit_get(s->allowed, i)) continue; /* a duplicate, already scored */
         bit_clear(s->allowed, i);
         if (bit_get(s->excluded, i)) continue;
+        distinct++;
         float sc;
         score_rows(m, s, 0, C, i, 1, &sc);
         topk_push(t, i, sc);
     }
+    return distinct;
+}
+
+/* ---------------------------------------------------------------- candidate mode */
+
+/* The rows to score with row i so that its score has the full scan's bits, as [*g0, *g1).
+   The full scan scores blocks from multiples of SCORE_BLOCK, and the f32 row-major kernels
+   take a block's rows four at a time from its start, the last N mod 4 alone, and a row's dot
+   in a group of four is added in another order than alone: there i goes with its aligned
+   group of four, as in the scan. Every other kernel adds each row alone in one order whatever
+   its neighbours (kernels.h: i8, f16 and pq scores, and f32 rows inside the panels of
+   MDSREC_LAYOUT_PANEL16, are the scalar reference's bits in every set), so i goes alone; the
+   row-major tail past the last panel is grouped from its start, a multiple of 16. */
+static void scan_group(const mdsrec_config *cfg, uint32_t i, uint32_t *g0, uint32_t *g1) {
+    uint32_t N = cfg->n_items;
+    if (cfg->item_dtype != MDSREC_F32 ||
+        (cfg->item_layout == MDSREC_LAYOUT_PANEL16 && i < N - N % MDSREC_PANEL)) {
+        *g0 = i, *g1 = i + 1;
+        return;
+    }
+    *g0 = i & ~3u;
+    *g1 = N - *g0 < 4 ? N : *g0 + 4;
+}
+
+typedef struct {
+    uint32_t row0, end; /* the rows scored together: [row0, end), at most SCORE_BLOCK */
+    uint32_t n;         /* candidates among them, in s->cand */
+} cand_run;
+
+/* Scores a run's rows in one call and offers its candidates to the top-k under the full
+   scan's rule (in increasing index order, not excluded, above the threshold: so a NaN or
+   -inf score is never taken, as there). */
+static void run_flush(const mdsrec_model *m, mdsrec_state *s, topk *t, cand_run *r) {
+    if (!r->n) return;
+    score_rows(m, s, 0, m->cfg.n_channels, r->row0, r->end - r->row0, s->block);
+    for (uint32_t j = 0; j < r->n; j++) {
+        uint32_t i = s->cand[j];
+        float sc = s->block[i - r->row0];
+        if (sc > topk_threshold(t) && !bit_get(s->excluded, i)) topk_push(t, i, sc);
+    }
+    r->n = 0;
+}
+
+/* Scores the candidates marked in s->cset in increasing index order, clearing the map as it
+   reads it. Candidates whose groups touch or overlap share one kernel call (a dense set then
+   streams as the full scan does). */
+static void recommend_set(const mdsrec_model *m, mdsrec_state *s, topk *t) {
+    size_t words = candidates_words(m->cfg.n_items);
+    cand_run r = {0, 0, 0};
+    for (size_t w = 0; w < words; w++) {
+        uint32_t bits = s->cset[w];
+        if (!bits) continue;
+        s->cset[w] = 0;
+        while (bits) {
+            uint32_t i = (uint32_t)w * 32 + (uint32_t)__builtin_ctz(bits), g0, g1;
+            bits &= bits - 1;
+            scan_group(&m->cfg, i, &g0, &g1);
+            if (r.n && (g0 > r.end || g1 - r.row0 > SCORE_BLOCK)) run_flush(m, s, t, &r);
+            if (!r.n) r.row0 = g0, r.end = g1;
+            if (g1 > r.end) r.end = g1;
+            s->cand[r.n++] = i;
+        }
+    }
+    run_flush(m, s, t, &r);
 }
 
 mdsrec_status mdsrec_recommend(const mdsrec_model *m, mdsrec_state *s, const mdsrec_query *q,
                                mdsrec_result *out) {
+    return mdsrec_recommend_candidates(m, s, q, NULL, out);
+}
+
+mdsrec_status mdsrec_recommend_candidates(const mdsrec_model *m, mdsrec_state *s, const mdsrec_query *q,
+                                          const mdsrec_candidates *opts, mdsrec_result *out) {
     if (!m || !s || !q || !out || s->model != m || q->k == 0) return MDSREC_EARG;
+    if (opts && opts->candidates && opts->hops > 2) return MDSREC_EARG;
     if (m->head_only && q->history_len) return MDSREC_EARG; /* no weights yet: popularity only */
     uint32_t N = m->cfg.n_items, C = m->cfg.n_channels;
     if (!indices_ok(q->history, q->history_len, N) || !indices_ok(q->exclude, q->exclude_len, N))
@@ -617,6 +698,7 @@ mdsrec_status mdsrec_recommend(const mdsrec_model *m, mdsrec_state *s, const mds
     topk t;
     topk_init(&t, q->k < N ? q->k : N, s->res_items, s->res_scores);
     size_t n = 0;
+    uint32_t scored = 0;
     if (q->history_len == 0) {
         recommend_popular(m, s, &t, use_allow);
         memset(s->gates, 0, sizeof s->gates);
@@ -626,10 +708,15 @@ mdsrec_status mdsrec_recommend(const mdsrec_model *m, mdsrec_state *s, const mds
     } else {
         n = take_history(m, s, q->history, q->history_len);
         visitor_forward(m, s, n);
-        if (use_allow)
-            recommend_allowed(m, s, &t, q->allow, q->allow_len);
-        else
+        if (use_allow) {
+            scored = recommend_allowed(m, s, &t, q->allow, q->allow_len);
+        } else if (opts && opts->candidates && candidates_available(&m->view)) {
+            scored = candidates_mark(&m->view, s->hist, n, !skip_history, opts, s->cset, s->cfront);
+            recommend_set(m, s, &t);
+        } else {
+            scored = N;
             recommend_scan(m, s, &t);
+        }
         topk_finish(&t);
         /* each channel's share g_c <u_c, H_c[i]> of the winners' scores */
         for (uint32_t r = 0; r < t.count; r++)
@@ -652,5 +739,6 @@ mdsrec_status mdsrec_recommend(const mdsrec_model *m, mdsrec_state *s, const mds
     out->gates = s->gates;
     out->carriers = s->carriers;
     out->carrier_weights = s->carrier_w;
+    out->scored = scored;
     return MDSREC_OK;
 }

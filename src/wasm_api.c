@@ -195,14 +195,16 @@ const char *mdsrec_wasm_catalog(uint32_t *len) {
 
 int32_t mdsrec_wasm_recommend(const uint32_t *history, uint32_t history_len, uint32_t k, uint32_t flags,
                               const uint32_t *exclude, uint32_t exclude_len, const uint32_t *allow,
-                              uint32_t allow_len, uint32_t use_allow) {
+                              uint32_t allow_len, uint32_t use_allow, uint32_t candidates, uint32_t popular_head,
+                              uint32_t hops, uint32_t neighbours) {
     if (!g_model) return -MDSREC_EARG;
     /* an empty allow-list still means "only these": a non-NULL pointer even when JS passes 0 */
     static const uint32_t no_items[1] = {0};
     mdsrec_query q = {history, history_len, k, flags, exclude, exclude_len, NULL, 0};
     if (use_allow) q.allow = allow ? allow : no_items, q.allow_len = allow_len;
+    mdsrec_candidates cand = {candidates, popular_head, hops, neighbours};
     mdsrec_result r;
-    mdsrec_status st = mdsrec_recommend(g_model, g_state, &q, &r);
+    mdsrec_status st = mdsrec_recommend_candidates(g_model, g_state, &q, &cand, &r);
     if (st) return -(int32_t)st;
     g_result.items = r.items, g_result.scores = r.scores, g_result.shares = r.shares;
     g_result.gates = r.gates, g_result.carriers = r.carriers, g_result.carrier_weights = r.carrier_weights;

@@ -60,11 +60,15 @@ const char *mdsrec_wasm_item_key(uint32_t index, uint32_t *len);
 /* The catalog JSON bytes, length at *len; NULL and 0 if the bundle has none. */
 const char *mdsrec_wasm_catalog(uint32_t *len);
 
-/* mdsrec_recommend on u32 arrays in memory. Returns the result count, or -status.
-   The result stays readable through the mdsrec_wasm_result_* exports until the next recommend/similar. */
+/* mdsrec_recommend on u32 arrays in memory; with candidates not 0, in candidate mode
+   (mdsrec_recommend_candidates with {candidates, popular_head, hops, neighbours}; a caller
+   that passes only the first nine arguments gets zeros from JS: the full scan). Returns the
+   result count, or -status. The result stays readable through the mdsrec_wasm_result_*
+   exports until the next recommend/similar. */
 int32_t mdsrec_wasm_recommend(const uint32_t *history, uint32_t history_len, uint32_t k,
                               uint32_t flags, const uint32_t *exclude, uint32_t exclude_len,
-                              const uint32_t *allow, uint32_t allow_len, uint32_t use_allow);
+                              const uint32_t *allow, uint32_t allow_len, uint32_t use_allow,
+                              uint32_t candidates, uint32_t popular_head, uint32_t hops, uint32_t neighbours);
 /* mdsrec_similar. Returns the count, or -status; items at result_items(), weights at
    result_scores(). */
 int32_t mdsrec_wasm_similar(uint32_t item, uint32_t channel, uint32_t k);

@@ -1,12 +1,15 @@
 /* cmd_bench.c - `mdsrec bench`: the native side of the benchmark (bench/, scripts/bench.sh).
    Times the same cases as the browser page on the same bundles, with the same histories, so
    the report can set wasm beside native. Build with -DMDSREC_NATIVE_ARCH=ON for the numbers
-   that go into docs/BENCH.md. */
+   that go into docs/BENCH.md. --candidates adds candidate mode against the full scan
+   (bench_candidates.h), on synthetic histories or on a prepared dataset's visitors (--data). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_candidates.h"
 #include "cli.h"
+#include "eval/sample.h"
 #include "options.h"
 #include "mdsrec.h"
 
@@ -30,7 +33,24 @@ static double quantile(const double *t, uint32_t n, double q) {
 
 typedef struct {
     uint32_t calls, warmup, len, k;
+    mdsrec_candidates cand;      /* cand.candidates: run the candidate case */
+    const char *data;            /* its histories from this prepared directory (NULL: synthetic) */
+    const dataset *visitors;     /* the sampled visitors of data */
 } options;
+
+/* The candidate case of one bundle (bench_candidates.h). */
+static int bench_cand_case(const mdsrec_model *m, const options *o) {
+    bench_histories h;
+    uint64_t dropped = 0;
+    int rc = o->data ? bench_histories_data(o->visitors, m, &h, &dropped)
+                     : bench_histories_synthetic(o->calls, 1, o->len, mdsrec_model_config(m)->n_items, bench_history, &h);
+    if (rc) return -1;
+    if (dropped) fprintf(stderr, "mdsrec bench: %s: %llu items of the histories are not in the bundle (dropped)\n",
+                         o->data, (unsigned long long)dropped);
+    rc = bench_candidates(m, &h, o->warmup, o->k, &o->cand, o->data ? o->data : "synthetic");
+    bench_histories_free(&h);
+    return rc;
+}
 
 /* Times o->calls calls of one case (append: 0 fresh, 1 one new click); p50/p95 in ms. */
 static int time_case(const mdsrec_model *m, mdsrec_state *s, const options *o, int append, double *p50,
@@ -114,6 +134,7 @@ static int bench_one(const char *path, const options *o, int first) {
         if (time_case(m, s, o, append, &p50, &p95)) goto done;
         printf(",\"%s\":{\"p50_ms\":%.4f,\"p95_ms\":%.4f}", append ? "append" : "fresh", p50, p95);
     }
+    if (o->cand.candidates && bench_cand_case(m, o)) goto done;
     printf("}");
     fflush(stdout);
     rc = 0;
@@ -125,7 +146,10 @@ done:
 }
 
 int cmd_bench(int argc, char **argv) {
-    options o = {200, 20, 50, 10};
+    options o = {200, 20, 50, 10, {0, 100, 1, 0}, NULL, NULL};
+    int cand_on = 0, cand_opt = 0;
+    uint32_t n_visitors = 2000;
+    uint64_t seed = 1;
     const char *files[64];
     opt_list file_list = {files, 0, 64};
     const opt rows[] = {
@@ -133,6 +157,22 @@ int cmd_bench(int argc, char **argv) {
         {"--warmup", OPT_U32, &o.warmup, "N", .help = "untimed calls first"},
         {"--len", OPT_U32, &o.len, "L", .help = "history length", .min = 1, .max = UINT32_MAX},
         {"-k", OPT_U32, &o.k, "K", .help = "results per call", .min = 1, .max = UINT32_MAX},
+        {"--candidates", OPT_FLAG, &cand_on,
+         .help = "also time candidate mode against the full scan: speed-up, candidates scored, recall\n"
+                 "of the full scan's top-k (bench/NOTES.md, \"Candidate mode\")"},
+        {"--popular-head", OPT_U32, &o.cand.popular_head, "P", .help = "--candidates: the P most popular items join",
+         .given = &cand_opt},
+        {"--hops", OPT_U32, &o.cand.hops, "H", .help = "--candidates: steps through the neighbour lists", .min = 1,
+         .max = 2, .given = &cand_opt},
+        {"--neighbours", OPT_U32, &o.cand.neighbours, "K",
+         .help = "--candidates: the strongest K of each neighbour list at each step (0: all stored)", .given = &cand_opt},
+        {"--data", OPT_STRING, &o.data, "DIR",
+         .help = "--candidates: the histories are the test cases of this prepared directory's visitors,\n"
+                 "one call each (history: all but the last item; also the hit rate of the last)",
+         .def = "synthetic, as fresh", .given = &cand_opt},
+        {"--visitors", OPT_U32, &n_visitors, "N", .help = "--data: a seeded sample of N visitors", .min = 1,
+         .max = UINT32_MAX, .given = &cand_opt},
+        {"--seed", OPT_U64, &seed, "S", .help = "--data: the sample's seed", .given = &cand_opt},
     };
     const opt_cmd cmd = {
         "bench",
@@ -141,7 +181,10 @@ int cmd_bench(int argc, char **argv) {
                  "  fresh   a new history of --len items on every call (a full forward)\n"
                  "  append  the same first --len - 1 items and a new last click on every call\n"
                  "Histories are bench_history(j, t) = (j*2654435761 + t*40503 + 17) mod 2^32 mod N, the\n"
-                 "same as bench/worker.js, so the top-k of call 0 can be compared across runtimes.",
+                 "same as bench/worker.js, so the top-k of call 0 can be compared across runtimes.\n"
+                 "--candidates adds \"candidates\": the fresh histories (or --data's visitors) through the\n"
+                 "full scan and through candidate mode, each on its own state, timed side by side, with\n"
+                 "the candidates scored and the recall of the full scan's top-k in the candidates' top-k.",
         .opts = rows,
         .n_opts = OPT_COUNT(rows),
         .pos_name = "FILE",
@@ -150,13 +193,25 @@ int cmd_bench(int argc, char **argv) {
     };
     int rc = opt_parse(&cmd, argc, argv);
     if (rc != OPT_PROCEED) return rc;
-    int nf = (int)file_list.n;
-    printf("[");
-    for (int i = 0; i < nf; i++)
-        if (bench_one(files[i], &o, i == 0)) {
-            printf("]\n");
+    if (cand_opt && !cand_on)
+        return opt_usage_error(&cmd, "--popular-head, --hops, --neighbours, --data, --visitors and --seed need --candidates");
+    o.cand.candidates = (uint32_t)cand_on;
+    dataset ds, sample;
+    memset(&ds, 0, sizeof ds), memset(&sample, 0, sizeof sample);
+    if (o.data) {
+        if (dataset_load(o.data, &ds)) return CLI_EXIT_FAIL;
+        if (eval_sample_users(&ds, n_visitors, seed, &sample)) {
+            dataset_free(&ds);
             return CLI_EXIT_FAIL;
         }
+        o.visitors = &sample;
+    }
+    int nf = (int)file_list.n;
+    rc = CLI_EXIT_OK;
+    printf("[");
+    for (int i = 0; i < nf && rc == CLI_EXIT_OK; i++)
+        if (bench_one(files[i], &o, i == 0)) rc = CLI_EXIT_FAIL;
     printf("]\n");
-    return CLI_EXIT_OK;
+    if (o.data) eval_sample_free(&sample), dataset_free(&ds);
+    return rc;
 }

@@ -1,6 +1,7 @@
 /* cmd_recommend.c - `mdsrec recommend`: runs the core natively on a bundle for a history of
    item keys and prints the top-k with each channel's share, gate and carrier: a table with
-   the catalogue's titles and a reason per item, or JSON with the keys (--json). */
+   the catalogue's titles and a reason per item, or JSON with the keys (--json). With
+   --candidates, the core's candidate mode (mdsrec_recommend_candidates). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,7 @@ static int print_json(const mdsrec_model *m, const mdsrec_result *r, const key_l
             cJSON_AddItemToArray(sh, cJSON_CreateNumber(r->shares[i * r->n_channels + ch]));
         cJSON_AddItemToArray(items, o);
     }
+    cJSON_AddNumberToObject(root, "scored", r->scored);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) {
@@ -202,7 +204,8 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 /* Times n calls: mean and median latency on stderr. */
-static int time_calls(const mdsrec_model *m, mdsrec_state *s, const mdsrec_query *q, uint32_t n) {
+static int time_calls(const mdsrec_model *m, mdsrec_state *s, const mdsrec_query *q, const mdsrec_candidates *c,
+                      uint32_t n) {
     double *t = malloc(n * sizeof *t), sum = 0;
     if (!t) {
         cli_error("out of memory");
@@ -211,7 +214,7 @@ static int time_calls(const mdsrec_model *m, mdsrec_state *s, const mdsrec_query
     mdsrec_result r;
     for (uint32_t i = 0; i < n; i++) {
         double t0 = cli_now();
-        mdsrec_recommend(m, s, q, &r);
+        mdsrec_recommend_candidates(m, s, q, c, &r);
         t[i] = cli_now() - t0;
         sum += t[i];
     }
@@ -227,6 +230,7 @@ typedef struct {
     const char *path, *history, *exclude, *allow;
     uint32_t k, repeat;
     int include_history, json;
+    mdsrec_candidates cand;
 } options;
 
 /* Resolves the lists, recommends, prints. */
@@ -241,16 +245,17 @@ static int run(const options *o, const mdsrec_model *m, mdsrec_state *s) {
                       excl.idx, excl.n, NULL, 0};
     if (allow.given) q.allow = allow.idx, q.allow_len = allow.n;
     mdsrec_result r;
-    mdsrec_status st = mdsrec_recommend(m, s, &q, &r);
+    mdsrec_status st = mdsrec_recommend_candidates(m, s, &q, &o->cand, &r);
     if (st) {
         cli_error("%s: recommend failed: %s", o->path, mdsrec_status_string(st));
         goto done;
     }
-    if (o->repeat && time_calls(m, s, &q, o->repeat)) goto done;
+    if (o->repeat && time_calls(m, s, &q, &o->cand, o->repeat)) goto done;
     if (o->json) {
         if (print_json(m, &r, &hist)) goto done;
     } else {
         print_table(m, &r);
+        if (o->cand.candidates) printf("\nscored %u of %u items (candidate mode)\n", r.scored, mdsrec_model_config(m)->n_items);
     }
     rc = CLI_EXIT_OK;
 done:
@@ -261,6 +266,8 @@ done:
 int cmd_recommend(int argc, char **argv) {
     options o = {0};
     o.k = 10;
+    o.cand.popular_head = 100, o.cand.hops = 1;
+    int cand_on = 0, cand_opt = 0;
     const char *file[1];
     opt_list files = {file, 0, 1};
     const opt rows[] = {
@@ -272,6 +279,15 @@ int cmd_recommend(int argc, char **argv) {
         {"--json", OPT_FLAG, &o.json, .help = "JSON output (item keys) instead of the table (titles)"},
         {"--repeat", OPT_U32, &o.repeat, "N", .help = "time N calls; mean and median latency on stderr", .min = 1,
          .max = UINT32_MAX, .def = ""},
+        {"--candidates", OPT_FLAG, &cand_on,
+         .help = "candidate mode: score only the popular head and the items the neighbour lists reach\n"
+                 "from the history (bench/NOTES.md, \"Candidate mode\")"},
+        {"--popular-head", OPT_U32, &o.cand.popular_head, "P", .help = "--candidates: the P most popular items join",
+         .given = &cand_opt},
+        {"--hops", OPT_U32, &o.cand.hops, "H", .help = "--candidates: steps through the neighbour lists", .min = 1,
+         .max = 2, .given = &cand_opt},
+        {"--neighbours", OPT_U32, &o.cand.neighbours, "K",
+         .help = "--candidates: the strongest K of each neighbour list at each step (0: all stored)", .given = &cand_opt},
     };
     const opt_cmd cmd = {
         "recommend",
@@ -285,6 +301,8 @@ int cmd_recommend(int argc, char **argv) {
     };
     int rc = opt_parse(&cmd, argc, argv);
     if (rc != OPT_PROCEED) return rc;
+    if (cand_opt && !cand_on) return opt_usage_error(&cmd, "--popular-head, --hops and --neighbours need --candidates");
+    o.cand.candidates = (uint32_t)cand_on;
     o.path = file[0];
     size_t len;
     uint8_t *buf = cli_read_file(o.path, &len);

@@ -137,6 +137,16 @@ export interface RecommendOptions {
   history?: string[];
   /** Do not exclude the history items from the results. */
   includeHistory?: boolean;
+  /** Candidate mode, for large catalogues: score only the popularHead most popular items and
+      the items the bundle's neighbour lists reach from the history within `hops` steps, not
+      every item. Each score is the full scan's; the top-k may miss items outside that set
+      (docs/WEB.md). Ignored with `allow` or an empty history; a bundle without neighbour lists
+      is scanned in full. Default false. */
+  candidates?: boolean;
+  /** candidates: the most popular items that are always candidates, 0..info.nItems (default 100). */
+  popularHead?: number;
+  /** candidates: steps through the neighbour lists from the history, 1 or 2 (default 1). */
+  hops?: 1 | 2;
 }
 
 export interface SimilarOptions {

@@ -435,9 +435,10 @@ export class Engine {
     return this.partial;
   }
 
-  /** q: {history, k, exclude, allow, includeHistory}; keys are checked strings. While the
-      bundle arrives: the popularity order without the history, each item provisional. */
-  recommend({ history, k, exclude = [], allow = null, includeHistory = false }) {
+  /** q: {history, k, exclude, allow, includeHistory, cand}; keys are checked strings, cand null
+      or [1, popularHead, hops] (candidate mode). While the bundle arrives: the popularity order
+      without the history, each item provisional. */
+  recommend({ history, k, exclude = [], allow = null, includeHistory = false, cand }) {
     const early = this._partial();
     if (early) {
       if (!includeHistory) exclude = exclude.concat(history);
@@ -449,7 +450,7 @@ export class Engine {
     try {
       lists.forEach((l, j) => this.u32(ptrs[j], l.length).set(l));
       const n = x.mdsrec_wasm_recommend(ptrs[0], lists[0].length, k, includeHistory ? 1 : 0,
-        ptrs[1], lists[1].length, ptrs[2], lists[2].length, allow ? 1 : 0);
+        ptrs[1], lists[1].length, ptrs[2], lists[2].length, allow ? 1 : 0, ...cand || []);
       if (n < 0) throw this.fail(-n);
       const nc = this.channels.length;
       const items = Array.from(this.u32(x.mdsrec_wasm_result_items() >>> 0, n));
@@ -522,9 +523,9 @@ function checkKeys(a, name) {
   if (!Array.isArray(a) || !a.every(isKey)) throw bad(`${name} must be an array of non-empty strings`);
   return a.slice();
 }
-function checkK(k, n, dflt) {
+function checkK(k, n, dflt, name = 'k', lo = 1) {
   if (k === undefined) k = Math.min(dflt, n);
-  if (!Number.isInteger(k) || k < 1 || k > n) throw bad(`k must be an integer from 1 to ${n} (the catalog size), got ${echo(k)}`);
+  if (!Number.isInteger(k) || k < lo || k > n) throw bad(`${name} must be an integer from ${lo} to ${n}${name != 'hops' ? ' (the catalog size)' : ''}, got ${echo(k)}`);
   return k;
 }
 function pickStorage(kind) {
@@ -588,6 +589,8 @@ class Recommender extends EventTarget {
       exclude: checkKeys(opts.exclude, 'exclude') ?? [],
       allow: checkKeys(opts.allow, 'allow'),
       includeHistory: !!opts.includeHistory,
+      // candidate mode: the popular head and the history's neighbours only (docs/WEB.md)
+      cand: opts.candidates ? [1, checkK(opts.popularHead, this.info.nItems, 100, 'popularHead', 0), checkK(opts.hops, 2, 1, 'hops')] : null,
     };
     // the stored history as it is when the calls made before this one have run
     return this._queue(() => this._call('recommend', { ...q, history: q.history ?? this._mem.slice() }));

@@ -19,6 +19,7 @@ static const usage_case cases[] = {
     {"bench x.mdsb --calls", {"--calls: missing value"}},
     {"bench x.mdsb --calls 0", {"--calls: expected an integer >= 1, got '0'"}},
     {"bench x.mdsb -k ten", {"-k: expected an integer >= 1, got 'ten'"}},
+    {"bench x.mdsb --candidates --hops 3", {"--hops: expected an integer in 1..2, got '3'"}},
     {"eval --model m --bogus", {"unknown option '--bogus'", "see mdsrec eval --help"}},
     {"eval --model m --threads", {"--threads: missing value (expected N)"}},
     {"eval --baseline pop --data d --knn-k 0", {"--knn-k: expected an integer >= 1, got '0'"}},
@@ -72,6 +73,7 @@ static const usage_case cases[] = {
     {"recommend x.mdsb --history", {"--history: missing value"}},
     {"recommend x.mdsb -k 0", {"-k: expected an integer >= 1, got '0'"}},
     {"recommend x.mdsb --repeat 1.5", {"--repeat: expected an integer >= 1, got '1.5'"}},
+    {"recommend x.mdsb --candidates --popular-head -1", {"--popular-head: expected an integer"}},
     {"synth --out o --items 10 --bogus", {"unknown option '--bogus'", "see mdsrec synth --help"}},
     {"synth --out o --items", {"--items: missing value (expected N)"}},
     {"synth --out o --items 0", {"--items: expected an integer in 1..16777216, got '0'"}},
@@ -110,6 +112,8 @@ static const usage_case cases[] = {
     {"train --data d --out o --model sasrec --id-features", {"--id-features is for --model mdsrec"}},
     {"train --data d --out o --model sasrecf --channel-ids", {"--channel-ids is for --model mdsrec"}},
     {"eval", {"nothing to evaluate"}},
+    {"recommend x.mdsb --hops 2", {"--popular-head, --hops and --neighbours need --candidates"}},
+    {"bench x.mdsb --data d", {"--data, --visitors and --seed need --candidates"}},
     {"eval --bundle b.mdsb", {"--bundle needs --data PATH"}},
     {"eval --baseline pop", {"--baseline needs --data PATH"}},
     {"eval --model m --ranks", {"--ranks needs --json FILE"}},
@@ -130,7 +134,7 @@ static const struct {
     const char *cmd;
     const char *opts[4];
 } helps[] = {
-    {"bench", {"--calls N", "--warmup N", "-k K"}},
+    {"bench", {"--calls N", "--warmup N", "-k K", "--candidates"}},
     {"eval", {"--model PATH", "--bundle FILE", "--split valid|test|both"}},
     {"export", {"--model PATH", "--dtype f32|f16|i8|pq", "--weights f32|f16|q8", "--neighbours-format csr|compact"}},
     {"add-items", {"--bundle FILE", "--from DIR", "--retire KEYS"}},
@@ -143,7 +147,7 @@ static const struct {
     {"inspect", {"usage: mdsrec inspect FILE\n"}},
     {"prepare", {"--out DIR", "--inter PATH", "--kcore K"}},
     {"report", {"--model RUN", "--out FILE", "--bundle FILE", "--visitors N"}},
-    {"recommend", {"usage: mdsrec recommend FILE [options]", "--history KEY,KEY,...", "-k N"}},
+    {"recommend", {"usage: mdsrec recommend FILE [options]", "--history KEY,KEY,...", "-k N", "--popular-head P"}},
     {"site", {"--bundle FILE", "--out DIR", "--images DIR", "--web DIR"}},
     {"synth", {"--out FILE", "--items N", "--centre none|last|mean|token"}},
     {"train", {"--data PATH", "--epochs N", "--centre none|last|mean|token"}},
@@ -193,6 +197,11 @@ int main(void) {
     CHECK(td_run("inspect '%s'", b) == 0 && strstr(td_out, "item dtype  f16\n") && strstr(td_out, "pool        token"));
     CHECK(td_run("recommend '%s' -k=2 --json", b) == 0 && strstr(td_out, "\"rank\":\t2"));
     CHECK(td_run("bench '%s' --calls=2 --warmup 0 --len 3", b) == 0 && strstr(td_out, "\"fresh\""));
+    /* candidate mode through both commands (the synth bundle has neighbour lists) */
+    CHECK(td_run("recommend '%s' --history item-000001 --candidates --popular-head 3 --json", b) == 0 &&
+          strstr(td_out, "\"scored\":"));
+    CHECK(td_run("bench '%s' --calls 2 --warmup 0 --len 3 --candidates --hops 2", b) == 0 &&
+          strstr(td_out, "\"candidates\":{\"histories\":\"synthetic\"") && strstr(td_out, "\"recall\":"));
     remove(b);
     return check_done("test_cli_options");
 }

@@ -53,6 +53,8 @@ static mdsrec_status open_and_use_(const uint8_t *b, size_t len, int exact) {
     mdsrec_result r;
     uint32_t want = mdsrec_model_config(m)->n_items - 3 < 4 ? mdsrec_model_config(m)->n_items - 3 : 4;
     CHECK(mdsrec_recommend(m, s, &q, &r) == MDSREC_OK && (exact ? r.count == want : r.count <= want));
+    mdsrec_candidates cand = {1, 2, 2, 0}; /* candidate mode walks the neighbour lists */
+    CHECK(mdsrec_recommend_candidates(m, s, &q, &cand, &r) == MDSREC_OK && r.count <= want);
     q.history_len = 0;
     CHECK(mdsrec_recommend(m, s, &q, &r) == MDSREC_OK && r.count == 4);
     uint32_t items[4];

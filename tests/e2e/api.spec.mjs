@@ -25,6 +25,7 @@ test('top-k equals mdsrec recommend; worker and main thread, SIMD and scalar agr
         allow: await rec.recommend({ k: 3, allow: ['item-000001', 'item-000002', 'item-000003', 'item-000010'] }),
         exclude: await rec.recommend({ k: 10, exclude: ['item-000500'] }),
         similar: await rec.similar('item-000421', { channel: 'text', k: 5 }),
+        candidates: await rec.recommend({ k: 10, candidates: true, popularHead: 30, hops: 2 }),
       };
       rec.close();
     }
@@ -53,6 +54,7 @@ test('top-k equals mdsrec recommend; worker and main thread, SIMD and scalar agr
     expect(out[m].exclude.map((x) => x.key)).not.toContain('item-000500');
     expect(out[m].similar).toHaveLength(5);
     expect(out[m].similar[0].reason).toMatchObject({ channel: 'text', kind: 'text', via: 'item-000421' });
+    expectSameRanking(expect, out[m].candidates, nativeTopK('main.mdsb', history, 10, ['--candidates', '--popular-head', '30', '--hops', '2']));
   }
   expect(out.main).toEqual({ ...out.worker, info: out.main.info });
 });

@@ -6,8 +6,8 @@ export const FIX = 'build/e2e-fixtures';
 export const MODEL = '/fixtures/main.mdsb';
 
 /** `mdsrec recommend --json` on a fixture (or a path with a slash): [{key, score}] */
-export function nativeTopK(bundle, history, k) {
-  const args = ['recommend', bundle.includes('/') ? bundle : `${FIX}/${bundle}`, '-k', String(k), '--json'];
+export function nativeTopK(bundle, history, k, extra = []) {
+  const args = ['recommend', bundle.includes('/') ? bundle : `${FIX}/${bundle}`, '-k', String(k), '--json', ...extra];
   if (history.length) args.push('--history', history.join(','));
   const out = JSON.parse(execFileSync(process.env.MDSREC_BIN || 'build/bin/mdsrec', args, { encoding: 'utf8' }));
   return out.items.map((it) => ({ key: it.key, score: it.score }));

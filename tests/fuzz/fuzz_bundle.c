@@ -164,6 +164,31 @@ static int in_list(const uint32_t *v, uint32_t n, uint32_t x) {
     return 0;
 }
 
+/* Candidate mode on the query q just answered by the full scan (its top items and scores in
+   ex_items, ex_scores, ex_n): every item eligible, once, best first; an item both return has
+   the same score to the bit; without a history, with an allow-list or without neighbour
+   lists the two are the same. Options from the stream. */
+static void check_candidates(const mdsrec_model *m, const mdsrec_config *c, mdsrec_state *st, stream *s,
+                             const mdsrec_query *q, const uint32_t *ex_items, const float *ex_scores, uint32_t ex_n) {
+    uint32_t opt = next8(s);
+    mdsrec_candidates o = {1, next8(s), opt & 1 ? 2 : 1, (opt >> 1) % 4};
+    mdsrec_result r;
+    EXPECT(mdsrec_recommend_candidates(m, st, q, &o, &r) == MDSREC_OK);
+    EXPECT(r.count <= q->k && r.scored <= c->n_items);
+    int same = q->history_len == 0 || q->allow || r.scored == c->n_items;
+    if (same) EXPECT(r.count == ex_n);
+    for (uint32_t i = 0; i < r.count; i++) {
+        uint32_t it = r.items[i];
+        EXPECT(it < c->n_items && !in_list(q->exclude, q->exclude_len, it));
+        EXPECT(!q->allow || in_list(q->allow, q->allow_len, it));
+        EXPECT((q->flags & MDSREC_INCLUDE_HISTORY) || !in_list(q->history, q->history_len, it));
+        EXPECT(!in_list(r.items, i, it) && !isnan(r.scores[i]) && (i == 0 || r.scores[i] <= r.scores[i - 1]));
+        if (same) EXPECT(it == ex_items[i]);
+        for (uint32_t j = 0; j < ex_n; j++)
+            if (ex_items[j] == it) EXPECT(!memcmp(&ex_scores[j], &r.scores[i], sizeof(float)));
+    }
+}
+
 /* One query from the stream: recommend (and score_all) with the contract checked. */
 static void one_query(const mdsrec_model *m, const mdsrec_config *c, mdsrec_state *st, stream *s,
                       float *all_scores, uint8_t *seen) {
@@ -221,6 +246,12 @@ static void one_query(const mdsrec_model *m, const mdsrec_config *c, mdsrec_stat
             EXPECT(in_list(hist + from, hl - from, r.carriers[ch]));
         }
     }
+
+    uint32_t ex_items[256];
+    float ex_scores[256];
+    memcpy(ex_items, r.items, r.count * sizeof *ex_items);
+    memcpy(ex_scores, r.scores, r.count * sizeof *ex_scores);
+    check_candidates(m, c, st, s, &q, ex_items, ex_scores, r.count);
 
     if (!(flags & 16) || hl == 0) return;
     /* score_all: same history, every item; agrees with the ranking above where finite */

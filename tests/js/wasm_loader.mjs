@@ -122,11 +122,12 @@ export class Core {
     return b && dec.decode(b);
   }
 
-  // recommend({history, k, includeHistory, exclude, allow}) with item indices.
-  recommend({ history = [], k = 10, includeHistory = false, exclude = [], allow = null } = {}) {
+  // recommend({history, k, includeHistory, exclude, allow, cand}) with item indices; cand:
+  // [candidates, popular_head, hops, neighbours] (candidate mode), or nothing for the full scan.
+  recommend({ history = [], k = 10, includeHistory = false, exclude = [], allow = null, cand = [] } = {}) {
     const hp = this.putU32(history), ep = this.putU32(exclude), ap = this.putU32(allow);
     const n = this.x.mdsrec_wasm_recommend(hp, history.length, k, includeHistory ? 1 : 0, ep, exclude.length,
-                                           ap, allow ? allow.length : 0, allow ? 1 : 0);
+                                           ap, allow ? allow.length : 0, allow ? 1 : 0, ...cand);
     for (const p of [hp, ep, ap]) if (p) this.x.mdsrec_wasm_free(p);
     if (n < 0) {
       const e = new Error(`recommend failed: status ${-n}`);

@@ -1,0 +1,44 @@
+/*
+ * bench_candidates.h - the candidate-mode case of `mdsrec bench` (bench/NOTES.md, "Candidate
+ * mode"): the same histories through the full scan and through mdsrec_recommend_candidates,
+ * each mode on its own state (so neither meets the other's prefix cache: every call is a
+ * fresh forward), timed side by side; with the candidate set's size, the recall of the full
+ * scan's top-k and, where the histories come with their next item, both modes' hit rates.
+ */
+#ifndef MDSREC_BENCH_CANDIDATES_H
+#define MDSREC_BENCH_CANDIDATES_H
+
+#include <stdint.h>
+
+#include "data/prepared.h"
+#include "mdsrec.h"
+
+/* Histories as bundle item indices: history h is item[off[h] .. off[h+1]), oldest first, and
+   target[h] the item that came next (MDSREC_NONE when unknown). */
+typedef struct {
+    uint32_t n;
+    uint64_t *off;
+    uint32_t *item;
+    uint32_t *target;
+} bench_histories;
+
+/* n histories of len items, history j (from 0) item t = gen(first + j, t, n_items); no
+   targets. 0, or -1 after cli_error. */
+int bench_histories_synthetic(uint32_t n, uint32_t first, uint32_t len, uint32_t n_items,
+                              uint32_t (*gen)(uint32_t j, uint32_t t, uint32_t n), bench_histories *h);
+
+/* The test case of each visitor of ds (docs/DATASET.md's split: the history before the last
+   item, the last item the target), with ds's item keys looked up in the bundle: items the
+   bundle lacks are dropped (a target it lacks: MDSREC_NONE); their count in *dropped.
+   0, or -1 after cli_error. */
+int bench_histories_data(const dataset *ds, const mdsrec_model *m, bench_histories *h, uint64_t *dropped);
+
+void bench_histories_free(bench_histories *h);
+
+/* Runs the first `warmup` histories untimed in both modes, then every history timed in both;
+   prints `,"candidates":{...}` (bench's JSON, docs/BENCH.md) to stdout. source names the
+   histories there ("synthetic" or the data directory). 0, or -1 after cli_error. */
+int bench_candidates(const mdsrec_model *m, const bench_histories *h, uint32_t warmup, uint32_t k,
+                     const mdsrec_candidates *c, const char *source);
+
+#endif /* MDSREC_BENCH_CANDIDATES_H */
