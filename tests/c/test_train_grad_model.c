@@ -203,6 +203,11 @@ int main(void) {
             csr_free(&in.graph[0]);
             memset(&in.graph[0], 0, sizeof in.graph[0]);
             s.ch[0].graph[0] = 0;
+            /* --channel-ids: every modality channel adds a learned item embedding to its
+               projected features before propagation (E_m[i] + W f_i + b) */
+            tm_spec ci = s;
+            ci.ch[1].has_emb = ci.ch[2].has_emb = 1;
+            run("mdsrec channel ids", &ci, &in, 2, &fx); /* the shipped fusion */
             rng = keep_rng;
             /* one encoder and pooling for all three channels: their gradients add up */
             tm_spec sh = s;
