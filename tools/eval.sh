@@ -404,7 +404,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     RK=$WORK/ranks$SUFFIX; mkdir -p "$RK"
     have=()
     # session 9's study: each variant against the row it changes (docs/RESULTS.md)
-    STUDY_PAIRS="mdsrec:mdsrec-plain-ids sasrec:sasrec-plain-ids sasrecf:sasrecf-plain-ids mdsrec-plain-ids:sasrec-plain-ids mdsrec-plain-ids:sasrecf-plain-ids gate-global:mdsrec-plain-ids id-features:mdsrec"
+    STUDY_PAIRS="mdsrec:mdsrec-plain-ids sasrec:sasrec-plain-ids sasrecf:sasrecf-plain-ids mdsrec-plain-ids:sasrec-plain-ids mdsrec-plain-ids:sasrecf-plain-ids gate-global:mdsrec-plain-ids id-features:mdsrec global-gate:mdsrec idf-global-gate:mdsrec channel-ids:mdsrec all-ids-global-gate:mdsrec idf-global-gate:sasrecf"
     study=()
     for r in ${STUDY_PAIRS//:/ }; do
         [[ " $ALL_ROWS " == *" $r "* && " mdsrec sasrec sasrecf ${study[*]-} " != *" $r "* ]] && study+=("$r")
