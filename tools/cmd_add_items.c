@@ -204,7 +204,9 @@ int cmd_add_items(int argc, char **argv) {
         {"--k", OPT_U32, &k, "K", .help = "content neighbours per new item and channel", .min = 1, .max = 1000},
         {"--id-row", OPT_CHOICE, &id_rule, .help = "how the new items' id rows are made: centred (their content\n"
                                                            "neighbours' id rows around the mean row), regress (from their\n"
-                                                           "modality rows, fit on the bundle's items), ... (docs/ADD-ITEMS.md)",
+                                                           "modality rows, fit on the bundle's items), ... (docs/ADD-ITEMS.md);\n"
+                                                           "an id channel trained with the features (--id-features, the\n"
+                                                           "default) gets its row from them instead",
          .names = id_rule_names, .def = "centred"},
         {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
          .def = "every core"},

@@ -134,10 +134,14 @@ static void print_table(const char *model, const metrics *v, const metrics *t, c
     if (tm) metrics_print_row(stdout, "test, masked", tm); /* history masked: the S3-Rec tables' protocol */
 }
 
-/* Fusion training of mdsrec, chosen on validation NDCG@10 (docs/TRAINING.md, "Fusion"):
-   every channel also trained on its own score, and the gate left at the plain mean. */
+/* Fusion training of mdsrec, chosen on validation NDCG@10 (docs/TRAINING.md, "Fusion" and
+   "Shipped defaults"): every channel also trained on its own score; since session 10 one
+   learned weight per channel, the same for every visitor (a weak channel is turned down
+   instead of counting as much as the others), and the id channel's items add the projected
+   features as sasrecf's do (MDSREC_ID_FEATURES_DEFAULT). */
 #define MDSREC_AUX_DEFAULT 2.0f
-#define MDSREC_GATE_DEFAULT STEP_GATE_FIXED
+#define MDSREC_GATE_DEFAULT STEP_GATE_GLOBAL
+#define MDSREC_ID_FEATURES_DEFAULT 1
 
 int cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = NULL, *channels = NULL, *graph_dir = NULL;
@@ -155,7 +159,7 @@ int cmd_train(int argc, char **argv) {
     int sampler = STEP_NEG_UNIFORM;
     float smoothing = 0, weight_decay = 0;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
-    int channel_ids = 0;
+    int no_id_features = 0, channel_ids = 0;
     int id_graph = -1; /* -1: behaviour where the data has that graph (TRAIN_ID_GRAPH_DEFAULT) */
     int epochs_given = 0, patience_given = 0; /* --resume: these two override the saved run's */
     int batch_given = 0;                      /* else train_auto_batch() picks it from the data */
@@ -181,7 +185,9 @@ int cmd_train(int argc, char **argv) {
         {"--shared-encoder", OPT_FLAG, &shared, .help = "one encoder and pooling for every channel (ablation)"},
         {"--id-features", OPT_FLAG, &id_features,
          .help = "mdsrec: the id channel's items also add the projected features,\n"
-                 "as sasrecf's (E[i] + W f_i + b) (a variant)"},
+                 "as sasrecf's (E[i] + W f_i + b) (the default)"},
+        {"--no-id-features", OPT_FLAG, &no_id_features,
+         .help = "mdsrec: the id channel's items are the ids alone (the default\nup to session 9)"},
         {"--channel-ids", OPT_FLAG, &channel_ids,
          .help = "mdsrec: every modality channel also learns its own item embedding,\n"
                  "x = E_m[i] + W f_i + c before propagation (a variant)"},
@@ -218,7 +224,7 @@ int cmd_train(int argc, char **argv) {
                  "per visitor, MODEL.md 4) or global (a learned weight per channel,\n"
                  "the same for every visitor)",
          .names = gate_names,
-         .def = "mdsrec: fixed"},
+         .def = "mdsrec: global"},
         {"--windows", OPT_CHOICE, &windows,
          .help = "windows of each training part (all: every target, in windows of L;\nlast: only the last L inputs)",
          .names = window_names},
@@ -253,8 +259,12 @@ int cmd_train(int argc, char **argv) {
     if (out && kind == TM_ITEMKNN)
         return opt_usage_error(&cmd, "--out: itemknn is evaluated only, no model is written (pop writes one)");
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
-    if (id_features && kind != TM_MDSREC)
-        return opt_usage_error(&cmd, "--id-features is for --model mdsrec (sasrecf is sasrec with features)");
+    if ((id_features || no_id_features) && kind != TM_MDSREC)
+        return opt_usage_error(&cmd, "--%s is for --model mdsrec (sasrecf is sasrec with features)",
+                               id_features ? "id-features" : "no-id-features");
+    if (id_features && no_id_features)
+        return opt_usage_error(&cmd, "--id-features and --no-id-features: give one of them");
+    if (!id_features && !no_id_features) id_features = MDSREC_ID_FEATURES_DEFAULT;
     if (channel_ids && kind != TM_MDSREC)
         return opt_usage_error(&cmd, "--channel-ids is for --model mdsrec (its modality channels)");
     if (id_graph == 1 && (kind == TM_POP || kind == TM_ITEMKNN))

@@ -133,7 +133,9 @@ int main(void) {
     make_dir(warm, "sku", N, 1, 0, fw);
     make_dir(fresh, "new", NEW, 0, 0, fn);
     CHECK_MSG(td_run("graph --dir '%s'", warm) == 0, "graph: %s", td_err);
-    CHECK_MSG(td_run("train --data '%s' --out '%s' --model mdsrec --epochs 2 --dim 16 --threads 1 --quiet --seed 3",
+    /* --no-id-features: the id-row rules below are for an id channel of ids alone */
+    CHECK_MSG(td_run("train --data '%s' --out '%s' --model mdsrec --no-id-features --epochs 2 --dim 16 --threads 1 "
+                     "--quiet --seed 3",
                      warm, run) == 0,
               "train: %s", td_err);
     /* the base bundle: f32 rows, f32 neighbour weights, so the checks below are exact */
@@ -455,6 +457,49 @@ int main(void) {
     CHECK_MSG(td_run("add-items --model '%s' --from '%s' --keys '%s' --out '%s'", run, fresh, p, b2) == 0 &&
                   strstr(td_out, "2 added"),
               "--keys: %s %s", td_out, td_err);
+
+    /* the shipped default, an id channel with the features (--id-features): a new item's id
+       row comes from its features like a modality channel's, so two new items differ and the
+       --id-row rules do not apply; with no behaviour yet, its "bought together" list is empty */
+    {
+        char run2[1200], base2[1200], add2[1200], add3[1200];
+        snprintf(run2, sizeof run2, "%s/run-idf", out);
+        snprintf(base2, sizeof base2, "%s/base-idf.mdsb", out);
+        snprintf(add2, sizeof add2, "%s/added-idf.mdsb", out);
+        snprintf(add3, sizeof add3, "%s/added-idf-zero.mdsb", out);
+        CHECK_MSG(td_run("train --data '%s' --out '%s' --model mdsrec --epochs 2 --dim 16 --threads 1 --quiet --seed 3",
+                         warm, run2) == 0 &&
+                      td_run("export --model '%s' --data '%s' --out '%s' --neighbours-format csr --no-compare", run2,
+                             warm, base2) == 0 &&
+                      td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s'", run2, base2, fresh, add2) ==
+                          0 &&
+                      td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s' --id-row zero", run2, base2,
+                             fresh, add3) == 0,
+                  "id features: %s", td_err);
+        opened D, Z;
+        if (open_bundle(add2, &D) == 0 && open_bundle(add3, &Z) == 0) {
+            int ci = channel_of(&D, "id");
+            int64_t n0 = find(&D, "new-000"), n1 = find(&D, "new-001"), z0 = find(&Z, "new-000");
+            CHECK(ci >= 0 && n0 >= 0 && n1 >= 0 && z0 >= 0);
+            if (ci >= 0 && n0 >= 0 && n1 >= 0 && z0 >= 0) {
+                double diff = 0, zdiff = 0, n2 = 0;
+                for (uint32_t j = 0; j < D.v.cfg.dim; j++) {
+                    diff += fabs(row(&D, (uint32_t)ci, (uint32_t)n0)[j] - row(&D, (uint32_t)ci, (uint32_t)n1)[j]);
+                    zdiff += fabs(row(&D, (uint32_t)ci, (uint32_t)n0)[j] - row(&Z, (uint32_t)ci, (uint32_t)z0)[j]);
+                    n2 += row(&D, (uint32_t)ci, (uint32_t)n0)[j] * row(&D, (uint32_t)ci, (uint32_t)n0)[j];
+                }
+                CHECK_MSG(diff > 1e-4 && n2 > 0, "id-features rows of two new items: differ by %g", diff);
+                CHECK_MSG(zdiff == 0, "--id-row changed an id-features row by %g", zdiff);
+                uint32_t items[4], cnt = 9;
+                float w[4];
+                mdsrec_similar(D.m, (uint32_t)n0, (uint32_t)ci, 4, items, w, &cnt);
+                CHECK_MSG(cnt == 0, "id features: %u behaviour neighbours of a new item", cnt);
+            }
+            close_bundle(&D);
+            close_bundle(&Z);
+        } else
+            CHECK_MSG(0, "id-features bundles do not open");
+    }
 
     close_bundle(&A);
     close_bundle(&B);

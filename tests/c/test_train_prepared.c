@@ -299,7 +299,9 @@ int main(void) {
        explicit ones, and a resumed run with channel dropout ends where a straight one does */
     snprintf(p, sizeof p, "%s/run/model.ckpt", dir);
     char *hdr = slurp(p, NULL);
-    CHECK(hdr && strstr(hdr, "\naux_w 2\n") && strstr(hdr, "\nchannel_drop 0\n") && strstr(hdr, "\ngate_fixed 1\n"));
+    /* (since session 10: a learned global gate, and the id channel with the projected features) */
+    CHECK(hdr && strstr(hdr, "\naux_w 2\n") && strstr(hdr, "\nchannel_drop 0\n") && strstr(hdr, "\ngate_fixed 2\n") &&
+          strstr(hdr, " behaviour.adj.csr image text\n"));
     free(hdr);
     const char *fu = "--model mdsrec --aux-loss 0.5 --channel-drop 0.3 --gate learned --dim 8 --max-len 8 --blocks 1 "
                      "--heads 2 --batch 32 --quiet --threads 1 --seed 4 --patience 9";
@@ -383,7 +385,7 @@ int main(void) {
              "%s recommend %s/idg.mdsb --history sku-003,sku-004 -k 3 >/dev/null 2>&1",
              bin, dir, dir, bin, dir, dir, bin, dir);
     CHECK(system(cmd) == 0);
-    CHECK(file_has(dir, "idg/model.ckpt", "\nchannel 0 id 0 1 0 behaviour.adj.csr\n") &&
+    CHECK(file_has(dir, "idg/model.ckpt", " behaviour.adj.csr image text\n") &&
           file_has(dir, "idg/model.ckpt", "\ngate_fixed 2\n"));
     CHECK(file_has(dir, "idg/train.json", "\"gate\":\t\"global\""));
     snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/idg2 --id-graph behaviour --no-graph >/dev/null 2>&1", bin, dir, dir);
@@ -456,8 +458,15 @@ int main(void) {
         mdsrec_query q = {hist, 3, 5, 0, NULL, 0, NULL, 0};
         mdsrec_result r;
         CHECK(mdsrec_recommend(m, st, &q, &r) == MDSREC_OK && r.count == 5);
-        /* mdsrec's default fusion training keeps the gate fixed: every channel weighs 1/3 */
-        for (int k = 0; k < 3; k++) CHECK_MSG(fabsf(r.gates[k] - 1.0f / 3) < 1e-6f, "gate %d: %g", k, r.gates[k]);
+        /* mdsrec's default fusion (--gate global) learns one weight per channel, the same for
+           every visitor: they sum to 1 and a second history gets the same ones */
+        float g0[3], gsum = 0;
+        for (int k = 0; k < 3; k++) g0[k] = r.gates[k], gsum += r.gates[k];
+        CHECK_MSG(fabsf(gsum - 1) < 1e-5f && g0[0] != g0[1], "gates %g %g %g", g0[0], g0[1], g0[2]);
+        uint32_t hist2[2] = {9, 1};
+        mdsrec_query q2 = {hist2, 2, 5, 0, NULL, 0, NULL, 0};
+        CHECK(mdsrec_recommend(m, st, &q2, &r) == MDSREC_OK);
+        for (int k = 0; k < 3; k++) CHECK_MSG(fabsf(r.gates[k] - g0[k]) < 1e-6f, "gate %d: %g, then %g", k, g0[k], r.gates[k]);
         mdsrec_state_free(st);
         mdsrec_close(m);
     }
