@@ -63,13 +63,12 @@ int bench_histories_data(const dataset *ds, const mdsrec_model *m, bench_histori
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b) {
+int bench_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-/* Nearest rank, as cmd_bench.c and the browser side compute it. */
-static double quantile(const double *t, uint32_t n, double q) {
+double bench_quantile(const double *t, uint32_t n, double q) {
     uint32_t i = (uint32_t)(q * (n - 1) + 0.5);
     return t[i < n ? i : n - 1];
 }
@@ -150,15 +149,15 @@ int bench_candidates(const mdsrec_model *m, const bench_histories *h, uint32_t w
     for (uint32_t j = 0; j < h->n; j++)
         if (run_one(m, se, sc, h, j, k, c, &st, 1)) goto done;
     uint32_t n = h->n ? h->n : 1, ne = st.non_empty ? st.non_empty : 1;
-    qsort(st.t_exact, h->n, sizeof(double), cmp_double);
-    qsort(st.t_cand, h->n, sizeof(double), cmp_double);
-    double e50 = h->n ? quantile(st.t_exact, n, 0.5) : 0, c50 = h->n ? quantile(st.t_cand, n, 0.5) : 0;
+    qsort(st.t_exact, h->n, sizeof(double), bench_cmp_double);
+    qsort(st.t_cand, h->n, sizeof(double), bench_cmp_double);
+    double e50 = h->n ? bench_quantile(st.t_exact, n, 0.5) : 0, c50 = h->n ? bench_quantile(st.t_cand, n, 0.5) : 0;
     printf(",\"candidates\":{\"histories\":");
     print_json_string(source);
     printf(",\"calls\":%u,\"k\":%u,\"popular_head\":%u,\"hops\":%u,\"neighbours\":%u,", h->n, k, c->popular_head,
            c->hops ? c->hops : 1, c->neighbours);
-    printf("\"exact\":{\"p50_ms\":%.4f,\"p95_ms\":%.4f},", e50, h->n ? quantile(st.t_exact, n, 0.95) : 0);
-    printf("\"candidate\":{\"p50_ms\":%.4f,\"p95_ms\":%.4f},", c50, h->n ? quantile(st.t_cand, n, 0.95) : 0);
+    printf("\"exact\":{\"p50_ms\":%.4f,\"p95_ms\":%.4f},", e50, h->n ? bench_quantile(st.t_exact, n, 0.95) : 0);
+    printf("\"candidate\":{\"p50_ms\":%.4f,\"p95_ms\":%.4f},", c50, h->n ? bench_quantile(st.t_cand, n, 0.95) : 0);
     printf("\"speedup_p50\":%.2f,\"scored_mean\":%.1f,\"scored_max\":%u,\"recall\":%.4f", c50 > 0 ? e50 / c50 : 0,
            st.scored / ne, st.scored_max, st.recall / ne);
     if (st.with_target)

@@ -35,6 +35,23 @@ int bench_histories_data(const dataset *ds, const mdsrec_model *m, bench_histori
 
 void bench_histories_free(bench_histories *h);
 
+/* qsort's comparator for doubles, ascending. */
+int bench_cmp_double(const void *a, const void *b);
+
+/* The q-quantile of sorted t[0..n), n >= 1: nearest rank, as the browser side computes it. */
+double bench_quantile(const double *t, uint32_t n, double q);
+
+/* The option rows of candidate mode's settings, shared by `recommend` and `bench`: c is an
+   mdsrec_candidates, g an int set when any of them is given. */
+#define BENCH_CANDIDATE_OPTS(c, g)                                                                          \
+    {"--popular-head", OPT_U32, &(c).popular_head, "P", .help = "--candidates: the P most popular items join", \
+     .given = &(g)},                                                                                       \
+        {"--hops", OPT_U32, &(c).hops, "H", .help = "--candidates: steps through the neighbour lists", .min = 1, \
+         .max = 2, .given = &(g)},                                                                         \
+        {"--neighbours", OPT_U32, &(c).neighbours, "K",                                                         \
+         .help = "--candidates: the strongest K of each neighbour list at each step (0: all stored)",          \
+         .given = &(g)}
+
 /* Runs the first `warmup` histories untimed in both modes, then every history timed in both;
    prints `,"candidates":{...}` (bench's JSON, docs/BENCH.md) to stdout. source names the
    histories there ("synthetic" or the data directory). 0, or -1 after cli_error. */

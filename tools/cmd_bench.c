@@ -20,16 +20,6 @@ static uint32_t bench_history(uint32_t j, uint32_t t, uint32_t n) {
     return (j * 2654435761u + t * 40503u + 17u) % n;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The q-quantile of sorted t[0..n): nearest rank, as the browser side computes it. */
-static double quantile(const double *t, uint32_t n, double q) {
-    uint32_t i = (uint32_t)(q * (n - 1) + 0.5);
-    return t[i < n ? i : n - 1];
-}
 
 typedef struct {
     uint32_t calls, warmup, len, k;
@@ -79,8 +69,8 @@ static int time_case(const mdsrec_model *m, mdsrec_state *s, const options *o, i
         }
         if (c >= o->warmup) t[c - o->warmup] = dt * 1e3;
     }
-    qsort(t, o->calls, sizeof *t, cmp_double);
-    *p50 = quantile(t, o->calls, 0.5), *p95 = quantile(t, o->calls, 0.95);
+    qsort(t, o->calls, sizeof *t, bench_cmp_double);
+    *p50 = bench_quantile(t, o->calls, 0.5), *p95 = bench_quantile(t, o->calls, 0.95);
     free(h), free(t);
     return 0;
 }
@@ -160,12 +150,7 @@ int cmd_bench(int argc, char **argv) {
         {"--candidates", OPT_FLAG, &cand_on,
          .help = "also time candidate mode against the full scan: speed-up, candidates scored, recall\n"
                  "of the full scan's top-k (bench/NOTES.md, \"Candidate mode\")"},
-        {"--popular-head", OPT_U32, &o.cand.popular_head, "P", .help = "--candidates: the P most popular items join",
-         .given = &cand_opt},
-        {"--hops", OPT_U32, &o.cand.hops, "H", .help = "--candidates: steps through the neighbour lists", .min = 1,
-         .max = 2, .given = &cand_opt},
-        {"--neighbours", OPT_U32, &o.cand.neighbours, "K",
-         .help = "--candidates: the strongest K of each neighbour list at each step (0: all stored)", .given = &cand_opt},
+        BENCH_CANDIDATE_OPTS(o.cand, cand_opt),
         {"--data", OPT_STRING, &o.data, "DIR",
          .help = "--candidates: the histories are the test cases of this prepared directory's visitors,\n"
                  "one call each (history: all but the last item; also the hit rate of the last)",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_candidates.h"
 #include "cli.h"
 #include "options.h"
 #include "mdsrec.h"
@@ -282,12 +283,7 @@ int cmd_recommend(int argc, char **argv) {
         {"--candidates", OPT_FLAG, &cand_on,
          .help = "candidate mode: score only the popular head and the items the neighbour lists reach\n"
                  "from the history (bench/NOTES.md, \"Candidate mode\")"},
-        {"--popular-head", OPT_U32, &o.cand.popular_head, "P", .help = "--candidates: the P most popular items join",
-         .given = &cand_opt},
-        {"--hops", OPT_U32, &o.cand.hops, "H", .help = "--candidates: steps through the neighbour lists", .min = 1,
-         .max = 2, .given = &cand_opt},
-        {"--neighbours", OPT_U32, &o.cand.neighbours, "K",
-         .help = "--candidates: the strongest K of each neighbour list at each step (0: all stored)", .given = &cand_opt},
+        BENCH_CANDIDATE_OPTS(o.cand, cand_opt),
     };
     const opt_cmd cmd = {
         "recommend",
