@@ -199,11 +199,6 @@ static int print_json(const mdsrec_model *m, const mdsrec_result *r, const key_l
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Times n calls: mean and median latency on stderr. */
 static int time_calls(const mdsrec_model *m, mdsrec_state *s, const mdsrec_query *q, const mdsrec_candidates *c,
                       uint32_t n) {
@@ -219,7 +214,7 @@ static int time_calls(const mdsrec_model *m, mdsrec_state *s, const mdsrec_query
         t[i] = cli_now() - t0;
         sum += t[i];
     }
-    qsort(t, n, sizeof *t, cmp_double);
+    qsort(t, n, sizeof *t, bench_cmp_double);
     double median = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
     fprintf(stderr, "mdsrec recommend: %u calls (%s kernels): mean %.3f ms, median %.3f ms, min %.3f ms\n", n,
             mdsrec_kernels_name(), sum / n * 1e3, median * 1e3, t[0] * 1e3);
