@@ -138,10 +138,12 @@ static void print_table(const char *model, const metrics *v, const metrics *t, c
    "Shipped defaults"): every channel also trained on its own score; since session 10 one
    learned weight per channel, the same for every visitor (a weak channel is turned down
    instead of counting as much as the others), and the id channel's items add the projected
-   features as sasrecf's do (MDSREC_ID_FEATURES_DEFAULT). */
+   features as sasrecf's do (MDSREC_ID_FEATURES_DEFAULT); since session 11 every modality
+   channel also learns its own item embedding (MDSREC_CHANNEL_IDS_DEFAULT). */
 #define MDSREC_AUX_DEFAULT 2.0f
 #define MDSREC_GATE_DEFAULT STEP_GATE_GLOBAL
 #define MDSREC_ID_FEATURES_DEFAULT 1
+#define MDSREC_CHANNEL_IDS_DEFAULT 1
 
 int cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = NULL, *channels = NULL, *graph_dir = NULL;
@@ -159,7 +161,7 @@ int cmd_train(int argc, char **argv) {
     int sampler = STEP_NEG_UNIFORM;
     float smoothing = 0, weight_decay = 0;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
-    int no_id_features = 0, channel_ids = 0;
+    int no_id_features = 0, channel_ids = 0, no_channel_ids = 0;
     int id_graph = -1; /* -1: behaviour where the data has that graph (TRAIN_ID_GRAPH_DEFAULT) */
     int epochs_given = 0, patience_given = 0; /* --resume: these two override the saved run's */
     int batch_given = 0;                      /* else train_auto_batch() picks it from the data */
@@ -190,7 +192,10 @@ int cmd_train(int argc, char **argv) {
          .help = "mdsrec: the id channel's items are the ids alone (the default\nup to session 9)"},
         {"--channel-ids", OPT_FLAG, &channel_ids,
          .help = "mdsrec: every modality channel also learns its own item embedding,\n"
-                 "x = E_m[i] + W f_i + c before propagation (a variant)"},
+                 "x = E_m[i] + W f_i + c before propagation (the default)"},
+        {"--no-channel-ids", OPT_FLAG, &no_channel_ids,
+         .help = "mdsrec: the modality channels' items are their projected\n"
+                 "features alone (the default up to session 10)"},
         {"--id-graph", OPT_CHOICE, &id_graph, .names = id_graph_names,
          .help = "the id embeddings smoothed over the behaviour graph,\n"
                  "mean(E, A E, ..., A^K E), or left as they are (none)",
@@ -265,8 +270,12 @@ int cmd_train(int argc, char **argv) {
     if (id_features && no_id_features)
         return opt_usage_error(&cmd, "--id-features and --no-id-features: give one of them");
     if (!id_features && !no_id_features) id_features = MDSREC_ID_FEATURES_DEFAULT;
-    if (channel_ids && kind != TM_MDSREC)
-        return opt_usage_error(&cmd, "--channel-ids is for --model mdsrec (its modality channels)");
+    if ((channel_ids || no_channel_ids) && kind != TM_MDSREC)
+        return opt_usage_error(&cmd, "--%s is for --model mdsrec (its modality channels)",
+                               channel_ids ? "channel-ids" : "no-channel-ids");
+    if (channel_ids && no_channel_ids)
+        return opt_usage_error(&cmd, "--channel-ids and --no-channel-ids: give one of them");
+    if (!channel_ids && !no_channel_ids) channel_ids = MDSREC_CHANNEL_IDS_DEFAULT;
     if (id_graph == 1 && (kind == TM_POP || kind == TM_ITEMKNN))
         return opt_usage_error(&cmd, "--id-graph behaviour is for the models with id embeddings (mdsrec, sasrec, sasrecf)");
     if (id_graph == 1 && (no_graph || no_beh))

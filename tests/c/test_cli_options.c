@@ -111,6 +111,8 @@ static const usage_case cases[] = {
     {"train --data d --out o --model itemknn", {"--out: itemknn is evaluated only, no model is written"}},
     {"train --data d --out o --model sasrec --id-features", {"--id-features is for --model mdsrec"}},
     {"train --data d --out o --model sasrecf --channel-ids", {"--channel-ids is for --model mdsrec"}},
+    {"train --data d --out o --model sasrec --no-channel-ids", {"--no-channel-ids is for --model mdsrec"}},
+    {"train --data d --out o --channel-ids --no-channel-ids", {"--channel-ids and --no-channel-ids: give one"}},
     {"eval", {"nothing to evaluate"}},
     {"recommend x.mdsb --hops 2", {"--popular-head, --hops and --neighbours need --candidates"}},
     {"bench x.mdsb --data d", {"--data, --visitors and --seed need --candidates"}},

@@ -341,9 +341,9 @@ int main(void) {
     CHECK(system(cmd) == 0);
     /* --id-features: the id channel adds both projected features (as sasrecf's), the two
        modality channels stay; the bundle exports and recommends like any other. Only mdsrec
-       takes it. */
+       takes it. (--no-channel-ids: the modality channels without their own ids, checked below) */
     snprintf(cmd, sizeof cmd,
-             "%s train --data %s --out %s/idf --model mdsrec --id-features --dim 8 --max-len 8 --blocks 1 --heads 2 "
+             "%s train --data %s --out %s/idf --model mdsrec --id-features --no-channel-ids --dim 8 --max-len 8 --blocks 1 --heads 2 "
              "--epochs 2 --quiet --threads 1 >/dev/null 2>&1 && "
              "%s export --model %s/idf --out %s/idf.mdsb --dtype f32 >/dev/null 2>&1 && "
              "%s recommend %s/idf.mdsb --history sku-003,sku-004 -k 3 >/dev/null 2>&1",
@@ -355,11 +355,12 @@ int main(void) {
     CHECK(hdr && strstr(hdr, "\nchannel 0 id 0 1 7 behaviour.adj.csr image text\n") && strstr(hdr, "\nchannel 1 image ") &&
           strstr(hdr, "\nchannel 2 text "));
     free(hdr);
-    /* --channel-ids: each modality channel adds a learned item embedding to its projected
-       features before propagation; the checkpoint says so per channel, and the export's check
-       of the bundle against the trainer passes (the core serves E_m folded into H_m) */
+    /* mdsrec's default (--channel-ids): each modality channel adds a learned item embedding
+       to its projected features before propagation; the checkpoint says so per channel, and
+       the export's check of the bundle against the trainer passes (the core serves E_m folded
+       into H_m) */
     snprintf(cmd, sizeof cmd,
-             "%s train --data %s --out %s/cid --model mdsrec --channel-ids --dim 8 --max-len 8 --blocks 1 --heads 2 "
+             "%s train --data %s --out %s/cid --model mdsrec --dim 8 --max-len 8 --blocks 1 --heads 2 "
              "--epochs 2 --quiet --threads 1 >/dev/null 2>&1 && "
              "%s export --model %s/cid --out %s/cid.mdsb --dtype f32 >/dev/null 2>&1 && "
              "%s recommend %s/cid.mdsb --history sku-003,sku-004 -k 3 >/dev/null 2>&1",
@@ -368,6 +369,8 @@ int main(void) {
     CHECK(ckpt_has_emb(dir, "cid/model.ckpt", 1) == 1 && ckpt_has_emb(dir, "cid/model.ckpt", 2) == 1);
     CHECK(ckpt_has_emb(dir, "idf/model.ckpt", 1) == 0 && ckpt_has_emb(dir, "idf/model.ckpt", 0) == 1);
     snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cid2 --model sasrecf --channel-ids >/dev/null 2>&1", bin, dir, dir);
+    CHECK(WEXITSTATUS(system(cmd)) == 2);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/cid2 --model sasrec --no-channel-ids >/dev/null 2>&1", bin, dir, dir);
     CHECK(WEXITSTATUS(system(cmd)) == 2);
     /* --id-graph none: the ids as they are */
     snprintf(cmd, sizeof cmd,

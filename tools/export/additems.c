@@ -134,17 +134,6 @@ static int feature_channel(const loaded_model *m, uint32_t c, const additems_inp
             mix->w[(size_t)i * mix->cap + q] = ak / (float)n_modal;
         }
     }
-    if (s->cfg.channels[c].kind == MDSREC_CHANNEL_ID) {
-        /* the id channel with features (--id-features, the default since session 10): its
-           row is E mixed over the content neighbours + W f + b, as a modality channel's, but
-           its graph is the behaviour graph, where a new item has no edge yet: it is the
-           isolated node of mean(x, A x, ..., A^K x), x / (K + 1), and its "bought together"
-           list stays empty */
-        for (size_t i = 0; i < n * d; i++) rows[i] /= (float)(K + 1);
-        for (size_t i = 0; i <= n; i++) nb->row_ptr[i] = 0;
-        nb->nnz = 0;
-        K = 0;
-    }
     if (K) {
         project_all(ch, m->params, m->in.feat[c], N, d, X);
         for (size_t i = 0; i < n; i++)
@@ -167,6 +156,15 @@ static int feature_channel(const loaded_model *m, uint32_t c, const additems_inp
                 P = t;
             }
         }
+    }
+    if (s->cfg.channels[c].kind == MDSREC_CHANNEL_ID) {
+        /* the id channel with features (--id-features, the default since session 10): its
+           graph is the behaviour graph, where a new item has no edge yet. As an isolated node
+           it would get x / (K + 1), a third of a trained row's length, and never rank; its
+           content neighbours stand in for the items it will be bought with instead (the
+           propagation above ran over them), and its "bought together" list stays empty */
+        for (size_t i = 0; i <= n; i++) nb->row_ptr[i] = 0;
+        nb->nnz = 0;
     }
     for (uint32_t e = 0; e < nb->nnz; e++) nb->col[e] = bidx[nb->col[e]];
     p->seconds_rows += cli_now() - t0;

@@ -13,9 +13,11 @@
  *     propagated powers: the K rounds the trainer runs, over the item's new edges, with
  *     a_k = s_k / sum s (row-normalised: the existing items' degrees, and so their rows,
  *     are left as trained).
- *   - the id channel: the new item has no clicks, so its row is made by additems_id_rule
- *     (default: its content neighbours' id rows around the mean id row), and its behaviour
- *     neighbour list is empty.
+ *   - the id channel: the new item has no clicks, so its behaviour neighbour list is empty.
+ *     An id channel trained with features (--id-features) is made as above from the
+ *     concatenated features, its content neighbours standing in for the behaviour
+ *     neighbours in the propagation; an id channel of ids alone by additems_id_rule
+ *     (default: its content neighbours' id rows around the mean id row).
  *
  * Existing items keep their rows exactly; the new items' rows never depend on each other.
  */
