@@ -4,7 +4,8 @@
  * permutation made of ONE cycle over all N items (so no history holds its own target and
  * nothing short-cut the rule). Popularity is flat, so `pop` cannot find it.
  *
- * Checks: sasrec and mdsrec (id channel, centralized pooling) reach test HR@10 > 0.95; pop
+ * Checks: sasrec and mdsrec (id channel, centralized pooling) reach test HR@10 > 0.95, and so
+ * does mdsrec with its shipped defaults and a channel of pure-noise features; pop
  * stays far below; a run with one thread and a seed is reproducible bit for bit, and a run
  * resumed from state.ckpt ends where an uninterrupted one does; the exported f32 bundle
  * evaluated through the core (mdsrec_score_all) matches the checkpoint's own evaluation.
@@ -167,6 +168,51 @@ int main(void) {
     double hr_g = json_metric(js, 0, "test", "HR@10");
     printf("  sasrec, ids over the behaviour graph: test HR@10 %.4f\n", hr_g);
     CHECK_MSG(hr_g > 0.95, "sasrec with the id graph: HR@10 %.4f", hr_g);
+
+    /* mdsrec's shipped defaults with a modality: a feature of pure noise (16 gaussian-ish
+       numbers per item) as a channel of its own, and in the id channel. The global gate, the
+       features in the id channel and the channel's own item embeddings must still let the
+       rule through. */
+    {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/noise.f32", dir);
+        FILE *nf = fopen(p, "wb");
+        snprintf(p, sizeof p, "%s/noise-keys.txt", dir);
+        FILE *kf = fopen(p, "w");
+        CHECK(nf && kf);
+        for (uint32_t i = 0; nf && kf && i < N_ITEMS; i++) {
+            fprintf(kf, "%u\n", i + 1);
+            for (int j = 0; j < 16; j++) {
+                float x = (float)((int)rnd(2001) - 1000) / 1000.0f;
+                fwrite(&x, sizeof x, 1, nf);
+            }
+        }
+        if (nf) fclose(nf);
+        if (kf) fclose(kf);
+    }
+    CHECK(run("%s featurize matrix --dir %s/prep --name noise --path %s/noise.f32 --format f32 --width 16 --keys "
+              "%s/noise-keys.txt >/dev/null 2>&1 && %s graph --dir %s/prep >/dev/null 2>&1",
+              bin, dir, dir, dir, bin, dir) == 0);
+    CHECK(run("%s train --data %s/prep --out %s/mdsrec-f --model mdsrec %s --epochs 40 --patience 40 --threads 2 >/dev/null",
+              bin, dir, dir, common) == 0);
+    {
+        char ck[1200];
+        snprintf(ck, sizeof ck, "%s/mdsrec-f/model.ckpt", dir);
+        char *hdr = slurp(ck, NULL);
+        /* "channel K NAME KIND HAS_EMB FEAT_WIDTH ...": the id channel with its embedding and
+           the 16 feature columns, the noise channel with its own item embedding too */
+        const char *c1 = hdr ? strstr(hdr, "\nchannel 1 noise ") : NULL;
+        unsigned kind = 0, emb = 0, width = 0;
+        CHECK_MSG(hdr && strstr(hdr, "\nchannel 0 id 0 1 16 ") && c1 &&
+                      sscanf(c1, "\nchannel 1 noise %u %u %u", &kind, &emb, &width) == 3 && emb == 1 && width == 16,
+                  "not the shipped mdsrec: %.300s", hdr ? hdr : "(no checkpoint)");
+        free(hdr);
+    }
+    CHECK(run("%s eval --model %s/mdsrec-f --json %s/mdsrec-f.json >/dev/null", bin, dir, dir) == 0);
+    snprintf(js, sizeof js, "%s/mdsrec-f.json", dir);
+    double hr_f = json_metric(js, 0, "test", "HR@10");
+    printf("  mdsrec, shipped defaults with a noise channel: test HR@10 %.4f\n", hr_f);
+    CHECK_MSG(hr_f > 0.95, "mdsrec with a noise channel: HR@10 %.4f", hr_f);
 
     /* pop cannot know the rule */
     CHECK(run("%s eval --baseline pop --data %s --json %s/pop.json >/dev/null", bin, data, dir) == 0);
