@@ -145,6 +145,17 @@ static void print_table(const char *model, const metrics *v, const metrics *t, c
 #define MDSREC_ID_FEATURES_DEFAULT 1
 #define MDSREC_CHANNEL_IDS_DEFAULT 1
 
+/* An mdsrec switch given as --NAME (*on) or --no-NAME (off): *on becomes the choice, or def
+   when neither was given. 0, or the usage error's exit code when the model is not mdsrec
+   (WHY says what the switch is about) or both were given. */
+static int mdsrec_switch(const opt_cmd *cmd, int kind, const char *name, const char *why, int off, int def, int *on) {
+    if ((*on || off) && kind != TM_MDSREC)
+        return opt_usage_error(cmd, "--%s%s is for --model mdsrec (%s)", *on ? "" : "no-", name, why);
+    if (*on && off) return opt_usage_error(cmd, "--%s and --no-%s: give one of them", name, name);
+    if (!*on && !off) *on = def;
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = NULL, *channels = NULL, *graph_dir = NULL;
     int kind = TM_MDSREC, pool = -1; /* pool -1: the model's (mdsrec: last; sasrec, sasrecf: none) */
@@ -264,18 +275,12 @@ int cmd_train(int argc, char **argv) {
     if (out && kind == TM_ITEMKNN)
         return opt_usage_error(&cmd, "--out: itemknn is evaluated only, no model is written (pop writes one)");
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
-    if ((id_features || no_id_features) && kind != TM_MDSREC)
-        return opt_usage_error(&cmd, "--%s is for --model mdsrec (sasrecf is sasrec with features)",
-                               id_features ? "id-features" : "no-id-features");
-    if (id_features && no_id_features)
-        return opt_usage_error(&cmd, "--id-features and --no-id-features: give one of them");
-    if (!id_features && !no_id_features) id_features = MDSREC_ID_FEATURES_DEFAULT;
-    if ((channel_ids || no_channel_ids) && kind != TM_MDSREC)
-        return opt_usage_error(&cmd, "--%s is for --model mdsrec (its modality channels)",
-                               channel_ids ? "channel-ids" : "no-channel-ids");
-    if (channel_ids && no_channel_ids)
-        return opt_usage_error(&cmd, "--channel-ids and --no-channel-ids: give one of them");
-    if (!channel_ids && !no_channel_ids) channel_ids = MDSREC_CHANNEL_IDS_DEFAULT;
+    int bad = mdsrec_switch(&cmd, kind, "id-features", "sasrecf is sasrec with features", no_id_features,
+                            MDSREC_ID_FEATURES_DEFAULT, &id_features);
+    if (!bad)
+        bad = mdsrec_switch(&cmd, kind, "channel-ids", "its modality channels", no_channel_ids,
+                            MDSREC_CHANNEL_IDS_DEFAULT, &channel_ids);
+    if (bad) return bad;
     if (id_graph == 1 && (kind == TM_POP || kind == TM_ITEMKNN))
         return opt_usage_error(&cmd, "--id-graph behaviour is for the models with id embeddings (mdsrec, sasrec, sasrecf)");
     if (id_graph == 1 && (no_graph || no_beh))

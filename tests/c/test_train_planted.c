@@ -58,6 +58,17 @@ static double json_metric(const char *path, int run_i, const char *split, const 
     return x;
 }
 
+/* `mdsrec eval` of the run DIR/NAME into DIR/NAME.json; its test HR@10 (printed with NDCG@10
+   under LABEL), -1 when the eval fails */
+static double eval_hr10(const char *dir, const char *name, const char *label) {
+    char js[1200];
+    snprintf(js, sizeof js, "%s/%s.json", dir, name);
+    if (run("%s eval --model %s/%s --json %s >/dev/null", bin, dir, name, js) != 0) return -1;
+    double hr = json_metric(js, 0, "test", "HR@10");
+    printf("  %s: test HR@10 %.4f NDCG@10 %.4f\n", label, hr, json_metric(js, 0, "test", "NDCG@10"));
+    return hr;
+}
+
 int main(void) {
     bin = getenv("MDSREC_BIN");
     tmp = getenv("MDSREC_TMP");
@@ -94,20 +105,14 @@ int main(void) {
     /* sasrec */
     CHECK(run("%s train --data %s --out %s/sasrec --model sasrec %s --epochs 40 --patience 40 --threads 2 >/dev/null",
               bin, data, dir, common) == 0);
-    CHECK(run("%s eval --model %s/sasrec --json %s/sasrec.json >/dev/null", bin, dir, dir) == 0);
     char js[1200];
-    snprintf(js, sizeof js, "%s/sasrec.json", dir);
-    double hr_sas = json_metric(js, 0, "test", "HR@10");
-    printf("  sasrec test HR@10 %.4f NDCG@10 %.4f\n", hr_sas, json_metric(js, 0, "test", "NDCG@10"));
+    double hr_sas = eval_hr10(dir, "sasrec", "sasrec");
     CHECK_MSG(hr_sas > 0.95, "sasrec HR@10 %.4f", hr_sas);
 
     /* mdsrec (no features here: the id channel with interest-centralized pooling) */
     CHECK(run("%s train --data %s --out %s/mdsrec --model mdsrec %s --epochs 40 --patience 40 --threads 2 >/dev/null",
               bin, data, dir, common) == 0);
-    CHECK(run("%s eval --model %s/mdsrec --json %s/mdsrec.json >/dev/null", bin, dir, dir) == 0);
-    snprintf(js, sizeof js, "%s/mdsrec.json", dir);
-    double hr_mds = json_metric(js, 0, "test", "HR@10");
-    printf("  mdsrec test HR@10 %.4f NDCG@10 %.4f\n", hr_mds, json_metric(js, 0, "test", "NDCG@10"));
+    double hr_mds = eval_hr10(dir, "mdsrec", "mdsrec");
     CHECK_MSG(hr_mds > 0.95, "mdsrec HR@10 %.4f", hr_mds);
 
     /* --ranks: every visitor's rank of the target, the same ranks the metrics average */
@@ -163,10 +168,7 @@ int main(void) {
         CHECK_MSG(hdr && strstr(hdr, "\nchannel 0 id 0 1 0 behaviour.adj.csr\n"), "the id graph is not the default");
         free(hdr);
     }
-    CHECK(run("%s eval --model %s/sasrec-g --json %s/sasrec-g.json >/dev/null", bin, dir, dir) == 0);
-    snprintf(js, sizeof js, "%s/sasrec-g.json", dir);
-    double hr_g = json_metric(js, 0, "test", "HR@10");
-    printf("  sasrec, ids over the behaviour graph: test HR@10 %.4f\n", hr_g);
+    double hr_g = eval_hr10(dir, "sasrec-g", "sasrec, ids over the behaviour graph");
     CHECK_MSG(hr_g > 0.95, "sasrec with the id graph: HR@10 %.4f", hr_g);
 
     /* mdsrec's shipped defaults with a modality: a feature of pure noise (16 gaussian-ish
@@ -208,10 +210,7 @@ int main(void) {
                   "not the shipped mdsrec: %.300s", hdr ? hdr : "(no checkpoint)");
         free(hdr);
     }
-    CHECK(run("%s eval --model %s/mdsrec-f --json %s/mdsrec-f.json >/dev/null", bin, dir, dir) == 0);
-    snprintf(js, sizeof js, "%s/mdsrec-f.json", dir);
-    double hr_f = json_metric(js, 0, "test", "HR@10");
-    printf("  mdsrec, shipped defaults with a noise channel: test HR@10 %.4f\n", hr_f);
+    double hr_f = eval_hr10(dir, "mdsrec-f", "mdsrec, shipped defaults with a noise channel");
     CHECK_MSG(hr_f > 0.95, "mdsrec with a noise channel: HR@10 %.4f", hr_f);
 
     /* pop cannot know the rule */
