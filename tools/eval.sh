@@ -20,7 +20,8 @@
 #   --report    only rebuild results.json / results.md from the runs already done
 #   --paired    also rank every visitor with each finished seed of mdsrec, sasrec and sasrecf and
 #               compare mdsrec with each baseline visitor by visitor (paired bootstrap over the
-#               visitors, tools/reports/paired.mjs): results/DATASET/paired.md; also each row's
+#               visitors, tools/reports/paired.mjs; test also with the history masked):
+#               results/DATASET/paired.md; also each row's
 #               early-stopping optimism (valid-window.md) and, on ml-100k, the visitors split by
 #               the time before their target (by-gap.md)
 #   --windows W the earlier studies' settings, each with runs, ranks, tuning and bundles in
@@ -419,13 +420,19 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
         # a model that cannot be ranked must not quietly vanish from paired.md
         "$BIN" eval "${m[@]}" --data "$DATA" --ranks --json "$RK/$r.json" > /dev/null ||
             { log "mdsrec eval --ranks failed for $r ($RUNS/$r)"; exit 1; }
+        # the published tables' protocol too (history masked), for mdsrec against the baselines
+        if [[ " mdsrec sasrec sasrecf " == *" $r "* ]]; then
+            "$BIN" eval "${m[@]}" --data "$DATA" --ranks --mask-history --json "$RK/$r.masked.json" > /dev/null ||
+                { log "mdsrec eval --ranks --mask-history failed for $r ($RUNS/$r)"; exit 1; }
+        fi
         have+=("$r")
     done
     {
         echo "### $LABEL: mdsrec against each baseline, visitor by visitor"
         echo
         echo "NDCG@10 per visitor, each the mean over a model's finished seeds of $TABLE_SEEDS; the difference's standard"
-        echo "error over visitors and a paired bootstrap 95 % interval (10,000 resamples of the visitors)."
+        echo "error over visitors and a paired bootstrap 95 % interval (10,000 resamples of the visitors). \"test, masked\":"
+        echo "the test split with the visitor's history left out of the ranking (\`mdsrec eval --mask-history\`)."
         echo
         echo "| split | models | mdsrec | baseline | difference | relative | SE | 95 % interval | mdsrec ahead in |"
         echo "|---|---|---|---|---|---|---|---|---|"
@@ -435,6 +442,9 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
                 "$NODE" "$ROOT/tools/reports/paired.mjs" "$RK/mdsrec.json" "$RK/$b.json" --split $sp --md-row "mdsrec,$b" ||
                     { rm -f "$RES/paired.md.tmp"; log "paired.mjs failed ($b, $sp)"; exit 1; }
             done
+            "$NODE" "$ROOT/tools/reports/paired.mjs" "$RK/mdsrec.masked.json" "$RK/$b.masked.json" --split test \
+                --md-row "mdsrec,$b" | sed 's/^| test |/| test, masked |/' ||
+                { rm -f "$RES/paired.md.tmp"; log "paired.mjs failed ($b, test, masked)"; exit 1; }
         done
         echo
         first=1

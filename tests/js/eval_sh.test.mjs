@@ -52,6 +52,16 @@ test('a prepared directory of ones own goes through eval.sh', { skip }, () => {
     assert.match(readFileSync(join(res, 'results.md'), 'utf8'), /### myshop, at most 2 epochs: test split/);
     assert.ok(!existsSync(join(ROOT, 'results', 'myshop')));
 
+    // --paired: mdsrec against sasrec visitor by visitor, under both protocols
+    const pr = evalSh([prep, '--epochs', '2', '--seeds', '1', '--rows', 'pop,sasrec,mdsrec', '--report', '--paired'], work);
+    assert.equal(pr.status, 0, pr.stderr);
+    const paired = readFileSync(join(res, 'paired.md'), 'utf8');
+    for (const split of ['test', 'valid', 'test, masked'])
+      assert.match(paired, new RegExp(`^\\| ${split} \\| mdsrec - sasrec \\| [0-9.]+ \\| [0-9.]+ \\|`, 'm'), split);
+    const masked = paired.match(/^\| test, masked \| mdsrec - sasrec \| ([0-9.]+) \|/m);
+    assert.ok(Math.abs(Number(masked[1]) - j.rows.find((x) => x.row === 'mdsrec').masked.test.mean['NDCG@10']) < 1e-4,
+      'the masked row is the masked protocol\'s NDCG@10');
+
     // sasrecf seed 1 "being trained" by another process: eval.sh leaves it alone and lists its
     // best epoch so far as partial
     const d = join(work, 'myshop', 'runs-e2', 'sasrecf', 's1');
