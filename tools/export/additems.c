@@ -160,7 +160,7 @@ static int feature_channel(const loaded_model *m, uint32_t c, const additems_inp
     if (s->cfg.channels[c].kind == MDSREC_CHANNEL_ID) {
         /* the id channel with features (--id-features, the default since session 10): its
            graph is the behaviour graph, where a new item has no edge yet. As an isolated node
-           it would get x / (K + 1), a third of a trained row's length, and never rank; its
+           it would get x / (K + 1), shorter than a trained row, and never rank; its
            content neighbours stand in for the items it will be bought with instead (the
            propagation above ran over them), and its "bought together" list stays empty */
         for (size_t i = 0; i <= n; i++) nb->row_ptr[i] = 0;
