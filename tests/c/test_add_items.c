@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 
+#include "bench_candidates.h" /* bench_cmp_double */
 #include "check.h"
 #include "export/id_map.h"
 #include "src/bundle.h"
@@ -19,11 +20,6 @@
 
 #define N 40
 #define NEW 8
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 #define USERS 240
 #define K_CL 4
 static const uint32_t WIDTH[2] = {6, 5};
@@ -504,7 +500,7 @@ int main(void) {
                     len[i] = 0;
                     for (uint32_t j = 0; j < D.v.cfg.dim; j++) len[i] += row(&D, (uint32_t)ci, i)[j] * row(&D, (uint32_t)ci, i)[j];
                 }
-                qsort(len, nt, sizeof len[0], cmp_double);
+                qsort(len, nt, sizeof len[0], bench_cmp_double);
                 double med = nt ? len[nt / 2] : 0;
                 printf("  id-features: a new item's id row %.3g long, a trained row's median %.3g\n", sqrt(n2), sqrt(med));
                 CHECK_MSG(nt && sqrt(n2) > 0.85 * sqrt(med), "a new item's id row is %.3g long, a trained row's median %.3g", sqrt(n2),
