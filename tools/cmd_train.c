@@ -145,6 +145,11 @@ static void print_table(const char *model, const metrics *v, const metrics *t, c
 #define MDSREC_ID_FEATURES_DEFAULT 1
 #define MDSREC_CHANNEL_IDS_DEFAULT 1
 
+/* Visitors ranked by the per-epoch validation: full ranking costs visitors x items, an hour an
+   epoch at 1M x 200k on 2 cores (docs/SCALE.md). 50,000 leaves every benchmark set whole (the
+   largest, Beauty, has 22,363) and bounds the rest to a sample that still tells epochs apart. */
+#define MDSREC_VALID_USERS_DEFAULT 50000
+
 /* An mdsrec switch given as --NAME (*on) or --no-NAME (off): *on becomes the choice, or def
    when neither was given. 0, or the usage error's exit code when the model is not mdsrec
    (WHY says what the switch is about) or both were given. */
@@ -162,6 +167,7 @@ int cmd_train(int argc, char **argv) {
     int windows = 1; /* all: every training target; on long histories `last` drops most */
     uint32_t dim = 64, max_len = 50, blocks = 2, heads = 2, ffn = 0, prop_k = 2, knn_k = 0, batch = 256, epochs = 200;
     uint32_t patience = 10, threads = 0;
+    uint32_t valid_users = MDSREC_VALID_USERS_DEFAULT;
     float time_budget = 0; /* seconds; 0: none */
     uint64_t seed = 1;
     /* fusion training: -1 = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
@@ -256,6 +262,8 @@ int cmd_train(int argc, char **argv) {
         {"--label-smoothing", OPT_FLOAT, &smoothing, "E", .min = 0, .max = 1, .flags = OPT_MAX_OPEN,
          .help = "spread E of the target's probability over every candidate"},
         {"--weight-decay", OPT_FLOAT, &weight_decay, "W", .help = "decoupled weight decay (AdamW)", .min = 0, .max = 1},
+        {"--valid-users", OPT_U32, &valid_users, "N",
+         .help = "validate each epoch (and report the best) on a fixed sample of N\nvisitors where the log has more; 0: every visitor"},
         {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
          .def = "every core"},
         {"--resume", OPT_FLAG, &resume,
@@ -322,6 +330,7 @@ int cmd_train(int argc, char **argv) {
     st->sampler = (uint32_t)sampler;
     st->label_smoothing = smoothing;
     st->weight_decay = weight_decay;
+    st->valid_users = valid_users;
     st->gate_fixed = (uint32_t)(gate >= 0 ? gate_mode[gate] : kind == TM_MDSREC ? MDSREC_GATE_DEFAULT : STEP_GATE_LEARNED);
 
     /* the dataset, to know N and its features */

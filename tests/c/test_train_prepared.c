@@ -413,6 +413,22 @@ int main(void) {
     snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/idf2 --model sasrec --id-features >/dev/null 2>&1", bin, dir, dir);
     CHECK(WEXITSTATUS(system(cmd)) == 2);
 
+    /* --valid-users: validation (each epoch's and the reported valid and test) on a fixed
+       sample of that many visitors; by default every visitor of a log this small */
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/vu --model sasrec --dim 8 --max-len 8 --blocks 1 --epochs 1 "
+             "--valid-users 7 --threads 1 > %s/vu.txt 2>&1", bin, dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    CHECK(file_has(dir, "vu/state.ckpt", "\nvalid_users 7\n"));
+    CHECK(file_has(dir, "vu.txt", "validating on a fixed sample of 7 of the 200 visitors"));
+    snprintf(p, sizeof p, "%s/vu/train.json", dir);
+    char *tj = slurp(p, NULL);
+    size_t sampled = 0;
+    for (const char *q = tj; q && (q = strstr(q, "\"users\":\t")); q++) sampled += atoi(q + 9) == 7;
+    CHECK(sampled == 6); /* valid and test, top level and both protocols */
+    free(tj);
+    CHECK(file_has(dir, "idf/state.ckpt", "\nvalid_users 50000\n"));
+    CHECK(file_has(dir, "idf/train.json", "\"users\":\t200"));
+
     /* --neighbours 1 --neighbours-format csr: NEIGHBOURS, the strongest neighbour only */
     size_t len;
     snprintf(p, sizeof p, "%s/m1.mdsb", dir);

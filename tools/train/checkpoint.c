@@ -43,6 +43,7 @@ int ckpt_write(const char *path, const train_state *st, const float *params, con
             st->gate_fixed);
     fprintf(f, "negatives %u\nsampler %u\naux_negatives %u\nlabel_smoothing %.9g\nweight_decay %.9g\n", st->negatives,
             st->sampler, st->aux_negatives, (double)st->label_smoothing, (double)st->weight_decay);
+    fprintf(f, "valid_users %u\n", st->valid_users);
     fprintf(f, "epoch %u\nbest_epoch %u\nbad_epochs %u\nbest_ndcg %.17g\n", st->epoch, st->best_epoch, st->bad_epochs,
             st->best_ndcg);
     for (uint32_t i = 0; i < st->n_hist; i++)
@@ -113,6 +114,7 @@ int ckpt_read(const char *path, train_state *st, float **params, adam *opt) {
         U32("windows_all", st->windows_all) U32("epoch", st->epoch) U32("best_epoch", st->best_epoch)
         U32("bad_epochs", st->bad_epochs) U32("gate_fixed", st->gate_fixed) U32("shared_encoder", s->shared_encoder)
         U32("negatives", st->negatives) U32("sampler", st->sampler) U32("aux_negatives", st->aux_negatives)
+        U32("valid_users", st->valid_users)
 #undef U32
         else if (!strcmp(key, "aux_w")) bad = sscanf(v, "%f", &st->aux_w) != 1;
         else if (!strcmp(key, "channel_drop")) bad = sscanf(v, "%f", &st->channel_drop) != 1;

@@ -39,6 +39,9 @@ typedef struct {
     /* the objective (step_loss) and the decay; all 0 in older checkpoints: full softmax, Adam */
     uint32_t negatives, sampler, aux_negatives;
     float label_smoothing, weight_decay;
+    /* visitors the per-epoch validation ranks: 0 every one (and in older checkpoints), else a
+       fixed sample of this many (eval_sample_users, seed 1); the final valid/test too */
+    uint32_t valid_users;
     /* progress */
     uint32_t epoch;         /* epochs completed */
     uint32_t best_epoch, bad_epochs;

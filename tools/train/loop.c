@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "dist.h"
 #include "eval/evaluate.h"
+#include "eval/sample.h"
 #include "model_scorer.h"
 #include "gemm.h"
 #include "plot.h"
@@ -173,6 +174,8 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     /* resume: the run's own state replaces the options given */
     float *params = NULL, *best = NULL, *grads = NULL;
     int data_open = 0;
+    dataset vsample;
+    const dataset *vds = NULL; /* &ds, or &vsample (freed apart) */
     adam opt = {0};
     struct stat sb;
     int found = 0;
@@ -212,6 +215,15 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     }
     data_open = 1;
     tm_spec *s = &st->spec;
+    /* the visitors validation ranks: all, or a fixed sample of a large log (--valid-users) */
+    vds = &ds;
+    if (st->valid_users && st->valid_users < ds.n_users) {
+        if (eval_sample_users(&ds, st->valid_users, 1, &vsample)) goto fail0;
+        vds = &vsample;
+        if (lead && !o->quiet)
+            fprintf(stderr, "mdsrec train: validating on a fixed sample of %u of the %u visitors (--valid-users)\n",
+                    st->valid_users, ds.n_users);
+    }
     if (!params) {
         tm_layout(s);
         params = malloc(s->n_params * sizeof(float));
@@ -336,7 +348,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         /* validation on the lead; its metrics and clock decide for every rank */
         struct { metrics v; double secs; } ev;
         memset(&ev, 0, sizeof ev);
-        if (lead && evaluate_params(st, &ds, &in, params, EVAL_VALID, o->threads, &ev.v)) goto oom3;
+        if (lead && evaluate_params(st, vds, &in, params, EVAL_VALID, o->threads, &ev.v)) goto oom3;
         ev.secs = cli_now() - t0;
         if (dist_bcast(&ev, sizeof ev)) goto fail;
         metrics v = ev.v;
@@ -407,7 +419,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     /* the best epoch on validation and test */
     metrics vt[2][2], two[2]; /* [protocol][valid, test] */
     for (int s = 0; s < 2; s++) {
-        if (evaluate_params_both(st, &ds, &in, best, s ? EVAL_TEST : EVAL_VALID, o->threads, two)) goto oom3;
+        if (evaluate_params_both(st, vds, &in, best, s ? EVAL_TEST : EVAL_VALID, o->threads, two)) goto oom3;
         vt[EVAL_UNMASKED][s] = two[EVAL_UNMASKED];
         vt[EVAL_MASKED][s] = two[EVAL_MASKED];
     }
@@ -430,6 +442,7 @@ done:
     free(best);
     free(grads);
     adam_free(&opt);
+    if (vds == &vsample) eval_sample_free(&vsample);
     tm_inputs_free(&in);
     dataset_free(&ds);
     return rc;
@@ -444,6 +457,7 @@ fail0:
     free(grads);
     adam_free(&opt);
     if (data_open) {
+        if (vds == &vsample) eval_sample_free(&vsample);
         tm_inputs_free(&in);
         dataset_free(&ds);
     }
