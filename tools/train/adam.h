@@ -15,6 +15,8 @@ typedef struct {
     uint64_t t;      /* steps taken */
     float *m, *v;    /* first and second moments, n floats each (owned) */
     size_t n;
+    int threads;     /* workers of a step (1 after adam_init): each updates its own block, so
+                        the result is the same for every count */
 } adam;
 
 /* lr, and the defaults beta1 0.9, beta2 0.999, eps 1e-8; moments zero. 0, or -1 (memory). */

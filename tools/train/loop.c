@@ -267,6 +267,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     step_fusion fu = {st->aux_w, st->channel_drop, (int)st->gate_fixed};
     step_set_fusion(sc, &fu);
     opt.weight_decay = st->weight_decay;
+    opt.threads = o->threads;
     {
         step_loss lo = {st->negatives, st->sampler, st->label_smoothing, st->aux_negatives};
         uint32_t *counts = st->sampler == STEP_NEG_POPULAR ? malloc(ds.n_items * sizeof(uint32_t)) : NULL;

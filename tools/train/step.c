@@ -7,6 +7,7 @@
 
 #include "backward.h"
 #include "gemm.h"
+#include "item_rows.h"
 #include "parallel.h"
 #include "softmax.h"
 #include "src/ops.h"
@@ -72,6 +73,9 @@ struct step_ctx {
     size_t count, nrows, chunk0, chunk_rows, batch_count;
     size_t norm;                   /* positions of the whole batch: each term's divisor */
     int oom;
+    /* sampled softmax reads H at a few rows only: the item side runs on those (item_rows.h) */
+    item_rows rows_set;
+    int rows_off;    /* step_set_item_rows(c, 0): the item side over all N rows */
 };
 
 /* The config a window of n positions runs with: activations laid out at their own length. */
@@ -128,6 +132,8 @@ step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, fl
     return c;
 }
 
+void step_set_item_rows(step_ctx *c, int on) { c->rows_off = !on; }
+
 void step_set_fusion(step_ctx *c, const step_fusion *f) {
     c->fu = *f;
     c->cap_rows = 0; /* dUa, dG and zk are allocated with the rows */
@@ -155,7 +161,9 @@ int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
     c->Hs = malloc(K * cd * sizeof(float));
     c->dHs = malloc(K * cd * sizeof(float));
     if (l->sampler == STEP_NEG_POPULAR) c->pop_cdf = malloc(N * sizeof(double));
-    if (!c->item_lq || !c->cand || !c->Hs || !c->dHs || (l->sampler == STEP_NEG_POPULAR && !c->pop_cdf)) {
+    int rows_fail = l->negatives && !c->rows_set.n_items && item_rows_init(&c->rows_set, c->s);
+    c->rows_set.threads = c->threads;
+    if (!c->item_lq || !c->cand || !c->Hs || !c->dHs || (l->sampler == STEP_NEG_POPULAR && !c->pop_cdf) || rows_fail) {
         c->lo.negatives = c->lo.aux_negatives = 0;
         c->ns = 0;
         return -1;
@@ -178,9 +186,9 @@ int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
     return 0;
 }
 
-/* The batch's K negatives, from a hash of its windows' seeds, and their rows of Hcat. */
+/* The batch's K negatives, from a hash of its windows' seeds. */
 static void draw_negatives(step_ctx *c) {
-    size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim, K = c->ns;
+    size_t N = c->s->cfg.n_items, K = c->ns;
     uint64_t x = 0x5DEECE66Dull ^ (uint64_t)c->batch_count;
     for (size_t i = 0; i < c->batch_count; i++) {
         x ^= c->batch_w[i].seed;
@@ -201,8 +209,13 @@ static void draw_negatives(step_ctx *c) {
             item = (uint32_t)(r % N);
         }
         c->cand[j] = item;
-        memcpy(c->Hs + j * cd, c->Hcat + (size_t)item * cd, cd * sizeof(float));
     }
+}
+
+/* Their rows of Hcat. */
+static void gather_negatives(step_ctx *c) {
+    size_t cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim;
+    for (size_t j = 0; j < c->ns; j++) memcpy(c->Hs + j * cd, c->Hcat + (size_t)c->cand[j] * cd, cd * sizeof(float));
 }
 
 /* keep[k] = 1 or 0: each channel left out with probability p, independently, from the window's
@@ -232,6 +245,7 @@ void step_free(step_ctx *c) {
     free(c->U); free(c->G); free(c->V); free(c->dV); free(c->dUa); free(c->drows); free(c->logits);
     free(c->target); free(c->row0); free(c->act0); free(c->loss_part); free(c->zk); free(c->dG);
     free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs);
+    item_rows_free(&c->rows_set);
     free(c);
 }
 
@@ -581,16 +595,32 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
     c->norm = norm ? norm : 1;
     c->oom = 0;
 
-    /* item matrices, and every window's encoders and gate */
-    step_items(s, c->in, params, c->H, c->Hcat, c->items_scratch);
+    /* item matrices (under sampled softmax only the rows read: the windows' items, their
+       targets and the negatives), and every window's encoders and gate */
+    if (c->ns) draw_negatives(c);
+    item_rows *ir = c->lo.negatives && !c->rows_off ? &c->rows_set : NULL;
+    if (ir) {
+        item_rows_clear(ir);
+        for (size_t i = 0; i < count; i++) item_rows_add(ir, w[i].items, w[i].n + 1);
+        item_rows_add(ir, c->cand, c->ns);
+        item_rows_forward(ir, s, c->in, params, c->H, c->items_scratch);
+        for (size_t q = 0; q < ir->seed_n; q++)
+            for (size_t k = 0, i = ir->seed[q]; k < C; k++)
+                memcpy(c->Hcat + (i * C + k) * d, c->H + (k * N + i) * d, d * sizeof(float));
+    } else {
+        step_items(s, c->in, params, c->H, c->Hcat, c->items_scratch);
+    }
+    if (c->ns) gather_negatives(c);
     parallel_run(c->threads, forward_worker, c);
     if (c->oom) return NAN;
 
     /* scores over all items, cross-entropy, and their gradients, a chunk of positions at a time:
        logits = V Hcat^T; dV = dlogits Hcat; dHcat = dlogits^T V */
-    memset(c->dHcat, 0, N * cd * sizeof(float));
+    if (ir)
+        for (size_t q = 0; q < ir->seed_n; q++) memset(c->dHcat + (size_t)ir->seed[q] * cd, 0, cd * sizeof(float));
+    else
+        memset(c->dHcat, 0, N * cd * sizeof(float));
     for (int t = 0; t < c->threads; t++) c->loss_part[t] = 0;
-    if (c->ns) draw_negatives(c);
     size_t chunk = c->dG ? c->chunk_cap : SCORE_CHUNK;
     for (size_t r0 = 0; r0 < rows; r0 += chunk) {
         size_t m = rows - r0 < chunk ? rows - r0 : chunk;
@@ -632,8 +662,15 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
         memset(grads + s->o_gate, 0, (s->n_params - s->o_gate) * sizeof(float));
     else if (c->fu.gate_fixed == STEP_GATE_GLOBAL) /* Wg only: softmax(bg) is every visitor's gate */
         memset(grads + s->o_gate, 0, (size_t)C * cd * sizeof(float));
-    for (size_t k = 0; k < C; k++)
-        for (size_t i = 0; i < N; i++) memcpy(c->dH + (k * N + i) * d, c->dHcat + (i * C + k) * d, d * sizeof(float));
+    for (size_t k = 0; k < C; k++) {
+        if (ir)
+            for (size_t q = 0; q < ir->seed_n; q++) {
+                size_t i = ir->seed[q];
+                memcpy(c->dH + (k * N + i) * d, c->dHcat + (i * C + k) * d, d * sizeof(float));
+            }
+        else
+            for (size_t i = 0; i < N; i++) memcpy(c->dH + (k * N + i) * d, c->dHcat + (i * C + k) * d, d * sizeof(float));
+    }
     for (size_t i = 0; i < count; i++)
         for (size_t t = 0; t < w[i].n; t++) {
             size_t r = c->row0[i] + t;
@@ -644,7 +681,10 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
                 for (size_t j = 0; j < d; j++) dst[j] += src[j];
             }
         }
-    tm_items_backward(s, c->in, c->dH, grads, c->items_scratch);
+    if (ir)
+        item_rows_backward(ir, s, c->in, c->dH, grads, c->items_scratch);
+    else
+        tm_items_backward(s, c->in, c->dH, grads, c->items_scratch);
     return loss / (double)c->norm;
 }
 

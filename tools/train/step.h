@@ -77,6 +77,11 @@ typedef struct step_loss {
    batch draws the same negatives every time it is run (gradient checks, resume). */
 int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts);
 
+/* Under sampled softmax (step_loss.negatives > 0) a step computes the item side on the rows
+   it reads only (item_rows.h): its cost then no longer grows with the catalogue. on = 0 runs
+   it over all N rows instead (the tests compare the two); the default is on. */
+void step_set_item_rows(step_ctx *c, int on);
+
 /* Forward and backward of one batch at params: sets grads (n_params floats) to the gradient
    of the mean cross-entropy over all the batch's positions (plus aux_w times each channel's
    own mean cross-entropy when step_fusion.aux_w > 0), each as step_loss sets it, and returns
