@@ -7,7 +7,7 @@
 #include "gemm.h"
 #include "parallel.h"
 
-static uint32_t *ball_level_of(item_rows *r, uint32_t k) { return r->ball[k] + r->n_items; }
+static uint32_t *ball_level_of(const item_rows *r, uint32_t k) { return r->ball[k] + r->n_items; }
 
 int item_rows_init(item_rows *r, const tm_spec *s) {
     memset(r, 0, sizeof *r);
@@ -199,7 +199,7 @@ static void ball_share(const item_rows *r, uint32_t k, int tid, int nt, size_t *
 static void round_worker(void *ctx, int tid, int nt) {
     const round_job *jb = ctx;
     const item_rows *r = jb->r;
-    const uint32_t *ball = r->ball[jb->k], *lv = ball_level_of((item_rows *)r, jb->k);
+    const uint32_t *ball = r->ball[jb->k], *lv = ball_level_of(r, jb->k);
     size_t lo, hi, d = jb->d;
     uint32_t ilo, ihi, j = jb->j, K = jb->K;
     ball_share(r, jb->k, tid, nt, &lo, &hi, &ilo, &ihi);
@@ -230,6 +230,29 @@ static void round_worker(void *ctx, int tid, int nt) {
             for (size_t c = 0; c < d; c++) jb->h[(size_t)ball[q] * d + c] += jb->t2[(size_t)ball[q] * d + c];
 }
 
+/* K rounds over channel k's ball, x accumulating them, then divided by K + 1: forward, x holds
+   X on the ball and ends with H on S; backward, x holds dH on S (zero on the rest of the ball)
+   and ends with dX on the ball. scratch: 2 N d floats. */
+static void propagate_rows(item_rows *r, uint32_t k, uint32_t K, const csr *g, float *x, float *scratch, size_t N,
+                           size_t d, int backward) {
+    const uint32_t *ball = r->ball[k], *lv = ball_level_of(r, k);
+    size_t n = r->ball_n[k];
+    float *t1 = scratch, *t2 = scratch + N * d;
+    for (size_t q = 0; q < n; q++)
+        if (!backward || lv[q] == 0) memcpy(t1 + (size_t)ball[q] * d, x + (size_t)ball[q] * d, d * sizeof(float));
+    for (uint32_t j = 1; j <= K; j++) {
+        round_job jb = {r, k, j, K, g, t1, t2, x, d, backward};
+        parallel_run(r->threads, round_worker, &jb);
+        float *t = t1;
+        t1 = t2;
+        t2 = t;
+    }
+    float inv = 1.0f / (float)(K + 1);
+    for (size_t q = 0; q < n; q++)
+        if (backward || lv[q] == 0)
+            for (size_t c = 0; c < d; c++) x[(size_t)ball[q] * d + c] *= inv;
+}
+
 void item_rows_forward(item_rows *r, const tm_spec *s, const tm_inputs *in, const float *params, float *H,
                        float *scratch) {
     size_t N = s->cfg.n_items, d = s->cfg.dim;
@@ -241,21 +264,7 @@ void item_rows_forward(item_rows *r, const tm_spec *s, const tm_inputs *in, cons
         ball_inputs(r, s, in, params, k, h);
         if (!K) continue;
         /* round j is A^j X on the ball of radius K - j; h accumulates the rows of S */
-        const uint32_t *ball = r->ball[k], *lv = ball_level_of(r, k);
-        size_t n = r->ball_n[k];
-        float *t1 = scratch, *t2 = scratch + N * d;
-        for (size_t q = 0; q < n; q++) memcpy(t1 + (size_t)ball[q] * d, h + (size_t)ball[q] * d, d * sizeof(float));
-        for (uint32_t j = 1; j <= K; j++) {
-            round_job jb = {r, k, j, K, g, t1, t2, h, d, 0};
-            parallel_run(r->threads, round_worker, &jb);
-            float *t = t1;
-            t1 = t2;
-            t2 = t;
-        }
-        float inv = 1.0f / (float)(K + 1);
-        for (size_t q = 0; q < n; q++)
-            if (lv[q] == 0)
-                for (size_t c = 0; c < d; c++) h[(size_t)ball[q] * d + c] *= inv;
+        propagate_rows(r, k, K, g, h, scratch, N, d, 0);
     }
 }
 
@@ -273,19 +282,7 @@ void item_rows_backward(item_rows *r, const tm_spec *s, const tm_inputs *in, flo
             if (lv[q]) memset(dh + (size_t)ball[q] * d, 0, d * sizeof(float));
         if (K) {
             /* dX = mean over j of (A^T)^j dH: round j scatters from the ball of radius j - 1 */
-            float *t1 = scratch, *t2 = scratch + N * d;
-            for (size_t q = 0; q < n; q++)
-                if (lv[q] == 0) memcpy(t1 + (size_t)ball[q] * d, dh + (size_t)ball[q] * d, d * sizeof(float));
-            for (uint32_t j = 1; j <= K; j++) {
-                round_job jb = {r, k, j, K, g, t1, t2, dh, d, 1};
-                parallel_run(r->threads, round_worker, &jb);
-                float *t = t1;
-                t1 = t2;
-                t2 = t;
-            }
-            float inv = 1.0f / (float)(K + 1);
-            for (size_t q = 0; q < n; q++)
-                for (size_t c = 0; c < d; c++) dh[(size_t)ball[q] * d + c] *= inv;
+            propagate_rows(r, k, K, g, dh, scratch, N, d, 1);
         }
         if (ch->has_emb) {
             float *ge = grads + ch->o_emb;
