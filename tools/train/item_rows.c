@@ -15,7 +15,7 @@ int item_rows_init(item_rows *r, const tm_spec *s) {
     r->n_items = (uint32_t)N;
     r->threads = 1;
     r->stamp = calloc(N, sizeof(uint32_t));
-    r->level = malloc(N);
+    r->level = malloc(N * sizeof(uint32_t));
     r->queue = malloc(N * sizeof(uint32_t));
     r->seed = malloc(N * sizeof(uint32_t));
     int ok = r->stamp && r->level && r->queue && r->seed;
@@ -89,7 +89,7 @@ static void make_ball(item_rows *r, uint32_t k, const csr *g, uint32_t R) {
                 uint32_t c = g->col[e];
                 if (r->stamp[c] == r->cur) continue;
                 r->stamp[c] = r->cur;
-                r->level[c] = (uint8_t)(j + 1);
+                r->level[c] = j + 1;
                 r->queue[qn++] = c;
             }
         }

@@ -28,7 +28,7 @@ typedef struct {
     uint32_t n_items;
     uint32_t *stamp;      /* N: the set an item was last marked in (0: never) */
     uint32_t cur;         /* the current set's stamp */
-    uint8_t *level;       /* N: the smallest radius whose ball holds the item (valid where stamped) */
+    uint32_t *level;      /* N: the smallest radius whose ball holds the item (valid where stamped) */
     uint32_t *queue;      /* N: the breadth-first order */
     uint32_t *ball[MDSREC_MAX_CHANNELS]; /* per channel (2N): the ball of radius K in item order,
                                             then each one's level from N on */
