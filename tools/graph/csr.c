@@ -159,14 +159,16 @@ int csr_read_rows(const char *path, uint32_t n_rows, csr *m) {
     return 0;
 }
 
-void csr_spmm(const csr *a, const float *x, float *out, size_t d) {
-    for (uint32_t r = 0; r < a->n_rows; r++) {
-        float *o = out + (size_t)r * d;
-        memset(o, 0, d * sizeof(float));
-        for (uint32_t e = a->row_ptr[r]; e < a->row_ptr[r + 1]; e++) {
-            const float *xr = x + (size_t)a->col[e] * d;
-            float w = a->w[e];
-            for (size_t j = 0; j < d; j++) o[j] += w * xr[j];
-        }
+void csr_spmm_row(const csr *a, uint32_t r, const float *x, float *out, size_t d) {
+    float *o = out + (size_t)r * d;
+    memset(o, 0, d * sizeof(float));
+    for (uint32_t e = a->row_ptr[r]; e < a->row_ptr[r + 1]; e++) {
+        const float *xr = x + (size_t)a->col[e] * d;
+        float w = a->w[e];
+        for (size_t j = 0; j < d; j++) o[j] += w * xr[j];
     }
+}
+
+void csr_spmm(const csr *a, const float *x, float *out, size_t d) {
+    for (uint32_t r = 0; r < a->n_rows; r++) csr_spmm_row(a, r, x, out, d);
 }

@@ -34,6 +34,9 @@ int csr_read_rows(const char *path, uint32_t n_rows, csr *m);
 /* out (n_rows, d) = A x (n_rows, d); out must not alias x. */
 void csr_spmm(const csr *a, const float *x, float *out, size_t d);
 
+/* Row r of csr_spmm alone: out row r = sum over row r's entries of w x[col], in entry order. */
+void csr_spmm_row(const csr *a, uint32_t r, const float *x, float *out, size_t d);
+
 /* adj = D^-1/2 ((K + K^T) / 2) D^-1/2 where K is the (non-negative) top-k matrix knn and D
    the row sums of (K + K^T) / 2. Rows of adj are sorted by column; an item without any
    edge has an empty row. 0, or -1 when out of memory. MODEL.md section 1. */

@@ -108,17 +108,6 @@ static void make_ball(item_rows *r, uint32_t k, const csr *g, uint32_t R) {
     r->ball_n[k] = qn;
 }
 
-/* out row i = sum over row i of g of w x[col], in g's edge order (csr_spmm's row). */
-static void spmm_row(const csr *g, uint32_t i, const float *x, float *out, size_t d) {
-    float *o = out + (size_t)i * d;
-    memset(o, 0, d * sizeof(float));
-    for (uint32_t e = g->row_ptr[i]; e < g->row_ptr[i + 1]; e++) {
-        const float *xr = x + (size_t)g->col[e] * d;
-        float w = g->w[e];
-        for (size_t j = 0; j < d; j++) o[j] += w * xr[j];
-    }
-}
-
 /* X = [E] + [F W^T + b] on channel k's ball. */
 static void ball_inputs(item_rows *r, const tm_spec *s, const tm_inputs *in, const float *p, uint32_t k, float *h) {
     const tm_channel *ch = &s->ch[k];
@@ -175,25 +164,25 @@ typedef struct {
     int backward;
 } round_job;
 
-/* The ball entries [*lo, *hi) whose items fall in worker tid's share of the catalogue. */
+/* The first of the n sorted items at or after item a. */
+static size_t lower_bound(const uint32_t *items, size_t n, size_t a) {
+    size_t x = 0, y = n;
+    while (x < y) {
+        size_t m = x + (y - x) / 2;
+        if (items[m] < a) x = m + 1; else y = m;
+    }
+    return x;
+}
+
+/* The ball entries [*lo, *hi) whose items fall in worker tid's share [*ilo, *ihi) of the catalogue. */
 static void ball_share(const item_rows *r, uint32_t k, int tid, int nt, size_t *lo, size_t *hi, uint32_t *ilo,
                        uint32_t *ihi) {
     size_t a, b;
     parallel_range(r->n_items, tid, nt, &a, &b);
     *ilo = (uint32_t)a;
     *ihi = (uint32_t)b;
-    const uint32_t *ball = r->ball[k];
-    size_t n = r->ball_n[k], x = 0, y = n;
-    while (x < y) { /* the first entry >= a */
-        size_t m = x + (y - x) / 2;
-        if (ball[m] < a) x = m + 1; else y = m;
-    }
-    *lo = x;
-    for (y = n; x < y;) { /* the first entry >= b */
-        size_t m = x + (y - x) / 2;
-        if (ball[m] < b) x = m + 1; else y = m;
-    }
-    *hi = x;
+    *lo = lower_bound(r->ball[k], r->ball_n[k], a);
+    *hi = lower_bound(r->ball[k], r->ball_n[k], b);
 }
 
 static void round_worker(void *ctx, int tid, int nt) {
@@ -205,7 +194,7 @@ static void round_worker(void *ctx, int tid, int nt) {
     ball_share(r, jb->k, tid, nt, &lo, &hi, &ilo, &ihi);
     if (!jb->backward) {
         for (size_t q = lo; q < hi; q++)
-            if (lv[q] <= K - j) spmm_row(jb->g, ball[q], jb->t1, jb->t2, d);
+            if (lv[q] <= K - j) csr_spmm_row(jb->g, ball[q], jb->t1, jb->t2, d);
         for (size_t q = lo; q < hi; q++)
             if (lv[q] == 0)
                 for (size_t c = 0; c < d; c++) jb->h[(size_t)ball[q] * d + c] += jb->t2[(size_t)ball[q] * d + c];

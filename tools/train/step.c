@@ -285,11 +285,20 @@ static int ensure_rows(step_ctx *c, size_t rows) {
 
 /* ---------------------------------------------------------------- item matrices */
 
-void step_items(const tm_spec *s, const tm_inputs *in, const float *params, float *H, float *Hcat, float *scratch) {
+/* Hcat's rows (N, |C| d) from H (|C|, N, d), or H's from Hcat's (back), for the n items of
+   live, or items 0..n-1 when live is NULL. */
+static void hcat_rows(const tm_spec *s, float *H, float *Hcat, const uint32_t *live, size_t n, int back) {
     size_t N = s->cfg.n_items, d = s->cfg.dim, C = s->cfg.n_channels;
+    for (size_t q = 0; q < n; q++)
+        for (size_t k = 0, i = live ? live[q] : q; k < C; k++) {
+            float *h = H + (k * N + i) * d, *hc = Hcat + (i * C + k) * d;
+            memcpy(back ? h : hc, back ? hc : h, d * sizeof(float));
+        }
+}
+
+void step_items(const tm_spec *s, const tm_inputs *in, const float *params, float *H, float *Hcat, float *scratch) {
     tm_items_forward(s, in, params, H, scratch);
-    for (size_t i = 0; i < N; i++)
-        for (size_t k = 0; k < C; k++) memcpy(Hcat + (i * C + k) * d, H + (k * N + i) * d, d * sizeof(float));
+    hcat_rows(s, H, Hcat, NULL, s->cfg.n_items, 0);
 }
 
 /* ---------------------------------------------------------------- phase 1: encoders + gate */
@@ -604,22 +613,20 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
         for (size_t i = 0; i < count; i++) item_rows_add(ir, w[i].items, w[i].n + 1);
         item_rows_add(ir, c->cand, c->ns);
         item_rows_forward(ir, s, c->in, params, c->H, c->items_scratch);
-        for (size_t q = 0; q < ir->seed_n; q++)
-            for (size_t k = 0, i = ir->seed[q]; k < C; k++)
-                memcpy(c->Hcat + (i * C + k) * d, c->H + (k * N + i) * d, d * sizeof(float));
     } else {
-        step_items(s, c->in, params, c->H, c->Hcat, c->items_scratch);
+        tm_items_forward(s, c->in, params, c->H, c->items_scratch);
     }
+    /* the item rows in play: the set's, or all N */
+    const uint32_t *live = ir ? ir->seed : NULL;
+    size_t n_live = ir ? ir->seed_n : N;
+    hcat_rows(s, c->H, c->Hcat, live, n_live, 0);
     if (c->ns) gather_negatives(c);
     parallel_run(c->threads, forward_worker, c);
     if (c->oom) return NAN;
 
     /* scores over all items, cross-entropy, and their gradients, a chunk of positions at a time:
        logits = V Hcat^T; dV = dlogits Hcat; dHcat = dlogits^T V */
-    if (ir)
-        for (size_t q = 0; q < ir->seed_n; q++) memset(c->dHcat + (size_t)ir->seed[q] * cd, 0, cd * sizeof(float));
-    else
-        memset(c->dHcat, 0, N * cd * sizeof(float));
+    for (size_t q = 0; q < n_live; q++) memset(c->dHcat + (live ? live[q] : q) * cd, 0, cd * sizeof(float));
     for (int t = 0; t < c->threads; t++) c->loss_part[t] = 0;
     size_t chunk = c->dG ? c->chunk_cap : SCORE_CHUNK;
     for (size_t r0 = 0; r0 < rows; r0 += chunk) {
@@ -662,15 +669,7 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
         memset(grads + s->o_gate, 0, (s->n_params - s->o_gate) * sizeof(float));
     else if (c->fu.gate_fixed == STEP_GATE_GLOBAL) /* Wg only: softmax(bg) is every visitor's gate */
         memset(grads + s->o_gate, 0, (size_t)C * cd * sizeof(float));
-    for (size_t k = 0; k < C; k++) {
-        if (ir)
-            for (size_t q = 0; q < ir->seed_n; q++) {
-                size_t i = ir->seed[q];
-                memcpy(c->dH + (k * N + i) * d, c->dHcat + (i * C + k) * d, d * sizeof(float));
-            }
-        else
-            for (size_t i = 0; i < N; i++) memcpy(c->dH + (k * N + i) * d, c->dHcat + (i * C + k) * d, d * sizeof(float));
-    }
+    hcat_rows(s, c->dH, c->dHcat, live, n_live, 1);
     for (size_t i = 0; i < count; i++)
         for (size_t t = 0; t < w[i].n; t++) {
             size_t r = c->row0[i] + t;
