@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define MDSREC_FORMAT_VERSION 2    /* the newest bundle format version this core reads */
+#define MDSREC_FORMAT_VERSION 3    /* the newest bundle format version this core reads */
 #define MDSREC_FORMAT_VERSION_MIN 1 /* the oldest (v1 bundles still load) */
 #define MDSREC_MAX_CHANNELS 8     /* channels per model (id + modalities) */
 #define MDSREC_MAX_BLOCKS 8       /* attention blocks per channel */
@@ -113,6 +113,8 @@ typedef struct {
     struct {
         char name[25];    /* NUL-terminated UTF-8, e.g. "id", "image", "text" */
         uint32_t kind;    /* mdsrec_channel_kind */
+        uint32_t n_blocks; /* the attention blocks this channel runs, <= n_blocks (format v3;
+                              older bundles: n_blocks for every channel) */
     } channels[MDSREC_MAX_CHANNELS];
 } mdsrec_config;
 

@@ -56,7 +56,7 @@ mdsrec_status model_open_ex(const void *buf, size_t len, const uint8_t *verified
     }
     for (uint32_t c = 0; !head_only && c < m->cfg.n_channels; c++) {
         const bundle_channel *ch = &m->view.ch[c];
-        encoder_weights_map(&m->cfg, ch->pos, ch->encoder, ch->pool, &m->enc[c]);
+        encoder_weights_map(&m->cfg, m->cfg.channels[c].n_blocks, ch->pos, ch->encoder, ch->pool, &m->enc[c]);
     }
     m->k = kernels_active();
     if (err) err->code = 0, err->message[0] = 0;

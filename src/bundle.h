@@ -61,8 +61,11 @@ float bundle_nbits_dequant(float w_min, float w_max, uint32_t q, uint32_t wbits)
 /* The name of a section kind ("ITEMS"), or "unknown". */
 const char *bundle_section_name(uint32_t kind);
 
-/* Number of floats in a channel's ENCODER and POOL sections for this config. */
-size_t bundle_encoder_floats(const mdsrec_config *cfg);
+/* 1 when some channel runs fewer blocks than cfg->n_blocks (such a bundle is format v3). */
+int bundle_blocks_vary(const mdsrec_config *cfg);
+/* Number of floats in channel ch's ENCODER section (its channels[ch].n_blocks blocks) and in
+   a channel's POOL section for this config. */
+size_t bundle_encoder_floats(const mdsrec_config *cfg, uint32_t ch);
 size_t bundle_pool_floats(const mdsrec_config *cfg);
 /* Bytes per item-matrix element of a dtype (4, 2, 1), 0 for PQ or an unknown dtype. */
 size_t bundle_dtype_size(uint32_t dtype);

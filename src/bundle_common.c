@@ -25,11 +25,15 @@ const char *bundle_section_name(uint32_t kind) {
 /* ---------------------------------------------------------------- sizes */
 
 /* The float counts in u64: callers bound cfg first, so these never overflow. */
-uint64_t bnd_encoder_floats64(const mdsrec_config *cfg) {
+static uint64_t encoder_floats_blocks(const mdsrec_config *cfg, uint32_t n_blocks) {
     uint64_t d = cfg->dim, f = cfg->ffn_dim;
     uint64_t block = 4 * (d * d + d) /* q k v o */ + 2 * d /* ln1 */ + f * d + f /* w1 b1 */ +
                      d * f + d /* w2 b2 */ + 2 * d /* ln2 */;
-    return 2 * d + (uint64_t)cfg->n_blocks * block;
+    return 2 * d + (uint64_t)n_blocks * block;
+}
+
+uint64_t bnd_encoder_floats64(const mdsrec_config *cfg, uint32_t ch) {
+    return encoder_floats_blocks(cfg, cfg->channels[ch].n_blocks);
 }
 
 uint64_t bnd_pool_floats64(const mdsrec_config *cfg) {
@@ -42,7 +46,13 @@ uint64_t bnd_gate_floats64(const mdsrec_config *cfg) {
     return c * c * cfg->dim + c;
 }
 
-size_t bundle_encoder_floats(const mdsrec_config *cfg) { return (size_t)bnd_encoder_floats64(cfg); }
+int bundle_blocks_vary(const mdsrec_config *cfg) {
+    for (uint32_t i = 0; i < cfg->n_channels && i < MDSREC_MAX_CHANNELS; i++)
+        if (cfg->channels[i].n_blocks != cfg->n_blocks) return 1;
+    return 0;
+}
+
+size_t bundle_encoder_floats(const mdsrec_config *cfg, uint32_t ch) { return (size_t)bnd_encoder_floats64(cfg, ch); }
 size_t bundle_pool_floats(const mdsrec_config *cfg) { return (size_t)bnd_pool_floats64(cfg); }
 
 size_t bundle_dtype_size(uint32_t dtype) {
@@ -226,9 +236,13 @@ mdsrec_status bnd_config_check(const mdsrec_config *c, const char *what, mdsrec_
         return bnd_fail(err, MDSREC_EFORMAT, "%s: unknown ln_mode %u (v1 has only 0, post-LN)", what, c->ln_mode);
     if (!isfinite(c->ln_eps) || !(c->ln_eps > 0))
         return bnd_fail(err, MDSREC_EFORMAT, "%s: ln_eps must be finite and > 0", what);
-    for (uint32_t i = 0; i < c->n_channels; i++)
+    for (uint32_t i = 0; i < c->n_channels; i++) {
         if (c->channels[i].kind > MDSREC_CHANNEL_FEATURE)
             return bnd_fail(err, MDSREC_EFORMAT, "%s: channel %u has unknown kind %u", what, i, c->channels[i].kind);
+        if (c->channels[i].n_blocks > c->n_blocks)
+            return bnd_fail(err, MDSREC_EFORMAT, "%s: channel %u has %u blocks, more than n_blocks %u", what, i,
+                            c->channels[i].n_blocks, c->n_blocks);
+    }
     return MDSREC_OK;
 }
 

@@ -16,7 +16,7 @@
 extern const char *const bnd_section_names[SEC_KIND_MAX + 1];
 
 /* Float counts of ENCODER, POOL and GATE in u64: callers bound cfg first, so no overflow. */
-uint64_t bnd_encoder_floats64(const mdsrec_config *cfg);
+uint64_t bnd_encoder_floats64(const mdsrec_config *cfg, uint32_t ch);
 uint64_t bnd_pool_floats64(const mdsrec_config *cfg);
 uint64_t bnd_gate_floats64(const mdsrec_config *cfg);
 

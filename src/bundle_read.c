@@ -212,7 +212,13 @@ static mdsrec_status read_config(reader *r, mdsrec_config *c) {
         memcpy(c->channels[i].name, rec, n);
         c->channels[i].name[n] = 0;
         c->channels[i].kind = rd32(rec + 24);
-        if (rd32(rec + 28)) return bnd_fail(r->err, MDSREC_EFORMAT, "section CONFIG: channel %u reserved field is not 0", i);
+        if (r->version >= 3) { /* the channel's block count; v1 and v2: reserved, every channel has n_blocks */
+            c->channels[i].n_blocks = rd32(rec + 28);
+        } else {
+            if (rd32(rec + 28))
+                return bnd_fail(r->err, MDSREC_EFORMAT, "section CONFIG: channel %u reserved field is not 0", i);
+            c->channels[i].n_blocks = c->n_blocks;
+        }
     }
     st = bnd_config_check(c, "section CONFIG", r->err); /* again, now with the channel kinds */
     if (st) return st;
@@ -526,7 +532,7 @@ static mdsrec_status read_channel(reader *r, const mdsrec_config *c, uint32_t ch
     bundle_channel *bc = &v->ch[ch];
     mdsrec_status st = read_items(r, c, ch, v);
     if (!st) st = need_weights(r, c, SEC_POS, ch, (uint64_t)c->max_len * c->dim, &bc->pos, &bc->pos_raw);
-    if (!st) st = need_weights(r, c, SEC_ENCODER, ch, bnd_encoder_floats64(c), &bc->encoder, &bc->encoder_raw);
+    if (!st) st = need_weights(r, c, SEC_ENCODER, ch, bnd_encoder_floats64(c, ch), &bc->encoder, &bc->encoder_raw);
     if (st) return st;
     if (c->pool_mode == MDSREC_POOL_NONE) {
         if (r->chan[SEC_POOL][ch].p)

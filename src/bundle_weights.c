@@ -102,17 +102,17 @@ float *bundle_weights_decode_all(bundle_view *v) {
     const mdsrec_config *c = &v->cfg;
     uint32_t wd = c->weight_dtype;
     /* the stored arrays fit the buffer, but decoded ones can be 3.6x as large: count in 64 bits */
-    uint64_t pos64 = (uint64_t)c->max_len * c->dim, enc64 = bnd_encoder_floats64(c), pool64 = bnd_pool_floats64(c);
-    uint64_t gate64 = bnd_gate_floats64(c);
-    uint64_t total64 = (pos64 + enc64 + pool64) * c->n_channels + gate64;
+    uint64_t pos64 = (uint64_t)c->max_len * c->dim, pool64 = bnd_pool_floats64(c);
+    uint64_t gate64 = bnd_gate_floats64(c), total64 = gate64;
+    for (uint32_t ch = 0; ch < c->n_channels; ch++) total64 += pos64 + bnd_encoder_floats64(c, ch) + pool64;
     if (total64 > SIZE_MAX / sizeof(float)) return NULL;
-    size_t pos = (size_t)pos64, enc = (size_t)enc64, pool = (size_t)pool64, gate = (size_t)gate64;
-    size_t per = pos + enc + pool;
+    size_t pos = (size_t)pos64, pool = (size_t)pool64, gate = (size_t)gate64;
     float *w = malloc((size_t)total64 * sizeof(float));
     if (!w) return NULL;
+    float *at = w;
     for (uint32_t ch = 0; ch < c->n_channels; ch++) {
         bundle_channel *bc = &v->ch[ch];
-        float *at = w + ch * per;
+        size_t enc = bundle_encoder_floats(c, ch);
         bundle_weights_decode(wd, bc->pos_raw, pos, at);
         bundle_weights_decode(wd, bc->encoder_raw, enc, at + pos);
         bc->pos = at, bc->encoder = at + pos;
@@ -120,8 +120,9 @@ float *bundle_weights_decode_all(bundle_view *v) {
             bundle_weights_decode(wd, bc->pool_raw, pool, at + pos + enc);
             bc->pool = at + pos + enc;
         }
+        at += pos + enc + pool;
     }
-    bundle_weights_decode(wd, v->gate_raw, gate, w + per * c->n_channels);
-    v->gate = w + per * c->n_channels;
+    bundle_weights_decode(wd, v->gate_raw, gate, at);
+    v->gate = at;
     return w;
 }

@@ -201,7 +201,7 @@ static mdsrec_status spec_check(writer *w) {
         const bundle_channel_spec *cs = &s->ch[ch];
         if ((st = spec_floats(w, cs->items, n * d, "items", ch))) return st;
         if ((st = spec_floats(w, cs->pos, (uint64_t)c->max_len * d, "pos", ch))) return st;
-        if ((st = spec_floats(w, cs->encoder, bnd_encoder_floats64(c), "encoder", ch))) return st;
+        if ((st = spec_floats(w, cs->encoder, bnd_encoder_floats64(c, ch), "encoder", ch))) return st;
         if (c->pool_mode != MDSREC_POOL_NONE && (st = spec_floats(w, cs->pool, bnd_pool_floats64(c), "pool", ch))) return st;
         if ((st = spec_neighbours(w, ch))) return st;
     }
@@ -246,7 +246,7 @@ static uint64_t plan_layout(writer *w) {
         if (c->item_dtype == MDSREC_I8) add_sec(w, SEC_SCALES, ch, 4 * n);
         if (c->item_dtype == MDSREC_PQ) add_sec(w, SEC_PQ_CODEBOOK, ch, 4 * bundle_pq_codebook_floats(c));
         add_sec(w, SEC_POS, ch, bundle_weights_bytes(wd, (uint64_t)c->max_len * d));
-        add_sec(w, SEC_ENCODER, ch, bundle_weights_bytes(wd, bnd_encoder_floats64(c)));
+        add_sec(w, SEC_ENCODER, ch, bundle_weights_bytes(wd, bnd_encoder_floats64(c, ch)));
         if (c->pool_mode != MDSREC_POOL_NONE) add_sec(w, SEC_POOL, ch, bundle_weights_bytes(wd, bnd_pool_floats64(c)));
         if (w->spec->ch[ch].nb_row && w->spec->nb_compact == 2)
             add_sec(w, SEC_NEIGHBOURS_B, ch, bnd_nbits_bytes((uint32_t)n, w->nb_k[ch], w->spec->nb_weight_bits));
@@ -273,6 +273,7 @@ static void put_config(const mdsrec_config *c, uint8_t *p) {
         uint8_t *rec = p + BUNDLE_CONFIG_FIXED + i * BUNDLE_CHANNEL_RECORD;
         memcpy(rec, c->channels[i].name, strnlen(c->channels[i].name, 24));
         wr32(rec + 24, c->channels[i].kind);
+        if (bundle_blocks_vary(c)) wr32(rec + 28, c->channels[i].n_blocks); /* v3; reserved before */
     }
 }
 
@@ -404,7 +405,7 @@ static mdsrec_status fill(writer *w, uint8_t *buf, uint64_t total) {
         st = put_items(w, ch, sec_ptr(w, buf, SEC_ITEMS, ch), sec_ptr(w, buf, SEC_SCALES, ch),
                        sec_ptr(w, buf, SEC_PQ_CODEBOOK, ch));
         if (!st) st = put_weights(w, sec_ptr(w, buf, SEC_POS, ch), cs->pos, (uint64_t)c->max_len * c->dim, "pos", ch);
-        if (!st) st = put_weights(w, sec_ptr(w, buf, SEC_ENCODER, ch), cs->encoder, bnd_encoder_floats64(c), "encoder", ch);
+        if (!st) st = put_weights(w, sec_ptr(w, buf, SEC_ENCODER, ch), cs->encoder, bnd_encoder_floats64(c, ch), "encoder", ch);
         if (!st && c->pool_mode != MDSREC_POOL_NONE)
             st = put_weights(w, sec_ptr(w, buf, SEC_POOL, ch), cs->pool, bnd_pool_floats64(c), "pool", ch);
         if (st) return st;
@@ -425,9 +426,11 @@ static mdsrec_status fill(writer *w, uint8_t *buf, uint64_t total) {
         wr64(e + 24, checksum64(buf + o->offset, (size_t)o->size));
     }
     memcpy(buf, BUNDLE_MAGIC, 8);
-    /* version 2 only when a v2 feature is used: other bundles stay readable by v1 cores */
-    int v2 = c->weight_dtype != MDSREC_WEIGHTS_F32 || c->item_dtype == MDSREC_PQ;
-    wr32(buf + 8, v2 ? 2u : 1u), wr32(buf + 12, BUNDLE_BYTE_ORDER), wr32(buf + 16, BUNDLE_HEADER_SIZE);
+    /* the oldest version that holds what is used, so other bundles stay readable by older
+       cores: 3 for channels of fewer blocks than n_blocks, 2 for compact weights or PQ */
+    uint32_t version = c->weight_dtype != MDSREC_WEIGHTS_F32 || c->item_dtype == MDSREC_PQ ? 2u : 1u;
+    if (bundle_blocks_vary(c)) version = 3;
+    wr32(buf + 8, version), wr32(buf + 12, BUNDLE_BYTE_ORDER), wr32(buf + 16, BUNDLE_HEADER_SIZE);
     wr32(buf + 20, w->n_sec), wr64(buf + 24, total), wr64(buf + 32, BUNDLE_HEADER_SIZE);
     wr64(buf + 40, checksum64(table, (size_t)w->n_sec * BUNDLE_ENTRY_SIZE));
     wr64(buf + 56, checksum64(buf, 56));

@@ -17,15 +17,16 @@
 
 /* ---------------------------------------------------------------- weights */
 
-void encoder_weights_map(const mdsrec_config *cfg, const float *pos, const float *enc,
+void encoder_weights_map(const mdsrec_config *cfg, uint32_t n_blocks, const float *pos, const float *enc,
                          const float *pool, encoder_weights *w) {
     size_t d = cfg->dim, f = cfg->ffn_dim;
     memset(w, 0, sizeof *w);
+    w->n_blocks = n_blocks < cfg->n_blocks ? n_blocks : cfg->n_blocks;
     w->pos = pos;
     const float *p = enc;
     w->ln_in_g = p; p += d;
     w->ln_in_b = p; p += d;
-    for (uint32_t b = 0; b < cfg->n_blocks; b++) {
+    for (uint32_t b = 0; b < w->n_blocks; b++) {
         block_weights *bw = &w->blk[b];
         bw->wq = p; p += d * d;
         bw->bq = p; p += d;
@@ -111,8 +112,7 @@ static uint64_t acts_layout(const mdsrec_config *cfg, float *mem, int with_dropo
     TAKE(pln_mean, L);
     TAKE(pln_rstd, L);
 #undef TAKE
-    if (a) a->h = cfg->n_blocks ? a->blk[cfg->n_blocks - 1].z2 : a->z0;
-    return used;
+    return used; /* a->h stays NULL: the forward points it at its channel's last block */
 }
 
 size_t channel_acts_floats(const mdsrec_config *cfg, int with_dropout) {
@@ -158,8 +158,8 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
     }
 
     /* attention blocks, post-LN: z = LN1(z + attn(z)); z = LN2(z + ffn(z)) */
-    const float *z = a->z0;
-    for (uint32_t b = 0; b < cfg->n_blocks; b++) {
+    float *z = a->z0;
+    for (uint32_t b = 0; b < w->n_blocks; b++) {
         const block_weights *bw = &w->blk[b];
         block_acts *s = &a->blk[b];
 
@@ -203,7 +203,7 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
             op_layernorm(s->z2 + t * d, s->ln2_mean + t, s->ln2_rstd + t, s->r2 + t * d, bw->ln2_g, bw->ln2_b, d, eps);
         z = s->z2;
     }
-    const float *h = a->h; /* == z */
+    const float *h = a->h = z; /* the last block's z2, or z0 */
 
     /* the positions whose visitor vector is wanted: every new one, or the last */
     size_t p0 = pool_all ? t0 : n - 1;

@@ -31,6 +31,7 @@ typedef struct {
 } block_weights;
 
 typedef struct {
+    uint32_t n_blocks;                 /* the blocks this channel runs (<= cfg->n_blocks) */
     const float *pos;                  /* (L, d) positional embeddings */
     const float *ln_in_g, *ln_in_b;    /* (d) input LayerNorm */
     block_weights blk[MDSREC_MAX_BLOCKS];
@@ -42,9 +43,10 @@ typedef struct {
     const float *ptoken;               /* (d) learned centre (MDSREC_POOL_TOKEN) */
 } encoder_weights;
 
-/* Points w's fields into the ENCODER floats `enc`, the POOL floats `pool` (NULL when
+/* Points w's fields into the ENCODER floats `enc` of a channel with n_blocks blocks
+   (<= cfg->n_blocks; bundle_channel_encoder_floats), the POOL floats `pool` (NULL when
    pool_mode is 0) and the positional embeddings `pos`, in the bundle's layout. */
-void encoder_weights_map(const mdsrec_config *cfg, const float *pos, const float *enc,
+void encoder_weights_map(const mdsrec_config *cfg, uint32_t n_blocks, const float *pos, const float *enc,
                          const float *pool, encoder_weights *w);
 
 /* ---------------------------------------------------------------- activations */
@@ -78,7 +80,8 @@ typedef struct {
     float *ln0_mean, *ln0_rstd;   /* (L) */
     float *drop0;          /* (L, d) dropout mask on z0, or NULL */
     block_acts blk[MDSREC_MAX_BLOCKS];
-    float *h;              /* (L, d) the final states: z2 of the last block, or z0 if B = 0 */
+    float *h;              /* (L, d) the final states: z2 of the channel's last block, or z0
+                              if it has none (set by channel_forward; NULL before) */
     /* pooling, at every position t (pool_all) or at t = n-1 only (inference) */
     float *pk, *pv;        /* (L, d) Wk h + bk, Wv h + bv */
     float *centre;         /* (L, d) the centre q_t (h_t, mean of h_0..h_t, or the token) */

@@ -48,8 +48,9 @@ static void print_view(const char *path, const uint8_t *buf, size_t len, const b
     printf("\nconfig\n");
     printf("  items       %u\n  dim         %u\n  channels    %u\n  max_len     %u\n", c->n_items, c->dim,
            c->n_channels, c->max_len);
-    printf("  blocks      %u\n  heads       %u\n  ffn_dim     %u\n  item dtype  %s\n", c->n_blocks, c->n_heads,
-           c->ffn_dim, dtype_name(c->item_dtype));
+    printf("  blocks      %u%s\n  heads       %u\n  ffn_dim     %u\n  item dtype  %s\n", c->n_blocks,
+           bundle_blocks_vary(c) ? " (at most; each channel's below)" : "", c->n_heads, c->ffn_dim,
+           dtype_name(c->item_dtype));
     if (c->item_dtype == MDSREC_PQ)
         printf("  pq          %u codes a row (%u columns each), 256 centroids a sub-space\n", c->pq_m, c->dim / c->pq_m);
     printf("  item layout %s\n", c->item_layout == MDSREC_LAYOUT_PANEL16 ? "panels of 16 rows" : "rows");
@@ -61,7 +62,9 @@ static void print_view(const char *path, const uint8_t *buf, size_t len, const b
     printf("\nchannels\n");
     for (uint32_t i = 0; i < c->n_channels; i++) {
         const bundle_channel *ch = &v->ch[i];
-        printf("  %u  %-24s %-8s neighbours: ", i, c->channels[i].name, kind_name(c->channels[i].kind));
+        printf("  %u  %-24s %-8s ", i, c->channels[i].name, kind_name(c->channels[i].kind));
+        if (bundle_blocks_vary(c)) printf("blocks: %u  ", c->channels[i].n_blocks);
+        printf("neighbours: ");
         unsigned long long total = (unsigned long long)bundle_nb_total(ch, c->n_items);
         if (ch->nb_kind == SEC_NEIGHBOURS)
             printf("csr (NEIGHBOURS), %llu, longest row %u, f32 weights", total, bundle_nb_max_row(ch, c->n_items));

@@ -22,7 +22,7 @@ static const char *const layout_names[] = {"rows", "panels", NULL};      /* by m
 int cmd_synth(int argc, char **argv) {
     synth_options o;
     synth_defaults(&o, 0);
-    const char *path = NULL, *channels = NULL;
+    const char *path = NULL, *channels = NULL, *channel_blocks = NULL;
     int dtype = (int)o.dtype, weights = (int)o.weights, layout = MDSREC_LAYOUT_PANEL16, pool = (int)o.pool_mode, compact = o.nb_compact;
     const opt rows[] = {
         {"--out", OPT_STRING, &path, "FILE", .help = "output bundle (written atomically)", .flags = OPT_REQUIRED,
@@ -44,6 +44,9 @@ int cmd_synth(int argc, char **argv) {
         {"--seed", OPT_U64, &o.seed, "S", .help = "random seed"},
         {"--blocks", OPT_U32, &o.n_blocks, "B", .help = "attention blocks per channel", .min = 0,
          .max = MDSREC_MAX_BLOCKS},
+        {"--channel-blocks", OPT_STRING, &channel_blocks, "LIST",
+         .help = "each channel's blocks, comma-separated, each at most --blocks\n(a format v3 bundle when they differ)",
+         .def = "--blocks for every channel"},
         {"--heads", OPT_U32, &o.n_heads, "H", .help = "attention heads, dividing D", .min = 1, .max = UINT32_MAX},
         {"--max-len", OPT_U32, &o.max_len, "L", .help = "longest history read", .min = 1, .max = MDSREC_MAX_LEN},
         {"--neighbours", OPT_U32, &o.neighbours, "K", .help = "neighbours per item and channel, 0 for none"},
@@ -67,6 +70,23 @@ int cmd_synth(int argc, char **argv) {
     o.dtype = (uint32_t)dtype, o.weights = (uint32_t)weights, o.layout = (uint32_t)layout, o.pool_mode = (uint32_t)pool, o.nb_compact = compact;
     /* the rules across options, each with its own message */
     if (o.dim % o.n_heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", o.n_heads, o.dim);
+    if (channel_blocks) {
+        const char *p = channel_blocks;
+        uint32_t n = 0;
+        for (;;) {
+            char *end;
+            unsigned long b = strtoul(p, &end, 10);
+            if (end == p || b > o.n_blocks || n == o.n_channels || (*end && *end != ','))
+                return opt_usage_error(&cmd, "--channel-blocks expects %u counts of 0..%u (--blocks), one per channel, "
+                                             "found \"%s\"", o.n_channels, o.n_blocks, channel_blocks);
+            o.channel_blocks[n++] = (uint32_t)b;
+            if (!*end) break;
+            p = end + 1;
+        }
+        if (n != o.n_channels)
+            return opt_usage_error(&cmd, "--channel-blocks expects %u counts, one per channel, found %u", o.n_channels, n);
+        o.channel_blocks_set = 1;
+    }
     if (o.layout_set && o.layout == MDSREC_LAYOUT_PANEL16 && o.dtype != MDSREC_F32)
         return opt_usage_error(&cmd, "--layout panels needs --dtype f32");
     if (o.pq_m && o.dtype != MDSREC_PQ) return opt_usage_error(&cmd, "--pq-m needs --dtype pq");

@@ -167,6 +167,8 @@ int cmd_train(int argc, char **argv) {
     int windows = 1; /* all: every training target; on long histories `last` drops most */
     uint32_t dim = 64, max_len = 50, blocks = 2, heads = 2, ffn = 0, prop_k = 2, knn_k = 0, batch = 256, epochs = 200;
     uint32_t patience = 10, threads = 0;
+    uint32_t channel_blocks = 0;
+    int channel_blocks_given = 0;
     uint32_t valid_users = MDSREC_VALID_USERS_DEFAULT;
     float time_budget = 0; /* seconds; 0: none */
     uint64_t seed = 1;
@@ -192,6 +194,9 @@ int cmd_train(int argc, char **argv) {
         {"--dim", OPT_U32, &dim, "D", .help = "hidden size", .min = 1, .max = MDSREC_MAX_DIM},
         {"--max-len", OPT_U32, &max_len, "L", .help = "history read", .min = 1, .max = MDSREC_MAX_LEN},
         {"--blocks", OPT_U32, &blocks, "B", .help = "attention blocks", .min = 0, .max = MDSREC_MAX_BLOCKS},
+        {"--channel-blocks", OPT_U32, &channel_blocks, "B",
+         .help = "mdsrec: attention blocks of each modality channel (the id channel\nruns --blocks)",
+         .min = 0, .max = MDSREC_MAX_BLOCKS, .given = &channel_blocks_given, .def = "--blocks"},
         {"--heads", OPT_U32, &heads, "H", .help = "attention heads, dividing --dim", .min = 1, .max = UINT32_MAX},
         {"--ffn", OPT_U32, &ffn, "F", .help = "feed-forward width", .def = "4 x dim"},
         {"--prop-k", OPT_U32, &prop_k, "K", .help = "propagation rounds"},
@@ -283,6 +288,9 @@ int cmd_train(int argc, char **argv) {
     if (out && kind == TM_ITEMKNN)
         return opt_usage_error(&cmd, "--out: itemknn is evaluated only, no model is written (pop writes one)");
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
+    if (channel_blocks_given && kind != TM_MDSREC)
+        return opt_usage_error(&cmd, "--channel-blocks is for mdsrec's modality channels (--model %s has none)", model);
+    if (!channel_blocks_given) channel_blocks = blocks;
     int bad = mdsrec_switch(&cmd, kind, "id-features", "sasrecf is sasrec with features", no_id_features,
                             MDSREC_ID_FEATURES_DEFAULT, &id_features);
     if (!bad)
@@ -400,7 +408,7 @@ int cmd_train(int argc, char **argv) {
     c->n_items = ds.n_items;
     c->dim = dim;
     c->max_len = max_len;
-    c->n_blocks = blocks;
+    c->n_blocks = blocks > channel_blocks ? blocks : channel_blocks; /* the deepest channel's */
     c->n_heads = heads;
     c->ffn_dim = ffn ? ffn : 4 * dim;
     c->item_dtype = MDSREC_F32;
@@ -413,6 +421,7 @@ int cmd_train(int argc, char **argv) {
         c->pool_mode = MDSREC_POOL_NONE;
         snprintf(c->channels[0].name, 25, "id");
         c->channels[0].kind = MDSREC_CHANNEL_ID;
+        c->channels[0].n_blocks = blocks;
         s->ch[0].has_emb = 1;
         if (id_graph == 1) snprintf(s->ch[0].graph, sizeof s->ch[0].graph, "%s", TRAIN_ID_GRAPH_FILE);
         if (kind == TM_SASRECF) add_features(&s->ch[0], &ds, chosen, n_chosen);
@@ -422,6 +431,7 @@ int cmd_train(int argc, char **argv) {
         if (!no_id && keep("id", chosen, n_chosen)) {
             snprintf(c->channels[nc].name, 25, "id");
             c->channels[nc].kind = MDSREC_CHANNEL_ID;
+            c->channels[nc].n_blocks = blocks;
             s->ch[nc].has_emb = 1;
             if (id_graph == 1) snprintf(s->ch[nc].graph, sizeof s->ch[nc].graph, "%s", TRAIN_ID_GRAPH_FILE);
             if (id_features) /* early fusion inside the id channel, as sasrecf's item vector */
@@ -432,6 +442,7 @@ int cmd_train(int argc, char **argv) {
             if (!keep(ds.feat[f].name, chosen, n_chosen)) continue;
             snprintf(c->channels[nc].name, 25, "%s", ds.feat[f].name);
             c->channels[nc].kind = feature_channel_kind(&ds.feat[f]);
+            c->channels[nc].n_blocks = channel_blocks;
             tm_channel *ch = &s->ch[nc];
             ch->n_feat = 1;
             snprintf(ch->feat[0], 25, "%s", ds.feat[f].name);

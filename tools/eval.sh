@@ -102,9 +102,9 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 channel-blocks-0 channel-blocks-1"
 # any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
-FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10"
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 channel-blocks-0 channel-blocks-1"
 ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled sasrec-plain-ids mdsrec-plain-ids mdsrec-s9"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
 # the shipped defaults pick the batch from the data (docs/TRAINING.md, "Shipped defaults"); the
@@ -168,6 +168,9 @@ row_flags() {
     # session 11: the channels' own item embeddings (--channel-ids) became mdsrec's default;
     # mdsrec-s10 is the model before (session 10's run of them was the row all-ids-global-gate)
     mdsrec-s10) echo "--model mdsrec --no-channel-ids" ;;
+    # session 13: the modality channels with fewer attention blocks than the id channel's 2
+    channel-blocks-0) echo "--model mdsrec --channel-blocks 0" ;;
+    channel-blocks-1) echo "--model mdsrec --channel-blocks 1" ;;
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac
@@ -408,7 +411,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     RK=$WORK/ranks$SUFFIX; mkdir -p "$RK"
     have=()
     # session 9's study: each variant against the row it changes (docs/RESULTS.md)
-    STUDY_PAIRS="mdsrec-s9:mdsrec-plain-ids sasrec:sasrec-plain-ids sasrecf:sasrecf-plain-ids mdsrec-plain-ids:sasrec-plain-ids mdsrec-plain-ids:sasrecf-plain-ids gate-global:mdsrec-plain-ids id-features:mdsrec-s9 mdsrec-s10:mdsrec-s9 global-gate:mdsrec-s9 channel-ids:mdsrec-s9 mdsrec:mdsrec-s10"
+    STUDY_PAIRS="mdsrec-s9:mdsrec-plain-ids sasrec:sasrec-plain-ids sasrecf:sasrecf-plain-ids mdsrec-plain-ids:sasrec-plain-ids mdsrec-plain-ids:sasrecf-plain-ids gate-global:mdsrec-plain-ids id-features:mdsrec-s9 mdsrec-s10:mdsrec-s9 global-gate:mdsrec-s9 channel-ids:mdsrec-s9 mdsrec:mdsrec-s10 channel-blocks-0:mdsrec channel-blocks-1:mdsrec channel-blocks-0:channel-blocks-1"
     study=()
     for r in ${STUDY_PAIRS//:/ }; do
         [[ " $ALL_ROWS " == *" $r "* && " mdsrec sasrec sasrecf ${study[*]-} " != *" $r "* ]] && study+=("$r")

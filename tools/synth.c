@@ -84,11 +84,11 @@ int synth_parse_channels(synth_options *o, const char *list, const char **why) {
 
 /* ---------------------------------------------------------------- the parts */
 
-static int encoder_random(const mdsrec_config *c, float *e, uint64_t *s) {
+static int encoder_random(const mdsrec_config *c, uint32_t ch, float *e, uint64_t *s) {
     size_t d = c->dim, f = c->ffn_dim;
     float sd = 1.0f / sqrtf((float)d), sdf = 1.0f / sqrtf((float)f);
     fill_const(e, d, 1), fill_const(e + d, d, 0), e += 2 * d; /* LN_in */
-    for (uint32_t b = 0; b < c->n_blocks; b++) {
+    for (uint32_t b = 0; b < c->channels[ch].n_blocks; b++) {
         for (int m = 0; m < 4; m++) { /* wq bq wk bk wv bv wo bo */
             fill_random(e, d * d, sd, s), e += d * d;
             fill_const(e, d, 0), e += d;
@@ -205,6 +205,8 @@ static mdsrec_status options_check(const synth_options *o, mdsrec_error *err) {
     else if (o->layout_set && o->layout == MDSREC_LAYOUT_PANEL16 && o->dtype != MDSREC_F32)
         why = "--layout panels needs --dtype f32";
     else if (o->pool_mode > MDSREC_POOL_TOKEN) why = "unknown pool mode";
+    for (uint32_t i = 0; !why && o->channel_blocks_set && i < o->n_channels; i++)
+        if (o->channel_blocks[i] > o->n_blocks) why = "a channel's blocks must be at most --blocks";
     if (!why) return MDSREC_OK;
     if (err) {
         err->code = MDSREC_EARG;
@@ -240,6 +242,7 @@ mdsrec_status synth_make(const synth_options *o, synth_model *m, mdsrec_error *e
     for (uint32_t i = 0; i < o->n_channels; i++) {
         memcpy(c->channels[i].name, o->names[i], sizeof c->channels[i].name);
         c->channels[i].kind = o->kinds[i];
+        c->channels[i].n_blocks = o->channel_blocks_set ? o->channel_blocks[i] : o->n_blocks;
     }
     size_t n = o->n_items, d = o->dim;
 
@@ -273,12 +276,12 @@ mdsrec_status synth_make(const synth_options *o, synth_model *m, mdsrec_error *e
         bundle_channel_spec *cp = &sp->ch[ch];
         m->items[ch] = malloc(n * d * sizeof(float));
         m->pos[ch] = malloc((size_t)c->max_len * d * sizeof(float));
-        m->encoder[ch] = malloc(bundle_encoder_floats(c) * sizeof(float));
+        m->encoder[ch] = malloc(bundle_encoder_floats(c, ch) * sizeof(float));
         if (!m->items[ch] || !m->pos[ch] || !m->encoder[ch]) return oom(err);
         /* rows of norm about 1, so scores spread and the top-k is not all ties */
         fill_random(m->items[ch], n * d, 1.0f / sqrtf((float)d), &cs);
         fill_random(m->pos[ch], (size_t)c->max_len * d, 0.02f, &cs);
-        encoder_random(c, m->encoder[ch], &cs);
+        encoder_random(c, ch, m->encoder[ch], &cs);
         cp->items = m->items[ch], cp->pos = m->pos[ch], cp->encoder = m->encoder[ch];
         if (c->pool_mode != MDSREC_POOL_NONE) {
             m->pool[ch] = malloc(bundle_pool_floats(c) * sizeof(float));

@@ -21,6 +21,10 @@ typedef struct {
     uint32_t layout;       /* mdsrec_layout; unless layout_set, panels for f32, rows otherwise */
     int layout_set;
     uint32_t n_blocks;     /* 2 */
+    /* with channel_blocks_set, channel i runs channel_blocks[i] <= n_blocks blocks (a format v3
+       bundle); else every channel runs n_blocks */
+    uint32_t channel_blocks[MDSREC_MAX_CHANNELS];
+    int channel_blocks_set;
     uint32_t n_heads;      /* 2 */
     uint32_t max_len;      /* 50 */
     uint32_t neighbours;   /* per item and channel; 0 for no neighbour sections */

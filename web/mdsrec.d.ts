@@ -10,7 +10,7 @@ export type MdsrecErrorCode =
   /** Not a bundle, or a damaged one: empty, shorter than its header or its Content-Length (a download that ended
       early), bad magic, wrong length, checksum mismatch, inconsistent sections, modelHash mismatch. */
   | 'MDSREC_CORRUPT_BUNDLE'
-  /** A bundle of a format version this core does not read (e.g. version 3). */
+  /** A bundle of a format version this core does not read (e.g. version 4). */
   | 'MDSREC_INCOMPATIBLE_BUNDLE'
   /** No WebAssembly, the .wasm is not the mdsrec core or fails wasmHash, the CSP forbids compiling it
       ('wasm-unsafe-eval': the page's policy on the main thread, worker.js's policy in the Worker; docs/WEB.md),

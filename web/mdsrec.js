@@ -70,8 +70,8 @@ const echoUrl = (u) => echo(String(u), 120, false);
 
 // == bundle header (models/FORMAT.md)
 
-export const FORMAT_VERSION = 2; // the newest bundle format this shim's core reads
-export const FORMAT_VERSION_MIN = 1; // and the oldest (models/FORMAT.md: v2 added pq items and compact weights)
+export const FORMAT_VERSION = 3; // the newest bundle format this shim's core reads
+export const FORMAT_VERSION_MIN = 1; // and the oldest (models/FORMAT.md: v2 added pq items and compact weights, v3 channels of different depths)
 const MAGIC = [0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** Checks the magic and format version in the first 12 bytes of a bundle: a clear BundleError

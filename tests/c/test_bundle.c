@@ -206,7 +206,7 @@ static void round_trip(uint32_t dtype) {
         CHECK((dtype == MDSREC_I8) == (v.ch[ch].scales != NULL));
         if (dtype == MDSREC_I8 && ch == 1) CHECK(v.ch[1].scales[2] == 0);
         CHECK(!memcmp(v.ch[ch].pos, m.pos[ch], (size_t)c->max_len * d * 4));
-        CHECK(!memcmp(v.ch[ch].encoder, m.encoder[ch], bundle_encoder_floats(c) * 4));
+        CHECK(!memcmp(v.ch[ch].encoder, m.encoder[ch], bundle_encoder_floats(c, ch) * 4));
         CHECK(!memcmp(v.ch[ch].pool, m.pool[ch], bundle_pool_floats(c) * 4));
         CHECK(!memcmp(v.ch[ch].nb_row, m.nb_row[ch], (n + 1) * 4));
         uint32_t nnz = m.nb_row[ch][n];
@@ -397,9 +397,9 @@ static void test_reader_errors(void) {
     b[0] ^= 1;
     EXPECT(b, len, MDSREC_EFORMAT, "header", "magic");
     FRESH();
-    set32(b + 8, 3); /* no refresh: the version is checked before the checksum */
-    EXPECT(b, len, MDSREC_EVERSION, "header", "version 3");
-    EXPECT(b, 12, MDSREC_EVERSION, "version 3", NULL);
+    set32(b + 8, 4); /* no refresh: the version is checked before the checksum */
+    EXPECT(b, len, MDSREC_EVERSION, "header", "version 4");
+    EXPECT(b, 12, MDSREC_EVERSION, "version 4", NULL);
     set32(b + 8, 0);
     EXPECT(b, len, MDSREC_EVERSION, "version 0", NULL);
     FRESH();
@@ -1022,8 +1022,73 @@ static void compact_reader_errors(void) {
     free(good);
 }
 
+/* ---------------------------------------------------------------- blocks per channel (v3) */
+
+/* Channels of different depths: written as version 3 with each channel's count in its CONFIG
+   record, read back, opened and run; the same model with equal depths stays version 1; a count
+   above n_blocks, or one that disagrees with the ENCODER section's size, is refused; in v1 the
+   field is reserved. */
+static void blocks_per_channel(void) {
+    synth_options o;
+    small_options(&o, MDSREC_F32);
+    o.n_blocks = 2, o.channel_blocks_set = 1, o.channel_blocks[0] = 2, o.channel_blocks[1] = 0;
+    synth_model m;
+    mdsrec_error err;
+    CHECK_MSG(synth_make(&o, &m, &err) == MDSREC_OK, "%s", err.message);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    CHECK_MSG(bundle_build(&m.spec, &buf, &len, &err) == MDSREC_OK, "%s", err.message);
+    if (!buf) {
+        synth_free(&m);
+        return;
+    }
+    CHECK(get32(buf + 8) == 3);
+    const uint8_t *recs = payload(buf, SEC_CONFIG, BUNDLE_NO_CHANNEL) + BUNDLE_CONFIG_FIXED;
+    CHECK(get32(recs + 28) == 2 && get32(recs + BUNDLE_CHANNEL_RECORD + 28) == 0);
+    bundle_view v;
+    CHECK_MSG(bundle_read(buf, len, &v, &err) == MDSREC_OK, "%s", err.message);
+    CHECK(v.cfg.n_blocks == 2 && v.cfg.channels[0].n_blocks == 2 && v.cfg.channels[1].n_blocks == 0);
+    CHECK(bundle_encoder_floats(&v.cfg, 1) == 2 * (size_t)v.cfg.dim); /* LN_in only */
+    CHECK(bundle_encoder_floats(&v.cfg, 0) > bundle_encoder_floats(&v.cfg, 1));
+    for (uint32_t ch = 0; ch < 2; ch++)
+        CHECK(!memcmp(v.ch[ch].encoder, m.encoder[ch], bundle_encoder_floats(&v.cfg, ch) * 4));
+    mdsrec_model *model = NULL;
+    mdsrec_state *st = NULL;
+    CHECK_MSG(mdsrec_open(buf, len, &model, &err) == MDSREC_OK, "%s", err.message);
+    if (model && mdsrec_state_new(model, &st) == MDSREC_OK) {
+        uint32_t hist[3] = {1, 4, 2};
+        mdsrec_query q = {.history = hist, .history_len = 3, .k = 3};
+        mdsrec_result r;
+        CHECK(mdsrec_recommend(model, st, &q, &r) == MDSREC_OK);
+        CHECK(r.count == 3 && r.items[0] < o.n_items && isfinite(r.scores[0]));
+    }
+    mdsrec_state_free(st);
+    mdsrec_close(model);
+
+    /* a channel's count above n_blocks; a count that does not match its ENCODER section */
+    size_t rec1 = BUNDLE_CONFIG_FIXED + BUNDLE_CHANNEL_RECORD + 28;
+    EXPECT_CONFIG(buf, len, rec1, 3, "channel 1 has 3 blocks", "more than n_blocks 2");
+    EXPECT_CONFIG(buf, len, rec1, 1, "ENCODER (channel 1)", "expected");
+    /* the writer refuses the same */
+    m.spec.cfg.channels[1].n_blocks = 3;
+    uint8_t *bad = NULL;
+    size_t bad_len = 0;
+    CHECK(bundle_build(&m.spec, &bad, &bad_len, &err) == MDSREC_EARG && strstr(err.message, "more than n_blocks"));
+    free(bad);
+    free(buf);
+    synth_free(&m);
+
+    /* equal depths: version 1, and there the field is reserved */
+    o.channel_blocks[1] = 2;
+    CHECK_MSG(synth_bundle(&o, &buf, &len, &err) == MDSREC_OK, "%s", err.message);
+    CHECK(get32(buf + 8) == 1);
+    EXPECT_CONFIG(buf, len, BUNDLE_CONFIG_FIXED + 28, 2, "channel 0 reserved field is not 0", NULL);
+    free(buf);
+}
+
 int main(void) {
     test_checksum();
+    blocks_per_channel();
     round_trip(MDSREC_F32);
     round_trip(MDSREC_F16);
     round_trip(MDSREC_I8);

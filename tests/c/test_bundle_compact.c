@@ -88,8 +88,9 @@ static void weights_round_trip(void) {
         CHECK_MSG(mdsrec_open(b, len, &m, &err) == MDSREC_OK, "%s", err.message);
         const mdsrec_config *c = mdsrec_model_config(m);
         CHECK(c->weight_dtype == wd && c->pq_m == 0);
-        size_t ne = bundle_encoder_floats(c), np = bundle_pool_floats(c);
+        size_t np = bundle_pool_floats(c);
         for (uint32_t ch = 0; ch < c->n_channels; ch++) {
+            size_t ne = bundle_encoder_floats(c, ch);
             const float *got[2] = {m->view.ch[ch].encoder, m->view.ch[ch].pool};
             const float *want[2] = {sm.encoder[ch], sm.pool[ch]};
             size_t count[2] = {ne, np};

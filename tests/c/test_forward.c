@@ -3,7 +3,8 @@
  * double-precision reference of MODEL.md sections 3-4, written here from the spec.
  *
  * The model is assembled by hand (no bundle): random weights, every pool mode, 0 and 2
- * blocks, f32 / f16 / i8 item matrices. Tolerances: f32 and f16 scores within 2e-4 of the
+ * blocks, and channels of 2, 0 and 1 blocks in one model (format v3), f32 / f16 / i8 item
+ * matrices. Tolerances: f32 and f16 scores within 2e-4 of the
  * reference relative to the sum of |terms| (float LayerNorm, softmax and GELU against double);
  * i8 within 2e-2 (the visitor vector is quantized to 8 bits by design).
  */
@@ -38,15 +39,21 @@ typedef struct {
     uint32_t *pop;
 } fixture;
 
+/* B_MIXED as B: n_blocks 2, channel c runs mixed_blocks[c % 3] of them */
+#define B_MIXED 3u
+static const uint32_t mixed_blocks[3] = {2, 0, 1};
+
 static void fixture_make(fixture *fx, uint32_t N, uint32_t d, uint32_t C, uint32_t L, uint32_t B,
                          uint32_t heads, uint32_t pool_mode, uint32_t dtype) {
     memset(fx, 0, sizeof *fx);
     mdsrec_config *cfg = &fx->m.cfg;
-    cfg->n_items = N, cfg->dim = d, cfg->n_channels = C, cfg->max_len = L, cfg->n_blocks = B;
+    cfg->n_items = N, cfg->dim = d, cfg->n_channels = C, cfg->max_len = L, cfg->n_blocks = B == B_MIXED ? 2 : B;
     cfg->n_heads = heads, cfg->ffn_dim = 4 * d, cfg->item_dtype = dtype, cfg->pool_mode = pool_mode;
     cfg->ln_eps = 1e-12f;
-    size_t ne = bundle_encoder_floats(cfg), np = bundle_pool_floats(cfg);
+    for (uint32_t c = 0; c < C; c++) cfg->channels[c].n_blocks = B == B_MIXED ? mixed_blocks[c % 3] : B;
+    size_t np = bundle_pool_floats(cfg);
     for (uint32_t c = 0; c < C; c++) {
+        size_t ne = bundle_encoder_floats(cfg, c);
         fx->f32[c] = malloc((size_t)N * d * sizeof(float));
         for (size_t i = 0; i < (size_t)N * d; i++) fx->f32[c][i] = frand(1.0f);
         if (dtype == MDSREC_F32) {
@@ -85,7 +92,7 @@ static void fixture_make(fixture *fx, uint32_t N, uint32_t d, uint32_t C, uint32
         fx->m.view.ch[c].pos = fx->pos[c];
         fx->m.view.ch[c].encoder = fx->enc[c];
         fx->m.view.ch[c].pool = fx->pool[c];
-        encoder_weights_map(cfg, fx->pos[c], fx->enc[c], fx->pool[c], &fx->m.enc[c]);
+        encoder_weights_map(cfg, cfg->channels[c].n_blocks, fx->pos[c], fx->enc[c], fx->pool[c], &fx->m.enc[c]);
     }
     size_t ng = (size_t)C * C * d + C;
     fx->gate = malloc(ng * sizeof(float));
@@ -145,7 +152,7 @@ static size_t ref_channel(const fixture *fx, uint32_t c, const uint32_t *hist, s
         for (size_t i = 0; i < d; i++) z[t * d + i] = (double)fx->f32[c][(size_t)hist[t] * d + i] + w->pos[t * d + i];
         ref_ln(z + t * d, w->ln_in_g, w->ln_in_b, d, cfg->ln_eps);
     }
-    for (uint32_t b = 0; b < cfg->n_blocks; b++) {
+    for (uint32_t b = 0; b < cfg->channels[c].n_blocks; b++) {
         const block_weights *bw = &w->blk[b];
         for (size_t t = 0; t < n; t++) {
             ref_lin(q + t * d, bw->wq, bw->bq, z + t * d, d, d);
@@ -413,10 +420,10 @@ static void check_query_options(void) {
 /* The prefix cache (model.c): a state that saw a shorter, a changed or a slid history before
    must score exactly (bit for bit) as a new state does: appended clicks, a change in the
    middle, the same history again, a history longer than L (all positions shift), a shorter one. */
-static void check_prefix_cache(uint32_t pool_mode, uint32_t dtype) {
+static void check_prefix_cache(uint32_t B, uint32_t pool_mode, uint32_t dtype) {
     const uint32_t N = 101, L = 8;
     fixture fx;
-    fixture_make(&fx, N, 16, 3, L, 2, 2, pool_mode, dtype);
+    fixture_make(&fx, N, 16, 3, L, B, 2, pool_mode, dtype);
     mdsrec_state *warm = NULL;
     CHECK(mdsrec_state_new(&fx.m, &warm) == MDSREC_OK);
     float *a = malloc(N * sizeof(float)), *b = malloc(N * sizeof(float));
@@ -443,9 +450,13 @@ int main(void) {
     static const uint32_t pools[] = {MDSREC_POOL_NONE, MDSREC_POOL_LAST, MDSREC_POOL_MEAN, MDSREC_POOL_TOKEN};
     for (uint32_t dt = 0; dt < 3; dt++)
         for (size_t p = 0; p < 4; p++)
-            for (uint32_t B = 0; B <= 2; B += 2) check_against_reference(B, pools[p], dt);
+            for (uint32_t B = 0; B <= B_MIXED; B++)
+                if (B != 1) check_against_reference(B, pools[p], dt);
     check_query_options();
     for (uint32_t dt = 0; dt < 3; dt++)
-        for (size_t p = 0; p < 4; p++) check_prefix_cache(pools[p], dt);
+        for (size_t p = 0; p < 4; p++) {
+            check_prefix_cache(2, pools[p], dt);
+            check_prefix_cache(B_MIXED, pools[p], dt);
+        }
     return check_done("test_forward");
 }

@@ -77,6 +77,7 @@ int main(void) {
     s.kind = TM_MDSREC;
     s.cfg.n_items = N_ITEMS; s.cfg.dim = DIM; s.cfg.n_channels = 3; s.cfg.max_len = 6;
     s.cfg.n_blocks = 1; s.cfg.n_heads = 2; s.cfg.ffn_dim = 16; s.cfg.ln_eps = 1e-5f;
+    for (uint32_t k = 0; k < 3; k++) s.cfg.channels[k].n_blocks = 1;
     s.prop_k = 2;
     s.ch[0].has_emb = 1;
     for (int f = 0; f < 2; f++) {

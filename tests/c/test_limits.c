@@ -18,7 +18,7 @@
 static mdsrec_status build(const mdsrec_config *cfg, const char *const *keys, uint8_t **out, size_t *len,
                            mdsrec_error *err) {
     uint64_t n = cfg->n_items, d = cfg->dim, c = cfg->n_channels;
-    uint64_t enc = bundle_encoder_floats(cfg), pool = bundle_pool_floats(cfg);
+    uint64_t enc = bundle_encoder_floats(cfg, 0), pool = bundle_pool_floats(cfg);
     uint64_t most = n * d;
     if ((uint64_t)cfg->max_len * d > most) most = (uint64_t)cfg->max_len * d;
     if (enc > most) most = enc;
@@ -66,6 +66,7 @@ static mdsrec_config small_config(uint32_t n_items) {
     c.n_items = n_items, c.dim = 4, c.n_channels = 1, c.max_len = 3, c.n_blocks = 1, c.n_heads = 2;
     c.ffn_dim = 8, c.item_dtype = MDSREC_F32, c.pool_mode = MDSREC_POOL_LAST, c.ln_eps = 1e-5f;
     strcpy(c.channels[0].name, "id");
+    c.channels[0].n_blocks = 1;
     return c;
 }
 
@@ -96,7 +97,7 @@ static void state_size_overflow(void) {
     CHECK(want > SIZE_MAX ? got == SIZE_MAX : got == want);
 
     if (SIZE_MAX > UINT32_MAX) return; /* natively this state is 4 GiB+: not worth allocating */
-    c.n_blocks = 1;
+    c.n_blocks = c.channels[0].n_blocks = 1;
     uint8_t *b = NULL;
     size_t len = 0;
     mdsrec_error err;

@@ -160,8 +160,8 @@ typedef struct {
 
 static void ch_map(ch_ctx *c, float *base, encoder_weights *w) {
     size_t npos = (size_t)c->cfg.max_len * c->cfg.dim;
-    size_t nenc = bundle_encoder_floats(&c->cfg);
-    encoder_weights_map(&c->cfg, base, base + npos, c->cfg.pool_mode ? base + npos + nenc : NULL, w);
+    size_t nenc = bundle_encoder_floats(&c->cfg, 0);
+    encoder_weights_map(&c->cfg, c->cfg.n_blocks, base, base + npos, c->cfg.pool_mode ? base + npos + nenc : NULL, w);
 }
 static double ch_loss(void *p) {
     ch_ctx *c = p;
@@ -179,11 +179,12 @@ static void test_channel(uint32_t pool_mode, uint32_t blocks, int pool_all, floa
     ch_ctx c;
     memset(&c, 0, sizeof c);
     c.cfg.n_items = 10; c.cfg.dim = 8; c.cfg.n_channels = 1; c.cfg.max_len = 6;
-    c.cfg.n_blocks = blocks; c.cfg.n_heads = 2; c.cfg.ffn_dim = 12; c.cfg.pool_mode = pool_mode;
+    c.cfg.n_blocks = c.cfg.channels[0].n_blocks = blocks;
+    c.cfg.n_heads = 2; c.cfg.ffn_dim = 12; c.cfg.pool_mode = pool_mode;
     c.cfg.ln_eps = 1e-5f;
     c.n = 5; c.pool_all = pool_all; c.p_drop = p_drop;
     size_t d = 8;
-    c.np = 6 * d + bundle_encoder_floats(&c.cfg) + bundle_pool_floats(&c.cfg);
+    c.np = 6 * d + bundle_encoder_floats(&c.cfg, 0) + bundle_pool_floats(&c.cfg);
     c.params = malloc(c.np * sizeof(float));
     c.grads = calloc(c.np, sizeof(float));
     c.rows = malloc(c.n * d * sizeof(float));

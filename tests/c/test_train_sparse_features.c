@@ -35,6 +35,7 @@ int main(void) {
     memset(&s, 0, sizeof s);
     s.cfg.n_items = N; s.cfg.dim = D; s.cfg.n_channels = 2; s.cfg.max_len = 4;
     s.cfg.n_blocks = 1; s.cfg.n_heads = 2; s.cfg.ffn_dim = 16; s.cfg.ln_eps = 1e-5f;
+    s.cfg.channels[0].n_blocks = s.cfg.channels[1].n_blocks = 1;
     s.kind = TM_MDSREC;
     s.prop_k = 2;
     s.ch[0].has_emb = 1;

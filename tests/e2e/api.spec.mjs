@@ -115,15 +115,15 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
       const w = worker ? 'worker' : 'main';
       const flipped = bytes.slice();
       flipped[bytes.length >> 1] ^= 0x40;
-      const v3 = bytes.slice();
-      v3[8] = 3;
+      const v4 = bytes.slice();
+      v4[8] = 4;
       Object.assign(out, {
         [`${w} corrupt bytes`]: await code(() => m.load({ model: flipped, worker })),
-        [`${w} version 3 bytes`]: await code(() => m.load({ model: v3, worker })),
+        [`${w} version 4 bytes`]: await code(() => m.load({ model: v4, worker })),
         [`${w} random bytes`]: await code(() => m.load({ model: new Uint8Array(100).fill(7), worker })),
         [`${w} empty bytes`]: await code(() => m.load({ model: new ArrayBuffer(0), worker })),
         [`${w} corrupt url`]: await code(() => m.load({ model: '/fixtures/corrupt.mdsb', worker })),
-        [`${w} version 3 url`]: await code(() => m.load({ model: '/fixtures/version3.mdsb', worker })),
+        [`${w} version 4 url`]: await code(() => m.load({ model: '/fixtures/version4.mdsb', worker })),
         [`${w} truncated url`]: await code(() => m.load({ model: '/fixtures/truncated.mdsb', worker })),
         [`${w} missing url`]: await code(() => m.load({ model: '/fixtures/nothing.mdsb', worker })),
         [`${w} not wasm`]: await code(() => m.load({ model, wasm: '/fixtures/not-wasm.wasm', worker })),
@@ -177,11 +177,11 @@ test('misuse gives the documented codes, with no unhandled rejection', async ({ 
   for (const w of ['worker', 'main']) {
     Object.assign(want, {
       [`${w} corrupt bytes`]: 'MDSREC_CORRUPT_BUNDLE',
-      [`${w} version 3 bytes`]: 'MDSREC_INCOMPATIBLE_BUNDLE',
+      [`${w} version 4 bytes`]: 'MDSREC_INCOMPATIBLE_BUNDLE',
       [`${w} random bytes`]: 'MDSREC_CORRUPT_BUNDLE',
       [`${w} empty bytes`]: 'MDSREC_CORRUPT_BUNDLE',
       [`${w} corrupt url`]: 'MDSREC_CORRUPT_BUNDLE',
-      [`${w} version 3 url`]: 'MDSREC_INCOMPATIBLE_BUNDLE',
+      [`${w} version 4 url`]: 'MDSREC_INCOMPATIBLE_BUNDLE',
       [`${w} truncated url`]: 'MDSREC_CORRUPT_BUNDLE',
       [`${w} missing url`]: 'MDSREC_FETCH_FAILED',
       [`${w} not wasm`]: 'MDSREC_WASM_UNAVAILABLE',

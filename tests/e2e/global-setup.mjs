@@ -43,9 +43,9 @@ export default function globalSetup() {
   const flipped = Buffer.from(b);
   flipped[Math.floor(b.length / 2)] ^= 0x40;
   writeFileSync(`${DIR}/corrupt.mdsb`, flipped);
-  const v3 = Buffer.from(b);
-  v3.writeUInt32LE(3, 8); // newer than the newest format (2) the core reads
-  writeFileSync(`${DIR}/version3.mdsb`, v3);
+  const v4 = Buffer.from(b);
+  v4.writeUInt32LE(4, 8); // newer than the newest format (3) the core reads
+  writeFileSync(`${DIR}/version4.mdsb`, v4);
   writeFileSync(`${DIR}/truncated.mdsb`, b.subarray(0, Math.floor(b.length / 3)));
   writeFileSync(`${DIR}/not-wasm.wasm`, 'this is not WebAssembly');
   // A page with no script of its own, on the demo's origin and under its CSP, for API tests.

@@ -72,7 +72,7 @@ test('the minified shim raises the same errors: code, name and its own classes',
     for (const worker of [true, false]) {
       const w = worker ? 'worker' : 'main';
       out[`${w} corrupt`] = await what(() => m.load({ model: '/fixtures/corrupt.mdsb', worker, cache: false }));
-      out[`${w} version 3`] = await what(() => m.load({ model: '/fixtures/version3.mdsb', worker, cache: false }));
+      out[`${w} version 4`] = await what(() => m.load({ model: '/fixtures/version4.mdsb', worker, cache: false }));
       out[`${w} not wasm`] = await what(() => m.load({ model, wasm: '/fixtures/not-wasm.wasm', worker, cache: false }));
       const rec = await m.load({ model, storage: 'memory', worker, cache: false });
       // raised in the Worker, rebuilt on the page from its code
@@ -91,7 +91,7 @@ test('the minified shim raises the same errors: code, name and its own classes',
   const is = (code, cls) => ({ code, name: cls, ctor: cls, cls: cls === 'MdsrecError' ? [] : [cls], mdsrec: true });
   for (const w of ['worker', 'main']) {
     expect(min[`${w} corrupt`]).toEqual(is('MDSREC_CORRUPT_BUNDLE', 'BundleError'));
-    expect(min[`${w} version 3`]).toEqual(is('MDSREC_INCOMPATIBLE_BUNDLE', 'BundleError'));
+    expect(min[`${w} version 4`]).toEqual(is('MDSREC_INCOMPATIBLE_BUNDLE', 'BundleError'));
     expect(min[`${w} not wasm`]).toEqual(is('MDSREC_WASM_UNAVAILABLE', 'WasmError'));
     expect(min[`${w} similar unknown`]).toEqual(is('MDSREC_UNKNOWN_KEY', 'UnknownKeyError'));
     expect(min[`${w} k 0`]).toEqual(is('MDSREC_BAD_ARGUMENT', 'ArgumentError'));

@@ -26,6 +26,8 @@ const BUNDLES = [
   // format v2: pq items (lookup-table scoring) with f16 weights, i8 items with q8 weights
   { name: 'pq-f16w', args: ['--dtype', 'pq', '--pq-m', '8', '--weights', 'f16', '--pool', 'last', '--seed', '15'] },
   { name: 'i8-q8w', args: ['--dtype', 'int8', '--weights', 'q8', '--pool', 'mean', '--seed', '16'] },
+  // format v3: channels of 2, 0 and 1 attention blocks (mdsrec train --channel-blocks)
+  { name: 'v3-depths', args: ['--dtype', 'fp32', '--channel-blocks', '2,0,1', '--pool', 'last', '--seed', '17'] },
 ];
 const N_ITEMS = 2000;
 
@@ -185,8 +187,8 @@ test('keys, catalog, similar and errors through the wasm exports', async () => {
   assert.equal(core.x.mdsrec_wasm_info_n_items(), -1); // nothing open after a failed open
   assert.equal(core.config().version, -1);
   const future = Uint8Array.from(without.bytes);
-  future[8] = 3;
-  assert.throws(() => core.open(future), (e) => e.status === 4 && /version 3/.test(e.message));
+  future[8] = 4;
+  assert.throws(() => core.open(future), (e) => e.status === 4 && /version 4/.test(e.message));
   core.close();
 });
 
@@ -227,7 +229,7 @@ test('named exports: config fields, result arrays and status names match include
   assert.equal(core.statusName(-1), null);
   core.open(BUNDLES[1].bytes);
   const cfg = core.config();
-  assert.deepEqual([cfg.nItems, cfg.nChannels, cfg.itemDtype, cfg.poolMode, cfg.version], [N_ITEMS, 3, 1, 2, 2]); // fp16 = 1, mean = 2
+  assert.deepEqual([cfg.nItems, cfg.nChannels, cfg.itemDtype, cfg.poolMode, cfg.version], [N_ITEMS, 3, 1, 2, 3]); // fp16 = 1, mean = 2
   assert.equal(core.x.mdsrec_wasm_result_items(), 0); // no result yet
   core.recommend({ history: [1, 2], k: 3 });
   for (const f of ['items', 'scores', 'shares', 'gates', 'carriers', 'carrier_weights']) assert.ok(core.x[`mdsrec_wasm_result_${f}`]() > 0, f);

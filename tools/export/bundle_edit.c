@@ -62,7 +62,7 @@ int edit_bundle_read(const uint8_t *buf, size_t len, const char *what, edit_bund
     for (uint32_t c = 0; c < C; c++) {
         const bundle_channel *ch = &v.ch[c];
         b->pos[c] = copy_floats(ch->pos, (size_t)cfg->max_len * d);
-        b->encoder[c] = copy_floats(ch->encoder, bundle_encoder_floats(cfg));
+        b->encoder[c] = copy_floats(ch->encoder, bundle_encoder_floats(cfg, c));
         if (ch->pool) b->pool[c] = copy_floats(ch->pool, bundle_pool_floats(cfg));
         b->items[c] = malloc(N * d * sizeof(float));
         if (!b->pos[c] || !b->encoder[c] || (ch->pool && !b->pool[c]) || !b->items[c]) goto oom;

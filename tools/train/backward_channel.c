@@ -81,9 +81,11 @@ static void pool_backward(const mdsrec_config *cfg, const encoder_weights *w, co
             for (size_t j = 0; j < d; j++) W_(gw->ptoken)[j] += dc[j];
         }
     }
-    /* pk = Wk h + bk, pv = Wv h + bv over all n states */
-    linear_bwd(dh, W_(gw->pwk), W_(gw->pbk), dpk, a->h, w->pwk, n, d, d);
-    linear_bwd(dh, W_(gw->pwv), W_(gw->pbv), dpv, a->h, w->pwv, n, d, d);
+    /* pk = Wk h + bk, pv = Wv h + bv over all n states: h is the channel's last block's output
+       (a->h is set by the forward, not by channel_acts_map, and a may have been mapped again) */
+    const float *h = w->n_blocks ? a->blk[w->n_blocks - 1].z2 : a->z0;
+    linear_bwd(dh, W_(gw->pwk), W_(gw->pbk), dpk, h, w->pwk, n, d, d);
+    linear_bwd(dh, W_(gw->pwv), W_(gw->pbv), dpv, h, w->pwv, n, d, d);
 }
 
 void channel_backward(const mdsrec_config *cfg, const encoder_weights *w, const encoder_weights *gw,
@@ -103,7 +105,7 @@ void channel_backward(const mdsrec_config *cfg, const encoder_weights *w, const 
         pool_backward(cfg, w, gw, a, n, t0, du, dh, pool_s);
 
     /* ---- the blocks, last first; dh holds the gradient on the block's output */
-    for (size_t b = cfg->n_blocks; b-- > 0;) {
+    for (size_t b = w->n_blocks; b-- > 0;) {
         const block_weights *k = &w->blk[b];
         const block_weights *g = &gw->blk[b];
         const float *in = b ? a->blk[b - 1].z2 : a->z0;

@@ -34,7 +34,7 @@ int ckpt_write(const char *path, const train_state *st, const float *params, con
         fprintf(f, "channel %u %s %u %d %u %s", k, c->channels[k].name, c->channels[k].kind, ch->has_emb,
                 ch->feat_width, ch->graph[0] ? ch->graph : "-");
         for (uint32_t j = 0; j < ch->n_feat; j++) fprintf(f, " %s", ch->feat[j]);
-        fprintf(f, "\n");
+        fprintf(f, "\nchannel_blocks %u %u\n", k, c->channels[k].n_blocks);
     }
     fprintf(f, "lr %.9g\np_hidden %.9g\np_attn %.9g\nbatch %u\nepochs %u\npatience %u\nwindows_all %u\nseed %" PRIu64 "\n",
             (double)st->lr, (double)st->p_hidden, (double)st->p_attn, st->batch, st->epochs, st->patience,
@@ -92,6 +92,7 @@ int ckpt_read(const char *path, train_state *st, float **params, adam *opt) {
     uint64_t adam_t = 0, sum = 0;
     char *text = strndup((const char *)buf, hdr);
     int bad = !text;
+    int blocks_read[MDSREC_MAX_CHANNELS] = {0}; /* checkpoints before channel_blocks: every channel n_blocks */
     for (char *line = text ? strtok(text, "\n") : NULL; line && !bad; line = strtok(NULL, "\n")) {
         char key[32];
         int off = 0;
@@ -135,6 +136,10 @@ int ckpt_read(const char *path, train_state *st, float **params, adam *opt) {
                 ckpt_epoch *e = &st->hist[st->n_hist++];
                 bad = sscanf(v, "%u %lf %lf %lf %lf", &e->epoch, &e->loss, &e->hr10, &e->ndcg10, &e->seconds) != 5;
             }
+        } else if (!strcmp(key, "channel_blocks")) {
+            uint32_t k, b;
+            bad = sscanf(v, "%u %u", &k, &b) != 2 || k >= MDSREC_MAX_CHANNELS || b > MDSREC_MAX_BLOCKS;
+            if (!bad) c->channels[k].n_blocks = b, blocks_read[k] = 1;
         } else if (!strcmp(key, "channel")) {
             uint32_t k, kind, width;
             int emb, used = 0;
@@ -159,6 +164,9 @@ int ckpt_read(const char *path, train_state *st, float **params, adam *opt) {
         }
     }
     free(text);
+    for (uint32_t k = 0; k < MDSREC_MAX_CHANNELS; k++)
+        if (!blocks_read[k]) c->channels[k].n_blocks = c->n_blocks;
+        else bad |= c->channels[k].n_blocks > c->n_blocks;
     if (bad || c->n_channels == 0 || c->n_channels > MDSREC_MAX_CHANNELS || c->dim == 0 || c->n_heads == 0 ||
         c->dim % c->n_heads || c->max_len == 0 || st->gate_fixed > STEP_GATE_GLOBAL || c->max_len > MDSREC_MAX_LEN || c->n_blocks > MDSREC_MAX_BLOCKS) {
         cli_error("%s: bad or incomplete header", path);

@@ -41,7 +41,7 @@ void tm_layout(tm_spec *s) {
         ch->o_pos = o;
         o += (size_t)c->max_len * d;
         ch->o_enc = o;
-        o += bundle_encoder_floats(c);
+        o += bundle_encoder_floats(c, k);
         ch->o_pool = o;
         o += bundle_pool_floats(c);
     }
@@ -80,7 +80,7 @@ void tm_init(const tm_spec *s, float *p, uint64_t seed) {
         encoder_weights w;
         tm_encoder(s, p, k, &w);
         ones(w.ln_in_g, d);
-        for (uint32_t b = 0; b < c->n_blocks; b++) {
+        for (uint32_t b = 0; b < w.n_blocks; b++) {
             block_weights *bw = &w.blk[b];
             normal((float *)bw->wq, d * d, 0.02f, &rng);
             normal((float *)bw->wk, d * d, 0.02f, &rng);
@@ -104,7 +104,7 @@ void tm_init(const tm_spec *s, float *p, uint64_t seed) {
 
 void tm_encoder(const tm_spec *s, const float *p, uint32_t c, encoder_weights *w) {
     const tm_channel *ch = &s->ch[c];
-    encoder_weights_map(&s->cfg, p + ch->o_pos, p + ch->o_enc, s->cfg.pool_mode ? p + ch->o_pool : NULL, w);
+    encoder_weights_map(&s->cfg, s->cfg.channels[c].n_blocks, p + ch->o_pos, p + ch->o_enc, s->cfg.pool_mode ? p + ch->o_pool : NULL, w);
 }
 
 /* ---------------------------------------------------------------- inputs */
