@@ -144,6 +144,12 @@ static void print_table(const char *model, const metrics *v, const metrics *t, c
 #define MDSREC_GATE_DEFAULT STEP_GATE_GLOBAL
 #define MDSREC_ID_FEATURES_DEFAULT 1
 #define MDSREC_CHANNEL_IDS_DEFAULT 1
+/* Since session 13 the modality channels run no attention block of their own: each pools its
+   item rows (content, its own embedding, smoothed over its graph) around the interest centre,
+   while the id channel keeps --blocks for the order of the clicks. Level with 2 blocks on
+   validation on every data set here and about 40 % less time per epoch (docs/TRAINING.md,
+   "Shipped defaults"). */
+#define MDSREC_CHANNEL_BLOCKS_DEFAULT 0u
 
 /* Visitors ranked by the per-epoch validation: full ranking costs visitors x items, an hour an
    epoch at 1M x 200k on 2 cores (docs/SCALE.md). 50,000 leaves every benchmark set whole (the
@@ -196,7 +202,7 @@ int cmd_train(int argc, char **argv) {
         {"--blocks", OPT_U32, &blocks, "B", .help = "attention blocks", .min = 0, .max = MDSREC_MAX_BLOCKS},
         {"--channel-blocks", OPT_U32, &channel_blocks, "B",
          .help = "mdsrec: attention blocks of each modality channel (the id channel\nruns --blocks)",
-         .min = 0, .max = MDSREC_MAX_BLOCKS, .given = &channel_blocks_given, .def = "--blocks"},
+         .min = 0, .max = MDSREC_MAX_BLOCKS, .given = &channel_blocks_given, .def = "0"},
         {"--heads", OPT_U32, &heads, "H", .help = "attention heads, dividing --dim", .min = 1, .max = UINT32_MAX},
         {"--ffn", OPT_U32, &ffn, "F", .help = "feed-forward width", .def = "4 x dim"},
         {"--prop-k", OPT_U32, &prop_k, "K", .help = "propagation rounds"},
@@ -290,7 +296,8 @@ int cmd_train(int argc, char **argv) {
     if (dim % heads) return opt_usage_error(&cmd, "--heads %u does not divide --dim %u", heads, dim);
     if (channel_blocks_given && kind != TM_MDSREC)
         return opt_usage_error(&cmd, "--channel-blocks is for mdsrec's modality channels (--model %s has none)", model);
-    if (!channel_blocks_given) channel_blocks = blocks;
+    if (!channel_blocks_given)
+        channel_blocks = kind == TM_MDSREC && blocks > MDSREC_CHANNEL_BLOCKS_DEFAULT ? MDSREC_CHANNEL_BLOCKS_DEFAULT : blocks;
     int bad = mdsrec_switch(&cmd, kind, "id-features", "sasrecf is sasrec with features", no_id_features,
                             MDSREC_ID_FEATURES_DEFAULT, &id_features);
     if (!bad)
