@@ -104,7 +104,7 @@ for (const variant of ['simd', 'scalar']) {
       core.open(b.bytes);
       const cfg = core.config();
       assert.equal(cfg.nItems, N_ITEMS);
-      assert.equal(cfg.version, 2); // the newest format the core reads (it reads v1 too)
+      assert.equal(cfg.version, 3); // the newest format the core reads (it reads v1 and v2 too)
       for (const h of HISTORIES) {
         const idx = (keys) => keys.map((k) => {
           const i = core.findKey(k);

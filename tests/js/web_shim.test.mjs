@@ -177,9 +177,9 @@ test('a truncated download is a corrupt bundle, and so are bytes that fail the c
   const bytes = new Uint8Array(readFileSync(join(dir, 'a.mdsb')));
   bytes[bytes.length - 10] ^= 1;
   await assert.rejects(m.load({ model: bytes, storage: 'memory' }), (e) => e.code === 'MDSREC_CORRUPT_BUNDLE' && e instanceof m.BundleError);
-  const v3 = new Uint8Array(readFileSync(join(dir, 'a.mdsb')));
-  v3[8] = 3; // newer than the newest format (2) the core reads
-  await assert.rejects(m.load({ model: v3.buffer, storage: 'memory' }), (e) => e.code === 'MDSREC_INCOMPATIBLE_BUNDLE');
+  const v4 = new Uint8Array(readFileSync(join(dir, 'a.mdsb')));
+  v4[8] = 4; // newer than the newest format (3) the core reads
+  await assert.rejects(m.load({ model: v4.buffer, storage: 'memory' }), (e) => e.code === 'MDSREC_INCOMPATIBLE_BUNDLE');
 });
 
 test('a Content-Length past what wasm32 can hold is refused before anything is written', { skip: !HAVE_CORE && 'build first' }, async () => {
