@@ -263,6 +263,7 @@ static uint64_t plan_layout(writer *w) {
 }
 
 static void put_config(const mdsrec_config *c, uint8_t *p) {
+    int v3 = bundle_blocks_vary(c);
     wr32(p, c->n_items), wr32(p + 4, c->dim), wr32(p + 8, c->n_channels), wr32(p + 12, c->max_len);
     wr32(p + 16, c->n_blocks), wr32(p + 20, c->n_heads), wr32(p + 24, c->ffn_dim);
     wr32(p + 28, c->item_dtype), wr32(p + 32, c->pool_mode), wr32(p + 36, c->ln_mode);
@@ -273,7 +274,7 @@ static void put_config(const mdsrec_config *c, uint8_t *p) {
         uint8_t *rec = p + BUNDLE_CONFIG_FIXED + i * BUNDLE_CHANNEL_RECORD;
         memcpy(rec, c->channels[i].name, strnlen(c->channels[i].name, 24));
         wr32(rec + 24, c->channels[i].kind);
-        if (bundle_blocks_vary(c)) wr32(rec + 28, c->channels[i].n_blocks); /* v3; reserved before */
+        if (v3) wr32(rec + 28, c->channels[i].n_blocks); /* reserved (0) before v3 */
     }
 }
 

@@ -158,7 +158,7 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
     }
 
     /* attention blocks, post-LN: z = LN1(z + attn(z)); z = LN2(z + ffn(z)) */
-    float *z = a->z0;
+    const float *z = a->z0;
     for (uint32_t b = 0; b < w->n_blocks; b++) {
         const block_weights *bw = &w->blk[b];
         block_acts *s = &a->blk[b];
@@ -203,7 +203,7 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
             op_layernorm(s->z2 + t * d, s->ln2_mean + t, s->ln2_rstd + t, s->r2 + t * d, bw->ln2_g, bw->ln2_b, d, eps);
         z = s->z2;
     }
-    const float *h = a->h = z; /* the last block's z2, or z0 */
+    const float *h = a->h = channel_states(w, a); /* == z */
 
     /* the positions whose visitor vector is wanted: every new one, or the last */
     size_t p0 = pool_all ? t0 : n - 1;

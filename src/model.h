@@ -44,7 +44,7 @@ typedef struct {
 } encoder_weights;
 
 /* Points w's fields into the ENCODER floats `enc` of a channel with n_blocks blocks
-   (<= cfg->n_blocks; bundle_channel_encoder_floats), the POOL floats `pool` (NULL when
+   (<= cfg->n_blocks; bundle_encoder_floats(cfg, ch) floats), the POOL floats `pool` (NULL when
    pool_mode is 0) and the positional embeddings `pos`, in the bundle's layout. */
 void encoder_weights_map(const mdsrec_config *cfg, uint32_t n_blocks, const float *pos, const float *enc,
                          const float *pool, encoder_weights *w);
@@ -92,6 +92,13 @@ typedef struct {
     float *u;              /* (L, d) LN(pr): the visitor vector at t (pool_mode 0: = h) */
     float *pln_mean, *pln_rstd;   /* (L) */
 } channel_acts;
+
+/* The final states of a channel with w's blocks: its last block's output, or the input
+   LayerNorm's when it has none. The forward sets a->h to it; the backward, which may map the
+   activations again, asks here. */
+static inline float *channel_states(const encoder_weights *w, const channel_acts *a) {
+    return w->n_blocks ? a->blk[w->n_blocks - 1].z2 : a->z0;
+}
 
 /* Floats needed by channel_acts for this config, with or without dropout masks; SIZE_MAX
    when the count does not fit a size_t (the largest configs in wasm32). */

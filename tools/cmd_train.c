@@ -147,7 +147,7 @@ static void print_table(const char *model, const metrics *v, const metrics *t, c
 /* Since session 13 the modality channels run no attention block of their own: each pools its
    item rows (content, its own embedding, smoothed over its graph) around the interest centre,
    while the id channel keeps --blocks for the order of the clicks. Level with 2 blocks on
-   validation on every data set here and about 40 % less time per epoch (docs/TRAINING.md,
+   validation on every data set here, and 14-44 % less time per epoch (docs/TRAINING.md,
    "Shipped defaults"). */
 #define MDSREC_CHANNEL_BLOCKS_DEFAULT 0u
 

@@ -81,9 +81,8 @@ static void pool_backward(const mdsrec_config *cfg, const encoder_weights *w, co
             for (size_t j = 0; j < d; j++) W_(gw->ptoken)[j] += dc[j];
         }
     }
-    /* pk = Wk h + bk, pv = Wv h + bv over all n states: h is the channel's last block's output
-       (a->h is set by the forward, not by channel_acts_map, and a may have been mapped again) */
-    const float *h = w->n_blocks ? a->blk[w->n_blocks - 1].z2 : a->z0;
+    /* pk = Wk h + bk, pv = Wv h + bv over all n states */
+    const float *h = channel_states(w, a);
     linear_bwd(dh, W_(gw->pwk), W_(gw->pbk), dpk, h, w->pwk, n, d, d);
     linear_bwd(dh, W_(gw->pwv), W_(gw->pbv), dpv, h, w->pwv, n, d, d);
 }
