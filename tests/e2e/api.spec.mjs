@@ -67,6 +67,10 @@ test('a second load is served from the Cache API', async ({ page }) => {
     const a = await load({ model });
     const first = a.info.source;
     a.close();
+    // the bundle is cached in the background (the first recommend() does not wait for its
+    // SHA-256 and cache.put): wait for that copy, or a loaded machine races the second load
+    const cached = await caches.open('mdsrec-v1');
+    for (let i = 0; i < 200 && !(await cached.match(new URL(model, location.href).href)); i++) await new Promise((r) => setTimeout(r, 50));
     const b = await load({ model });
     const second = b.info.source;
     const top = await b.recommend({ k: 3, history: ['item-000001'] });
