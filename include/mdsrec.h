@@ -158,6 +158,13 @@ const char *mdsrec_item_key(const mdsrec_model *model, uint32_t index, size_t *l
    its length; NULL with *len = 0 if the bundle has none. Points into the bundle. */
 const char *mdsrec_catalog(const mdsrec_model *model, size_t *len);
 
+/* The bundle's catalog as a gzip member (RFC 1952; a CATALOG_GZ section, what `mdsrec export`
+   writes by default) and its length; NULL with *len = 0 if the bundle has none. The core does
+   not inflate it: inflated, it is the JSON that mdsrec_catalog describes (a browser inflates it
+   with DecompressionStream("gzip"), a native caller with zlib), and only its gzip frame has been
+   checked. A bundle holds at most one of the two forms. Points into the bundle. */
+const void *mdsrec_catalog_gzip(const mdsrec_model *model, size_t *len);
+
 /* ---------------------------------------------------------------- recommend */
 
 /* Flags for mdsrec_query.flags. */

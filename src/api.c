@@ -116,6 +116,15 @@ const char *mdsrec_catalog(const mdsrec_model *model, size_t *len) {
     return model->view.catalog;
 }
 
+const void *mdsrec_catalog_gzip(const mdsrec_model *model, size_t *len) {
+    if (!model || !model->view.catalog_gz) {
+        if (len) *len = 0;
+        return NULL;
+    }
+    if (len) *len = model->view.catalog_gz_len;
+    return model->view.catalog_gz;
+}
+
 /* ---------------------------------------------------------------- similar */
 
 mdsrec_status mdsrec_similar(const mdsrec_model *model, uint32_t item, uint32_t channel, uint32_t k,

@@ -36,7 +36,8 @@ typedef enum {
     SEC_NEIGHBOURS_K = 13,
     SEC_PQ_CODEBOOK = 14,
     SEC_NEIGHBOURS_B = 15,
-    SEC_KIND_MAX = 15
+    SEC_CATALOG_GZ = 16,
+    SEC_KIND_MAX = 16
 } bundle_section_kind;
 
 /* NEIGHBOURS_K, the compact neighbour lists: k packed u32 entries per item, the neighbour's
@@ -153,8 +154,10 @@ typedef struct {
     const float *gate;            /* |C|*|C|*d + |C| (NULL until decoded when not f32) */
     const uint8_t *gate_raw;      /* as stored, when cfg.weight_dtype is not f32 */
     const uint32_t *popularity;   /* N */
-    const char *catalog;          /* NULL if none */
+    const char *catalog;          /* CATALOG's JSON; NULL if none */
     size_t catalog_len;
+    const uint8_t *catalog_gz;    /* CATALOG_GZ's gzip member (the core does not inflate it); NULL if none */
+    size_t catalog_gz_len;
     bundle_channel ch[MDSREC_MAX_CHANNELS];
 } bundle_view;
 
@@ -170,7 +173,7 @@ mdsrec_status bundle_read(const void *buf, size_t len, bundle_view *view, mdsrec
 
 /* How much of a bundle bundle_read_ex reads. TABLE: the header and the section table, no
    payload (nothing goes into the view). HEAD: also the sections a popularity answer needs
-   (CONFIG, KEYS, KEY_ORDER, POPULARITY and CATALOG when present; bundle_is_head_kind), which
+   (CONFIG, KEYS, KEY_ORDER, POPULARITY and CATALOG or CATALOG_GZ when present; bundle_is_head_kind), which
    must all be marked verified; the view's channels and gate stay NULL. ALL: bundle_read. */
 enum { BUNDLE_READ_TABLE = 0, BUNDLE_READ_HEAD = 1, BUNDLE_READ_ALL = 2 };
 
@@ -205,6 +208,8 @@ typedef struct {
     const uint32_t *popularity;   /* N, a permutation */
     const char *catalog;          /* optional JSON, NULL for none */
     size_t catalog_len;
+    int catalog_gzip;             /* 1: catalog[0..catalog_len) is a gzip member of that JSON,
+                                     written as CATALOG_GZ (the tools compress it with zlib) */
     bundle_channel_spec ch[MDSREC_MAX_CHANNELS];
     int nb_compact;               /* 1: neighbours as NEIGHBOURS_K (4 B a neighbour, weights in 8
                                      bits), 0: as NEIGHBOURS (CSR, f32 weights), 2: as
@@ -219,12 +224,14 @@ typedef struct {
    finite) and returns MDSREC_EARG with err->message naming the field on a bad spec. */
 mdsrec_status bundle_build(const bundle_spec *spec, uint8_t **out, size_t *out_len, mdsrec_error *err);
 
-/* A copy of the bundle buf[0..len) (validated first, as bundle_read does) whose CATALOG is
-   catalog[0..catalog_len) (the JSON is not parsed here; catalog_len 0 drops the section).
+/* A copy of the bundle buf[0..len) (validated first, as bundle_read does) whose catalog is
+   catalog[0..catalog_len): a CATALOG section of that JSON, or with gzip 1 a CATALOG_GZ section
+   of that gzip member (neither is parsed here); catalog_len 0 drops the catalog. Either old
+   catalog section goes.
    Every other section keeps its bytes and checksum. The copy is malloc'd and 64-aligned
    (*out, *out_len; free() it) and passes bundle_read. Codes: bundle_read's for a bad input,
    MDSREC_EARG (NULL argument), MDSREC_ENOMEM. */
-mdsrec_status bundle_replace_catalog(const void *buf, size_t len, const char *catalog, size_t catalog_len,
+mdsrec_status bundle_replace_catalog(const void *buf, size_t len, const char *catalog, size_t catalog_len, int gzip,
                                      uint8_t **out, size_t *out_len, mdsrec_error *err);
 
 #endif /* MDSREC_BUNDLE_H */

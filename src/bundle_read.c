@@ -581,10 +581,10 @@ mdsrec_status bundle_read(const void *buf, size_t len, bundle_view *view, mdsrec
     return bundle_read_ex(buf, len, NULL, BUNDLE_READ_ALL, view, err);
 }
 
-/* The sections that BUNDLE_READ_HEAD reads (CATALOG only when present). */
+/* The sections that BUNDLE_READ_HEAD reads (a catalog only when present). */
 int bundle_is_head_kind(uint32_t kind) {
     return kind == SEC_CONFIG || kind == SEC_KEYS || kind == SEC_KEY_ORDER || kind == SEC_POPULARITY ||
-           kind == SEC_CATALOG;
+           kind == SEC_CATALOG || kind == SEC_CATALOG_GZ;
 }
 
 static mdsrec_status read_catalog(reader *r, bundle_view *v) {
@@ -595,6 +595,21 @@ static mdsrec_status read_catalog(reader *r, bundle_view *v) {
         return bnd_fail(r->err, MDSREC_EFORMAT, "section CATALOG: invalid UTF-8 at byte %llu", (unsigned long long)bad);
     v->catalog = (const char *)s->p;
     v->catalog_len = (size_t)s->size;
+    return MDSREC_OK;
+}
+
+/* CATALOG_GZ: the core hands the gzip member on without inflating it (the shim's
+   DecompressionStream and the tools' zlib do), so only its frame is checked here: a gzip
+   header (RFC 1952: 1f 8b, method 8, no reserved flag) and room for the 8-byte trailer. */
+static mdsrec_status read_catalog_gz(reader *r, bundle_view *v) {
+    const sec_loc *s = &r->global[SEC_CATALOG_GZ];
+    if (!s->p) return MDSREC_OK;
+    if (r->global[SEC_CATALOG].p)
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section CATALOG_GZ: the bundle also has a CATALOG section (at most one of the two)");
+    if (s->size < 18 || s->p[0] != 0x1f || s->p[1] != 0x8b || s->p[2] != 8 || (s->p[3] & 0xe0))
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section CATALOG_GZ: not a gzip member (RFC 1952 header with method 8, at least 18 bytes)");
+    v->catalog_gz = s->p;
+    v->catalog_gz_len = (size_t)s->size;
     return MDSREC_OK;
 }
 
@@ -633,6 +648,7 @@ mdsrec_status bundle_read_ex(const void *buf, size_t len, const uint8_t *verifie
         st = need_weights(r, c, SEC_GATE, BUNDLE_NO_CHANNEL, bnd_gate_floats64(c), &v.gate, &v.gate_raw);
     if (!st) st = read_popularity(r, c, &v);
     if (!st) st = read_catalog(r, &v);
+    if (!st) st = read_catalog_gz(r, &v);
     free(r);
     if (st) return st;
     *view = v;

@@ -218,8 +218,11 @@ static mdsrec_status spec_check(writer *w) {
         seen[x / 8] |= (uint8_t)(1u << (x % 8));
     }
     free(seen);
-    if (s->catalog && bnd_utf8_valid_prefix((const uint8_t *)s->catalog, s->catalog_len) != s->catalog_len)
+    if (s->catalog && !s->catalog_gzip && bnd_utf8_valid_prefix((const uint8_t *)s->catalog, s->catalog_len) != s->catalog_len)
         return bnd_fail(w->err, MDSREC_EARG, "spec: catalog is not valid UTF-8");
+    const uint8_t *gz = (const uint8_t *)s->catalog;
+    if (s->catalog && s->catalog_gzip && (s->catalog_len < 18 || gz[0] != 0x1f || gz[1] != 0x8b || gz[2] != 8 || (gz[3] & 0xe0)))
+        return bnd_fail(w->err, MDSREC_EARG, "spec: catalog_gzip is set but the catalog is not a gzip member");
     return MDSREC_OK;
 }
 
@@ -238,7 +241,8 @@ static uint64_t plan_layout(writer *w) {
     add_sec(w, SEC_POPULARITY, BUNDLE_NO_CHANNEL, 4 * n);
     /* the catalog next: with the keys and popularity it is all a popularity answer needs, so a
        bundle still downloading can answer with it (bundle_stream.h) */
-    if (w->spec->catalog) add_sec(w, SEC_CATALOG, BUNDLE_NO_CHANNEL, w->spec->catalog_len);
+    if (w->spec->catalog)
+        add_sec(w, w->spec->catalog_gzip ? SEC_CATALOG_GZ : SEC_CATALOG, BUNDLE_NO_CHANNEL, w->spec->catalog_len);
     uint32_t wd = c->weight_dtype;
     add_sec(w, SEC_GATE, BUNDLE_NO_CHANNEL, bundle_weights_bytes(wd, bnd_gate_floats64(c)));
     for (uint32_t ch = 0; ch < c->n_channels; ch++) {
@@ -416,7 +420,8 @@ static mdsrec_status fill(writer *w, uint8_t *buf, uint64_t total) {
         else if (cs->nb_row && s->nb_compact) put_neighbours_k(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS_K, ch));
         else if (cs->nb_row) put_neighbours(w, ch, sec_ptr(w, buf, SEC_NEIGHBOURS, ch));
     }
-    if (s->catalog && s->catalog_len) memcpy(sec_ptr(w, buf, SEC_CATALOG, BUNDLE_NO_CHANNEL), s->catalog, s->catalog_len);
+    if (s->catalog && s->catalog_len)
+        memcpy(sec_ptr(w, buf, s->catalog_gzip ? SEC_CATALOG_GZ : SEC_CATALOG, BUNDLE_NO_CHANNEL), s->catalog, s->catalog_len);
 
     /* the table (in offset order), then the header, each with its checksum */
     uint8_t *table = buf + BUNDLE_HEADER_SIZE;

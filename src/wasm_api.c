@@ -186,9 +186,10 @@ const char *mdsrec_wasm_item_key(uint32_t index, uint32_t *len) {
     return k;
 }
 
-const char *mdsrec_wasm_catalog(uint32_t *len) {
+const void *mdsrec_wasm_catalog(uint32_t *len) {
     size_t n = 0;
-    const char *c = g_model ? mdsrec_catalog(g_model, &n) : NULL;
+    const void *c = g_model ? mdsrec_catalog(g_model, &n) : NULL;
+    if (g_model && !c) c = mdsrec_catalog_gzip(g_model, &n);
     if (len) *len = (uint32_t)n;
     return c;
 }

@@ -57,8 +57,10 @@ int32_t mdsrec_wasm_channel_kind(uint32_t c);
 /* Key <-> index. find_key: index or -1. item_key: pointer to the key bytes, length at *len. */
 int32_t mdsrec_wasm_find_key(const char *key, uint32_t len);
 const char *mdsrec_wasm_item_key(uint32_t index, uint32_t *len);
-/* The catalog JSON bytes, length at *len; NULL and 0 if the bundle has none. */
-const char *mdsrec_wasm_catalog(uint32_t *len);
+/* The catalog's bytes, length at *len; NULL and 0 if the bundle has none. Either the JSON
+   (CATALOG) or a gzip member of it (CATALOG_GZ, for the shim's DecompressionStream): a gzip
+   member starts with the byte 0x1f, which JSON (an array, maybe after white space) never does. */
+const void *mdsrec_wasm_catalog(uint32_t *len);
 
 /* mdsrec_recommend on u32 arrays in memory; with candidates not 0, in candidate mode
    (mdsrec_recommend_candidates with {candidates, popular_head, hops, neighbours}; a caller

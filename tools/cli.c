@@ -23,9 +23,7 @@ void cli_error(const char *fmt, ...) {
     va_end(ap);
 }
 
-/* Inflates a gzip file's bytes (every member, as gunzip does) into a buffer laid out as
-   cli_read_file's. NULL after cli_error naming the path. */
-static uint8_t *gunzip_bytes(const char *path, const uint8_t *in, size_t n_in, size_t *len) {
+uint8_t *cli_gunzip(const char *path, const uint8_t *in, size_t n_in, size_t *len) {
     z_stream z;
     memset(&z, 0, sizeof z);
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
@@ -131,7 +129,7 @@ uint8_t *cli_read_file(const char *path, size_t *len) {
     buf[n] = 0;
     *len = n;
     if (n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b) { /* gzip: read what it holds */
-        uint8_t *plain = gunzip_bytes(path, buf, n, len);
+        uint8_t *plain = cli_gunzip(path, buf, n, len);
         free(buf);
         return plain;
     }

@@ -27,6 +27,11 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
    data (free() it). NULL on failure, after cli_error naming the path and the reason. */
 uint8_t *cli_read_file(const char *path, size_t *len);
 
+/* Inflates gzip bytes in[0..n_in) (every member, as gunzip does) into a buffer laid out as
+   cli_read_file's, its length in *len. NULL after cli_error naming `what` (a path, or
+   "FILE: section CATALOG_GZ") and the reason: not gzip, truncated, out of memory. */
+uint8_t *cli_gunzip(const char *what, const uint8_t *in, size_t n_in, size_t *len);
+
 /* Atomic output: cli_out_open creates "<path>.tmp.<pid>" next to path; write to o->f;
    cli_out_commit flushes, fsyncs and renames over path (returns 0, or -1 after
    cli_error); cli_out_abort closes and removes the temp file. */

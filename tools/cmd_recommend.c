@@ -9,6 +9,7 @@
 
 #include "bench_candidates.h"
 #include "cli.h"
+#include "export/catalog_gz.h"
 #include "options.h"
 #include "mdsrec.h"
 
@@ -57,13 +58,15 @@ typedef struct {
     const char **title; /* [N] */
 } titles;
 
-static void titles_load(const mdsrec_model *m, titles *t) {
+static void titles_load(const mdsrec_model *m, const char *path, titles *t) {
     memset(t, 0, sizeof *t);
     size_t len;
-    const char *cat = mdsrec_catalog(m, &len);
+    char *cat = NULL; /* a CATALOG_GZ that does not inflate is reported, and keys are shown */
     uint32_t n = mdsrec_model_config(m)->n_items;
-    if (!cat || !(t->root = cJSON_ParseWithLength(cat, len)) || !cJSON_IsArray(t->root) ||
-        !(t->title = calloc(n ? n : 1, sizeof *t->title)))
+    int bad = catalog_of_model(m, path, &cat, &len);
+    if (!bad && cat) t->root = cJSON_ParseWithLength(cat, len);
+    free(cat);
+    if (!t->root || !cJSON_IsArray(t->root) || !(t->title = calloc(n ? n : 1, sizeof *t->title)))
         return; /* no catalogue (or no memory for it): keys are shown */
     uint32_t i = 0;
     for (const cJSON *o = t->root->child; o && i < n; o = o->next, i++) {
@@ -117,10 +120,10 @@ static void print_reason(const mdsrec_model *m, const titles *t, const mdsrec_re
     print_item(m, t, r->carriers[best], 0);
 }
 
-static void print_table(const mdsrec_model *m, const mdsrec_result *r) {
+static void print_table(const mdsrec_model *m, const char *path, const mdsrec_result *r) {
     const mdsrec_config *c = mdsrec_model_config(m);
     titles t;
-    titles_load(m, &t);
+    titles_load(m, path, &t);
     printf("%4s  %-32s %12s", "rank", t.title ? "item" : "key", "score");
     for (uint32_t ch = 0; ch < c->n_channels; ch++) printf(" %12.12s", c->channels[ch].name);
     printf("  why\n");
@@ -250,7 +253,7 @@ static int run(const options *o, const mdsrec_model *m, mdsrec_state *s) {
     if (o->json) {
         if (print_json(m, &r, &hist)) goto done;
     } else {
-        print_table(m, &r);
+        print_table(m, o->path, &r);
         if (o->cand.candidates) printf("\nscored %u of %u items (candidate mode)\n", r.scored, mdsrec_model_config(m)->n_items);
     }
     rc = CLI_EXIT_OK;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "export/catalog_gz.h"
 #include "options.h"
 #include "synth.h"
 
@@ -18,11 +19,36 @@ static const char *channels_check(const char *v) {
 }
 
 static const char *const layout_names[] = {"rows", "panels", NULL};      /* by mdsrec_layout */
+static const char *const catalog_names[] = {"json", "gzip", NULL};
+
+/* --catalog-format gzip: the built bundle's CATALOG swapped for its CATALOG_GZ (synth.c stays
+   free of zlib: test_candidates compiles it with the core alone). 0, or -1 after cli_error. */
+static int regzip_catalog(const char *path, uint8_t **buf, size_t *len) {
+    bundle_view v;
+    mdsrec_error err = {0};
+    uint8_t *gz = NULL, *nb = NULL;
+    size_t gz_len = 0, nl = 0;
+    if (bundle_read(*buf, *len, &v, &err) || !v.catalog) {
+        cli_error("%s: %s", path, err.message[0] ? err.message : "no catalog to compress");
+        return -1;
+    }
+    if (catalog_gzip(v.catalog, v.catalog_len, &gz, &gz_len)) return -1;
+    mdsrec_status st = bundle_replace_catalog(*buf, *len, (const char *)gz, gz_len, 1, &nb, &nl, &err);
+    free(gz);
+    if (st) {
+        cli_error("%s: %s", path, err.message);
+        return -1;
+    }
+    free(*buf);
+    *buf = nb, *len = nl;
+    return 0;
+}
 
 int cmd_synth(int argc, char **argv) {
     synth_options o;
     synth_defaults(&o, 0);
     const char *path = NULL, *channels = NULL, *channel_blocks = NULL;
+    int catalog_gz = 0;
     int dtype = (int)o.dtype, weights = (int)o.weights, layout = MDSREC_LAYOUT_PANEL16, pool = (int)o.pool_mode, compact = o.nb_compact;
     const opt rows[] = {
         {"--out", OPT_STRING, &path, "FILE", .help = "output bundle (written atomically)", .flags = OPT_REQUIRED,
@@ -60,6 +86,9 @@ int cmd_synth(int argc, char **argv) {
         {"--centre", OPT_CHOICE, &pool, .help = "interest centre (pooling mode)", .lookup = &opt_pool_enum,
          .alias = "--pool --center"},
         {"--catalog", OPT_FLAG, &o.catalog, .help = "also write catalog JSON (title, price, image, url)"},
+        {"--catalog-format", OPT_CHOICE, &catalog_gz,
+         .help = "--catalog as json (CATALOG) or gzip (CATALOG_GZ, as `mdsrec export` writes)",
+         .names = catalog_names, .def = "json"},
     };
     const opt_cmd cmd = {"synth", .about = "Writes a valid bundle (.mdsb) with seeded random weights, neighbour lists and popularity.",
                          .opts = rows, .n_opts = OPT_COUNT(rows)};
@@ -102,6 +131,10 @@ int cmd_synth(int argc, char **argv) {
     }
     if (st) {
         cli_error("%s: %s", path, err.message);
+        return CLI_EXIT_FAIL;
+    }
+    if (catalog_gz && o.catalog && regzip_catalog(path, &buf, &len)) {
+        free(buf);
         return CLI_EXIT_FAIL;
     }
     rc = cli_write_file(path, buf, len) ? CLI_EXIT_FAIL : CLI_EXIT_OK;

@@ -283,7 +283,9 @@ export class Engine {
       if (st === 1 && !this.info && !modelHash) {
         this.partial = true;
         this._setup();
-        onHead && onHead(this);
+        // a gzip catalogue inflates off the download's path; the head waits for it (if the
+        // whole bundle arrived first, the full answer comes instead)
+        if (onHead) this._catalog.then(() => { if (this.partial && !this.closed) onHead(this); });
       }
     };
     try {
@@ -362,6 +364,7 @@ export class Engine {
       (save ? Promise.resolve(save) : hashed(store, url, b, '')).then((f) => f(b), () => {});
     }
     if (!this.info) this._setup();
+    await this._catalog;
     this.partial = false;
   }
 
@@ -375,19 +378,18 @@ export class Engine {
     this.n = x.mdsrec_wasm_info_n_items();
     this.scratch = this.alloc(512); // [0,4): length out; [16,272): a key
     this.keys = new Map(); // index -> key, filled lazily
-    const lp = this.scratch;
-    const cp = x.mdsrec_wasm_catalog(lp) >>> 0;
-    this.catalog = null;
-    if (cp) {
-      try {
-        const c = JSON.parse(fromUtf8.decode(this.u8.subarray(cp, cp + this.u32(lp, 1)[0])));
-        if (Array.isArray(c) && c.length === this.n) this.catalog = c;
-      } catch { /* a catalog that is not JSON: recommend without it */ }
-    }
     this.info = {
       nItems: this.n, dim: x.mdsrec_wasm_info_dim(), maxLen: x.mdsrec_wasm_info_max_len(), version: x.mdsrec_wasm_info_format_version(),
-      channels: this.channels, kernels: this.cstr(x.mdsrec_wasm_kernels() >>> 0), hasCatalog: !!this.catalog, source: this.source,
+      channels: this.channels, kernels: this.cstr(x.mdsrec_wasm_kernels() >>> 0), hasCatalog: false, source: this.source,
     };
+    const lp = this.scratch, cp = x.mdsrec_wasm_catalog(lp) >>> 0, b = this.u8.slice(cp, cp + this.u32(lp, 1)[0]);
+    // CATALOG_GZ (what `mdsrec export` writes) comes as its gzip member (first byte 0x1f, never
+    // JSON's), inflated by the platform's DecompressionStream; none, a bad member or a catalog
+    // that is not JSON: recommend without it
+    this._catalog = (async () => {
+      const c = JSON.parse(b[0] === 31 ? await new Response(new Response(b).body.pipeThrough(new DecompressionStream('gzip'))).text() : fromUtf8.decode(b));
+      if (Array.isArray(c) && c.length === this.n) this.info.hasCatalog = true, this.catalog = c;
+    })().catch(() => {});
   }
 
   /** Item index of a key, or -1. */
@@ -408,11 +410,11 @@ export class Engine {
     return k;
   }
   title(i) {
-    const c = this.catalog && this.catalog[i];
+    const c = this.catalog?.[i];
     return (c && (c.title || c.name)) || this.key(i);
   }
   item(i, score, extra) {
-    return Object.assign({}, this.catalog ? this.catalog[i] : null, { key: this.key(i), score }, extra);
+    return { ...this.catalog?.[i], key: this.key(i), score, ...extra };
   }
   indices(keys) {
     const out = [];

@@ -6,15 +6,16 @@
 import { Engine } from './mdsrec.js';
 
 let engine = null, body = null;
-const OPS = new Set(['index', 'recommend', 'similar', 'list']);
-const answer = (id, f) => Promise.resolve().then(f).then((value) => self.postMessage({ id, ok: true, value }),
-  (e) => self.postMessage({ id, ok: false, code: e.code || 'MDSREC_INTERNAL', message: e.message }));
+const OPS = ['index', 'recommend', 'similar', 'list'];
+const reply = (id, value) => self.postMessage({ id, ok: true, value });
+const fail = (id, e) => self.postMessage({ id, ok: false, code: e.code || 'MDSREC_INTERNAL', message: e.message });
+const answer = (id, f) => Promise.resolve().then(f).then((v) => reply(id, v), (e) => fail(id, e));
 
 self.onmessage = ({ data: { id, op, args } }) => {
   if (op === 'body') return body && body(args[0]);
   if (op !== 'open') {
     return answer(id, () => {
-      if (engine && OPS.has(op)) return engine[op](...args);
+      if (engine && OPS.includes(op)) return engine[op](...args);
       throw Object.assign(new Error(engine ? `unknown operation ${op}` : 'no model is open'), { code: 'MDSREC_INTERNAL' });
     });
   }
@@ -26,12 +27,11 @@ self.onmessage = ({ data: { id, op, args } }) => {
   const onHead = a.early && ((e) => {
     engine = e;
     head = true;
-    self.postMessage({ id, ok: true, value: e.info });
+    reply(id, e.info);
   });
   const opened = Engine.open(a, onHead).then((e) => (engine = e).info);
   if (!a.early) return answer(id, () => opened);
   // the first answer: the head, or the load's failure when it came before the head
-  answer(a.readyId, () => opened).then(() => {});
-  opened.catch((e) => head || self.postMessage({ id, ok: false, code: e.code || 'MDSREC_INTERNAL', message: e.message }));
-  opened.then((info) => head || self.postMessage({ id, ok: true, value: info }), () => {});
+  answer(a.readyId, () => opened);
+  opened.then((info) => head || reply(id, info), (e) => head || fail(id, e));
 };

@@ -1028,6 +1028,85 @@ static void compact_reader_errors(void) {
    record, read back, opened and run; the same model with equal depths stays version 1; a count
    above n_blocks, or one that disagrees with the ENCODER section's size, is refused; in v1 the
    field is reserved. */
+/* CATALOG_GZ: the core checks the gzip frame only and hands the member over (the shim and the
+   tools inflate it); the writer and bundle_replace_catalog place it with the head sections. */
+static void catalog_gz(void) {
+    /* the gzip member of "" (header, an empty final fixed-Huffman block, CRC32 0, size 0) */
+    static const uint8_t empty_gz[20] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0};
+    size_t len, gl;
+    uint8_t *good = small_bundle(MDSREC_F32, &len), *b = NULL;
+    mdsrec_error err;
+    CHECK(bundle_replace_catalog(good, len, (const char *)empty_gz, sizeof empty_gz, 1, &b, &gl, &err) == MDSREC_OK);
+    if (!b) {
+        free(good);
+        return;
+    }
+    bundle_view v;
+    CHECK(bundle_read(b, gl, &v, NULL) == MDSREC_OK);
+    CHECK(!v.catalog && v.catalog_gz && v.catalog_gz_len == sizeof empty_gz && !memcmp(v.catalog_gz, empty_gz, 20));
+    CHECK(bundle_is_head_kind(SEC_CATALOG_GZ) && !bundle_is_head_kind(SEC_GATE));
+    /* with the head: after POPULARITY, before GATE (a streamed download answers with it) */
+    CHECK(get64(find(b, SEC_CATALOG_GZ, BUNDLE_NO_CHANNEL) + 8) > get64(find(b, SEC_POPULARITY, BUNDLE_NO_CHANNEL) + 8));
+    CHECK(get64(find(b, SEC_CATALOG_GZ, BUNDLE_NO_CHANNEL) + 8) < get64(find(b, SEC_GATE, BUNDLE_NO_CHANNEL) + 8));
+    mdsrec_model *m = NULL;
+    CHECK(mdsrec_open(b, gl, &m, NULL) == MDSREC_OK);
+    size_t cl = 9;
+    CHECK(mdsrec_catalog(m, &cl) == NULL && cl == 0);
+    CHECK(mdsrec_catalog_gzip(m, &cl) == v.catalog_gz && cl == sizeof empty_gz);
+    CHECK(mdsrec_catalog_gzip(NULL, &cl) == NULL && cl == 0);
+    mdsrec_close(m);
+    /* back to JSON: the one form replaces the other */
+    uint8_t *j = NULL;
+    size_t jl;
+    CHECK(bundle_replace_catalog(b, gl, "[]", 2, 0, &j, &jl, &err) == MDSREC_OK);
+    CHECK(j && bundle_read(j, jl, &v, NULL) == MDSREC_OK && v.catalog_len == 2 && !v.catalog_gz);
+    free(j);
+
+    /* the frame: magic, method, reserved flags, room for the trailer */
+    const struct { size_t at; uint8_t x; } breaks[] = {{0, 0x1e}, {1, 0x8c}, {2, 7}, {3, 0x20}};
+    for (size_t i = 0; i < sizeof breaks / sizeof breaks[0]; i++) {
+        uint8_t *c = copy_of(b, gl);
+        payload(c, SEC_CATALOG_GZ, BUNDLE_NO_CHANNEL)[breaks[i].at] = breaks[i].x;
+        refresh(c, gl);
+        EXPECT(c, gl, MDSREC_EFORMAT, "section CATALOG_GZ: not a gzip member", NULL);
+        free(c);
+    }
+    uint8_t *c = copy_of(b, gl);
+    set64(find(c, SEC_CATALOG_GZ, BUNDLE_NO_CHANNEL) + 16, 17);
+    refresh(c, gl);
+    EXPECT(c, gl, MDSREC_EFORMAT, "section CATALOG_GZ", "at least 18 bytes");
+    free(c);
+    /* both forms: channel 0's NEIGHBOURS relabelled as a (well-framed) CATALOG_GZ beside the JSON */
+    c = copy_of(good, len);
+    uint8_t *e = find(c, SEC_NEIGHBOURS, 0);
+    CHECK(e && get64(e + 16) >= sizeof empty_gz);
+    if (e) {
+        memcpy(c + get64(e + 8), empty_gz, sizeof empty_gz);
+        set32(e, SEC_CATALOG_GZ), set32(e + 4, BUNDLE_NO_CHANNEL);
+        refresh(c, len);
+        EXPECT(c, len, MDSREC_EFORMAT, "section CATALOG_GZ", "also has a CATALOG section");
+    }
+    free(c);
+
+    /* the writer: catalog_gzip needs a gzip member */
+    synth_options o;
+    small_options(&o, MDSREC_F32);
+    synth_model sm;
+    CHECK(synth_make(&o, &sm, &err) == MDSREC_OK);
+    sm.spec.catalog_gzip = 1;
+    expect_build_fails(&sm, "not a gzip member", __LINE__);
+    sm.spec.catalog = (const char *)empty_gz, sm.spec.catalog_len = sizeof empty_gz;
+    uint8_t *w = NULL;
+    size_t wl;
+    CHECK(bundle_build(&sm.spec, &w, &wl, &err) == MDSREC_OK);
+    CHECK(w && bundle_read(w, wl, &v, NULL) == MDSREC_OK && v.catalog_gz && !v.catalog);
+    CHECK(w && get64(find(w, SEC_CATALOG_GZ, BUNDLE_NO_CHANNEL) + 8) < get64(find(w, SEC_GATE, BUNDLE_NO_CHANNEL) + 8));
+    free(w);
+    synth_free(&sm);
+    free(b);
+    free(good);
+}
+
 static void blocks_per_channel(void) {
     synth_options o;
     small_options(&o, MDSREC_F32);
@@ -1099,9 +1178,11 @@ int main(void) {
     compact_ragged_and_keep();
     compact_writer_limits();
     compact_reader_errors();
+    catalog_gz();
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS), "NEIGHBOURS"));
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS_K), "NEIGHBOURS_K"));
-    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(16), "unknown"));
+    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(17), "unknown"));
+    CHECK(!strcmp(bundle_section_name(SEC_CATALOG_GZ), "CATALOG_GZ"));
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS_B), "NEIGHBOURS_B"));
     CHECK(!strcmp(bundle_section_name(SEC_PQ_CODEBOOK), "PQ_CODEBOOK"));
     CHECK(bundle_dtype_size(MDSREC_F32) == 4 && bundle_dtype_size(MDSREC_F16) == 2 && bundle_dtype_size(MDSREC_I8) == 1);

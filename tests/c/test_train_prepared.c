@@ -17,6 +17,7 @@
 #include "check.h"
 #include "test_ckpt_helpers.h"
 #include "mdsrec.h"
+#include "export/catalog_gz.h"
 
 #define N 40
 #define USERS 200
@@ -498,8 +499,33 @@ int main(void) {
         CHECK(!strcmp(c->channels[2].name, "text") && c->channels[2].kind == MDSREC_CHANNEL_TEXT);
         CHECK(mdsrec_find_key(m, "sku-013", 7) == 13);
         size_t cl;
-        const char *cat = mdsrec_catalog(m, &cl);
+        char *cat = NULL; /* export writes CATALOG_GZ unless --catalog-format json */
+        CHECK(!mdsrec_catalog(m, &cl) && mdsrec_catalog_gzip(m, &cl) && cl > 18);
+        CHECK(catalog_of_model(m, p, &cat, &cl) == 0);
         CHECK(cat && cl > 2 && cat[0] == '[' && strstr(cat, "\"Item 39\""));
+        /* --catalog-format json: the same JSON as a CATALOG section */
+        snprintf(cmd, sizeof cmd, "%s export --model %s/run --out %s/mj.mdsb --dtype f16 --catalog-format json --no-compare "
+                 "> %s/export-json.txt 2>&1", bin, dir, dir, dir);
+        CHECK(system(cmd) == 0);
+        snprintf(cmd, sizeof cmd, "%s/export-json.txt", dir);
+        char *said = slurp(cmd, NULL);
+        CHECK(said && strstr(said, "catalog (JSON: "));
+        free(said);
+        snprintf(cmd, sizeof cmd, "%s/export.txt", dir);
+        said = slurp(cmd, NULL);
+        CHECK(said && strstr(said, "catalog (gzip: ") && strstr(said, ", JSON "));
+        free(said);
+        snprintf(cmd, sizeof cmd, "%s/mj.mdsb", dir);
+        size_t jl;
+        uint8_t *jb = read_all(cmd, &jl);
+        mdsrec_model *mj = NULL;
+        CHECK(jb && mdsrec_open(jb, jl, &mj, &err) == MDSREC_OK);
+        size_t pl = 0;
+        const char *plain = mj ? mdsrec_catalog(mj, &pl) : NULL;
+        CHECK(plain && pl == cl && cat && !memcmp(plain, cat, cl) && !mdsrec_catalog_gzip(mj, &pl));
+        mdsrec_close(mj);
+        free(jb);
+        free(cat);
         uint32_t it[4], cnt;
         float wt[4];
         CHECK(mdsrec_similar(m, 5, 1, 4, it, wt, &cnt) == MDSREC_OK && cnt == 2 && it[0] == 6 && it[1] == 4);

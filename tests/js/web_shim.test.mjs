@@ -125,6 +125,7 @@ before(() => {
   if (!HAVE_CORE) return;
   dir = mkdtempSync(join(tmpdir(), 'mdsrec-web-'));
   execFileSync(BIN, ['synth', '-o', join(dir, 'a.mdsb'), '--items', '500', '--catalog', '--seed', '5'], { stdio: 'ignore' });
+  execFileSync(BIN, ['synth', '-o', join(dir, 'gz.mdsb'), '--items', '500', '--catalog', '--seed', '5', '--catalog-format', 'gzip'], { stdio: 'ignore' });
   globalThis.fetch = async (url) => {
     serve.count++;
     const bytes = readFileSync(new URL(String(url)));
@@ -249,6 +250,24 @@ test('similar(): channels by name or number, catalog fields, errors', { skip: !H
   assert.equal(cat[7].key, 'item-000007');
   assert.equal(cat[7].title, 'Item 7');
   rec.close();
+});
+
+test('a gzip catalogue (CATALOG_GZ) reads as the JSON one, streamed in small chunks or whole', { skip: !HAVE_CORE && 'build first' }, async () => {
+  const url = pathToFileURL(join(dir, 'gz.mdsb')).href;
+  assert.ok(readFileSync(join(dir, 'gz.mdsb')).length < readFileSync(join(dir, 'a.mdsb')).length);
+  for (const chunk of [0, 997]) {
+    Object.assign(serve, { chunk, length: true, cut: 0 });
+    const plain = await m.load({ model: bundleUrl(), storage: 'memory' });
+    const gz = await m.load({ model: url, storage: 'memory' });
+    assert.equal(gz.info.hasCatalog, true);
+    assert.equal(plain.info.hasCatalog, true);
+    assert.deepEqual(await gz.catalog(), await plain.catalog());
+    const [a, b] = [await plain.recommend({ k: 5 }), await gz.recommend({ k: 5 })];
+    assert.deepEqual(b, a);
+    assert.equal(b[0].title, (await plain.catalog()).find((r) => r.key === b[0].key).title);
+    plain.close();
+    gz.close();
+  }
 });
 
 test('modelHash and wasmHash: the download is checked before it is used', { skip: !HAVE_CORE && 'build first' }, async () => {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "export/catalog_gz.h"
 #include "src/bundle.h"
 #include "src/half.h"
 
@@ -82,8 +83,16 @@ int edit_bundle_read(const uint8_t *buf, size_t len, const char *what, edit_bund
     }
     free(decoded); /* copied */
     decoded = NULL;
-    if (v.catalog) {
-        b->catalog = cJSON_ParseWithLength(v.catalog, v.catalog_len);
+    char *json = NULL;
+    size_t json_len = 0;
+    if (catalog_of_view(&v, what, &json, &json_len)) {
+        edit_bundle_free(b);
+        return -1;
+    }
+    if (json) {
+        b->catalog_gzip = v.catalog_gz != NULL;
+        b->catalog = cJSON_ParseWithLength(json, json_len);
+        free(json);
         if (!cJSON_IsArray(b->catalog) || (size_t)cJSON_GetArraySize(b->catalog) != N) {
             /* the core hands the catalog over unparsed; an edit must keep it in item order */
             cli_error("%s: its catalog is not a JSON array of %zu objects: cannot edit it", what, N);
@@ -252,6 +261,19 @@ int edit_bundle_build(const edit_bundle *b, uint8_t **out, size_t *len) {
         }
         spec.catalog = catalog;
         spec.catalog_len = strlen(catalog);
+        if (b->catalog_gzip) { /* written back in the form it came in */
+            uint8_t *gz;
+            size_t gz_len;
+            if (catalog_gzip(catalog, spec.catalog_len, &gz, &gz_len)) {
+                free(catalog);
+                return -1;
+            }
+            free(catalog);
+            catalog = (char *)gz;
+            spec.catalog = catalog;
+            spec.catalog_len = gz_len;
+            spec.catalog_gzip = 1;
+        }
     }
     for (uint32_t c = 0; c < b->cfg.n_channels; c++) {
         bundle_channel_spec *cs = &spec.ch[c];

@@ -26,6 +26,7 @@ typedef struct {
     csr nb[MDSREC_MAX_CHANNELS];     /* n_rows = n_items, or n_rows 0: the channel has none */
     uint32_t *popularity;            /* n_items, most popular first */
     cJSON *catalog;                  /* a JSON array of n_items objects, or NULL */
+    int catalog_gzip;                /* 1: it was (and is written back as) CATALOG_GZ */
     float *pos[MDSREC_MAX_CHANNELS], *encoder[MDSREC_MAX_CHANNELS], *pool[MDSREC_MAX_CHANNELS];
     float *gate;
     int nb_compact;                  /* the base's encoding: 1 NEIGHBOURS_K, 0 NEIGHBOURS, 2 NEIGHBOURS_B */

@@ -7,6 +7,7 @@
 
 #include "src/bundle.h"
 #include "cli.h"
+#include "export/catalog_gz.h"
 #include "train/step.h"
 
 /* Popularity order: training counts, most first; ties by lower index (a stable order). */
@@ -145,9 +146,19 @@ int export_bundle(const train_state *st, const float *params, const dataset *ds,
     }
     if (with_extras && !ds->text_format) {
         catalog = read_catalog(st->data, (uint32_t)N, &catalog_len);
+        if (catalog && cx && cx->catalog_gzip) {
+            uint8_t *gz;
+            size_t gz_len;
+            if (catalog_gzip(catalog, catalog_len, &gz, &gz_len)) goto out;
+            info->catalog_json_bytes = catalog_len;
+            free(catalog);
+            catalog = (char *)gz, catalog_len = gz_len;
+            spec.catalog_gzip = 1;
+        }
         spec.catalog = catalog;
         spec.catalog_len = catalog_len;
         info->catalog = catalog != NULL;
+        info->catalog_bytes = catalog_len;
     }
     mdsrec_error err;
     if (bundle_build(&spec, out, len, &err) != MDSREC_OK) {

@@ -19,6 +19,8 @@
 typedef struct {
     uint32_t neighbours;  /* channels that got a neighbour list */
     int catalog;          /* 1 if a catalog was included */
+    size_t catalog_bytes;      /* its section's size */
+    size_t catalog_json_bytes; /* the JSON's size, when it went in as gzip (else 0) */
 } export_info;
 
 /* How the neighbour lists are written (models/FORMAT.md). */
@@ -33,12 +35,13 @@ typedef struct {
 typedef struct {
     uint32_t pq_m;        /* item dtype pq: codes a row, dividing d; 0 for d/4 (4 columns a code) */
     uint32_t weights;     /* mdsrec_weight_dtype of POS, ENCODER, POOL and GATE */
+    int catalog_gzip;     /* 1: the catalogue as CATALOG_GZ (gzip), 0: as CATALOG (JSON) */
 } export_compact;
 
 /* Builds the bundle of (st, params) in item dtype `dtype` into a malloc'd buffer (*out,
    *len; free() it). with_extras 0 leaves out neighbours and catalog (a quick bundle for
    comparisons); nb says how neighbours are written (NULL: compact, all of them), cx the pq
-   sub-spaces and the weights' dtype (NULL: d/4, f32). 0, or -1 after cli_error. */
+   sub-spaces, the weights' dtype and the catalogue's form (NULL: d/4, f32, JSON). 0, or -1 after cli_error. */
 int export_bundle(const train_state *st, const float *params, const dataset *ds, const tm_inputs *in,
                   uint32_t dtype, int with_extras, const export_neighbours *nb, const export_compact *cx,
                   uint8_t **out, size_t *len, export_info *info);
