@@ -278,6 +278,11 @@ for (const c of ok.filter((x) => x.dtype.startsWith('pq') && x.items >= 1e5)) {
   if (c.items === 1e5) tgt(`${label(c)}: <= 80 B/item and <= 8 MiB`, `${f(per, 1)} B/item, ${f(mib, 2)} MiB: ${parts}`, per <= 80 && mib <= 8);
   else if (c.items === 1e6) tgt(`${label(c)}: <= 80 MiB`, `${f(mib, 1)} MiB (${f(per, 1)} B/item: ${parts})`, mib <= 80);
 }
+{ // the embedded demo bundle (models/superstore/build.sh): bytes, whatever the machine
+  const demo = join(ROOT, 'models', 'superstore.mdsb');
+  const n = existsSync(demo) ? readFileSync(demo).length : null;
+  tgt('the superstore demo bundle <= 400 KB', n == null ? 'models/superstore.mdsb missing' : `${n} B (${f(n / 1000, 1)} KB)`, n == null ? null : n <= 400e3);
+}
 if (cold) {
   const r = cold.shim.first_ms / cold.bare_ms, re = cold.early.first_ms / cold.bare_ms;
   tgt(`cold start through the shim <= 1.5x a bare fetch of the same bytes (${cold.bundle})`,
