@@ -184,7 +184,8 @@ static const char *const id_rule_names[] = {"centred", "regress", "scaled", "mea
 int cmd_add_items(int argc, char **argv) {
     const char *model = NULL, *data = NULL, *bundle = NULL, *from = NULL, *keys = NULL, *retire = NULL, *out = NULL;
     uint32_t k = 10, threads = 0;
-    int id_rule = 0;
+    int id_rule = 0, new_emb = 0;
+    static const char *const new_emb_names[] = {"neighbours", "zero", NULL};
     const opt rows[] = {
         {"--out", OPT_STRING, &out, "FILE", .help = "the new bundle (written atomically)", .flags = OPT_REQUIRED,
          .alias = "-o"},
@@ -208,6 +209,11 @@ int cmd_add_items(int argc, char **argv) {
                                                            "an id channel trained with the features (--id-features, the\n"
                                                            "default) gets its row from them instead",
          .names = id_rule_names, .def = "centred"},
+        {"--new-emb", OPT_CHOICE, &new_emb,
+         .help = "a new item's learned-embedding term in the channels that have one\n"
+                 "besides the features: neighbours (its content neighbours' embeddings,\n"
+                 "weighted) or zero (the features alone: what `train --emb-drop` trains)",
+         .names = new_emb_names, .def = "neighbours"},
         {"--threads", OPT_U32, &threads, "N", .help = "worker threads", .min = 0, .max = PARALLEL_MAX_THREADS,
          .def = "every core"},
     };
@@ -261,7 +267,8 @@ int cmd_add_items(int argc, char **argv) {
     uint32_t n0 = b.cfg.n_items, retired = 0;
     uint64_t linked = 0;
     if (retire && edit_bundle_retire(&b, retire, &retired)) goto done;
-    additems_params p = {.k = k, .id_rule = (additems_id_rule)id_rule, .threads = parallel_threads(threads)};
+    additems_params p = {.k = k, .id_rule = (additems_id_rule)id_rule, .emb_zero = new_emb == 1,
+                         .threads = parallel_threads(threads)};
     if (from) {
         if (new_dir_load(from, keys, &m.st->spec, &nd)) goto done;
         keymap have;

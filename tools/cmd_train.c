@@ -179,7 +179,7 @@ int cmd_train(int argc, char **argv) {
     float time_budget = 0; /* seconds; 0: none */
     uint64_t seed = 1;
     /* fusion training: -1 = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
-    float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0;
+    float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0, emb_drop = 0;
     int gate = -1;
     /* the objective (docs/TRAINING.md, "Loss"): 0 negatives = softmax over all items */
     uint32_t negatives = 0, aux_negatives = 0;
@@ -252,6 +252,11 @@ int cmd_train(int argc, char **argv) {
         {"--channel-drop", OPT_FLOAT, &channel_drop, "P",
          .help = "leave each channel out of a window's gate with probability P", .min = 0, .max = 1,
          .flags = OPT_MAX_OPEN},
+        {"--emb-drop", OPT_FLOAT, &emb_drop, "P",
+         .help = "each batch, leave each item's learned embedding out with probability P\n"
+                 "in every channel that also has features (its row: the features alone, as\n"
+                 "a new item's from add-items)",
+         .min = 0, .max = 1, .flags = OPT_MAX_OPEN},
         {"--gate", OPT_CHOICE, &gate,
          .help = "fixed (the plain mean of the channels), learned (a weight per channel\n"
                  "per visitor, MODEL.md 4) or global (a learned weight per channel,\n"
@@ -340,6 +345,7 @@ int cmd_train(int argc, char **argv) {
     st->seed = seed;
     st->aux_w = aux_w >= 0 ? aux_w : kind == TM_MDSREC ? MDSREC_AUX_DEFAULT : 0;
     st->channel_drop = channel_drop;
+    st->emb_drop = emb_drop;
     st->negatives = negatives;
     st->aux_negatives = aux_negatives;
     st->sampler = (uint32_t)sampler;

@@ -1,36 +1,43 @@
 #!/usr/bin/env bash
 # coldstart.sh - the cold-start evaluation of `mdsrec add-items` (docs/RESULTS.md, "Cold start").
 # Usage: tools/coldstart.sh DATASET [--budget SECONDS] [--seed N] [--share F] [--reuse]
+#                            [--train-flags "FLAGS" --tag NAME]
 #   DATASET  amazon-scientific-mm | ml-100k-posters (prepared as tools/eval.sh does)
 # Holds out SHARE (default 0.15) of the items (tools/reports/coldstart-split.mjs), trains mdsrec
 # on the rest (capped at --budget seconds of training, default 300), exports its bundle, adds the
 # held-out items with `mdsrec add-items` (their features, no retraining), then evaluates:
 #   cold:  visitors whose test target is a held-out item: mdsrec+add-items (id rows centred,
-#          the default, and regress), pop (the training log's counts: new items 0), contentknn
+#          the default, and regress; and --new-emb zero, the new items' features alone),
+#          pop (the training log's counts: new items 0), contentknn
 #   warm:  the other visitors: the bundle after add-items (every item, full histories) against
 #          the warm bundle before it (held-out items unknown, dropped from the histories)
 # --reuse keeps the split and the trained run of an earlier call (add-items and the evaluation
-# again, e.g. after a change to add-items). Both protocols (history not masked / masked). Writes results/DATASET/coldstart.json; the
-# derived data goes to ${MDSREC_WORK:-build/eval}/DATASET/coldstart.
+# again, e.g. after a change to add-items). --train-flags adds flags to mdsrec's training (e.g.
+# "--emb-drop 0.2"); with --tag NAME the run and results are coldstart-NAME. Both protocols
+# (history not masked / masked). Writes results/DATASET/coldstart[-NAME].json; the derived data
+# goes to ${MDSREC_WORK:-build/eval}/DATASET/coldstart[-NAME].
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${MDSREC_BIN:-$ROOT/build/bin/mdsrec}
 DATAROOT=${MDSREC_DATA:-$ROOT/../shared/data}
 DS=${1:?usage: tools/coldstart.sh DATASET [--budget S] [--seed N] [--share F]}
 shift
-BUDGET=300 SEED=1 SHARE=0.15 REUSE=0
+BUDGET=300 SEED=1 SHARE=0.15 REUSE=0 TRAIN_FLAGS="" TAG=""
 while [ $# -gt 0 ]; do
     case $1 in
     --budget) BUDGET=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --share) SHARE=$2; shift 2 ;;
     --reuse) REUSE=1; shift ;;
+    --train-flags) TRAIN_FLAGS=$2; shift 2 ;;
+    --tag) TAG=$2; shift 2 ;;
     *) echo "coldstart.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 WORK=${MDSREC_WORK:-$ROOT/build/eval}/$DS
-CS=$WORK/coldstart
+CS=$WORK/coldstart${TAG:+-$TAG}
 RES=$ROOT/results/$DS
+OUT=$RES/coldstart${TAG:+-$TAG}.json
 mkdir -p "$WORK" "$RES"
 SRC=$DATAROOT/$DS
 PREP=$WORK/prep
@@ -55,13 +62,14 @@ ml-100k-posters)
 esac
 
 if [ "$REUSE" = 1 ] && [ -f "$CS/run/train.json" ]; then
-    BUDGET=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).training.time_budget_s)' "$RES/coldstart.json")
+    BUDGET=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).training.time_budget_s)' "$OUT")
 else
     rm -rf "$CS" && mkdir -p "$CS"
     node "$ROOT/tools/reports/coldstart-split.mjs" "$PREP" "$CS" "$SHARE" "$SEED" > /dev/null
     # the graphs of the training items only (no held-out item, no test target's behaviour)
     nice -n 19 "$BIN" graph --dir "$CS/warm" > /dev/null
-    nice -n 19 "$BIN" train --data "$CS/warm" --out "$CS/run" --model mdsrec --seed "$SEED" $FLAGS \
+    # shellcheck disable=SC2086
+    nice -n 19 "$BIN" train --data "$CS/warm" --out "$CS/run" --model mdsrec --seed "$SEED" $FLAGS $TRAIN_FLAGS \
         --time-budget "$BUDGET" --quiet
 fi
 nice -n 19 "$BIN" export --model "$CS/run" --data "$CS/warm" --out "$CS/warm.mdsb" --no-compare > /dev/null
@@ -72,6 +80,9 @@ t1=$(date +%s.%N)
 # the conservative id rule too (docs/ADD-ITEMS.md): the trade-off between cold and warm
 "$BIN" add-items --model "$CS/run" --data "$CS/warm" --bundle "$CS/warm.mdsb" --from "$CS/all" \
     --keys "$CS/new-keys.txt" --out "$CS/added-regress.mdsb" --id-row regress >> "$CS/add-items.txt"
+# no embedding term for the new items: their features alone (what --emb-drop trains for)
+"$BIN" add-items --model "$CS/run" --data "$CS/warm" --bundle "$CS/warm.mdsb" --from "$CS/all" \
+    --keys "$CS/new-keys.txt" --out "$CS/added-zero.mdsb" --new-emb zero >> "$CS/add-items.txt"
 
 ev() { nice -n 19 "$BIN" eval --data "$1" --json "$2" "${@:3}" > /dev/null; }
 ev "$CS/eval-cold" "$CS/cold-mdsrec.json" --bundle "$CS/added.mdsb"
@@ -79,14 +90,16 @@ ev "$CS/eval-cold" "$CS/cold-mdsrec.json" --bundle "$CS/added.mdsb"
 ev "$CS/eval-cold" "$CS/cold-pop.json" --baseline pop --pop-from "$CS/warm"
 ev "$CS/eval-cold" "$CS/cold-contentknn.json" --baseline contentknn
 ev "$CS/eval-cold" "$CS/cold-mdsrec-regress.json" --bundle "$CS/added-regress.mdsb"
+ev "$CS/eval-cold" "$CS/cold-mdsrec-zero.json" --bundle "$CS/added-zero.mdsb"
 # warm: with each visitor's rank, for the paired difference before/after (same visitors, same order)
 ev "$CS/eval-warm" "$CS/warm-after.json" --bundle "$CS/added.mdsb" --ranks
 ev "$CS/eval-warm" "$CS/warm-after-regress.json" --bundle "$CS/added-regress.mdsb" --ranks
+ev "$CS/eval-warm" "$CS/warm-after-zero.json" --bundle "$CS/added-zero.mdsb" --ranks
 ev "$CS/before-warm" "$CS/warm-before.json" --bundle "$CS/warm.mdsb" --ranks
 
-node - "$CS" "$RES/coldstart.json" "$BUDGET" "$(echo "$t1 - $t0" | bc)" <<'JS'
+node - "$CS" "$OUT" "$BUDGET" "$(echo "$t1 - $t0" | bc)" "$TRAIN_FLAGS" <<'JS'
 const fs = require('fs');
-const [cs, out, budget, addSeconds] = process.argv.slice(2);
+const [cs, out, budget, addSeconds, trainFlags] = process.argv.slice(2);
 const read = (f) => JSON.parse(fs.readFileSync(`${cs}/${f}`, 'utf8'));
 const pick = (j) => {
   const p = j.runs[0].protocols, r = {};
@@ -112,15 +125,18 @@ const paired = (after, before) => {
 const train = JSON.parse(fs.readFileSync(`${cs}/run/train.json`, 'utf8'));
 const res = {
   split: read('split.json'),
-  training: { model: 'mdsrec', time_budget_s: Number(budget), epochs: Array.isArray(train.epochs) ? train.epochs.length : null, seeds: 1 },
+  training: { model: 'mdsrec', flags: trainFlags || '', time_budget_s: Number(budget), epochs: Array.isArray(train.epochs) ? train.epochs.length : null, seeds: 1 },
   add_items_seconds: Number(addSeconds),
-  id_rows: { mdsrec_add_items: 'centred', mdsrec_add_items_regress: 'regress' },
+  id_rows: { mdsrec_add_items: 'centred', mdsrec_add_items_regress: 'regress', mdsrec_add_items_zero: 'centred, --new-emb zero' },
   cold: { mdsrec_add_items: pick(read('cold-mdsrec.json')), mdsrec_add_items_regress: pick(read('cold-mdsrec-regress.json')),
+          mdsrec_add_items_zero: pick(read('cold-mdsrec-zero.json')),
           pop: pick(read('cold-pop.json')), contentknn: pick(read('cold-contentknn.json')) },
   warm: { after_add_items: pick(read('warm-after.json')), after_add_items_regress: pick(read('warm-after-regress.json')),
+          after_add_items_zero: pick(read('warm-after-zero.json')),
           before: pick(read('warm-before.json')),
           paired_after_minus_before: { mdsrec_add_items: paired(read('warm-after.json'), read('warm-before.json')),
-                                       mdsrec_add_items_regress: paired(read('warm-after-regress.json'), read('warm-before.json')) } },
+                                       mdsrec_add_items_regress: paired(read('warm-after-regress.json'), read('warm-before.json')),
+                                       mdsrec_add_items_zero: paired(read('warm-after-zero.json'), read('warm-before.json')) } },
 };
 fs.writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
 console.log(JSON.stringify(res, null, 1));

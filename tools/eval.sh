@@ -102,9 +102,9 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3"
 # any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
-FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1"
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3"
 ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled sasrec-plain-ids mdsrec-plain-ids mdsrec-s9"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
 # the shipped defaults pick the batch from the data (docs/TRAINING.md, "Shipped defaults"); the
@@ -174,6 +174,11 @@ row_flags() {
     # the step between
     mdsrec-s11) echo "--model mdsrec --channel-blocks 2" ;;
     channel-blocks-1) echo "--model mdsrec --channel-blocks 1" ;;
+    # session 14: embedding dropout (--emb-drop P): each batch trains a share of the items on
+    # their features alone, as add-items gives a new item (issue 22's cold start)
+    emb-drop-0.1) echo "--model mdsrec --emb-drop 0.1" ;;
+    emb-drop-0.2) echo "--model mdsrec --emb-drop 0.2" ;;
+    emb-drop-0.3) echo "--model mdsrec --emb-drop 0.3" ;;
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac
@@ -414,7 +419,7 @@ if [ $PAIRED = 1 ] && [ $QUICK = 0 ]; then
     RK=$WORK/ranks$SUFFIX; mkdir -p "$RK"
     have=()
     # session 9's study: each variant against the row it changes (docs/RESULTS.md)
-    STUDY_PAIRS="mdsrec-s9:mdsrec-plain-ids sasrec:sasrec-plain-ids sasrecf:sasrecf-plain-ids mdsrec-plain-ids:sasrec-plain-ids mdsrec-plain-ids:sasrecf-plain-ids gate-global:mdsrec-plain-ids id-features:mdsrec-s9 mdsrec-s10:mdsrec-s9 global-gate:mdsrec-s9 channel-ids:mdsrec-s9 mdsrec-s11:mdsrec-s10 mdsrec:mdsrec-s11 channel-blocks-1:mdsrec-s11 mdsrec:channel-blocks-1"
+    STUDY_PAIRS="mdsrec-s9:mdsrec-plain-ids sasrec:sasrec-plain-ids sasrecf:sasrecf-plain-ids mdsrec-plain-ids:sasrec-plain-ids mdsrec-plain-ids:sasrecf-plain-ids gate-global:mdsrec-plain-ids id-features:mdsrec-s9 mdsrec-s10:mdsrec-s9 global-gate:mdsrec-s9 channel-ids:mdsrec-s9 mdsrec-s11:mdsrec-s10 mdsrec:mdsrec-s11 channel-blocks-1:mdsrec-s11 mdsrec:channel-blocks-1 emb-drop-0.1:mdsrec emb-drop-0.2:mdsrec emb-drop-0.3:mdsrec"
     study=()
     for r in ${STUDY_PAIRS//:/ }; do
         [[ " $ALL_ROWS " == *" $r "* && " mdsrec sasrec sasrecf ${study[*]-} " != *" $r "* ]] && study+=("$r")

@@ -469,11 +469,12 @@ int main(void) {
        row comes from its features like a modality channel's, so two new items differ and the
        --id-row rules do not apply; with no behaviour yet, its "bought together" list is empty */
     {
-        char run2[1200], base2[1200], add2[1200], add3[1200];
+        char run2[1200], base2[1200], add2[1200], add3[1200], add4[1200];
         snprintf(run2, sizeof run2, "%s/run-idf", out);
         snprintf(base2, sizeof base2, "%s/base-idf.mdsb", out);
         snprintf(add2, sizeof add2, "%s/added-idf.mdsb", out);
         snprintf(add3, sizeof add3, "%s/added-idf-zero.mdsb", out);
+        snprintf(add4, sizeof add4, "%s/added-idf-newemb0.mdsb", out);
         CHECK_MSG(td_run("train --data '%s' --out '%s' --model mdsrec --epochs 2 --dim 16 --threads 1 --quiet --seed 3",
                          warm, run2) == 0 &&
                       td_run("export --model '%s' --data '%s' --out '%s' --neighbours-format csr --no-compare", run2,
@@ -481,10 +482,12 @@ int main(void) {
                       td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s'", run2, base2, fresh, add2) ==
                           0 &&
                       td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s' --id-row zero", run2, base2,
-                             fresh, add3) == 0,
+                             fresh, add3) == 0 &&
+                      td_run("add-items --model '%s' --bundle '%s' --from '%s' --out '%s' --new-emb zero", run2, base2,
+                             fresh, add4) == 0,
                   "id features: %s", td_err);
-        opened D, Z;
-        if (open_bundle(add2, &D) == 0 && open_bundle(add3, &Z) == 0) {
+        opened D, Z, E0;
+        if (open_bundle(add2, &D) == 0 && open_bundle(add3, &Z) == 0 && open_bundle(add4, &E0) == 0) {
             int ci = channel_of(&D, "id");
             int64_t n0 = find(&D, "new-000"), n1 = find(&D, "new-001"), z0 = find(&Z, "new-000");
             CHECK(ci >= 0 && n0 >= 0 && n1 >= 0 && z0 >= 0);
@@ -516,9 +519,27 @@ int main(void) {
                 float w[4];
                 mdsrec_similar(D.m, (uint32_t)n0, (uint32_t)ci, 4, items, w, &cnt);
                 CHECK_MSG(cnt == 0, "id features: %u behaviour neighbours of a new item", cnt);
+                /* --new-emb zero: the channels with a learned embedding (the shipped id and
+                   modality channels) leave the neighbours' embeddings out of a new item's row, and
+                   nothing else changes: the trained items' rows, the new items' neighbour lists */
+                for (uint32_t c = 0; c < D.v.cfg.n_channels; c++) {
+                    double ndiff = 0, tdiff = 0;
+                    for (uint32_t j = 0; j < D.v.cfg.dim; j++) {
+                        ndiff += fabs(row(&D, c, (uint32_t)n0)[j] - row(&E0, c, (uint32_t)n0)[j]);
+                        tdiff += fabs(row(&D, c, 0)[j] - row(&E0, c, 0)[j]);
+                    }
+                    CHECK_MSG(ndiff > 1e-6 && tdiff == 0, "--new-emb zero, channel %u: new row moved %g, trained %g", c,
+                              ndiff, tdiff);
+                    uint32_t ia[10], ib[10], ca = 0, cb = 0;
+                    float wa[10], wb[10];
+                    mdsrec_status sa = mdsrec_similar(D.m, (uint32_t)n0, c, 10, ia, wa, &ca);
+                    mdsrec_status sb = mdsrec_similar(E0.m, (uint32_t)n0, c, 10, ib, wb, &cb);
+                    CHECK(sa == sb && ca == cb && !memcmp(ia, ib, ca * sizeof ia[0]));
+                }
             }
             close_bundle(&D);
             close_bundle(&Z);
+            close_bundle(&E0);
         } else
             CHECK_MSG(0, "id-features bundles do not open");
     }

@@ -190,14 +190,14 @@ int main(void) {
         if (pool == 1) {
             /* the fusion training options: per-channel auxiliary losses and channel dropout
                (window seeds 1..4 leave out some channels), then a fixed gate */
-            step_fusion fu = {0.7f, 0.4f, 0};
+            step_fusion fu = {0.7f, 0.4f, 0, 0};
             run("mdsrec aux + channel drop", &s, &in, 2, &fu);
-            step_fusion fx = {0.5f, 0.0f, STEP_GATE_FIXED};
+            step_fusion fx = {0.5f, 0.0f, STEP_GATE_FIXED, 0};
             run("mdsrec aux + fixed gate", &s, &in, 1, &fx);
             /* (the two below on a stream of their own: the draws of the rows after stay as they were) */
             uint64_t keep_rng = rng;
             rng = 99;
-            step_fusion fg = {0.5f, 0.3f, STEP_GATE_GLOBAL};
+            step_fusion fg = {0.5f, 0.3f, STEP_GATE_GLOBAL, 0};
             run("mdsrec aux + global gate", &s, &in, 2, &fg);
             /* graph-smoothed ids (--id-graph): the id channel propagated over a graph too */
             CHECK(graph_content(ds.feat[0].x, 11, widths[0], 3, &in.graph[0]) == 0);
@@ -220,6 +220,15 @@ int main(void) {
             g_eps = 3e-3f;
             run("mdsrec channel blocks 2, 0, 1", &cb, &in, 2, &fx);
             g_eps = 1e-2f;
+            /* --emb-drop: the batch leaves some items' learned embeddings out of the channels
+               with features (their rows: features alone, no gradient), full softmax and sampled
+               (the sampled step computes its rows on item_rows' balls) */
+            step_fusion fe = {0.5f, 0.0f, STEP_GATE_FIXED, 0.4f};
+            run("mdsrec channel ids + emb drop", &ci, &in, 2, &fe);
+            step_loss uni_e = {6, STEP_NEG_UNIFORM, 0, 0};
+            g_loss = &uni_e;
+            run("mdsrec channel ids + emb drop, sampled", &ci, &in, 1, &fe);
+            g_loss = NULL;
             rng = keep_rng;
             /* one encoder and pooling for all three channels: their gradients add up */
             tm_spec sh = s;

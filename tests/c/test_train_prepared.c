@@ -338,8 +338,8 @@ int main(void) {
     CHECK(hdr && strstr(hdr, "\naux_w 2\n") && strstr(hdr, "\nchannel_drop 0\n") && strstr(hdr, "\ngate_fixed 2\n") &&
           strstr(hdr, " behaviour.adj.csr image text\n"));
     free(hdr);
-    const char *fu = "--model mdsrec --aux-loss 0.5 --channel-drop 0.3 --gate learned --dim 8 --max-len 8 --blocks 1 "
-                     "--heads 2 --batch 32 --quiet --threads 1 --seed 4 --patience 9";
+    const char *fu = "--model mdsrec --aux-loss 0.5 --channel-drop 0.3 --gate learned --emb-drop 0.2 --dim 8 --max-len 8 "
+                     "--blocks 1 --heads 2 --batch 32 --quiet --threads 1 --seed 4 --patience 9";
     snprintf(cmd, sizeof cmd,
              "%s train --data %s --out %s/fu1 %s --epochs 3 >/dev/null 2>&1 && "
              "%s train --data %s --out %s/fu2 %s --epochs 2 >/dev/null 2>&1 && "
@@ -348,7 +348,8 @@ int main(void) {
     CHECK(system(cmd) == 0);
     snprintf(p, sizeof p, "%s/fu2/state.ckpt", dir);
     hdr = slurp(p, NULL);
-    CHECK(hdr && strstr(hdr, "\naux_w 0.5\n") && strstr(hdr, "\nchannel_drop 0.3") && strstr(hdr, "\ngate_fixed 0\n"));
+    CHECK(hdr && strstr(hdr, "\naux_w 0.5\n") && strstr(hdr, "\nchannel_drop 0.3") && strstr(hdr, "\ngate_fixed 0\n") &&
+          strstr(hdr, "\nemb_drop 0.2"));
     free(hdr);
     char p2[1200];
     snprintf(p2, sizeof p2, "%s/fu1/state.ckpt", dir);

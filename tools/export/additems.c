@@ -124,7 +124,7 @@ static int feature_channel(const loaded_model *m, uint32_t c, const additems_inp
         for (uint32_t e = nb->row_ptr[i]; e < nb->row_ptr[i + 1]; e++) sum += nb->w[e];
         for (uint32_t e = nb->row_ptr[i]; e < nb->row_ptr[i + 1]; e++) {
             float ak = (float)(nb->w[e] / sum);
-            if (ch->has_emb) {
+            if (ch->has_emb && !p->emb_zero) {
                 const float *E = m->params + ch->o_emb + (size_t)nb->col[e] * d;
                 for (size_t j = 0; j < d; j++) r[j] += ak * E[j];
             }

@@ -7,7 +7,7 @@
  *     beta * b~ = 0); retired items (absent from the bundle) are skipped. They become the
  *     item's neighbour list in that channel ("looks like", "described like").
  *   - projection: x = W f + b (plus the neighbours' weighted id embeddings when the channel
- *     also has one, as sasrecf's channel does).
+ *     also has one, as sasrecf's channel does; none with emb_zero).
  *   - propagation: H = mean(x, sum_k a_k (X)_k, sum_k a_k (A X)_k, ..., sum_k a_k (A^{K-1} X)_k),
  *     the new row of A applied to the training items' projections X and their already
  *     propagated powers: the K rounds the trainer runs, over the item's new edges, with
@@ -55,6 +55,9 @@ typedef enum {
 typedef struct {
     uint32_t k;           /* content neighbours per channel, default 10 */
     additems_id_rule id_rule;
+    int emb_zero;         /* 1: a channel's learned embedding term of a new item is 0 (its
+                             features alone, as `train --emb-drop` trains); 0: its content
+                             neighbours' embeddings, weighted (the default) */
     int threads;          /* the neighbour search's workers (0: every core) */
     uint32_t without[MDSREC_MAX_CHANNELS]; /* out: per channel, new items left without a neighbour */
     double seconds_knn, seconds_rows;     /* out */

@@ -44,6 +44,7 @@ int ckpt_write(const char *path, const train_state *st, const float *params, con
     fprintf(f, "negatives %u\nsampler %u\naux_negatives %u\nlabel_smoothing %.9g\nweight_decay %.9g\n", st->negatives,
             st->sampler, st->aux_negatives, (double)st->label_smoothing, (double)st->weight_decay);
     fprintf(f, "valid_users %u\n", st->valid_users);
+    if (st->emb_drop > 0) fprintf(f, "emb_drop %.9g\n", (double)st->emb_drop); /* older readers: absent */
     fprintf(f, "epoch %u\nbest_epoch %u\nbad_epochs %u\nbest_ndcg %.17g\n", st->epoch, st->best_epoch, st->bad_epochs,
             st->best_ndcg);
     for (uint32_t i = 0; i < st->n_hist; i++)
@@ -119,6 +120,7 @@ int ckpt_read(const char *path, train_state *st, float **params, adam *opt) {
 #undef U32
         else if (!strcmp(key, "aux_w")) bad = sscanf(v, "%f", &st->aux_w) != 1;
         else if (!strcmp(key, "channel_drop")) bad = sscanf(v, "%f", &st->channel_drop) != 1;
+        else if (!strcmp(key, "emb_drop")) bad = sscanf(v, "%f", &st->emb_drop) != 1 || !(st->emb_drop >= 0 && st->emb_drop < 1);
         else if (!strcmp(key, "label_smoothing")) bad = sscanf(v, "%f", &st->label_smoothing) != 1;
         else if (!strcmp(key, "weight_decay")) bad = sscanf(v, "%f", &st->weight_decay) != 1;
         else if (!strcmp(key, "ln_eps")) bad = sscanf(v, "%f", &c->ln_eps) != 1;

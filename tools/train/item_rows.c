@@ -115,7 +115,7 @@ static void ball_inputs(item_rows *r, const tm_spec *s, const tm_inputs *in, con
     const uint32_t *ball = r->ball[k];
     for (size_t q = 0; q < n; q++) {
         size_t i = ball[q];
-        if (ch->has_emb)
+        if (ch->has_emb && !(ch->n_feat && in->emb_keep && !in->emb_keep[i]))
             memcpy(h + i * d, p + ch->o_emb + i * d, d * sizeof(float));
         else
             memset(h + i * d, 0, d * sizeof(float));
@@ -275,8 +275,10 @@ void item_rows_backward(item_rows *r, const tm_spec *s, const tm_inputs *in, flo
         }
         if (ch->has_emb) {
             float *ge = grads + ch->o_emb;
+            const uint8_t *keep = ch->n_feat ? in->emb_keep : NULL; /* tmodel.h: emb_keep */
             for (size_t q = 0; q < n; q++)
-                for (size_t c = 0; c < d; c++) ge[(size_t)ball[q] * d + c] += dh[(size_t)ball[q] * d + c];
+                if (!keep || keep[ball[q]])
+                    for (size_t c = 0; c < d; c++) ge[(size_t)ball[q] * d + c] += dh[(size_t)ball[q] * d + c];
         }
         if (!ch->n_feat) continue;
         float *gw = grads + ch->o_w;

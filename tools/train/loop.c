@@ -113,6 +113,7 @@ static int write_json(const char *path, const train_state *st, const metrics (*v
     cJSON_AddNumberToObject(j, "seed", (double)st->seed);
     if (st->aux_w > 0) cJSON_AddNumberToObject(j, "aux_loss", (double)st->aux_w);
     if (st->channel_drop > 0) cJSON_AddNumberToObject(j, "channel_drop", (double)st->channel_drop);
+    if (st->emb_drop > 0) cJSON_AddNumberToObject(j, "emb_drop", (double)st->emb_drop);
     if (st->gate_fixed) cJSON_AddStringToObject(j, "gate", st->gate_fixed == STEP_GATE_GLOBAL ? "global" : "fixed");
     if (st->negatives) {
         cJSON_AddNumberToObject(j, "negatives", st->negatives);
@@ -264,7 +265,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         free(canon);
         goto oom2;
     }
-    step_fusion fu = {st->aux_w, st->channel_drop, (int)st->gate_fixed};
+    step_fusion fu = {st->aux_w, st->channel_drop, (int)st->gate_fixed, st->emb_drop};
     step_set_fusion(sc, &fu);
     opt.weight_decay = st->weight_decay;
     opt.threads = o->threads;

@@ -57,6 +57,7 @@ struct step_ctx {
     double *pop_cdf;  /* N: cumulative sampling weights (STEP_NEG_POPULAR) */
     float *item_lq;   /* N: log(K q_i), the logQ correction of item i */
     uint32_t *cand;   /* K negatives of the batch */
+    uint8_t *emb_keep; /* N: step_fusion.emb_drop's draw for the batch in flight */
     float *Hs, *dHs;  /* (K, |C| d): their rows of Hcat, and the gradient on those rows */
     size_t ns;          /* negatives drawn per batch: step_loss.negatives, else aux_negatives */
     size_t logits_cols; /* row stride of logits: max(N, K + 1) */
@@ -139,13 +140,32 @@ void step_set_fusion(step_ctx *c, const step_fusion *f) {
     c->cap_rows = 0; /* dUa, dG and zk are allocated with the rows */
 }
 
+/* emb_keep for the batch: each item dropped with probability p, from a hash of the batch's
+   window seeds (as its negatives), so every part of a batch (and every MPI rank, and a resumed
+   run) draws the same. 0, or -1 when out of memory. */
+static int draw_emb_keep(step_ctx *c) {
+    size_t N = c->s->cfg.n_items;
+    if (!c->emb_keep && !(c->emb_keep = malloc(N))) return -1;
+    uint64_t x = 0x9E3779B97F4A7C15ull ^ (uint64_t)c->batch_count;
+    for (size_t i = 0; i < c->batch_count; i++) {
+        x ^= c->batch_w[i].seed;
+        (void)splitmix64(&x);
+    }
+    double p = c->fu.emb_drop;
+    for (size_t i = 0; i < N; i++) {
+        uint64_t r = splitmix64(&x);
+        c->emb_keep[i] = (double)(r >> 11) / 9007199254740992.0 >= p;
+    }
+    return 0;
+}
+
 int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
     size_t N = c->s->cfg.n_items, cd = (size_t)c->s->cfg.n_channels * c->s->cfg.dim;
     size_t K = l->negatives ? l->negatives : l->aux_negatives;
     if (K >= (1u << 24) || l->aux_negatives >= (1u << 24) || !(l->label_smoothing >= 0 && l->label_smoothing < 1) ||
         l->sampler > STEP_NEG_POPULAR || (K && l->sampler == STEP_NEG_POPULAR && !counts))
         return -1;
-    free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs);
+    free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs); free(c->emb_keep);
     c->pop_cdf = NULL; c->item_lq = NULL; c->cand = NULL; c->Hs = NULL; c->dHs = NULL;
     c->lo = *l;
     c->ns = K;
@@ -607,14 +627,20 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
     /* item matrices (under sampled softmax only the rows read: the windows' items, their
        targets and the negatives), and every window's encoders and gate */
     if (c->ns) draw_negatives(c);
+    /* the item side's inputs, with this batch's embedding dropout when there is one */
+    tm_inputs in = *c->in;
+    if (c->fu.emb_drop > 0) {
+        if (draw_emb_keep(c)) return NAN;
+        in.emb_keep = c->emb_keep;
+    }
     item_rows *ir = c->lo.negatives && !c->rows_off ? &c->rows_set : NULL;
     if (ir) {
         item_rows_clear(ir);
         for (size_t i = 0; i < count; i++) item_rows_add(ir, w[i].items, w[i].n + 1);
         item_rows_add(ir, c->cand, c->ns);
-        item_rows_forward(ir, s, c->in, params, c->H, c->items_scratch);
+        item_rows_forward(ir, s, &in, params, c->H, c->items_scratch);
     } else {
-        tm_items_forward(s, c->in, params, c->H, c->items_scratch);
+        tm_items_forward(s, &in, params, c->H, c->items_scratch);
     }
     /* the item rows in play: the set's, or all N */
     const uint32_t *live = ir ? ir->seed : NULL;
@@ -681,9 +707,9 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
             }
         }
     if (ir)
-        item_rows_backward(ir, s, c->in, c->dH, grads, c->items_scratch);
+        item_rows_backward(ir, s, &in, c->dH, grads, c->items_scratch);
     else
-        tm_items_backward(s, c->in, c->dH, grads, c->items_scratch);
+        tm_items_backward(s, &in, c->dH, grads, c->items_scratch);
     return loss / (double)c->norm;
 }
 

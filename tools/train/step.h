@@ -40,6 +40,9 @@ typedef struct step_fusion {
     float aux_w;        /* > 0: add aux_w * CE of each channel scored alone (u^c . H^c) */
     float channel_drop; /* per window, each channel left out of the gate with this probability */
     int gate_fixed;     /* STEP_GATE_*: which of the gate's gradients are kept */
+    float emb_drop;     /* per batch, each item's learned embedding left out (tm_inputs.emb_keep)
+                           with this probability: the model learns rows of features alone,
+                           which is what a new item (mdsrec add-items) has */
 } step_fusion;
 
 /* step_fusion.gate_fixed: LEARNED trains Wg and bg (a weight per channel per visitor);

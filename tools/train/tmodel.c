@@ -264,6 +264,9 @@ void tm_items_forward(const tm_spec *s, const tm_inputs *in, const float *p, flo
             memcpy(h, p + ch->o_emb, N * d * sizeof(float));
         else
             memset(h, 0, N * d * sizeof(float));
+        if (ch->has_emb && ch->n_feat && in->emb_keep)
+            for (size_t i = 0; i < N; i++)
+                if (!in->emb_keep[i]) memset(h + i * d, 0, d * sizeof(float));
         if (ch->n_feat && in->feat_sparse[k].n_rows) {
             /* X += F W^T over F's non-zeros: W (d, w) transposed once, so each is a row of d */
             const float *W = p + ch->o_w;
@@ -298,7 +301,10 @@ void tm_items_backward(const tm_spec *s, const tm_inputs *in, float *dH, float *
         if (in->graph[k].n_rows) propagate(&in->graph[k], s->prop_k, dh, scratch, scratch + N * d, d, 1);
         if (ch->has_emb) {
             float *ge = g + ch->o_emb;
-            for (size_t i = 0; i < N * d; i++) ge[i] += dh[i];
+            const uint8_t *keep = ch->n_feat ? in->emb_keep : NULL;
+            for (size_t i = 0; i < N; i++)
+                if (!keep || keep[i])
+                    for (size_t j = 0; j < d; j++) ge[i * d + j] += dh[i * d + j];
         }
         if (ch->n_feat && in->feat_sparse[k].n_rows) {
             /* dW^T (w, d) = F^T dX over F's non-zeros, then added to dW (d, w) */

@@ -68,6 +68,10 @@ typedef struct {
        non-zeros, not N x width, a step. wt: feat_width x d scratch (W transposed, or dW^T). */
     csr feat_sparse[MDSREC_MAX_CHANNELS];
     float *wt[MDSREC_MAX_CHANNELS];
+    /* Embedding dropout in training (step_fusion.emb_drop): emb_keep[i] 0 leaves item i's learned
+       embedding out of every channel that also has features (its row is then its features
+       alone, as a new item's is) and gives it no gradient. NULL (evaluation, export): all kept. */
+    const uint8_t *emb_keep;
 } tm_inputs;
 
 /* Binds s's channel sources to ds (features by name) and reads graphs from graph_dir (or builds
