@@ -85,12 +85,13 @@ t1=$(date +%s.%N)
     --keys "$CS/new-keys.txt" --out "$CS/added-zero.mdsb" --new-emb zero >> "$CS/add-items.txt"
 
 ev() { nice -n 19 "$BIN" eval --data "$1" --json "$2" "${@:3}" > /dev/null; }
-ev "$CS/eval-cold" "$CS/cold-mdsrec.json" --bundle "$CS/added.mdsb"
+# cold: with each visitor's rank too, for the paired difference against content-kNN
+ev "$CS/eval-cold" "$CS/cold-mdsrec.json" --bundle "$CS/added.mdsb" --ranks
 # pop as it stands when the new items arrive: the training log's counts, new items 0
 ev "$CS/eval-cold" "$CS/cold-pop.json" --baseline pop --pop-from "$CS/warm"
-ev "$CS/eval-cold" "$CS/cold-contentknn.json" --baseline contentknn
-ev "$CS/eval-cold" "$CS/cold-mdsrec-regress.json" --bundle "$CS/added-regress.mdsb"
-ev "$CS/eval-cold" "$CS/cold-mdsrec-zero.json" --bundle "$CS/added-zero.mdsb"
+ev "$CS/eval-cold" "$CS/cold-contentknn.json" --baseline contentknn --ranks
+ev "$CS/eval-cold" "$CS/cold-mdsrec-regress.json" --bundle "$CS/added-regress.mdsb" --ranks
+ev "$CS/eval-cold" "$CS/cold-mdsrec-zero.json" --bundle "$CS/added-zero.mdsb" --ranks
 # warm: with each visitor's rank, for the paired difference before/after (same visitors, same order)
 ev "$CS/eval-warm" "$CS/warm-after.json" --bundle "$CS/added.mdsb" --ranks
 ev "$CS/eval-warm" "$CS/warm-after-regress.json" --bundle "$CS/added-regress.mdsb" --ranks
@@ -106,8 +107,9 @@ const pick = (j) => {
   for (const [name, v] of Object.entries(p)) r[name] = { 'HR@10': v.test['HR@10'], 'NDCG@10': v.test['NDCG@10'], users: v.test.users ?? j.runs[0].users };
   return r;
 };
-// the warm visitors' NDCG@10 after minus before, visitor by visitor: mean, relative to before,
-// and its 95 % interval (normal approximation)
+// NDCG@10 of `after` minus `before` on the same visitors, visitor by visitor (the warm ones after
+// add-items against before it; the cold ones, mdsrec against content-kNN): mean, relative to
+// `before`, and its 95 % interval (normal approximation)
 const paired = (after, before) => {
   const ra = after.runs[0], rb = before.runs[0], out = {};
   for (const prot of ['unmasked', 'masked']) {
@@ -118,7 +120,7 @@ const paired = (after, before) => {
     let s = 0, s2 = 0, base = 0;
     for (let u = 0; u < a.length; u++) { const d = nd(a[u]) - nd(b[u]); s += d; s2 += d * d; base += nd(b[u]); }
     const n = a.length, m = s / n, se = Math.sqrt((s2 / n - m * m) / (n - 1)), rel = (x) => x / (base / n);
-    out[prot] = { ndcg10_diff: m, relative: rel(m), relative_95: [rel(m - 1.96 * se), rel(m + 1.96 * se)] };
+    out[prot] = { ndcg10_diff: m, ndcg10_diff_95: [m - 1.96 * se, m + 1.96 * se], relative: rel(m), relative_95: [rel(m - 1.96 * se), rel(m + 1.96 * se)] };
   }
   return out;
 };
@@ -130,7 +132,9 @@ const res = {
   id_rows: { mdsrec_add_items: 'centred', mdsrec_add_items_regress: 'regress', mdsrec_add_items_zero: 'centred, --new-emb zero' },
   cold: { mdsrec_add_items: pick(read('cold-mdsrec.json')), mdsrec_add_items_regress: pick(read('cold-mdsrec-regress.json')),
           mdsrec_add_items_zero: pick(read('cold-mdsrec-zero.json')),
-          pop: pick(read('cold-pop.json')), contentknn: pick(read('cold-contentknn.json')) },
+          pop: pick(read('cold-pop.json')), contentknn: pick(read('cold-contentknn.json')),
+          paired_minus_contentknn: { mdsrec_add_items: paired(read('cold-mdsrec.json'), read('cold-contentknn.json')),
+                                     mdsrec_add_items_zero: paired(read('cold-mdsrec-zero.json'), read('cold-contentknn.json')) } },
   warm: { after_add_items: pick(read('warm-after.json')), after_add_items_regress: pick(read('warm-after-regress.json')),
           after_add_items_zero: pick(read('warm-after-zero.json')),
           before: pick(read('warm-before.json')),
