@@ -165,7 +165,7 @@ int step_set_loss(step_ctx *c, const step_loss *l, const uint32_t *counts) {
     if (K >= (1u << 24) || l->aux_negatives >= (1u << 24) || !(l->label_smoothing >= 0 && l->label_smoothing < 1) ||
         l->sampler > STEP_NEG_POPULAR || (K && l->sampler == STEP_NEG_POPULAR && !counts))
         return -1;
-    free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs); free(c->emb_keep);
+    free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs);
     c->pop_cdf = NULL; c->item_lq = NULL; c->cand = NULL; c->Hs = NULL; c->dHs = NULL;
     c->lo = *l;
     c->ns = K;
@@ -264,7 +264,7 @@ void step_free(step_ctx *c) {
     free(c->H); free(c->Hcat); free(c->dHcat); free(c->dH); free(c->items_scratch);
     free(c->U); free(c->G); free(c->V); free(c->dV); free(c->dUa); free(c->drows); free(c->logits);
     free(c->target); free(c->row0); free(c->act0); free(c->loss_part); free(c->zk); free(c->dG);
-    free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs);
+    free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs); free(c->emb_keep);
     item_rows_free(&c->rows_set);
     free(c);
 }
