@@ -164,6 +164,8 @@ export interface ModelInfo {
   channels: { name: string; kind: ChannelKind }[];
   /** The core's kernel set: 'relaxed', 'simd128' or 'scalar' */
   kernels: string;
+  /** The bundle's catalogue was read: its JSON, or its gzip member (CATALOG_GZ) inflated with
+      the platform's DecompressionStream; false without either. */
   hasCatalog: boolean;
   mode: 'worker' | 'main';
   /** The build that runs (the core's own answer, so a relaxed-to-simd128 fallback shows here). */
