@@ -480,6 +480,15 @@ int cmd_train(int argc, char **argv) {
     }
     if (kind == TM_SASRECF && s->ch[0].n_feat == 0)
         fprintf(stderr, "mdsrec train: sasrecf on a dataset without features is sasrec\n");
+    if (st->emb_drop > 0) { /* it acts on channels with both a learned embedding and features */
+        int acts = 0;
+        for (uint32_t k = 0; k < nc; k++) acts |= s->ch[k].has_emb && s->ch[k].n_feat;
+        if (!acts) {
+            fprintf(stderr, "mdsrec train: --emb-drop does nothing here: no channel has both a learned item embedding "
+                            "and features (sasrec, --no-channel-ids with --no-id-features, or a dataset without features)\n");
+            st->emb_drop = 0;
+        }
+    }
     tm_layout(s);
 
     train_opts o = {out, (int)threads, resume, quiet, epochs_given, patience_given, time_budget};
