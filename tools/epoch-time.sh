@@ -5,7 +5,9 @@
 # Run it on an otherwise idle machine. Reads the prepared data tools/eval.sh made
 # (${MDSREC_WORK:-build/eval}/DATASET/prep; run `tools/eval.sh DATASET --quick --rows pop` first).
 # Default datasets: amazon-scientific-mm ml-100k-posters s3rec-beauty s3rec-toys.
-# Prints one line per dataset and model: DATASET MODEL SECONDS (wall clock of the whole command).
+# Prints one line per dataset and model: DATASET MODEL SECONDS EPOCH: the wall clock of the whole
+# command (loading, the epoch and the final evaluation), and the epoch alone (its steps and its
+# validation, from train.json).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${MDSREC_BIN:-$ROOT/build/bin/mdsrec}
@@ -24,6 +26,8 @@ for ds in "$@"; do
         # shellcheck disable=SC2086
         "$BIN" train --data "$prep" --out "$out/run" $flags --epochs 1 --threads 1 --quiet > /dev/null
         t1=$(date +%s.%N)
-        awk -v a="$t0" -v b="$t1" -v d="$ds" -v n="$name" 'BEGIN { printf "%s %s %.2f\n", d, n, b - a }'
+        # the epoch itself (its steps and its validation), as train.json records it
+        ep=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).epochs[0].seconds.toFixed(2))' "$out/run/train.json")
+        awk -v a="$t0" -v b="$t1" -v d="$ds" -v n="$name" -v e="$ep" 'BEGIN { printf "%s %s %.2f %s\n", d, n, b - a, e }'
     done
 done
