@@ -259,21 +259,14 @@ int edit_bundle_build(const edit_bundle *b, uint8_t **out, size_t *len) {
             cli_error("out of memory printing the catalog");
             return -1;
         }
-        spec.catalog = catalog;
         spec.catalog_len = strlen(catalog);
-        if (b->catalog_gzip) { /* written back in the form it came in */
-            uint8_t *gz;
-            size_t gz_len;
-            if (catalog_gzip(catalog, spec.catalog_len, &gz, &gz_len)) {
-                free(catalog);
-                return -1;
-            }
+        /* written back in the form it came in */
+        if (b->catalog_gzip && catalog_gzip_owned(&catalog, &spec.catalog_len)) {
             free(catalog);
-            catalog = (char *)gz;
-            spec.catalog = catalog;
-            spec.catalog_len = gz_len;
-            spec.catalog_gzip = 1;
+            return -1;
         }
+        spec.catalog = catalog;
+        spec.catalog_gzip = b->catalog_gzip;
     }
     for (uint32_t c = 0; c < b->cfg.n_channels; c++) {
         bundle_channel_spec *cs = &spec.ch[c];

@@ -46,6 +46,15 @@ int catalog_gzip(const char *json, size_t len, uint8_t **gz, size_t *gz_len) {
     return 0;
 }
 
+int catalog_gzip_owned(char **catalog, size_t *len) {
+    uint8_t *gz;
+    size_t gz_len;
+    if (catalog_gzip(*catalog, *len, &gz, &gz_len)) return -1;
+    free(*catalog);
+    *catalog = (char *)gz, *len = gz_len;
+    return 0;
+}
+
 /* A malloc'd NUL-terminated copy of s[0..n). */
 static char *dup_bytes(const char *s, size_t n) {
     char *c = malloc(n + 1);

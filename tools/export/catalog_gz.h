@@ -18,6 +18,10 @@
    buffer (*gz, *gz_len; free() it). 0, or -1 after cli_error (out of memory). */
 int catalog_gzip(const char *json, size_t len, uint8_t **gz, size_t *gz_len);
 
+/* catalog_gzip in place: the malloc'd JSON *catalog (*len bytes) is freed and replaced by its
+   gzip member. 0, or -1 after cli_error (*catalog then still the JSON, the caller's to free). */
+int catalog_gzip_owned(char **catalog, size_t *len);
+
 /* The catalogue JSON of a bundle, whichever form it holds, as a malloc'd NUL-terminated copy
    (*json, *len; free() it); *json NULL and *len 0 when the bundle has none. `what` names the
    bundle in messages. 0, or -1 after cli_error (a CATALOG_GZ that does not inflate names the

@@ -147,12 +147,8 @@ int export_bundle(const train_state *st, const float *params, const dataset *ds,
     if (with_extras && !ds->text_format) {
         catalog = read_catalog(st->data, (uint32_t)N, &catalog_len);
         if (catalog && cx && cx->catalog_gzip) {
-            uint8_t *gz;
-            size_t gz_len;
-            if (catalog_gzip(catalog, catalog_len, &gz, &gz_len)) goto out;
             info->catalog_json_bytes = catalog_len;
-            free(catalog);
-            catalog = (char *)gz, catalog_len = gz_len;
+            if (catalog_gzip_owned(&catalog, &catalog_len)) goto out;
             spec.catalog_gzip = 1;
         }
         spec.catalog = catalog;
