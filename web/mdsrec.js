@@ -382,7 +382,8 @@ export class Engine {
       nItems: this.n, dim: x.mdsrec_wasm_info_dim(), maxLen: x.mdsrec_wasm_info_max_len(), version: x.mdsrec_wasm_info_format_version(),
       channels: this.channels, kernels: this.cstr(x.mdsrec_wasm_kernels() >>> 0), hasCatalog: false, source: this.source,
     };
-    const lp = this.scratch, cp = x.mdsrec_wasm_catalog(lp) >>> 0, b = this.u8.slice(cp, cp + this.u32(lp, 1)[0]);
+    // a view, not a copy: the JSON is decoded, and a Response copies its body, before any await
+    const lp = this.scratch, cp = x.mdsrec_wasm_catalog(lp) >>> 0, b = this.u8.subarray(cp, cp + this.u32(lp, 1)[0]);
     // CATALOG_GZ (what `mdsrec export` writes) comes as its gzip member (first byte 0x1f, never
     // JSON's), inflated by the platform's DecompressionStream; none, a bad member or a catalog
     // that is not JSON: recommend without it
