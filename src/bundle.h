@@ -37,7 +37,8 @@ typedef enum {
     SEC_PQ_CODEBOOK = 14,
     SEC_NEIGHBOURS_B = 15,
     SEC_CATALOG_GZ = 16,
-    SEC_KIND_MAX = 16
+    SEC_COCLICK = 17,
+    SEC_KIND_MAX = 17
 } bundle_section_kind;
 
 /* NEIGHBOURS_K, the compact neighbour lists: k packed u32 entries per item, the neighbour's
@@ -159,6 +160,9 @@ typedef struct {
     const uint8_t *catalog_gz;    /* CATALOG_GZ's gzip member (the core does not inflate it); NULL if none */
     size_t catalog_gz_len;
     bundle_channel ch[MDSREC_MAX_CHANNELS];
+    /* COCLICK (FORMAT.md): beta 0 when the bundle has none */
+    float coclick_beta, coclick_decay;
+    uint32_t coclick_channel, coclick_max_hist;
 } bundle_view;
 
 /* For a view whose cfg.weight_dtype is not f32: decodes POS, ENCODER, POOL and GATE of every
@@ -217,6 +221,12 @@ typedef struct {
     uint32_t nb_weight_bits;      /* NEIGHBOURS_B: weight bits, 0..8 (0: ranks only) */
     uint32_t nb_keep;             /* keep at most this many neighbours per item (the strongest);
                                      0 keeps them all */
+    /* the co-click term (FORMAT.md COCLICK), written when coclick_beta > 0: beta times the
+       neighbour weights of channel coclick_channel's lists (which must be written) over the
+       last coclick_max_hist (1..max_len) clicks, the newest weighing 1, each older one decay
+       (0..1) times the next */
+    float coclick_beta, coclick_decay;
+    uint32_t coclick_channel, coclick_max_hist;
 } bundle_spec;
 
 /* Builds a complete bundle in a malloc'd buffer (*out, *out_len; free() it). The result

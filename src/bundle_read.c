@@ -613,6 +613,31 @@ static mdsrec_status read_catalog_gz(reader *r, bundle_view *v) {
     return MDSREC_OK;
 }
 
+/* COCLICK: the co-click term's parameters (FORMAT.md); the channel it names must have
+   neighbour lists, which read_channel has read by now. */
+static mdsrec_status read_coclick(reader *r, const mdsrec_config *c, bundle_view *v) {
+    if (!r->global[SEC_COCLICK].p) return MDSREC_OK;
+    const uint8_t *p = NULL;
+    mdsrec_status st = need(r, SEC_COCLICK, BUNDLE_NO_CHANNEL, 16, &p);
+    if (st) return st;
+    uint32_t ch = rd32(p), max_hist = rd32(p + 12);
+    float beta = rdf32(p + 4), decay = rdf32(p + 8);
+    if (ch >= c->n_channels)
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section COCLICK: channel %u, the bundle has %u", ch, c->n_channels);
+    if (!v->ch[ch].nb_kind)
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section COCLICK: channel %u has no neighbour lists to read", ch);
+    if (!(beta > 0.0f && beta <= 1e6f))
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section COCLICK: beta must be in (0, 1e6]");
+    if (!(decay >= 0.0f && decay <= 1.0f))
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section COCLICK: decay must be in [0, 1]");
+    if (max_hist < 1 || max_hist > c->max_len)
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section COCLICK: max_hist %u, expected 1 .. max_len %u", max_hist,
+                        c->max_len);
+    v->coclick_beta = beta, v->coclick_decay = decay;
+    v->coclick_channel = ch, v->coclick_max_hist = max_hist;
+    return MDSREC_OK;
+}
+
 mdsrec_status bundle_read_ex(const void *buf, size_t len, const uint8_t *verified, int parts, bundle_view *view,
                              mdsrec_error *err) {
     if (err) err->code = 0, err->message[0] = 0;
@@ -646,6 +671,7 @@ mdsrec_status bundle_read_ex(const void *buf, size_t len, const uint8_t *verifie
     for (uint32_t ch = 0; !st && parts == BUNDLE_READ_ALL && ch < c->n_channels; ch++) st = read_channel(r, c, ch, &v);
     if (!st && parts == BUNDLE_READ_ALL)
         st = need_weights(r, c, SEC_GATE, BUNDLE_NO_CHANNEL, bnd_gate_floats64(c), &v.gate, &v.gate_raw);
+    if (!st && parts == BUNDLE_READ_ALL) st = read_coclick(r, c, &v);
     if (!st) st = read_popularity(r, c, &v);
     if (!st) st = read_catalog(r, &v);
     if (!st) st = read_catalog_gz(r, &v);

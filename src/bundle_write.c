@@ -58,7 +58,7 @@ typedef struct {
     uint64_t size, offset;
 } out_sec;
 
-#define MAX_OUT_SECS (6 + 6 * MDSREC_MAX_CHANNELS)
+#define MAX_OUT_SECS (7 + 6 * MDSREC_MAX_CHANNELS)
 
 typedef struct {
     const bundle_spec *spec;
@@ -220,6 +220,16 @@ static mdsrec_status spec_check(writer *w) {
     free(seen);
     if (s->catalog && !s->catalog_gzip && bnd_utf8_valid_prefix((const uint8_t *)s->catalog, s->catalog_len) != s->catalog_len)
         return bnd_fail(w->err, MDSREC_EARG, "spec: catalog is not valid UTF-8");
+    if (s->coclick_beta != 0.0f) {
+        if (!(s->coclick_beta > 0.0f && s->coclick_beta <= 1e6f))
+            return bnd_fail(w->err, MDSREC_EARG, "spec: coclick_beta must be in (0, 1e6]");
+        if (!(s->coclick_decay >= 0.0f && s->coclick_decay <= 1.0f))
+            return bnd_fail(w->err, MDSREC_EARG, "spec: coclick_decay must be in [0, 1]");
+        if (s->coclick_channel >= c->n_channels || !s->ch[s->coclick_channel].nb_row)
+            return bnd_fail(w->err, MDSREC_EARG, "spec: coclick_channel must be a channel with neighbour lists");
+        if (s->coclick_max_hist < 1 || s->coclick_max_hist > c->max_len)
+            return bnd_fail(w->err, MDSREC_EARG, "spec: coclick_max_hist must be in 1 .. max_len");
+    }
     const uint8_t *gz = (const uint8_t *)s->catalog;
     if (s->catalog && s->catalog_gzip && (s->catalog_len < 18 || gz[0] != 0x1f || gz[1] != 0x8b || gz[2] != 8 || (gz[3] & 0xe0)))
         return bnd_fail(w->err, MDSREC_EARG, "spec: catalog_gzip is set but the catalog is not a gzip member");
@@ -245,6 +255,7 @@ static uint64_t plan_layout(writer *w) {
         add_sec(w, w->spec->catalog_gzip ? SEC_CATALOG_GZ : SEC_CATALOG, BUNDLE_NO_CHANNEL, w->spec->catalog_len);
     uint32_t wd = c->weight_dtype;
     add_sec(w, SEC_GATE, BUNDLE_NO_CHANNEL, bundle_weights_bytes(wd, bnd_gate_floats64(c)));
+    if (w->spec->coclick_beta > 0.0f) add_sec(w, SEC_COCLICK, BUNDLE_NO_CHANNEL, 16);
     for (uint32_t ch = 0; ch < c->n_channels; ch++) {
         add_sec(w, SEC_ITEMS, ch, bundle_items_bytes(c));
         if (c->item_dtype == MDSREC_I8) add_sec(w, SEC_SCALES, ch, 4 * n);
@@ -422,6 +433,11 @@ static mdsrec_status fill(writer *w, uint8_t *buf, uint64_t total) {
     }
     if (s->catalog && s->catalog_len)
         memcpy(sec_ptr(w, buf, s->catalog_gzip ? SEC_CATALOG_GZ : SEC_CATALOG, BUNDLE_NO_CHANNEL), s->catalog, s->catalog_len);
+    if (s->coclick_beta > 0.0f) {
+        uint8_t *p = sec_ptr(w, buf, SEC_COCLICK, BUNDLE_NO_CHANNEL);
+        wr32(p, s->coclick_channel), wrf32(p + 4, s->coclick_beta), wrf32(p + 8, s->coclick_decay);
+        wr32(p + 12, s->coclick_max_hist);
+    }
 
     /* the table (in offset order), then the header, each with its checksum */
     uint8_t *table = buf + BUNDLE_HEADER_SIZE;

@@ -278,6 +278,11 @@ struct mdsrec_state {
     uint8_t *allowed;      /* N bits */
     uint32_t *cset;        /* candidate mode: the candidate set, N bits in u32 words (candidates.h) */
     uint32_t *cfront;      /* candidate mode: the items of the first step, when a second follows */
+    float *cc;             /* co-click term (COCLICK bundles): (N) each item's term for the
+                              history in cc_hist, 0 elsewhere; NULL without the section */
+    uint8_t *cc_block;     /* (N / SCORE_BLOCK + 1) 1 where a block of cc has a nonzero entry */
+    uint32_t *cc_hist;     /* (L) the history cc holds, cc_n items */
+    size_t cc_n;
     uint32_t *res_items;   /* (N) */
     float *res_scores;     /* (N) */
     float *res_shares;     /* (N, |C|) */
@@ -318,6 +323,15 @@ mdsrec_status mdsrec_state_new(const mdsrec_model *model, mdsrec_state **out) {
     s->allowed = calloc((N + 7) / 8, 1);
     s->cset = calloc(candidates_words(cfg->n_items), sizeof(uint32_t));
     s->cfront = calloc(candidates_words(cfg->n_items), sizeof(uint32_t));
+    if (model->view.coclick_beta > 0) {
+        s->cc = calloc(N, sizeof(float));
+        s->cc_block = calloc(N / SCORE_BLOCK + 1, 1);
+        s->cc_hist = malloc(L * sizeof(uint32_t));
+        if (!s->cc || !s->cc_block || !s->cc_hist) {
+            mdsrec_state_free(s);
+            return MDSREC_ENOMEM;
+        }
+    }
     s->res_items = malloc(N * sizeof(uint32_t));
     s->res_scores = malloc(N * sizeof(float));
     s->res_shares = malloc(N * C * sizeof(float));
@@ -348,6 +362,9 @@ void mdsrec_state_free(mdsrec_state *s) {
     free(s->allowed);
     free(s->cset);
     free(s->cfront);
+    free(s->cc);
+    free(s->cc_block);
+    free(s->cc_hist);
     free(s->res_items);
     free(s->res_scores);
     free(s->res_shares);
@@ -467,6 +484,47 @@ static void visitor_forward(const mdsrec_model *m, mdsrec_state *s, size_t n) {
     }
 }
 
+/* ---------------------------------------------------------------- the co-click term */
+
+/* Adds (or, with sign 0, clears) the co-click term of history h[0..n) to s->cc: item i gets
+   beta * sum_t decay^(n-1-t) w(h_t -> i) over the last max_hist clicks, newest first, from
+   the COCLICK channel's neighbour lists (FORMAT.md). */
+static void coclick_walk(const mdsrec_model *m, mdsrec_state *s, const uint32_t *h, size_t n, int add) {
+    const bundle_view *v = &m->view;
+    const bundle_channel *c = &v->ch[v->coclick_channel];
+    size_t t0 = n > v->coclick_max_hist ? n - v->coclick_max_hist : 0;
+    float f = v->coclick_beta;
+    for (size_t t = n; t-- > t0 && f > 0.0f; f *= v->coclick_decay) {
+        uint32_t cnt = bundle_nb_count(c, h[t]);
+        for (uint32_t j = 0; j < cnt; j++) {
+            float w;
+            uint32_t i = bundle_nb_get(c, h[t], j, &w);
+            s->cc[i] = add ? s->cc[i] + f * w : 0.0f;
+            s->cc_block[i / SCORE_BLOCK] = (uint8_t)add;
+        }
+    }
+}
+
+/* The term of the history s->hist[0..n) in s->cc (the last call's cleared first). */
+static void coclick_prepare(const mdsrec_model *m, mdsrec_state *s, size_t n) {
+    if (!s->cc) return;
+    coclick_walk(m, s, s->cc_hist, s->cc_n, 0);
+    memcpy(s->cc_hist, s->hist, n * sizeof(uint32_t));
+    s->cc_n = n;
+    coclick_walk(m, s, s->cc_hist, n, 1);
+}
+
+/* out[0..count) += the term of rows [row0, row0 + count), block by block where it has any. */
+static void coclick_add(const mdsrec_state *s, size_t row0, size_t count, float *out) {
+    for (size_t r = row0; r < row0 + count;) {
+        size_t end = (r / SCORE_BLOCK + 1) * SCORE_BLOCK;
+        if (end > row0 + count) end = row0 + count;
+        if (s->cc_block[r / SCORE_BLOCK])
+            for (size_t i = r; i < end; i++) out[i - row0] += s->cc[i];
+        r = end;
+    }
+}
+
 /* score_rows for MDSREC_LAYOUT_PANEL16 (f32): whole panels through the panel kernel; rows of a
    partial panel (a single row for the winners' shares or an allow-list) gathered one at a
    time; the row-major tail past the last whole panel through score_f32. */
@@ -502,8 +560,21 @@ static void score_rows_panel(const mdsrec_model *m, const mdsrec_state *s, size_
 }
 
 /* Scores rows [row0, row0+count) of the channels [c0, c0+nc) into out. */
+static void score_rows_model(const mdsrec_model *m, const mdsrec_state *s, size_t c0, size_t nc,
+                             size_t row0, size_t count, float *out);
+
+/* The scores of rows [row0, row0 + count) from channels [c0, c0 + nc): each channel's
+   g_c <u_c, H_c[i]>, summed, plus the co-click term (when the bundle has one) in the share of
+   the channel whose lists it reads, so that the shares still add up to the score. */
 static void score_rows(const mdsrec_model *m, const mdsrec_state *s, size_t c0, size_t nc,
                        size_t row0, size_t count, float *out) {
+    score_rows_model(m, s, c0, nc, row0, count, out);
+    uint32_t cc = m->view.coclick_channel;
+    if (s->cc && s->cc_n && c0 <= cc && cc < c0 + nc) coclick_add(s, row0, count, out);
+}
+
+static void score_rows_model(const mdsrec_model *m, const mdsrec_state *s, size_t c0, size_t nc,
+                             size_t row0, size_t count, float *out) {
     size_t d = m->cfg.dim;
     if (m->cfg.item_layout == MDSREC_LAYOUT_PANEL16) {
         score_rows_panel(m, s, c0, nc, row0, count, out);
@@ -553,6 +624,7 @@ mdsrec_status mdsrec_score_all(const mdsrec_model *m, mdsrec_state *s, const uin
     if (!indices_ok(history, history_len, m->cfg.n_items)) return MDSREC_EARG;
     size_t n = take_history(m, s, history, history_len);
     visitor_forward(m, s, n);
+    coclick_prepare(m, s, n);
     size_t N = m->cfg.n_items;
     for (size_t row0 = 0; row0 < N; row0 += SCORE_BLOCK) {
         size_t cnt = N - row0 < SCORE_BLOCK ? N - row0 : SCORE_BLOCK;
@@ -708,6 +780,7 @@ mdsrec_status mdsrec_recommend_candidates(const mdsrec_model *m, mdsrec_state *s
     } else {
         n = take_history(m, s, q->history, q->history_len);
         visitor_forward(m, s, n);
+        coclick_prepare(m, s, n);
         if (use_allow) {
             scored = recommend_allowed(m, s, &t, q->allow, q->allow_len);
         } else if (opts && opts->candidates && candidates_available(&m->view)) {

@@ -106,6 +106,7 @@ int cmd_export(int argc, char **argv) {
         printf("%s: %.2f MiB (%zu bytes), %s items, %s weights, %u items x %u channels x d %u, %u neighbour lists (%s), %s\n",
                out, (double)len / 1048576.0, len, mdsrec_dtype_name(dtype), mdsrec_weight_dtype_name(weights), c->n_items, c->n_channels, c->dim, info.neighbours, nbf,
                cat);
+        if (info.coclick_beta > 0) printf("co-click term: beta %g, decay %g\n", (double)info.coclick_beta, (double)lm.st->coclick_decay);
     }
     if (!rc && compare) {
         metrics mq, m32;
@@ -113,7 +114,9 @@ int cmd_export(int argc, char **argv) {
         if (!rc && (dtype != MDSREC_F32 || weights != MDSREC_WEIGHTS_F32)) {
             uint8_t *b32;
             size_t l32;
-            rc = export_bundle(lm.st, lm.params, &lm.ds, &lm.in, MDSREC_F32, 0, NULL, NULL, &b32, &l32, &info);
+            /* the same neighbour lists (and so the same co-click term) as the bundle compared */
+            export_info info32;
+            rc = export_bundle(lm.st, lm.params, &lm.ds, &lm.in, MDSREC_F32, 1, &nbo, NULL, &b32, &l32, &info32);
             if (!rc) rc = bundle_metrics(b32, l32, &lm.ds, (int)threads, &m32);
             if (!rc) {
                 printf("test NDCG@10: f32 %.5f, %s %.5f (%+.2f%% relative); HR@10: f32 %.5f, %s %.5f\n", m32.ndcg[1], dt,

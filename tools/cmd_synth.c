@@ -85,6 +85,9 @@ int cmd_synth(int argc, char **argv) {
          .help = "--neighbours-format bits: bits per weight, 0 for ranks only", .min = 0, .max = 8},
         {"--centre", OPT_CHOICE, &pool, .help = "interest centre (pooling mode)", .lookup = &opt_pool_enum,
          .alias = "--pool --center"},
+        {"--coclick", OPT_FLOAT, &o.coclick_beta, "BETA",
+         .help = "also write a co-click term (COCLICK) of this beta over channel 0's\n"
+                 "neighbour lists, decay 0.3", .min = 0, .max = 1e6},
         {"--catalog", OPT_FLAG, &o.catalog, .help = "also write catalog JSON (title, price, image, url)"},
         {"--catalog-format", OPT_CHOICE, &catalog_gz,
          .help = "--catalog as json (CATALOG) or gzip (CATALOG_GZ, as `mdsrec export` writes)",

@@ -69,6 +69,7 @@ static const int gate_mode[] = {STEP_GATE_FIXED, STEP_GATE_LEARNED, STEP_GATE_GL
 static const char *const id_graph_names[] = {"none", "behaviour", NULL}; /* 1: behaviour */
 static const char *const window_names[] = {"last", "all", NULL};     /* 1: all */
 static const char *const sampler_names[] = {"uniform", "popular", NULL}; /* STEP_NEG_* */
+static const char *const coclick_names[] = {"auto", "off", NULL};        /* 1: off */
 
 /* Every kept feature of ds, concatenated in the dataset's order, into channel ch's item vector
    (sasrecf's id channel, and mdsrec's with --id-features). */
@@ -177,6 +178,7 @@ int cmd_train(int argc, char **argv) {
     int channel_blocks_given = 0;
     uint32_t valid_users = MDSREC_VALID_USERS_DEFAULT;
     float time_budget = 0; /* seconds; 0: none */
+    int coclick = 0;
     uint64_t seed = 1;
     /* fusion training: -1 = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
     float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0, emb_drop = 0;
@@ -252,6 +254,11 @@ int cmd_train(int argc, char **argv) {
         {"--channel-drop", OPT_FLOAT, &channel_drop, "P",
          .help = "leave each channel out of a window's gate with probability P", .min = 0, .max = 1,
          .flags = OPT_MAX_OPEN},
+        {"--coclick", OPT_CHOICE, &coclick, .names = coclick_names,
+         .help = "the co-click term (docs/TRAINING.md): auto adds the behaviour graph's\n"
+                 "neighbours of the recent clicks to the scores, its weight chosen on\n"
+                 "validation after training (0 where it does not help); off: none",
+         .def = "auto"},
         {"--emb-drop", OPT_FLOAT, &emb_drop, "P",
          .help = "each batch, leave each item's learned embedding out with probability P\n"
                  "in every channel that also has features (its row: the features alone, as\n"
@@ -491,7 +498,7 @@ int cmd_train(int argc, char **argv) {
     }
     tm_layout(s);
 
-    train_opts o = {out, (int)threads, resume, quiet, epochs_given, patience_given, time_budget};
+    train_opts o = {out, (int)threads, resume, quiet, epochs_given, patience_given, time_budget, coclick == 1};
     metrics v, t, tm;
     int rc = train_run(st, &o, &v, &t, &tm);
     if (rc) dist_abort(CLI_EXIT_FAIL); /* the other ranks would wait for this one forever */

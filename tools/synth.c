@@ -205,6 +205,7 @@ static mdsrec_status options_check(const synth_options *o, mdsrec_error *err) {
     else if (o->layout_set && o->layout == MDSREC_LAYOUT_PANEL16 && o->dtype != MDSREC_F32)
         why = "--layout panels needs --dtype f32";
     else if (o->pool_mode > MDSREC_POOL_TOKEN) why = "unknown pool mode";
+    else if (o->coclick_beta > 0 && !o->neighbours) why = "--coclick needs neighbour lists (--neighbours K)";
     for (uint32_t i = 0; !why && o->channel_blocks_set && i < o->n_channels; i++)
         if (o->channel_blocks[i] > o->n_blocks) why = "a channel's blocks must be at most --blocks";
     if (!why) return MDSREC_OK;
@@ -239,6 +240,10 @@ mdsrec_status synth_make(const synth_options *o, synth_model *m, mdsrec_error *e
     c->pool_mode = o->pool_mode, c->ln_mode = 0, c->ln_eps = 1e-5f;
     sp->nb_compact = o->nb_compact;
     sp->nb_weight_bits = o->nb_weight_bits;
+    if (o->coclick_beta > 0) {
+        sp->coclick_beta = o->coclick_beta, sp->coclick_decay = 0.3f;
+        sp->coclick_channel = 0, sp->coclick_max_hist = o->max_len;
+    }
     for (uint32_t i = 0; i < o->n_channels; i++) {
         memcpy(c->channels[i].name, o->names[i], sizeof c->channels[i].name);
         c->channels[i].kind = o->kinds[i];

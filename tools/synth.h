@@ -33,6 +33,8 @@ typedef struct {
     uint32_t pool_mode;    /* mdsrec_pool_mode */
     uint64_t seed;
     int catalog;           /* also write catalog JSON */
+    float coclick_beta;    /* > 0: a COCLICK section over channel 0's lists (decay 0.3, every
+                              click of max_len); needs neighbours */
 } synth_options;
 
 /* The defaults above, with channels id, image, text and n_items items. */

@@ -28,6 +28,9 @@ const BUNDLES = [
   { name: 'i8-q8w', args: ['--dtype', 'int8', '--weights', 'q8', '--pool', 'mean', '--seed', '16'] },
   // format v3: channels of 2, 0 and 1 attention blocks (mdsrec train --channel-blocks)
   { name: 'v3-depths', args: ['--dtype', 'fp32', '--channel-blocks', '2,0,1', '--pool', 'last', '--seed', '17'] },
+  // the co-click term (COCLICK): the id channel's neighbours of the recent clicks added to the scores
+  { name: 'i8-coclick', args: ['--dtype', 'int8', '--coclick', '2', '--pool', 'last', '--seed', '18'] },
+  { name: 'f32-coclick', args: ['--dtype', 'fp32', '--coclick', '0.5', '--pool', 'mean', '--seed', '19'] },
 ];
 const N_ITEMS = 2000;
 

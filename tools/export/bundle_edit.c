@@ -83,6 +83,8 @@ int edit_bundle_read(const uint8_t *buf, size_t len, const char *what, edit_bund
     }
     free(decoded); /* copied */
     decoded = NULL;
+    b->coclick_beta = v.coclick_beta, b->coclick_decay = v.coclick_decay;
+    b->coclick_channel = v.coclick_channel, b->coclick_max_hist = v.coclick_max_hist;
     char *json = NULL;
     size_t json_len = 0;
     if (catalog_of_view(&v, what, &json, &json_len)) {
@@ -253,6 +255,8 @@ int edit_bundle_build(const edit_bundle *b, uint8_t **out, size_t *len) {
     spec.nb_compact = b->nb_compact;
     spec.nb_keep = b->nb_keep;
     spec.nb_weight_bits = b->nb_weight_bits;
+    spec.coclick_beta = b->coclick_beta, spec.coclick_decay = b->coclick_decay;
+    spec.coclick_channel = b->coclick_channel, spec.coclick_max_hist = b->coclick_max_hist;
     char *catalog = NULL;
     if (b->catalog) {
         if (!(catalog = cJSON_PrintUnformatted(b->catalog))) {

@@ -27,6 +27,8 @@ typedef struct {
     uint32_t *popularity;            /* n_items, most popular first */
     cJSON *catalog;                  /* a JSON array of n_items objects, or NULL */
     int catalog_gzip;                /* 1: it was (and is written back as) CATALOG_GZ */
+    float coclick_beta, coclick_decay; /* its COCLICK section (beta 0: none), written back */
+    uint32_t coclick_channel, coclick_max_hist;
     float *pos[MDSREC_MAX_CHANNELS], *encoder[MDSREC_MAX_CHANNELS], *pool[MDSREC_MAX_CHANNELS];
     float *gate;
     int nb_compact;                  /* the base's encoding: 1 NEIGHBOURS_K, 0 NEIGHBOURS, 2 NEIGHBOURS_B */

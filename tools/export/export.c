@@ -144,6 +144,18 @@ int export_bundle(const train_state *st, const float *params, const dataset *ds,
         cs->nb_weight = nb[k].w;
         info->neighbours++;
     }
+    /* the co-click term (eval/coclick.h) reads the behaviour graph: the id channel's lists */
+    for (uint32_t k = 0; with_extras && st->coclick_beta > 0 && k < C && !spec.coclick_beta; k++)
+        if (s->cfg.channels[k].kind == MDSREC_CHANNEL_ID && spec.ch[k].nb_row) {
+            spec.coclick_beta = st->coclick_beta;
+            spec.coclick_decay = st->coclick_decay;
+            spec.coclick_channel = k;
+            spec.coclick_max_hist = s->cfg.max_len;
+        }
+    if (with_extras && st->coclick_beta > 0 && !spec.coclick_beta)
+        fprintf(stderr, "mdsrec %s: the co-click term needs the id channel's neighbour lists (behaviour.knn.csr): "
+                "the bundle ranks without it\n", cli_command);
+    info->coclick_beta = spec.coclick_beta;
     if (with_extras && !ds->text_format) {
         catalog = read_catalog(st->data, (uint32_t)N, &catalog_len);
         if (catalog && cx && cx->catalog_gzip) {

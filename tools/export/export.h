@@ -21,6 +21,7 @@ typedef struct {
     int catalog;          /* 1 if a catalog was included */
     size_t catalog_bytes;      /* its section's size */
     size_t catalog_json_bytes; /* the JSON's size, when it went in as gzip (else 0) */
+    float coclick_beta;        /* the co-click term written (0: none) */
 } export_info;
 
 /* How the neighbour lists are written (models/FORMAT.md). */

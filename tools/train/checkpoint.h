@@ -43,6 +43,9 @@ typedef struct {
     /* visitors the per-epoch validation ranks: 0 every one (and in older checkpoints), else a
        fixed sample of this many (eval_sample_users, seed 1); the final valid/test too */
     uint32_t valid_users;
+    /* the co-click term (eval/coclick.h), chosen on validation after training; 0 (none) in
+       older checkpoints and with `train --coclick off` */
+    float coclick_beta, coclick_decay;
     /* progress */
     uint32_t epoch;         /* epochs completed */
     uint32_t best_epoch, bad_epochs;

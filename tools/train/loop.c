@@ -13,6 +13,7 @@
 #include "adam.h"
 #include "cli.h"
 #include "dist.h"
+#include "eval/coclick.h"
 #include "eval/evaluate.h"
 #include "eval/sample.h"
 #include "model_scorer.h"
@@ -41,6 +42,13 @@ int train_graph_dir(const train_state *st, int text_format, char *out, size_t ca
     else
         return -1;
     return 0;
+}
+
+int train_coclick_graph(const train_state *st, const dataset *ds, csr *g) {
+    char gd[1100];
+    memset(g, 0, sizeof *g);
+    if (train_graph_dir(st, ds->text_format, gd, sizeof gd)) return 0;
+    return coclick_graph_read(gd, (uint32_t)ds->n_items, g);
 }
 
 int train_open_data(const train_state *st, dataset *ds, tm_inputs *in) {
@@ -86,12 +94,16 @@ static int evaluate_params(const train_state *st, const dataset *ds, const tm_in
     return rc;
 }
 
-/* The best epoch's metrics under both protocols: out[protocol] (EVAL_UNMASKED, EVAL_MASKED). */
+/* The best epoch's metrics under both protocols: out[protocol] (EVAL_UNMASKED, EVAL_MASKED),
+   with st's co-click term when cg is not NULL. */
 static int evaluate_params_both(const train_state *st, const dataset *ds, const tm_inputs *in, const float *params,
-                                eval_split split, int threads, metrics out[2]) {
+                                const csr *cg, eval_split split, int threads, metrics out[2]) {
     model_scorer ms;
     eval_scorer sc;
     if (model_scorer_init(&ms, &st->spec, in, params, threads, &sc)) return -1;
+    coclick_scorer cs;
+    coclick_params cp = {st->coclick_beta, st->coclick_decay, st->spec.cfg.max_len};
+    if (cg && cp.beta > 0) coclick_scorer_init(&cs, &sc, cg, &cp, &sc);
     metrics sums[2];
     uint32_t *const no_ranks[2] = {NULL, NULL};
     int rc = evaluate_protocols(ds, split, &sc, threads, sums, no_ranks);
@@ -114,6 +126,11 @@ static int write_json(const char *path, const train_state *st, const metrics (*v
     if (st->aux_w > 0) cJSON_AddNumberToObject(j, "aux_loss", (double)st->aux_w);
     if (st->channel_drop > 0) cJSON_AddNumberToObject(j, "channel_drop", (double)st->channel_drop);
     if (st->emb_drop > 0) cJSON_AddNumberToObject(j, "emb_drop", (double)st->emb_drop);
+    if (st->coclick_beta > 0) {
+        cJSON *cc = cJSON_AddObjectToObject(j, "coclick");
+        cJSON_AddNumberToObject(cc, "beta", (double)st->coclick_beta);
+        cJSON_AddNumberToObject(cc, "decay", (double)st->coclick_decay);
+    }
     if (st->gate_fixed) cJSON_AddStringToObject(j, "gate", st->gate_fixed == STEP_GATE_GLOBAL ? "global" : "fixed");
     if (st->negatives) {
         cJSON_AddNumberToObject(j, "negatives", st->negatives);
@@ -178,6 +195,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     dataset vsample;
     const dataset *vds = NULL; /* &ds, or &vsample (freed apart) */
     adam opt = {0};
+    csr cg = {0}; /* the co-click term's behaviour graph, after training */
     struct stat sb;
     int found = 0;
     if (o->resume) {
@@ -418,10 +436,33 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         if (ckpt_write(p_model, st, best, NULL)) goto fail;
     }
 
+    /* the co-click term's beta, chosen on validation (eval/coclick.h), written with the model */
+    st->coclick_beta = st->coclick_decay = 0;
+    int have_cg = o->coclick_off ? 0 : train_coclick_graph(st, &ds, &cg);
+    if (have_cg < 0) goto fail;
+    if (have_cg) {
+        model_scorer ms;
+        eval_scorer sc;
+        if (model_scorer_init(&ms, &st->spec, &in, best, o->threads, &sc)) goto oom3;
+        coclick_params cp;
+        double v0 = 0, v1 = 0;
+        int trc = coclick_tune(vds, &sc, &cg, st->spec.cfg.max_len, o->threads, &cp, &v0, &v1);
+        model_scorer_free(&ms);
+        if (trc) goto oom3;
+        st->coclick_beta = cp.beta;
+        st->coclick_decay = cp.beta > 0 ? cp.decay : 0;
+        if (talk)
+            fprintf(stderr, "co-click term: beta %g (decay %g), chosen on validation: NDCG@10 %.4f -> %.4f\n",
+                    (double)cp.beta, (double)cp.decay, v0, v1);
+        if (ckpt_write(p_model, st, best, NULL)) goto fail;
+    }
+
     /* the best epoch on validation and test */
     metrics vt[2][2], two[2]; /* [protocol][valid, test] */
     for (int s = 0; s < 2; s++) {
-        if (evaluate_params_both(st, vds, &in, best, s ? EVAL_TEST : EVAL_VALID, o->threads, two)) goto oom3;
+        if (evaluate_params_both(st, vds, &in, best, have_cg ? &cg : NULL, s ? EVAL_TEST : EVAL_VALID, o->threads,
+                                 two))
+            goto oom3;
         vt[EVAL_UNMASKED][s] = two[EVAL_UNMASKED];
         vt[EVAL_MASKED][s] = two[EVAL_MASKED];
     }
@@ -436,6 +477,7 @@ oom3:
 fail:
     rc = -1;
 done:
+    csr_free(&cg);
     step_free(sc);
     free(canon);
     free(win);

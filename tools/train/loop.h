@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "data/prepared.h"
 #include "eval/metrics.h"
+#include "graph/csr.h"
 #include "step.h"
 #include "tmodel.h"
 
@@ -24,11 +25,17 @@ typedef struct {
     int epochs_given, patience_given; /* resuming: st->epochs / st->patience replace the saved ones */
     double time_budget; /* > 0: no epoch starts after this many seconds of this session's training;
                            the best epoch so far is the model (a later --resume goes on) */
+    int coclick_off;    /* 1: no co-click term (eval/coclick.h); else its beta is chosen on
+                           validation after the last epoch, when the data has a behaviour graph */
 } train_opts;
 
 /* The graph directory of st: --graph-dir, else <data>/graph; -1 for a text file without
    --graph-dir (it has none). out gets the path on 0. */
 int train_graph_dir(const train_state *st, int text_format, char *out, size_t cap);
+
+/* The behaviour graph the co-click term reads (eval/coclick.h: <graph dir>/behaviour.knn.csr)
+   into g: 1 when read, 0 when the data has none, -1 after cli_error. */
+int train_coclick_graph(const train_state *st, const dataset *ds, csr *g);
 
 /* Loads st->data (items, sequences, features) and binds the model's inputs (graphs from
    st->graph_dir or <data>/graph). 0, or -1 after cli_error. */

@@ -1,0 +1,54 @@
+/*
+ * coclick.h - the co-click term (MODEL.md 5, models/FORMAT.md COCLICK): a trained model's scores
+ * plus beta times the behaviour-graph weights of the visitor's recent clicks,
+ *
+ *     s(i) += beta * sum_{t < n} decay^(n-1-t) * w(h_t -> i)
+ *
+ * over the last max_hist history items h_t (the last one weighing 1), where w(h -> i) is item
+ * h's top-k behaviour neighbour list (graph/behaviour.knn.csr, the id channel's neighbour lists
+ * in a bundle). The core computes the same sum from the bundle (src/model.c); here it wraps a
+ * trained model's eval_scorer for the trainer, `mdsrec eval` and the choice of beta.
+ *
+ * Why: the encoders generalise from every visitor, the graph remembers which items were
+ * clicked next to which; on the data sets here the two add up (docs/TRAINING.md, "Co-click
+ * term"). beta is chosen per model on validation (coclick_tune), never on test.
+ */
+#ifndef MDSREC_EVAL_COCLICK_H
+#define MDSREC_EVAL_COCLICK_H
+
+#include "eval/evaluate.h"
+#include "graph/csr.h"
+
+/* The decay every model uses: chosen on validation across the four data sets (TRAINING.md). */
+#define COCLICK_DECAY 0.3f
+
+typedef struct {
+    float beta;         /* 0: no term */
+    float decay;        /* in [0, 1] */
+    uint32_t max_hist;  /* history items read (the model's max_len) */
+} coclick_params;
+
+/* scores (N) += the term for one history (oldest first). */
+void coclick_add(const csr *g, const coclick_params *p, const uint32_t *hist, uint32_t len, float *scores);
+
+/* A scorer: inner's scores plus the term. ctx lives as long as the returned scorer. */
+typedef struct {
+    eval_scorer inner;
+    const csr *g;
+    coclick_params p;
+} coclick_scorer;
+void coclick_scorer_init(coclick_scorer *c, const eval_scorer *inner, const csr *g, const coclick_params *p,
+                         eval_scorer *out);
+
+/* The beta of the grid {0, 1/2, 1, 2, ..., 64} with the best NDCG@10 (unmasked) on ds's
+   validation cases, at decay COCLICK_DECAY; the grid's first best wins a tie, so beta stays 0
+   unless the term helps. *ndcg0 and *ndcg get the validation NDCG@10 without and with it.
+   0, or -1 on out of memory. */
+int coclick_tune(const dataset *ds, const eval_scorer *inner, const csr *g, uint32_t max_hist, int threads,
+                 coclick_params *out, double *ndcg0, double *ndcg);
+
+/* Reads DIR/behaviour.knn.csr into g: 1 when read, 0 when the file does not exist (a model
+   without a behaviour graph has no term), -1 after cli_error (a corrupt file). */
+int coclick_graph_read(const char *graph_dir, uint32_t n_items, csr *g);
+
+#endif

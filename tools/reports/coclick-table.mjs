@@ -1,0 +1,80 @@
+// coclick-table.mjs - the co-click term's table (docs/RESULTS.md, "Session 15"): each trained run
+// evaluated with its term chosen on validation and without it, per data set and model, and the
+// paired differences visitor by visitor.
+//   node tools/reports/coclick-table.mjs DIR
+// DIR holds DATASET-MODEL-sSEED-MODE.json from
+//   mdsrec eval --model RUN --coclick tune|off --ranks --json FILE        (MODE tune or off)
+// (tools/coclick-eval.sh writes them). Prints markdown: per data set, each model's test NDCG@10
+// (mean ± sample std over its seeds) under both protocols with and without the term, the betas
+// chosen, then the paired differences (each visitor's NDCG@10 averaged over the seeds; mean and
+// a 95 % normal interval over visitors).
+import fs from 'node:fs';
+import path from 'node:path';
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error('usage: node tools/reports/coclick-table.mjs DIR');
+  process.exit(2);
+}
+const runs = {}; // runs[ds][model][mode] = [{seed, json, beta}]
+for (const f of fs.readdirSync(dir).sort()) {
+  const m = f.match(/^(.+)-(sasrec|sasrecf|mdsrec)-s(\d+)-(tune|off)\.json$/);
+  if (!m) continue;
+  const [, ds, model, seed, mode] = m;
+  const j = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+  let beta = 0;
+  const err = path.join(dir, f.replace(/\.json$/, '.err'));
+  if (fs.existsSync(err)) {
+    const b = fs.readFileSync(err, 'utf8').match(/co-click beta ([0-9.]+)/);
+    if (b) beta = Number(b[1]);
+  }
+  ((runs[ds] ??= {})[model] ??= {})[mode] ??= [];
+  runs[ds][model][mode].push({ seed: Number(seed), j, beta });
+}
+
+const nd = (r) => (r <= 10 ? 1 / Math.log2(r + 1) : 0);
+const ranksOf = (j, prot, split) => (prot === 'unmasked' ? j.runs[0].ranks : j.runs[0].protocols.masked.ranks)[split];
+const metric = (j, prot, split) => j.runs[0].protocols[prot][split]['NDCG@10'];
+const meanStd = (xs) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const s = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+  return `${m.toFixed(4)} ± ${s.toFixed(4)}`;
+};
+// each visitor's NDCG@10 averaged over the seeds
+const perVisitor = (list, prot) => {
+  const n = ranksOf(list[0].j, prot, 'test').length, v = new Float64Array(n);
+  for (const r of list) ranksOf(r.j, prot, 'test').forEach((rank, u) => { v[u] += nd(rank) / list.length; });
+  return v;
+};
+const paired = (a, b) => {
+  let s = 0, s2 = 0, base = 0;
+  for (let u = 0; u < a.length; u++) { const d = a[u] - b[u]; s += d; s2 += d * d; base += b[u]; }
+  const n = a.length, m = s / n, se = Math.sqrt((s2 / n - m * m) / (n - 1));
+  const f = (x) => (x >= 0 ? '+' : '') + x.toFixed(4);
+  return `${f(m)} [${f(m - 1.96 * se)}, ${f(m + 1.96 * se)}] (${f((100 * m) / (base / n)).replace(/0+$/, '')} %)`;
+};
+
+for (const ds of Object.keys(runs)) {
+  console.log(`\n### ${ds}\n`);
+  console.log('| model | seeds | beta chosen | test NDCG@10 | with the term | masked | masked, with the term | valid NDCG@10 | valid, with the term |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const model of ['sasrec', 'sasrecf', 'mdsrec']) {
+    const r = runs[ds][model];
+    if (!r || !r.tune || !r.off) continue;
+    const col = (mode, prot, split) => meanStd(r[mode].map((x) => metric(x.j, prot, split)));
+    console.log(`| ${model} | ${r.tune.map((x) => x.seed).join(',')} | ${r.tune.map((x) => x.beta).join(', ')} | ` +
+      `${col('off', 'unmasked', 'test')} | **${col('tune', 'unmasked', 'test')}** | ${col('off', 'masked', 'test')} | ` +
+      `**${col('tune', 'masked', 'test')}** | ${col('off', 'unmasked', 'valid')} | ${col('tune', 'unmasked', 'valid')} |`);
+  }
+  console.log('\nPaired over the visitors (test NDCG@10, seeds averaged per visitor; 95 % interval):\n');
+  console.log('| comparison | not masked | masked |');
+  console.log('|---|---|---|');
+  const pairs = [];
+  for (const model of ['sasrec', 'sasrecf', 'mdsrec'])
+    if (runs[ds][model]?.tune && runs[ds][model]?.off) pairs.push([`${model} with the term - without`, runs[ds][model].tune, runs[ds][model].off]);
+  for (const base of ['sasrec', 'sasrecf'])
+    if (runs[ds].mdsrec?.tune && runs[ds][base]?.tune) pairs.push([`mdsrec - ${base}, both with the term`, runs[ds].mdsrec.tune, runs[ds][base].tune]);
+  for (const [name, a, b] of pairs)
+    console.log(`| ${name} | ${paired(perVisitor(a, 'unmasked'), perVisitor(b, 'unmasked'))} | ` +
+      `${paired(perVisitor(a, 'masked'), perVisitor(b, 'masked'))} |`);
+}
