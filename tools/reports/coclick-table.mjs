@@ -51,7 +51,8 @@ const paired = (a, b) => {
   for (let u = 0; u < a.length; u++) { const d = a[u] - b[u]; s += d; s2 += d * d; base += b[u]; }
   const n = a.length, m = s / n, se = Math.sqrt((s2 / n - m * m) / (n - 1));
   const f = (x) => (x >= 0 ? '+' : '') + x.toFixed(4);
-  return `${f(m)} [${f(m - 1.96 * se)}, ${f(m + 1.96 * se)}] (${f((100 * m) / (base / n)).replace(/0+$/, '')} %)`;
+  const rel = (100 * m) / (base / n);
+  return `${f(m)} [${f(m - 1.96 * se)}, ${f(m + 1.96 * se)}] (${rel >= 0 ? '+' : ''}${rel.toFixed(1)} %)`;
 };
 
 for (const ds of Object.keys(runs)) {
@@ -65,6 +66,10 @@ for (const ds of Object.keys(runs)) {
     console.log(`| ${model} | ${r.tune.map((x) => x.seed).join(',')} | ${r.tune.map((x) => x.beta).join(', ')} | ` +
       `${col('off', 'unmasked', 'test')} | **${col('tune', 'unmasked', 'test')}** | ${col('off', 'masked', 'test')} | ` +
       `**${col('tune', 'masked', 'test')}** | ${col('off', 'unmasked', 'valid')} | ${col('tune', 'unmasked', 'valid')} |`);
+  }
+  if (!runs[ds].mdsrec?.tune?.[0]?.j.runs[0].ranks) { // results/coclick keeps the metrics, not the ranks
+    console.log('\n(no per-visitor ranks here: the paired table needs the JSONs of tools/coclick-eval.sh)');
+    continue;
   }
   console.log('\nPaired over the visitors (test NDCG@10, seeds averaged per visitor; 95 % interval):\n');
   console.log('| comparison | not masked | masked |');
