@@ -186,8 +186,11 @@ typedef struct {
     uint32_t count;               /* results returned, <= k */
     uint32_t n_channels;          /* |C| */
     const uint32_t *items;        /* [count] item indices, best first (ties: lower index first) */
-    const float *scores;          /* [count] fused scores sum_c g_c <u_c, H_c[i]> */
-    const float *shares;          /* [count * n_channels] each channel's term g_c <u_c, H_c[i]> */
+    const float *scores;          /* [count] fused scores sum_c g_c <u_c, H_c[i]>, plus the
+                                     co-click term where the bundle has one (COCLICK, FORMAT.md) */
+    const float *shares;          /* [count * n_channels] each channel's term g_c <u_c, H_c[i]>;
+                                     the co-click term counts in the share of the channel whose
+                                     neighbour lists it reads, so the shares add up to the score */
     const float *gates;           /* [n_channels] the visitor's fusion gates g_c (sum to 1) */
     const uint32_t *carriers;     /* [n_channels] the history item with the largest pooling weight
                                      in each channel (MDSREC_POOL_NONE: the last item);

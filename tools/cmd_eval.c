@@ -49,7 +49,9 @@ static int model_coclick(const char *name, loaded_model *lm, int tune, int threa
             cli_error("out of memory");
             return -1;
         }
-        fprintf(stderr, "mdsrec eval: %s: co-click beta %g (decay %g) on validation: NDCG@10 %.4f -> %.4f\n", name,
+        fprintf(stderr,
+                "mdsrec eval: %s: co-click beta %g (decay %g) on validation: NDCG@10 (mean of both protocols) "
+                "%.4f -> %.4f\n", name,
                 (double)p.beta, (double)p.decay, v0, v1);
     }
     if (p.beta > 0) coclick_scorer_init(cs, sc, cg, &p, sc);

@@ -40,10 +40,10 @@ typedef struct {
 void coclick_scorer_init(coclick_scorer *c, const eval_scorer *inner, const csr *g, const coclick_params *p,
                          eval_scorer *out);
 
-/* The beta of the grid {0, 1/2, 1, 2, ..., 64} with the best NDCG@10 (unmasked) on ds's
-   validation cases, at decay COCLICK_DECAY; the grid's first best wins a tie, so beta stays 0
-   unless the term helps. *ndcg0 and *ndcg get the validation NDCG@10 without and with it.
-   0, or -1 on out of memory. */
+/* The beta of the grid {0, 1/2, 1, 2, ..., 64} with the best validation NDCG@10 on ds, the mean
+   of the two protocols (history not masked and masked: evaluate.h), at decay COCLICK_DECAY; the
+   grid's first best wins a tie, so beta stays 0 unless the term helps. *ndcg0 and *ndcg get
+   that mean without and with it. 0, or -1 on out of memory. */
 int coclick_tune(const dataset *ds, const eval_scorer *inner, const csr *g, uint32_t max_hist, int threads,
                  coclick_params *out, double *ndcg0, double *ndcg);
 

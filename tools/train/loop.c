@@ -452,7 +452,9 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         st->coclick_beta = cp.beta;
         st->coclick_decay = cp.beta > 0 ? cp.decay : 0;
         if (talk)
-            fprintf(stderr, "co-click term: beta %g (decay %g), chosen on validation: NDCG@10 %.4f -> %.4f\n",
+            fprintf(stderr,
+                    "co-click term: beta %g (decay %g), chosen on validation: NDCG@10 (mean of both protocols) "
+                    "%.4f -> %.4f\n",
                     (double)cp.beta, (double)cp.decay, v0, v1);
         if (ckpt_write(p_model, st, best, NULL)) goto fail;
     }
