@@ -8,9 +8,12 @@
  * does mdsrec with its shipped defaults and a channel of pure-noise features; pop
  * stays far below; a run with one thread and a seed is reproducible bit for bit, and a run
  * resumed from state.ckpt ends where an uninterrupted one does; the exported f32 bundle
- * evaluated through the core (mdsrec_score_all) matches the checkpoint's own evaluation.
+ * evaluated through the core (mdsrec_score_all) matches the checkpoint's own evaluation; the
+ * co-click term is chosen (beta > 0) for an under-trained model, recorded, applied by eval and
+ * by the core, and left out with --coclick off.
  * Small enough to train in a few seconds on 2 cores.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -170,6 +173,55 @@ int main(void) {
     }
     double hr_g = eval_hr10(dir, "sasrec-g", "sasrec, ids over the behaviour graph");
     CHECK_MSG(hr_g > 0.95, "sasrec with the id graph: HR@10 %.4f", hr_g);
+
+    /* the co-click term (docs/TRAINING.md): the behaviour graph holds the planted rule, so a
+       model trained one epoch only, far from it, gains from the term; train picks a beta > 0 on
+       validation and records it; eval applies it (its numbers are train.json's), `--coclick
+       off` leaves it out, the bundle carries it (COCLICK) and the core ranks as the trainer;
+       `train --coclick off` records none */
+    {
+        CHECK(run("%s train --data %s/prep --out %s/cc --model sasrec %s --epochs 1 --threads 2 >/dev/null", bin, dir,
+                  dir, common) == 0);
+        char ck[1200], tj[1200], js[1200], off[1200], bj[1200];
+        snprintf(ck, sizeof ck, "%s/cc/model.ckpt", dir);
+        char *hdr = slurp(ck, NULL);
+        float beta = 0, decay = -1;
+        const char *line = hdr ? strstr(hdr, "\ncoclick ") : NULL;
+        CHECK_MSG(line && sscanf(line, "\ncoclick %f %f", &beta, &decay) == 2 && beta > 0 && decay == 0.3f,
+                  "no co-click term chosen: %.200s", line ? line : "(none)");
+        free(hdr);
+        snprintf(tj, sizeof tj, "%s/cc/train.json", dir);
+        char *t = slurp(tj, NULL);
+        cJSON *j = t ? cJSON_Parse(t) : NULL;
+        free(t);
+        cJSON *cc = cJSON_GetObjectItem(j, "coclick");
+        CHECK(cJSON_IsNumber(cJSON_GetObjectItem(cc, "beta")) &&
+              (float)cJSON_GetObjectItem(cc, "beta")->valuedouble == beta);
+        double train_ndcg = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "test"), "NDCG@10")->valuedouble;
+        cJSON_Delete(j);
+        snprintf(js, sizeof js, "%s/cc-eval.json", dir);
+        snprintf(off, sizeof off, "%s/cc-off.json", dir);
+        CHECK(run("%s eval --model %s/cc --json %s >/dev/null && %s eval --model %s/cc --coclick off --json %s >/dev/null",
+                  bin, dir, js, bin, dir, off) == 0);
+        double with = json_metric(js, 0, "test", "NDCG@10"), without = json_metric(off, 0, "test", "NDCG@10");
+        printf("  sasrec, one epoch: test NDCG@10 %.4f, with the co-click term (beta %g) %.4f\n", without,
+               (double)beta, with);
+        CHECK_MSG(fabs(with - train_ndcg) < 1e-9, "eval %.6f, train.json %.6f", with, train_ndcg);
+        CHECK_MSG(with > without + 0.05, "the term: %.4f against %.4f without", with, without);
+        /* the bundle: COCLICK, and the core's ranking as the trainer's (8-bit list weights) */
+        snprintf(bj, sizeof bj, "%s/cc-bundle.json", dir);
+        CHECK(run("%s export --model %s/cc --out %s/cc.mdsb --no-compare > %s/cc-export.txt && "
+                  "%s inspect %s/cc.mdsb | grep -q COCLICK && %s eval --bundle %s/cc.mdsb --data %s/prep --json %s "
+                  ">/dev/null", bin, dir, dir, dir, bin, dir, bin, dir, dir, bj) == 0);
+        double core = json_metric(bj, 0, "test", "NDCG@10");
+        CHECK_MSG(fabs(core - with) <= 0.02, "through the core %.4f, the trainer %.4f", core, with);
+        CHECK(run("%s train --data %s/prep --out %s/cc-off --model sasrec %s --epochs 1 --threads 2 --coclick off "
+                  ">/dev/null", bin, dir, dir, common) == 0);
+        snprintf(ck, sizeof ck, "%s/cc-off/model.ckpt", dir);
+        hdr = slurp(ck, NULL);
+        CHECK_MSG(hdr && !strstr(hdr, "\ncoclick "), "--coclick off wrote a term");
+        free(hdr);
+    }
 
     /* mdsrec's shipped defaults with a modality: a feature of pure noise (16 gaussian-ish
        numbers per item) as a channel of its own, and in the id channel. The global gate, the
