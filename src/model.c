@@ -486,7 +486,7 @@ static void visitor_forward(const mdsrec_model *m, mdsrec_state *s, size_t n) {
 
 /* ---------------------------------------------------------------- the co-click term */
 
-/* Adds (or, with sign 0, clears) the co-click term of history h[0..n) to s->cc: item i gets
+/* Adds (or, with add 0, clears) the co-click term of history h[0..n) to s->cc: item i gets
    beta * sum_t decay^(n-1-t) w(h_t -> i) over the last max_hist clicks, newest first, from
    the COCLICK channel's neighbour lists (FORMAT.md). */
 static void coclick_walk(const mdsrec_model *m, mdsrec_state *s, const uint32_t *h, size_t n, int add) {

@@ -1,5 +1,5 @@
 /*
- * coclick.h - the co-click term (MODEL.md 5, models/FORMAT.md COCLICK): a trained model's scores
+ * coclick.h - the co-click term (docs/TRAINING.md, models/FORMAT.md COCLICK): a trained model's scores
  * plus beta times the behaviour-graph weights of the visitor's recent clicks,
  *
  *     s(i) += beta * sum_{t < n} decay^(n-1-t) * w(h_t -> i)
