@@ -13,6 +13,7 @@
 #include "src/half.h"
 #include "mdsrec.h"
 #include "synth.h"
+#include "test_bundle_helpers.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -66,20 +67,6 @@ static uint8_t *find(uint8_t *b, uint32_t kind, uint32_t channel) {
 static uint8_t *payload(uint8_t *b, uint32_t kind, uint32_t channel) {
     uint8_t *e = find(b, kind, channel);
     return e ? b + get64(e + 8) : NULL;
-}
-
-/* Rewrites every in-bounds payload checksum, then the table's and the header's. */
-static void refresh(uint8_t *b, size_t len) {
-    uint32_t n = n_entries(b);
-    if (n <= BUNDLE_MAX_SECTIONS && 64 + 32ull * n <= len) {
-        for (uint32_t i = 0; i < n; i++) {
-            uint8_t *e = entry(b, i);
-            uint64_t off = get64(e + 8), size = get64(e + 16);
-            if (off <= len && size <= len - off) set64(e + 24, checksum64(b + off, (size_t)size));
-        }
-        set64(b + 40, checksum64(b + 64, 32 * (size_t)n));
-    }
-    set64(b + 56, checksum64(b, 56));
 }
 
 /* Reads b and checks the code and that the message holds each of the given parts. */

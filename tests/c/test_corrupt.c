@@ -12,6 +12,7 @@
 #include "src/checksum.h"
 #include "mdsrec.h"
 #include "synth.h"
+#include "test_bundle_helpers.h"
 
 static uint8_t *make_bundle(uint32_t dtype, uint32_t weights, int nb_compact, size_t *len) {
     synth_options o;
@@ -145,29 +146,6 @@ static void random_flips(const uint8_t *good, size_t len, uint64_t seed, int rou
     CHECK(opened < rounds);
     free(b);
     free(cov);
-}
-
-/* Rewrites every in-bounds payload checksum and the table's and header's, so that a damaged
-   bundle reaches the loader's structural and value checks instead of its checksums. */
-static void refresh(uint8_t *b, size_t len) {
-    uint32_t n;
-    memcpy(&n, b + 20, 4);
-    if (len < 64) return;
-    if (n <= BUNDLE_MAX_SECTIONS && 64 + 32ull * n <= len) {
-        for (uint32_t i = 0; i < n; i++) {
-            uint8_t *e = b + 64 + 32 * (size_t)i;
-            uint64_t off, size, sum;
-            memcpy(&off, e + 8, 8);
-            memcpy(&size, e + 16, 8);
-            if (off > len || size > len - off) continue;
-            sum = checksum64(b + off, (size_t)size);
-            memcpy(e + 24, &sum, 8);
-        }
-        uint64_t t = checksum64(b + 64, 32 * (size_t)n);
-        memcpy(b + 40, &t, 8);
-    }
-    uint64_t h = checksum64(b, 56);
-    memcpy(b + 56, &h, 8);
 }
 
 /* Flips with the checksums made right again: the structure-aware fuzz of the reader's deeper
