@@ -187,10 +187,13 @@ typedef struct {
     uint32_t n_channels;          /* |C| */
     const uint32_t *items;        /* [count] item indices, best first (ties: lower index first) */
     const float *scores;          /* [count] fused scores sum_c g_c <u_c, H_c[i]>, plus the
-                                     co-click term where the bundle has one (COCLICK, FORMAT.md) */
+                                     co-click and repeat terms where the bundle has them
+                                     (COCLICK, REPEAT, FORMAT.md; the repeat term touches only
+                                     history items, so only MDSREC_INCLUDE_HISTORY shows it) */
     const float *shares;          /* [count * n_channels] each channel's term g_c <u_c, H_c[i]>;
-                                     the co-click term counts in the share of the channel whose
-                                     neighbour lists it reads, so the shares add up to the score */
+                                     the co-click and repeat terms count in the share of the
+                                     channel whose neighbour lists COCLICK reads (channel 0
+                                     without COCLICK), so the shares add up to the score */
     const float *gates;           /* [n_channels] the visitor's fusion gates g_c (sum to 1) */
     const uint32_t *carriers;     /* [n_channels] the history item with the largest pooling weight
                                      in each channel (MDSREC_POOL_NONE: the last item);

@@ -38,7 +38,8 @@ typedef enum {
     SEC_NEIGHBOURS_B = 15,
     SEC_CATALOG_GZ = 16,
     SEC_COCLICK = 17,
-    SEC_KIND_MAX = 17
+    SEC_REPEAT = 18,
+    SEC_KIND_MAX = 18
 } bundle_section_kind;
 
 /* NEIGHBOURS_K, the compact neighbour lists: k packed u32 entries per item, the neighbour's
@@ -163,6 +164,8 @@ typedef struct {
     /* COCLICK (FORMAT.md): beta 0 when the bundle has none */
     float coclick_beta, coclick_decay;
     uint32_t coclick_channel, coclick_max_hist;
+    /* REPEAT (FORMAT.md): 0 when the bundle has none */
+    float repeat_weight;
 } bundle_view;
 
 /* For a view whose cfg.weight_dtype is not f32: decodes POS, ENCODER, POOL and GATE of every
@@ -227,6 +230,9 @@ typedef struct {
        (0..1) times the next */
     float coclick_beta, coclick_decay;
     uint32_t coclick_channel, coclick_max_hist;
+    /* the repeat term (FORMAT.md REPEAT), written when not 0: added to the score of an item
+       once per click of it in the history; finite, in [-1e6, 1e6] */
+    float repeat_weight;
 } bundle_spec;
 
 /* Builds a complete bundle in a malloc'd buffer (*out, *out_len; free() it). The result

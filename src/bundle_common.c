@@ -16,7 +16,7 @@ const uint8_t BUNDLE_MAGIC[8] = {0x4D, 0x44, 0x53, 0x42, 0x0D, 0x0A, 0x1A, 0x0A}
 const char *const bnd_section_names[SEC_KIND_MAX + 1] = {
     "unknown", "CONFIG", "KEYS", "KEY_ORDER", "ITEMS", "SCALES", "POS",
     "ENCODER", "POOL", "GATE", "NEIGHBOURS", "POPULARITY", "CATALOG", "NEIGHBOURS_K",
-    "PQ_CODEBOOK", "NEIGHBOURS_B", "CATALOG_GZ", "COCLICK"};
+    "PQ_CODEBOOK", "NEIGHBOURS_B", "CATALOG_GZ", "COCLICK", "REPEAT"};
 
 const char *bundle_section_name(uint32_t kind) {
     return kind >= 1 && kind <= SEC_KIND_MAX ? bnd_section_names[kind] : "unknown";

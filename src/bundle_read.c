@@ -638,6 +638,19 @@ static mdsrec_status read_coclick(reader *r, const mdsrec_config *c, bundle_view
     return MDSREC_OK;
 }
 
+/* REPEAT: the repeat term's weight (FORMAT.md). */
+static mdsrec_status read_repeat(reader *r, bundle_view *v) {
+    if (!r->global[SEC_REPEAT].p) return MDSREC_OK;
+    const uint8_t *p = NULL;
+    mdsrec_status st = need(r, SEC_REPEAT, BUNDLE_NO_CHANNEL, 4, &p);
+    if (st) return st;
+    float w = rdf32(p);
+    if (!(w >= -1e6f && w <= 1e6f) || w == 0.0f)
+        return bnd_fail(r->err, MDSREC_EFORMAT, "section REPEAT: weight must be finite, nonzero, in [-1e6, 1e6]");
+    v->repeat_weight = w;
+    return MDSREC_OK;
+}
+
 mdsrec_status bundle_read_ex(const void *buf, size_t len, const uint8_t *verified, int parts, bundle_view *view,
                              mdsrec_error *err) {
     if (err) err->code = 0, err->message[0] = 0;
@@ -672,6 +685,7 @@ mdsrec_status bundle_read_ex(const void *buf, size_t len, const uint8_t *verifie
     if (!st && parts == BUNDLE_READ_ALL)
         st = need_weights(r, c, SEC_GATE, BUNDLE_NO_CHANNEL, bnd_gate_floats64(c), &v.gate, &v.gate_raw);
     if (!st && parts == BUNDLE_READ_ALL) st = read_coclick(r, c, &v);
+    if (!st && parts == BUNDLE_READ_ALL) st = read_repeat(r, &v);
     if (!st) st = read_popularity(r, c, &v);
     if (!st) st = read_catalog(r, &v);
     if (!st) st = read_catalog_gz(r, &v);

@@ -230,6 +230,8 @@ static mdsrec_status spec_check(writer *w) {
         if (s->coclick_max_hist < 1 || s->coclick_max_hist > c->max_len)
             return bnd_fail(w->err, MDSREC_EARG, "spec: coclick_max_hist must be in 1 .. max_len");
     }
+    if (!(s->repeat_weight >= -1e6f && s->repeat_weight <= 1e6f))
+        return bnd_fail(w->err, MDSREC_EARG, "spec: repeat_weight must be finite, in [-1e6, 1e6]");
     const uint8_t *gz = (const uint8_t *)s->catalog;
     if (s->catalog && s->catalog_gzip && (s->catalog_len < 18 || gz[0] != 0x1f || gz[1] != 0x8b || gz[2] != 8 || (gz[3] & 0xe0)))
         return bnd_fail(w->err, MDSREC_EARG, "spec: catalog_gzip is set but the catalog is not a gzip member");
@@ -256,6 +258,7 @@ static uint64_t plan_layout(writer *w) {
     uint32_t wd = c->weight_dtype;
     add_sec(w, SEC_GATE, BUNDLE_NO_CHANNEL, bundle_weights_bytes(wd, bnd_gate_floats64(c)));
     if (w->spec->coclick_beta > 0.0f) add_sec(w, SEC_COCLICK, BUNDLE_NO_CHANNEL, 16);
+    if (w->spec->repeat_weight != 0.0f) add_sec(w, SEC_REPEAT, BUNDLE_NO_CHANNEL, 4);
     for (uint32_t ch = 0; ch < c->n_channels; ch++) {
         add_sec(w, SEC_ITEMS, ch, bundle_items_bytes(c));
         if (c->item_dtype == MDSREC_I8) add_sec(w, SEC_SCALES, ch, 4 * n);
@@ -438,6 +441,7 @@ static mdsrec_status fill(writer *w, uint8_t *buf, uint64_t total) {
         wr32(p, s->coclick_channel), wrf32(p + 4, s->coclick_beta), wrf32(p + 8, s->coclick_decay);
         wr32(p + 12, s->coclick_max_hist);
     }
+    if (s->repeat_weight != 0.0f) wrf32(sec_ptr(w, buf, SEC_REPEAT, BUNDLE_NO_CHANNEL), s->repeat_weight);
 
     /* the table (in offset order), then the header, each with its checksum */
     uint8_t *table = buf + BUNDLE_HEADER_SIZE;

@@ -278,11 +278,11 @@ struct mdsrec_state {
     uint8_t *allowed;      /* N bits */
     uint32_t *cset;        /* candidate mode: the candidate set, N bits in u32 words (candidates.h) */
     uint32_t *cfront;      /* candidate mode: the items of the first step, when a second follows */
-    float *cc;             /* co-click term (COCLICK bundles): (N) each item's term for the
-                              history in cc_hist, 0 elsewhere; NULL without the section */
-    uint8_t *cc_block;     /* (N / SCORE_BLOCK + 1) 1 where a block of cc has a nonzero entry */
-    uint32_t *cc_hist;     /* (L) the history cc holds, cc_n items */
-    size_t cc_n;
+    float *cc;             /* the history terms (COCLICK, REPEAT): (N) each item's co-click and
+                              repeat terms for the last history scored, 0 elsewhere; NULL
+                              without either section */
+    uint8_t *cc_block;     /* (N / SCORE_BLOCK + 1) 1 where a block of cc may be nonzero */
+    int cc_on;             /* cc holds the terms of the history being scored */
     uint32_t *res_items;   /* (N) */
     float *res_scores;     /* (N) */
     float *res_shares;     /* (N, |C|) */
@@ -323,11 +323,10 @@ mdsrec_status mdsrec_state_new(const mdsrec_model *model, mdsrec_state **out) {
     s->allowed = calloc((N + 7) / 8, 1);
     s->cset = calloc(candidates_words(cfg->n_items), sizeof(uint32_t));
     s->cfront = calloc(candidates_words(cfg->n_items), sizeof(uint32_t));
-    if (model->view.coclick_beta > 0) {
+    if (model->view.coclick_beta > 0 || model->view.repeat_weight != 0) {
         s->cc = calloc(N, sizeof(float));
         s->cc_block = calloc(N / SCORE_BLOCK + 1, 1);
-        s->cc_hist = malloc(L * sizeof(uint32_t));
-        if (!s->cc || !s->cc_block || !s->cc_hist) {
+        if (!s->cc || !s->cc_block) {
             mdsrec_state_free(s);
             return MDSREC_ENOMEM;
         }
@@ -364,7 +363,6 @@ void mdsrec_state_free(mdsrec_state *s) {
     free(s->cfront);
     free(s->cc);
     free(s->cc_block);
-    free(s->cc_hist);
     free(s->res_items);
     free(s->res_scores);
     free(s->res_shares);
@@ -484,12 +482,12 @@ static void visitor_forward(const mdsrec_model *m, mdsrec_state *s, size_t n) {
     }
 }
 
-/* ---------------------------------------------------------------- the co-click term */
+/* ---------------------------------------------------------------- the history terms */
 
-/* Adds (or, with add 0, clears) the co-click term of history h[0..n) to s->cc: item i gets
+/* Adds the co-click term of history h[0..n) to s->cc: item i gets
    beta * sum_t decay^(n-1-t) w(h_t -> i) over the last max_hist clicks, newest first, from
    the COCLICK channel's neighbour lists (FORMAT.md). */
-static void coclick_walk(const mdsrec_model *m, mdsrec_state *s, const uint32_t *h, size_t n, int add) {
+static void coclick_walk(const mdsrec_model *m, mdsrec_state *s, const uint32_t *h, size_t n) {
     const bundle_view *v = &m->view;
     const bundle_channel *c = &v->ch[v->coclick_channel];
     size_t t0 = n > v->coclick_max_hist ? n - v->coclick_max_hist : 0;
@@ -499,19 +497,39 @@ static void coclick_walk(const mdsrec_model *m, mdsrec_state *s, const uint32_t 
         for (uint32_t j = 0; j < cnt; j++) {
             float w;
             uint32_t i = bundle_nb_get(c, h[t], j, &w);
-            s->cc[i] = add ? s->cc[i] + f * w : 0.0f;
-            s->cc_block[i / SCORE_BLOCK] = (uint8_t)add;
+            s->cc[i] += f * w;
+            s->cc_block[i / SCORE_BLOCK] = 1;
         }
     }
 }
 
-/* The term of the history s->hist[0..n) in s->cc (the last call's cleared first). */
-static void coclick_prepare(const mdsrec_model *m, mdsrec_state *s, size_t n) {
+/* The terms of a history in s->cc, the last call's cleared first (block by block: the whole
+   history is not kept, and clearing costs at most N floats, less than one scoring pass):
+   the co-click term of its last n clicks (s->hist[0..n)) and, with repeat, the repeat term of
+   every click of history[0..len): REPEAT's weight once per click (FORMAT.md). The recommend
+   calls that leave the history out skip the repeat term: those items are never returned. */
+static void history_terms(const mdsrec_model *m, mdsrec_state *s, size_t n, const uint32_t *history, uint32_t len,
+                          int repeat) {
     if (!s->cc) return;
-    coclick_walk(m, s, s->cc_hist, s->cc_n, 0);
-    memcpy(s->cc_hist, s->hist, n * sizeof(uint32_t));
-    s->cc_n = n;
-    coclick_walk(m, s, s->cc_hist, n, 1);
+    size_t blocks = m->cfg.n_items / SCORE_BLOCK + 1;
+    for (size_t b = 0; b < blocks; b++)
+        if (s->cc_block[b]) {
+            size_t r0 = b * SCORE_BLOCK, r1 = r0 + SCORE_BLOCK < m->cfg.n_items ? r0 + SCORE_BLOCK : m->cfg.n_items;
+            memset(s->cc + r0, 0, (r1 - r0) * sizeof(float));
+            s->cc_block[b] = 0;
+        }
+    if (m->view.coclick_beta > 0) coclick_walk(m, s, s->hist, n);
+    float w = m->view.repeat_weight;
+    for (uint32_t t = 0; repeat && w != 0.0f && t < len; t++) {
+        s->cc[history[t]] += w;
+        s->cc_block[history[t] / SCORE_BLOCK] = 1;
+    }
+    s->cc_on = 1;
+}
+
+/* The channel whose share holds the history terms: COCLICK's, else the first. */
+static uint32_t history_terms_channel(const mdsrec_model *m) {
+    return m->view.coclick_beta > 0 ? m->view.coclick_channel : 0;
 }
 
 /* out[0..count) += the term of rows [row0, row0 + count), block by block where it has any. */
@@ -564,13 +582,13 @@ static void score_rows_model(const mdsrec_model *m, const mdsrec_state *s, size_
                              size_t row0, size_t count, float *out);
 
 /* The scores of rows [row0, row0 + count) from channels [c0, c0 + nc): each channel's
-   g_c <u_c, H_c[i]>, summed, plus the co-click term (when the bundle has one) in the share of
-   the channel whose lists it reads, so that the shares still add up to the score. */
+   g_c <u_c, H_c[i]>, summed, plus the history terms (when the bundle has them) in the share of
+   history_terms_channel, so that the shares still add up to the score. */
 static void score_rows(const mdsrec_model *m, const mdsrec_state *s, size_t c0, size_t nc,
                        size_t row0, size_t count, float *out) {
     score_rows_model(m, s, c0, nc, row0, count, out);
-    uint32_t cc = m->view.coclick_channel;
-    if (s->cc && s->cc_n && c0 <= cc && cc < c0 + nc) coclick_add(s, row0, count, out);
+    uint32_t cc = history_terms_channel(m);
+    if (s->cc && s->cc_on && c0 <= cc && cc < c0 + nc) coclick_add(s, row0, count, out);
 }
 
 static void score_rows_model(const mdsrec_model *m, const mdsrec_state *s, size_t c0, size_t nc,
@@ -624,7 +642,7 @@ mdsrec_status mdsrec_score_all(const mdsrec_model *m, mdsrec_state *s, const uin
     if (!indices_ok(history, history_len, m->cfg.n_items)) return MDSREC_EARG;
     size_t n = take_history(m, s, history, history_len);
     visitor_forward(m, s, n);
-    coclick_prepare(m, s, n);
+    history_terms(m, s, n, history, history_len, 1);
     size_t N = m->cfg.n_items;
     for (size_t row0 = 0; row0 < N; row0 += SCORE_BLOCK) {
         size_t cnt = N - row0 < SCORE_BLOCK ? N - row0 : SCORE_BLOCK;
@@ -780,7 +798,7 @@ mdsrec_status mdsrec_recommend_candidates(const mdsrec_model *m, mdsrec_state *s
     } else {
         n = take_history(m, s, q->history, q->history_len);
         visitor_forward(m, s, n);
-        coclick_prepare(m, s, n);
+        history_terms(m, s, n, q->history, q->history_len, !skip_history);
         if (use_allow) {
             scored = recommend_allowed(m, s, &t, q->allow, q->allow_len);
         } else if (opts && opts->candidates && candidates_available(&m->view)) {

@@ -33,28 +33,29 @@ typedef struct {
 enum { COCLICK_STORED, COCLICK_TUNE, COCLICK_OFF };
 static const char *const coclick_names[] = {"stored", "tune", "off", NULL};
 
-/* Wraps a model's scorer *sc in its co-click term (eval/coclick.h): the stored weight, or with
-   tune one chosen now on validation (printed); nothing when the weight is 0 or the data has no
-   behaviour graph. 0, or -1 after cli_error. */
-static int model_coclick(const char *name, loaded_model *lm, int tune, int threads, eval_scorer *sc, csr *cg,
-                         coclick_scorer *cs) {
+/* Wraps a model's scorer *sc in its co-click and repeat terms (eval/coclick.h): the stored
+   weights, or with tune ones chosen now on validation (printed); no repeat term with
+   no_repeat, no co-click term where the data has no behaviour graph. 0, or -1 after cli_error. */
+static int model_coclick(const char *name, loaded_model *lm, int tune, int no_repeat, int threads, eval_scorer *sc,
+                         csr *cg, coclick_scorer *cs) {
     train_state *st = lm->st;
-    if (!tune && !(st->coclick_beta > 0)) return 0;
+    coclick_params p = {st->coclick_beta, st->coclick_decay, st->spec.cfg.max_len, no_repeat ? 0.0f : st->repeat_weight};
+    if (!tune && !coclick_any(&p)) return 0;
     int have = train_coclick_graph(st, &lm->ds, cg);
-    if (have <= 0) return have;
-    coclick_params p = {st->coclick_beta, st->coclick_decay, st->spec.cfg.max_len};
+    if (have < 0) return have;
+    if (!have) p.beta = 0;
     if (tune) {
         double v0, v1;
-        if (coclick_tune(&lm->ds, sc, cg, st->spec.cfg.max_len, threads, &p, &v0, &v1)) {
+        if (coclick_tune(&lm->ds, sc, have ? cg : NULL, st->spec.cfg.max_len, !no_repeat, threads, &p, &v0, &v1)) {
             cli_error("out of memory");
             return -1;
         }
         fprintf(stderr,
-                "mdsrec eval: %s: co-click beta %g (decay %g) on validation: NDCG@10 (mean of both protocols) "
-                "%.4f -> %.4f\n", name,
-                (double)p.beta, (double)p.decay, v0, v1);
+                "mdsrec eval: %s: co-click beta %g (decay %g), repeat %g on validation: NDCG@10 (mean of both "
+                "protocols) %.4f -> %.4f\n", name,
+                (double)p.beta, (double)p.decay, (double)p.repeat, v0, v1);
     }
-    if (p.beta > 0) coclick_scorer_init(cs, sc, cg, &p, sc);
+    if (coclick_any(&p)) coclick_scorer_init(cs, sc, have ? cg : NULL, lm->ds.n_items, &p, sc);
     return 0;
 }
 
@@ -123,7 +124,7 @@ int cmd_eval(int argc, char **argv) {
     opt_list model_list = {models, 0, MAX_RUNS}, bundle_list = {bundles, 0, MAX_RUNS};
     int baseline_i = -1, split_i = 2, mask = 0, want_ranks = 0;
     uint32_t threads = 0, knn_k = 100, max_len = 50;
-    int coclick = 0;
+    int coclick = 0, no_repeat = 0;
     const opt rows[] = {
         {"--model", OPT_LIST, &model_list, "PATH",
          .help = "a checkpoint (or the training directory); repeat it for several\n"
@@ -143,6 +144,8 @@ int cmd_eval(int argc, char **argv) {
          .help = "a checkpoint's co-click term (docs/TRAINING.md): stored (the weight\n"
                  "train chose), tune (chosen now on validation, for older runs) or off",
          .def = "stored"},
+        {"--no-repeat", OPT_FLAG, &no_repeat,
+         .help = "leave a checkpoint's repeat term out (with --coclick tune: choose beta alone)"},
         {"--knn-k", OPT_U32, &knn_k, "K", .help = "itemknn neighbours", .min = 1, .max = UINT32_MAX},
         {"--max-len", OPT_U32, &max_len, "L", .help = "itemknn history read"},
         {"--json", OPT_STRING, &json, "FILE", .help = "write the results as JSON"},
@@ -185,7 +188,8 @@ int cmd_eval(int argc, char **argv) {
         csr cg = {0};
         coclick_scorer cs;
         rc = model_scorer_init(&ms, &lm.st->spec, &lm.in, lm.params, (int)threads, &sc);
-        if (!rc && coclick != COCLICK_OFF) rc = model_coclick(models[i], &lm, coclick == COCLICK_TUNE, (int)threads, &sc, &cg, &cs);
+        if (!rc && coclick != COCLICK_OFF) rc = model_coclick(models[i], &lm, coclick == COCLICK_TUNE, no_repeat, (int)threads, &sc, &cg,
+                                                          &cs);
         if (!rc) rc = eval_scorer_both(&lm.ds, &sc, (int)threads, splits, want_ranks, &res[r]);
         csr_free(&cg);
         snprintf(res[r].label, sizeof res[r].label, "%s s%llu", tm_kind_name(lm.st->spec.kind),

@@ -107,6 +107,7 @@ int cmd_export(int argc, char **argv) {
                out, (double)len / 1048576.0, len, mdsrec_dtype_name(dtype), mdsrec_weight_dtype_name(weights), c->n_items, c->n_channels, c->dim, info.neighbours, nbf,
                cat);
         if (info.coclick_beta > 0) printf("co-click term: beta %g, decay %g\n", (double)info.coclick_beta, (double)lm.st->coclick_decay);
+        if (info.repeat_weight != 0) printf("repeat term: %g\n", (double)info.repeat_weight);
     }
     if (!rc && compare) {
         metrics mq, m32;

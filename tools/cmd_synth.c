@@ -88,6 +88,8 @@ int cmd_synth(int argc, char **argv) {
         {"--coclick", OPT_FLOAT, &o.coclick_beta, "BETA",
          .help = "also write a co-click term (COCLICK) of this beta over channel 0's\n"
                  "neighbour lists, decay 0.3", .min = 0, .max = 1e6},
+        {"--repeat", OPT_FLOAT, &o.repeat_weight, "W",
+         .help = "also write a repeat term (REPEAT) of this weight", .min = -1e6, .max = 1e6},
         {"--catalog", OPT_FLAG, &o.catalog, .help = "also write catalog JSON (title, price, image, url)"},
         {"--catalog-format", OPT_CHOICE, &catalog_gz,
          .help = "--catalog as json (CATALOG) or gzip (CATALOG_GZ, as `mdsrec export` writes)",

@@ -178,7 +178,7 @@ int cmd_train(int argc, char **argv) {
     int channel_blocks_given = 0;
     uint32_t valid_users = MDSREC_VALID_USERS_DEFAULT;
     float time_budget = 0; /* seconds; 0: none */
-    int coclick = 0;
+    int coclick = 0, repeat = 0;
     uint64_t seed = 1;
     /* fusion training: -1 = the model's default (mdsrec: see MDSREC_AUX_DEFAULT) */
     float dropout = 0.5f, attn_dropout = -1, lr = 1e-3f, aux_w = -1, channel_drop = 0, emb_drop = 0;
@@ -258,6 +258,12 @@ int cmd_train(int argc, char **argv) {
          .help = "the co-click term (docs/TRAINING.md): auto adds the behaviour graph's\n"
                  "neighbours of the recent clicks to the scores, its weight chosen on\n"
                  "validation after training (0 where it does not help); off: none",
+         .def = "auto"},
+        {"--repeat", OPT_CHOICE, &repeat, .names = coclick_names,
+         .help = "the repeat term (docs/TRAINING.md): auto adds one weight to the score of\n"
+                 "every item the visitor has clicked, chosen on validation with the\n"
+                 "co-click term's (negative where visitors do not come back to an item,\n"
+                 "0 where it does not help); off: none",
          .def = "auto"},
         {"--emb-drop", OPT_FLOAT, &emb_drop, "P",
          .help = "each batch, leave each item's learned embedding out with probability P\n"
@@ -498,7 +504,7 @@ int cmd_train(int argc, char **argv) {
     }
     tm_layout(s);
 
-    train_opts o = {out, (int)threads, resume, quiet, epochs_given, patience_given, time_budget, coclick == 1};
+    train_opts o = {out, (int)threads, resume, quiet, epochs_given, patience_given, time_budget, coclick == 1, repeat == 1};
     metrics v, t, tm;
     int rc = train_run(st, &o, &v, &t, &tm);
     if (rc) dist_abort(CLI_EXIT_FAIL); /* the other ranks would wait for this one forever */

@@ -244,6 +244,7 @@ mdsrec_status synth_make(const synth_options *o, synth_model *m, mdsrec_error *e
         sp->coclick_beta = o->coclick_beta, sp->coclick_decay = 0.3f;
         sp->coclick_channel = 0, sp->coclick_max_hist = o->max_len;
     }
+    sp->repeat_weight = o->repeat_weight;
     for (uint32_t i = 0; i < o->n_channels; i++) {
         memcpy(c->channels[i].name, o->names[i], sizeof c->channels[i].name);
         c->channels[i].kind = o->kinds[i];

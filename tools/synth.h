@@ -35,6 +35,7 @@ typedef struct {
     int catalog;           /* also write catalog JSON */
     float coclick_beta;    /* > 0: a COCLICK section over channel 0's lists (decay 0.3, every
                               click of max_len); needs neighbours */
+    float repeat_weight;   /* != 0: a REPEAT section of this weight */
 } synth_options;
 
 /* The defaults above, with channels id, image, text and n_items items. */

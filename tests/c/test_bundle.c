@@ -1168,9 +1168,10 @@ int main(void) {
     catalog_gz();
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS), "NEIGHBOURS"));
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS_K), "NEIGHBOURS_K"));
-    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(18), "unknown"));
+    CHECK(!strcmp(bundle_section_name(0), "unknown") && !strcmp(bundle_section_name(SEC_KIND_MAX + 1), "unknown"));
     CHECK(!strcmp(bundle_section_name(SEC_CATALOG_GZ), "CATALOG_GZ"));
     CHECK(!strcmp(bundle_section_name(SEC_COCLICK), "COCLICK"));
+    CHECK(!strcmp(bundle_section_name(SEC_REPEAT), "REPEAT"));
     CHECK(!strcmp(bundle_section_name(SEC_NEIGHBOURS_B), "NEIGHBOURS_B"));
     CHECK(!strcmp(bundle_section_name(SEC_PQ_CODEBOOK), "PQ_CODEBOOK"));
     CHECK(bundle_dtype_size(MDSREC_F32) == 4 && bundle_dtype_size(MDSREC_F16) == 2 && bundle_dtype_size(MDSREC_I8) == 1);

@@ -225,7 +225,7 @@ static void test_tune(void) {
         eval_scorer sc = {&nc, noise_score, 64};
         coclick_params p;
         double v0 = -1, v1 = -1;
-        CHECK(coclick_tune(&ds, &sc, &g, 8, 1, &p, &v0, &v1) == 0);
+        CHECK(coclick_tune(&ds, &sc, &g, 8, 0, 1, &p, &v0, &v1) == 0);
         if (step == 1) {
             CHECK_MSG(p.beta > 0 && v1 > 0.99 && v0 < 0.3, "beta %g, NDCG %g -> %g", (double)p.beta, v0, v1);
             CHECK(p.decay == COCLICK_DECAY);

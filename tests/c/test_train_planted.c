@@ -10,7 +10,8 @@
  * resumed from state.ckpt ends where an uninterrupted one does; the exported f32 bundle
  * evaluated through the core (mdsrec_score_all) matches the checkpoint's own evaluation; the
  * co-click term is chosen (beta > 0) for an under-trained model, recorded, applied by eval and
- * by the core, and left out with --coclick off.
+ * by the core, and left out with --coclick off; the repeat term chosen with it is recorded,
+ * carried by the bundle (REPEAT) and left out with --repeat off.
  * Small enough to train in a few seconds on 2 cores.
  */
 #include <math.h>
@@ -185,10 +186,13 @@ int main(void) {
         char ck[1200], tj[1200], js[1200], off[1200], bj[1200];
         snprintf(ck, sizeof ck, "%s/cc/model.ckpt", dir);
         char *hdr = slurp(ck, NULL);
-        float beta = 0, decay = -1;
+        float beta = 0, decay = -1, repeat = 0;
         const char *line = hdr ? strstr(hdr, "\ncoclick ") : NULL;
         CHECK_MSG(line && sscanf(line, "\ncoclick %f %f", &beta, &decay) == 2 && beta > 0 && decay == 0.3f,
                   "no co-click term chosen: %.200s", line ? line : "(none)");
+        /* no visitor here clicks an item twice: the repeat term, where chosen, is negative */
+        line = hdr ? strstr(hdr, "\nrepeat ") : NULL;
+        CHECK(!line || (sscanf(line, "\nrepeat %f", &repeat) == 1 && repeat < 0));
         free(hdr);
         snprintf(tj, sizeof tj, "%s/cc/train.json", dir);
         char *t = slurp(tj, NULL);
@@ -197,6 +201,8 @@ int main(void) {
         cJSON *cc = cJSON_GetObjectItem(j, "coclick");
         CHECK(cJSON_IsNumber(cJSON_GetObjectItem(cc, "beta")) &&
               (float)cJSON_GetObjectItem(cc, "beta")->valuedouble == beta);
+        cJSON *rj = cJSON_GetObjectItem(j, "repeat");
+        CHECK(repeat == 0 ? rj == NULL : cJSON_IsNumber(rj) && (float)rj->valuedouble == repeat);
         double train_ndcg = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "test"), "NDCG@10")->valuedouble;
         cJSON_Delete(j);
         snprintf(js, sizeof js, "%s/cc-eval.json", dir);
@@ -215,11 +221,12 @@ int main(void) {
                   ">/dev/null", bin, dir, dir, dir, bin, dir, bin, dir, dir, bj) == 0);
         double core = json_metric(bj, 0, "test", "NDCG@10");
         CHECK_MSG(fabs(core - with) <= 0.02, "through the core %.4f, the trainer %.4f", core, with);
+        if (repeat != 0) CHECK(run("%s inspect %s/cc.mdsb | grep -q REPEAT", bin, dir) == 0);
         CHECK(run("%s train --data %s/prep --out %s/cc-off --model sasrec %s --epochs 1 --threads 2 --coclick off "
-                  ">/dev/null", bin, dir, dir, common) == 0);
+                  "--repeat off >/dev/null", bin, dir, dir, common) == 0);
         snprintf(ck, sizeof ck, "%s/cc-off/model.ckpt", dir);
         hdr = slurp(ck, NULL);
-        CHECK_MSG(hdr && !strstr(hdr, "\ncoclick "), "--coclick off wrote a term");
+        CHECK_MSG(hdr && !strstr(hdr, "\ncoclick ") && !strstr(hdr, "\nrepeat "), "--coclick off --repeat off wrote a term");
         free(hdr);
     }
 

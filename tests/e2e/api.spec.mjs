@@ -26,6 +26,8 @@ test('top-k equals mdsrec recommend; worker and main thread, SIMD and scalar agr
         exclude: await rec.recommend({ k: 10, exclude: ['item-000500'] }),
         similar: await rec.similar('item-000421', { channel: 'text', k: 5 }),
         candidates: await rec.recommend({ k: 10, candidates: true, popularHead: 30, hops: 2 }),
+        // the history ranked in: main.mdsb's repeat term (REPEAT) moves the clicked items
+        withHistory: await rec.recommend({ k: 10, includeHistory: true }),
       };
       rec.close();
     }
@@ -55,6 +57,7 @@ test('top-k equals mdsrec recommend; worker and main thread, SIMD and scalar agr
     expect(out[m].similar).toHaveLength(5);
     expect(out[m].similar[0].reason).toMatchObject({ channel: 'text', kind: 'text', via: 'item-000421' });
     expectSameRanking(expect, out[m].candidates, nativeTopK('main.mdsb', history, 10, ['--candidates', '--popular-head', '30', '--hops', '2']));
+    expectSameRanking(expect, out[m].withHistory, nativeTopK('main.mdsb', history, 10, ['--include-history']));
   }
   expect(out.main).toEqual({ ...out.worker, info: out.main.info });
 });

@@ -32,11 +32,12 @@ export default function globalSetup() {
   }
   mkdirSync(DIR, { recursive: true });
   // the catalogue gzipped (CATALOG_GZ), as `mdsrec export` writes it: the shim inflates it, also
-  // for the early head (tests/e2e/coldstart.spec.mjs); small.mdsb keeps the JSON form. With a
-  // co-click term (COCLICK), as a trained model's bundle has: every build must add it as native does
-  execFileSync(BIN, ['synth', '-o', `${DIR}/main.mdsb`, '--items', '2000', '--channels', 'id,image,text', '--catalog', '--seed', '7', '--catalog-format', 'gzip', '--coclick', '1']);
+  // for the early head (tests/e2e/coldstart.spec.mjs); small.mdsb keeps the JSON form. With the
+  // co-click and repeat terms (COCLICK, REPEAT), as a trained model's bundle has: every build must
+  // add them as native does
+  execFileSync(BIN, ['synth', '-o', `${DIR}/main.mdsb`, '--items', '2000', '--channels', 'id,image,text', '--catalog', '--seed', '7', '--catalog-format', 'gzip', '--coclick', '1', '--repeat', '-1.5']);
   // the same model with its catalogue as JSON, for the memory bound (tests/e2e/memory.spec.mjs)
-  execFileSync(BIN, ['synth', '-o', `${DIR}/main-json.mdsb`, '--items', '2000', '--channels', 'id,image,text', '--catalog', '--seed', '7', '--coclick', '1']);
+  execFileSync(BIN, ['synth', '-o', `${DIR}/main-json.mdsb`, '--items', '2000', '--channels', 'id,image,text', '--catalog', '--seed', '7', '--coclick', '1', '--repeat', '-1.5']);
   execFileSync(BIN, ['synth', '-o', `${DIR}/small.mdsb`, '--items', '40', '--channels', 'id,text', '--dim', '16', '--neighbours', '0', '--catalog', '--seed', '3']);
   // small and fast, for the 100,000-call soak (tests/e2e/soak.spec.mjs)
   execFileSync(BIN, ['synth', '-o', `${DIR}/soak.mdsb`, '--items', '500', '--channels', 'id,image,text', '--dim', '16', '--blocks', '1', '--max-len', '20', '--neighbours', '3', '--catalog', '--seed', '11']);

@@ -31,6 +31,9 @@ const BUNDLES = [
   // the co-click term (COCLICK): the id channel's neighbours of the recent clicks added to the scores
   { name: 'i8-coclick', args: ['--dtype', 'int8', '--coclick', '2', '--pool', 'last', '--seed', '18'] },
   { name: 'f32-coclick', args: ['--dtype', 'fp32', '--coclick', '0.5', '--pool', 'mean', '--seed', '19'] },
+  // the repeat term (REPEAT): a weight per click of a history item, seen where the history is ranked in
+  { name: 'i8-repeat', args: ['--dtype', 'int8', '--coclick', '1', '--repeat', '-0.75', '--pool', 'last', '--seed', '20'] },
+  { name: 'f32-repeat', args: ['--dtype', 'fp32', '--repeat', '3', '--pool', 'mean', '--seed', '21'] },
 ];
 const N_ITEMS = 2000;
 
@@ -42,6 +45,7 @@ const HISTORIES = [
   { history: Array.from({ length: 12 }, (_, i) => key((i * 137) % N_ITEMS)), k: 25 },
   { history: Array.from({ length: 70 }, (_, i) => key((i * 61 + 3) % N_ITEMS)) }, // longer than max_len 50
   { history: [key(1), key(2)], exclude: [key(3), key(4)], k: 5, includeHistory: true },
+  { history: [key(8), key(30), key(8), key(700)], k: 6, includeHistory: true }, // a click repeated
   { history: [key(9), key(10)], allow: Array.from({ length: 40 }, (_, i) => key(i * 50)), k: 8 },
 ];
 

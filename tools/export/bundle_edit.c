@@ -85,6 +85,7 @@ int edit_bundle_read(const uint8_t *buf, size_t len, const char *what, edit_bund
     decoded = NULL;
     b->coclick_beta = v.coclick_beta, b->coclick_decay = v.coclick_decay;
     b->coclick_channel = v.coclick_channel, b->coclick_max_hist = v.coclick_max_hist;
+    b->repeat_weight = v.repeat_weight;
     char *json = NULL;
     size_t json_len = 0;
     if (catalog_of_view(&v, what, &json, &json_len)) {
@@ -257,6 +258,7 @@ int edit_bundle_build(const edit_bundle *b, uint8_t **out, size_t *len) {
     spec.nb_weight_bits = b->nb_weight_bits;
     spec.coclick_beta = b->coclick_beta, spec.coclick_decay = b->coclick_decay;
     spec.coclick_channel = b->coclick_channel, spec.coclick_max_hist = b->coclick_max_hist;
+    spec.repeat_weight = b->repeat_weight;
     char *catalog = NULL;
     if (b->catalog) {
         if (!(catalog = cJSON_PrintUnformatted(b->catalog))) {

@@ -29,6 +29,7 @@ typedef struct {
     int catalog_gzip;                /* 1: it was (and is written back as) CATALOG_GZ */
     float coclick_beta, coclick_decay; /* its COCLICK section (beta 0: none), written back */
     uint32_t coclick_channel, coclick_max_hist;
+    float repeat_weight;             /* its REPEAT section (0: none), written back */
     float *pos[MDSREC_MAX_CHANNELS], *encoder[MDSREC_MAX_CHANNELS], *pool[MDSREC_MAX_CHANNELS];
     float *gate;
     int nb_compact;                  /* the base's encoding: 1 NEIGHBOURS_K, 0 NEIGHBOURS, 2 NEIGHBOURS_B */

@@ -156,6 +156,9 @@ int export_bundle(const train_state *st, const float *params, const dataset *ds,
         fprintf(stderr, "mdsrec %s: the co-click term needs the id channel's neighbour lists (behaviour.knn.csr): "
                 "the bundle ranks without it\n", cli_command);
     info->coclick_beta = spec.coclick_beta;
+    /* the repeat term (eval/coclick.h) needs nothing but its weight */
+    if (with_extras) spec.repeat_weight = st->repeat_weight;
+    info->repeat_weight = spec.repeat_weight;
     if (with_extras && !ds->text_format) {
         catalog = read_catalog(st->data, (uint32_t)N, &catalog_len);
         if (catalog && cx && cx->catalog_gzip) {

@@ -22,6 +22,7 @@ typedef struct {
     size_t catalog_bytes;      /* its section's size */
     size_t catalog_json_bytes; /* the JSON's size, when it went in as gzip (else 0) */
     float coclick_beta;        /* the co-click term written (0: none) */
+    float repeat_weight;       /* the repeat term written (0: none) */
 } export_info;
 
 /* How the neighbour lists are written (models/FORMAT.md). */

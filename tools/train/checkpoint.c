@@ -47,6 +47,7 @@ int ckpt_write(const char *path, const train_state *st, const float *params, con
     if (st->emb_drop > 0) fprintf(f, "emb_drop %.9g\n", (double)st->emb_drop); /* older readers: absent */
     if (st->coclick_beta > 0) /* older readers: absent */
         fprintf(f, "coclick %.9g %.9g\n", (double)st->coclick_beta, (double)st->coclick_decay);
+    if (st->repeat_weight != 0) fprintf(f, "repeat %.9g\n", (double)st->repeat_weight); /* older readers: absent */
     fprintf(f, "epoch %u\nbest_epoch %u\nbad_epochs %u\nbest_ndcg %.17g\n", st->epoch, st->best_epoch, st->bad_epochs,
             st->best_ndcg);
     for (uint32_t i = 0; i < st->n_hist; i++)
@@ -126,6 +127,8 @@ int ckpt_read(const char *path, train_state *st, float **params, adam *opt) {
         else if (!strcmp(key, "coclick"))
             bad = sscanf(v, "%f %f", &st->coclick_beta, &st->coclick_decay) != 2 || !(st->coclick_beta >= 0 && st->coclick_beta < 1e6f) ||
                   !(st->coclick_decay >= 0 && st->coclick_decay <= 1);
+        else if (!strcmp(key, "repeat"))
+            bad = sscanf(v, "%f", &st->repeat_weight) != 1 || !(st->repeat_weight >= -1e6f && st->repeat_weight <= 1e6f);
         else if (!strcmp(key, "label_smoothing")) bad = sscanf(v, "%f", &st->label_smoothing) != 1;
         else if (!strcmp(key, "weight_decay")) bad = sscanf(v, "%f", &st->weight_decay) != 1;
         else if (!strcmp(key, "ln_eps")) bad = sscanf(v, "%f", &c->ln_eps) != 1;

@@ -46,6 +46,9 @@ typedef struct {
     /* the co-click term (eval/coclick.h), chosen on validation after training; 0 (none) in
        older checkpoints and with `train --coclick off` */
     float coclick_beta, coclick_decay;
+    /* the repeat term (eval/coclick.h), chosen with it; 0 (none) in older checkpoints and with
+       `train --repeat off` */
+    float repeat_weight;
     /* progress */
     uint32_t epoch;         /* epochs completed */
     uint32_t best_epoch, bad_epochs;

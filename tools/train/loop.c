@@ -102,8 +102,8 @@ static int evaluate_params_both(const train_state *st, const dataset *ds, const 
     eval_scorer sc;
     if (model_scorer_init(&ms, &st->spec, in, params, threads, &sc)) return -1;
     coclick_scorer cs;
-    coclick_params cp = {st->coclick_beta, st->coclick_decay, st->spec.cfg.max_len};
-    if (cg && cp.beta > 0) coclick_scorer_init(&cs, &sc, cg, &cp, &sc);
+    coclick_params cp = {cg ? st->coclick_beta : 0.0f, st->coclick_decay, st->spec.cfg.max_len, st->repeat_weight};
+    if (coclick_any(&cp)) coclick_scorer_init(&cs, &sc, cg, ds->n_items, &cp, &sc);
     metrics sums[2];
     uint32_t *const no_ranks[2] = {NULL, NULL};
     int rc = evaluate_protocols(ds, split, &sc, threads, sums, no_ranks);
@@ -131,6 +131,7 @@ static int write_json(const char *path, const train_state *st, const metrics (*v
         cJSON_AddNumberToObject(cc, "beta", (double)st->coclick_beta);
         cJSON_AddNumberToObject(cc, "decay", (double)st->coclick_decay);
     }
+    if (st->repeat_weight != 0) cJSON_AddNumberToObject(j, "repeat", (double)st->repeat_weight);
     if (st->gate_fixed) cJSON_AddStringToObject(j, "gate", st->gate_fixed == STEP_GATE_GLOBAL ? "global" : "fixed");
     if (st->negatives) {
         cJSON_AddNumberToObject(j, "negatives", st->negatives);
@@ -436,26 +437,29 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         if (ckpt_write(p_model, st, best, NULL)) goto fail;
     }
 
-    /* the co-click term's beta, chosen on validation (eval/coclick.h), written with the model */
-    st->coclick_beta = st->coclick_decay = 0;
+    /* the co-click term's beta and the repeat weight, chosen on validation (eval/coclick.h),
+       written with the model */
+    st->coclick_beta = st->coclick_decay = st->repeat_weight = 0;
     int have_cg = o->coclick_off ? 0 : train_coclick_graph(st, &ds, &cg);
     if (have_cg < 0) goto fail;
-    if (have_cg) {
+    if (have_cg || !o->repeat_off) {
         model_scorer ms;
         eval_scorer sc;
         if (model_scorer_init(&ms, &st->spec, &in, best, o->threads, &sc)) goto oom3;
         coclick_params cp;
         double v0 = 0, v1 = 0;
-        int trc = coclick_tune(vds, &sc, &cg, st->spec.cfg.max_len, o->threads, &cp, &v0, &v1);
+        int trc = coclick_tune(vds, &sc, have_cg ? &cg : NULL, st->spec.cfg.max_len, !o->repeat_off, o->threads, &cp,
+                               &v0, &v1);
         model_scorer_free(&ms);
         if (trc) goto oom3;
         st->coclick_beta = cp.beta;
         st->coclick_decay = cp.beta > 0 ? cp.decay : 0;
+        st->repeat_weight = cp.repeat;
         if (talk)
             fprintf(stderr,
-                    "co-click term: beta %g (decay %g), chosen on validation: NDCG@10 (mean of both protocols) "
-                    "%.4f -> %.4f\n",
-                    (double)cp.beta, (double)cp.decay, v0, v1);
+                    "co-click term: beta %g (decay %g), repeat term: %g, chosen on validation: NDCG@10 (mean of "
+                    "both protocols) %.4f -> %.4f\n",
+                    (double)cp.beta, (double)cp.decay, (double)cp.repeat, v0, v1);
         if (ckpt_write(p_model, st, best, NULL)) goto fail;
     }
 

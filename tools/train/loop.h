@@ -27,6 +27,7 @@ typedef struct {
                            the best epoch so far is the model (a later --resume goes on) */
     int coclick_off;    /* 1: no co-click term (eval/coclick.h); else its beta is chosen on
                            validation after the last epoch, when the data has a behaviour graph */
+    int repeat_off;     /* 1: no repeat term (eval/coclick.h); else its weight is chosen with beta */
 } train_opts;
 
 /* The graph directory of st: --graph-dir, else <data>/graph; -1 for a text file without
