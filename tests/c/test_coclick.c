@@ -222,7 +222,7 @@ static void test_tune(void) {
         for (uint32_t i = 0; i < N; i++) g.row_ptr[i + 1] = i + 1, g.col[i] = (i + (uint32_t)step) % N, g.w[i] = 1.0f;
         g.nnz = N;
         noise_ctx nc = {N};
-        eval_scorer sc = {&nc, noise_score, 64};
+        eval_scorer sc = {&nc, noise_score, 64, 0};
         coclick_params p;
         double v0 = -1, v1 = -1;
         CHECK(coclick_tune(&ds, &sc, &g, 8, 0, 1, &p, &v0, &v1) == 0);

@@ -73,7 +73,7 @@ static void test_evaluate(void) {
     ds.off = off;
     ds.seq = items;
     size_t N = 10;
-    eval_scorer sc = {&N, fake_score, 2};
+    eval_scorer sc = {&N, fake_score, 2, 0};
     uint32_t ranks[3];
     metrics sums;
     CHECK(evaluate(&ds, EVAL_VALID, &sc, 0, 2, &sums, ranks) == 0);

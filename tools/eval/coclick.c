@@ -44,6 +44,7 @@ void coclick_scorer_init(coclick_scorer *c, const eval_scorer *inner, const csr 
     out->ctx = c;
     out->score = coclick_score;
     out->batch = inner->batch;
+    out->history_weight = inner->history_weight + p->repeat;
 }
 
 /* Validation NDCG@10 of inner plus the terms of p, the mean of both protocols; -1 on out of memory. */

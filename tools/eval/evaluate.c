@@ -18,6 +18,7 @@ typedef struct {
     eval_split split;
     metrics part[2][PARALLEL_MAX_THREADS];
     uint32_t *const *ranks;
+    float history_weight;
 } rank_ctx;
 
 static void rank_worker(void *p, int tid, int nt) {
@@ -31,9 +32,13 @@ static void rank_worker(void *p, int tid, int nt) {
         float *sc = c->scores + i * N;
         for (int p = EVAL_UNMASKED; p <= EVAL_MASKED; p++) {
             if (!c->want[p]) continue;
-            if (p == EVAL_MASKED) /* after the unmasked rank, which read these scores */
+            if (p == EVAL_MASKED) { /* after the unmasked rank, which read these scores */
+                uint32_t clicks = 0;
                 for (uint32_t t = 0; t < c->len[i]; t++)
                     if (s[t] != target) sc[s[t]] = -INFINITY;
+                    else clicks++;
+                if (clicks && c->history_weight != 0) sc[target] -= c->history_weight * (float)clicks;
+            }
             uint32_t r = metrics_rank(sc, N, target);
             metrics_add(&c->part[p][tid], r);
             if (c->ranks && c->ranks[p]) c->ranks[p][u] = r;
@@ -69,6 +74,7 @@ static int run_eval(const dataset *ds, eval_split split, const eval_scorer *sc, 
         memset(&rc, 0, sizeof rc);
         rc.ds = ds; rc.users = users; rc.hist = hist; rc.len = len; rc.count = count;
         rc.scores = scores; rc.want[0] = want[0]; rc.want[1] = want[1]; rc.split = split; rc.ranks = ranks;
+        rc.history_weight = sc->history_weight;
         parallel_run(threads, rank_worker, &rc);
         for (int p = 0; p < 2; p++)
             for (int t = 0; t < threads; t++) metrics_merge(&sums[p], &rc.part[p][t]);

@@ -6,7 +6,7 @@
  * and targets i_n. Every item is ranked
  * (no sampled negatives). Two protocols from one scoring pass: unmasked (MODEL.md 6: every item
  * competes) and history masked (every history item other than the target scores -inf, as the
- * S3-Rec family of published tables ranks).
+ * S3-Rec family of published tables ranks; the target without the scorer's history_weight).
  */
 #ifndef MDSREC_EVAL_EVALUATE_H
 #define MDSREC_EVAL_EVALUATE_H
@@ -30,6 +30,12 @@ typedef struct {
     void *ctx;
     void (*score)(void *ctx, const uint32_t *const *hist, const uint32_t *len, size_t count, float *scores);
     size_t batch;   /* histories per call */
+    /* what the scores include per click of an item in the history, the repeat term
+       (eval/coclick.h; 0: nothing). The masked protocol takes it off a target the visitor had
+       clicked before: it ranks as the browser shows recommendations, with the history left
+       out, where the core never adds the term (models/FORMAT.md, REPEAT). Left in, a positive
+       weight would lift every such target over the unmasked items at no cost. */
+    float history_weight;
 } eval_scorer;
 
 /* The protocols, as indices of evaluate_protocols' arrays. */

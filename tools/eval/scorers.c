@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "graph/knn.h"
 #include "parallel.h"
+#include "src/model.h"
 
 
 /* ---------------------------------------------------------------- bundle through the core */
@@ -45,7 +46,8 @@ int bundle_scorer_init(bundle_scorer *b, const mdsrec_model *model, int threads,
             bundle_scorer_free(b);
             return -1;
         }
-    *out = (eval_scorer){b, bundle_score, EVAL_BATCH};
+    /* mdsrec_score_all adds the bundle's repeat term (REPEAT) to the history's items */
+    *out = (eval_scorer){b, bundle_score, EVAL_BATCH, model->view.repeat_weight};
     return 0;
 }
 
@@ -75,7 +77,7 @@ int pop_scorer_init(pop_scorer *p, const dataset *ds, eval_scorer *out) {
     dataset_train_counts(ds, c);
     for (uint32_t i = 0; i < ds->n_items; i++) p->count[i] = (float)c[i];
     free(c);
-    *out = (eval_scorer){p, pop_score, EVAL_BATCH};
+    *out = (eval_scorer){p, pop_score, EVAL_BATCH, 0};
     return 0;
 }
 
@@ -95,7 +97,7 @@ int pop_scorer_init_from(pop_scorer *p, const dataset *ds, const dataset *src, e
         uint32_t j = keymap_find(&km, ds->item_keys[i]);
         p->count[i] = j == UINT32_MAX ? 0.0f : (float)c[j]; /* an item src never saw: no click */
     }
-    *out = (eval_scorer){p, pop_score, EVAL_BATCH};
+    *out = (eval_scorer){p, pop_score, EVAL_BATCH, 0};
     rc = 0;
 done:
     if (rc) {
@@ -198,7 +200,7 @@ int knn_scorer_init(knn_scorer *k, const dataset *ds, uint32_t k_nb, uint32_t ma
         for (size_t q = 0; q < nt; q++) acc[touched[q]] = 0.0f;
     }
     k->sim.nnz = k->sim.row_ptr[N];
-    *out = (eval_scorer){k, knn_score, EVAL_BATCH};
+    *out = (eval_scorer){k, knn_score, EVAL_BATCH, 0};
     rc = 0;
 out:
     free(cnt);
@@ -246,6 +248,6 @@ int content_knn_scorer_init(knn_scorer *k, dataset *ds, uint32_t k_nb, uint32_t 
     int rc = knn_build(x, (uint32_t)N, (uint32_t)W, NULL, &kp, &k->sim);
     free(x);
     if (rc) return -1;
-    *out = (eval_scorer){k, knn_score, EVAL_BATCH};
+    *out = (eval_scorer){k, knn_score, EVAL_BATCH, 0};
     return 0;
 }

@@ -47,7 +47,7 @@ int model_scorer_init(model_scorer *m, const tm_spec *s, const tm_inputs *in, co
     }
     step_items(s, in, params, m->H, m->Hcat, scratch);
     free(scratch);
-    *out = (eval_scorer){m, model_score, EVAL_BATCH};
+    *out = (eval_scorer){m, model_score, EVAL_BATCH, 0};
     return 0;
 }
 
