@@ -135,7 +135,9 @@ export interface RecommendOptions {
   allow?: string[];
   /** Rank for this history instead of the stored one ([]: the popularity order). */
   history?: string[];
-  /** Do not exclude the history items from the results. */
+  /** Do not exclude the history items from the results. They then carry the bundle's repeat
+      term where it has one (models/FORMAT.md REPEAT: a weight per click, chosen in training on
+      whether this store's visitors come back to what they clicked). */
   includeHistory?: boolean;
   /** Candidate mode, for large catalogues: score only the popularHead most popular items and
       the items the bundle's neighbour lists reach from the history within `hops` steps, not
