@@ -62,6 +62,10 @@ static void print_view(const char *path, const uint8_t *buf, size_t len, const b
     if (v->catalog) printf("  catalog     JSON, %zu bytes\n", v->catalog_len);
     else if (v->catalog_gz) printf("  catalog     gzip, %zu bytes (inflated below)\n", v->catalog_gz_len);
     else printf("  catalog     no\n");
+    if (v->coclick_beta > 0)
+        printf("  co-click    beta %g, decay %g, the last %u clicks through channel %u's lists\n", (double)v->coclick_beta,
+               (double)v->coclick_decay, v->coclick_max_hist, v->coclick_channel);
+    if (v->repeat_weight != 0) printf("  repeat      %g per click of a history item\n", (double)v->repeat_weight);
     printf("\nchannels\n");
     for (uint32_t i = 0; i < c->n_channels; i++) {
         const bundle_channel *ch = &v->ch[i];

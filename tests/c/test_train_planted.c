@@ -221,7 +221,9 @@ int main(void) {
                   ">/dev/null", bin, dir, dir, dir, bin, dir, bin, dir, dir, bj) == 0);
         double core = json_metric(bj, 0, "test", "NDCG@10");
         CHECK_MSG(fabs(core - with) <= 0.02, "through the core %.4f, the trainer %.4f", core, with);
-        if (repeat != 0) CHECK(run("%s inspect %s/cc.mdsb | grep -q REPEAT", bin, dir) == 0);
+        if (repeat != 0)
+            CHECK(run("%s inspect %s/cc.mdsb > %s/cc-inspect.txt && grep -q ' REPEAT ' %s/cc-inspect.txt && "
+                      "grep -q '^  repeat      -' %s/cc-inspect.txt", bin, dir, dir, dir, dir) == 0);
         CHECK(run("%s train --data %s/prep --out %s/cc-off --model sasrec %s --epochs 1 --threads 2 --coclick off "
                   "--repeat off >/dev/null", bin, dir, dir, common) == 0);
         snprintf(ck, sizeof ck, "%s/cc-off/model.ckpt", dir);
