@@ -15,7 +15,7 @@
 #include "mdsrec.h"
 #include "src/bundle.h"
 #include "synth.h"
-#include "test_bundle_helpers.h"
+#include "test_terms_helpers.h"
 
 static uint64_t rng = 777;
 static uint32_t below(uint32_t n) {
@@ -115,40 +115,6 @@ static void test_scores(uint32_t dtype, int nb_format) {
     free(a), free(b);
 }
 
-/* A copy of b with COCLICK's payload field at byte `at` set to v (checksums made right again),
-   then opened: the status, and the message must name the section. */
-static mdsrec_status open_patched(const uint8_t *b, size_t len, uint32_t at, uint32_t v, char *msg) {
-    uint8_t *c = aligned_alloc(64, (len + 63) / 64 * 64);
-    memcpy(c, b, len);
-    uint32_t count;
-    memcpy(&count, c + 20, 4);
-    int found = 0;
-    for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *e = c + 64 + 32 * (size_t)i;
-        uint32_t kind;
-        uint64_t off;
-        memcpy(&kind, e, 4), memcpy(&off, e + 8, 8);
-        if (kind != SEC_COCLICK) continue;
-        found = 1;
-        memcpy(c + off + at, &v, 4);
-    }
-    CHECK(found);
-    refresh(c, len);
-    mdsrec_model *m = NULL;
-    mdsrec_error err;
-    mdsrec_status st = mdsrec_open(c, len, &m, &err);
-    snprintf(msg, 256, "%s", err.message);
-    mdsrec_close(m);
-    free(c);
-    return st;
-}
-
-static uint32_t f32_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
 static void test_corrupt(void) {
     size_t len;
     uint8_t *b = make(MDSREC_F32, 1, 2.0f, 0.3f, 4, &len);
@@ -163,11 +129,11 @@ static void test_corrupt(void) {
         {12, 9, "max_hist"},                 /* max_len 8 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        mdsrec_status st = open_patched(b, len, bad[i].at, bad[i].v, msg);
+        mdsrec_status st = open_patched(b, len, SEC_COCLICK, bad[i].at, bad[i].v, 0, msg);
         CHECK_MSG(st == MDSREC_EFORMAT, "%s: status %d", bad[i].what, st);
         CHECK_MSG(strstr(msg, "COCLICK") && strstr(msg, bad[i].what), "%s: %s", bad[i].what, msg);
     }
-    CHECK(open_patched(b, len, 12, 8, msg) == MDSREC_OK); /* max_hist = max_len is fine */
+    CHECK(open_patched(b, len, SEC_COCLICK, 12, 8, 0, msg) == MDSREC_OK); /* max_hist = max_len is fine */
     free(b);
 
     /* a channel without lists: the writer refuses the spec */
@@ -185,31 +151,12 @@ static void test_corrupt(void) {
 
 /* ---------------------------------------------------------------- the trainer's beta */
 
-typedef struct {
-    uint32_t n;
-} noise_ctx;
-/* Scores in [0, 1) that depend only on the history's last click and the item, so every
-   evaluation of the grid sees the same model. */
-static void noise_score(void *ctx, const uint32_t *const *hist, const uint32_t *len, size_t count, float *scores) {
-    noise_ctx *c = ctx;
-    for (size_t u = 0; u < count; u++)
-        for (uint32_t i = 0; i < c->n; i++) {
-            uint64_t z = ((uint64_t)hist[u][len[u] - 1] << 32 | i) * 0x9E3779B97F4A7C15ull;
-            z ^= z >> 29;
-            scores[u * c->n + i] = (float)(z % 1000) / 1000.0f;
-        }
-}
-
 static void test_tune(void) {
     /* 200 visitors walking a ring of 100 items one step at a time: the next click is always
        the last one plus 1 */
     const uint32_t N = 100, U = 200, LEN = 6;
     dataset ds;
-    memset(&ds, 0, sizeof ds);
-    ds.n_users = U, ds.n_items = N;
-    ds.off = malloc((U + 1) * sizeof(uint64_t));
-    ds.seq = malloc(U * LEN * sizeof(uint32_t));
-    for (uint32_t u = 0; u <= U; u++) ds.off[u] = (uint64_t)u * LEN;
+    fixed_dataset(&ds, U, N, LEN);
     for (uint32_t u = 0; u < U; u++) {
         uint32_t s = below(N);
         for (uint32_t t = 0; t < LEN; t++) ds.seq[u * LEN + t] = (s + t) % N;
@@ -221,7 +168,7 @@ static void test_tune(void) {
         CHECK(csr_alloc(&g, N, N) == 0);
         for (uint32_t i = 0; i < N; i++) g.row_ptr[i + 1] = i + 1, g.col[i] = (i + (uint32_t)step) % N, g.w[i] = 1.0f;
         g.nnz = N;
-        noise_ctx nc = {N};
+        noise_ctx nc = {N, 0, 0};
         eval_scorer sc = {&nc, noise_score, 64, 0};
         coclick_params p;
         double v0 = -1, v1 = -1;

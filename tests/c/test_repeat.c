@@ -18,7 +18,7 @@
 #include "mdsrec.h"
 #include "src/bundle.h"
 #include "synth.h"
-#include "test_bundle_helpers.h"
+#include "test_terms_helpers.h"
 
 static uint64_t rng = 4242;
 static uint32_t below(uint32_t n) {
@@ -108,53 +108,18 @@ static void test_scores(uint32_t dtype, float beta) {
     free(a), free(b);
 }
 
-/* A copy of b with REPEAT's payload set to v (checksums made right again), or its size set
-   to 8 when v is 0 and resize; the status of opening it, and its message in msg. */
-static mdsrec_status open_patched(const uint8_t *b, size_t len, uint32_t v, int resize, char *msg) {
-    uint8_t *c = aligned_alloc(64, (len + 63) / 64 * 64);
-    memcpy(c, b, len);
-    uint32_t count;
-    memcpy(&count, c + 20, 4);
-    int found = 0;
-    for (uint32_t i = 0; i < count; i++) {
-        uint8_t *e = c + 64 + 32 * (size_t)i;
-        uint32_t kind;
-        uint64_t off, size = 8;
-        memcpy(&kind, e, 4), memcpy(&off, e + 8, 8);
-        if (kind != SEC_REPEAT) continue;
-        found = 1;
-        if (resize) memcpy(e + 16, &size, 8);
-        else memcpy(c + off, &v, 4);
-    }
-    CHECK(found);
-    refresh(c, len);
-    mdsrec_model *m = NULL;
-    mdsrec_error err;
-    mdsrec_status st = mdsrec_open(c, len, &m, &err);
-    snprintf(msg, 256, "%s", err.message);
-    mdsrec_close(m);
-    free(c);
-    return st;
-}
-
-static uint32_t f32_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
 static void test_corrupt(void) {
     size_t len;
     uint8_t *b = make(MDSREC_F32, 3.0f, 0, &len);
     char msg[256];
     const float bad[] = {NAN, INFINITY, 0.0f, 2e6f, -2e6f};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        mdsrec_status st = open_patched(b, len, f32_bits(bad[i]), 0, msg);
+        mdsrec_status st = open_patched(b, len, SEC_REPEAT, 0, f32_bits(bad[i]), 0, msg);
         CHECK_MSG(st == MDSREC_EFORMAT && strstr(msg, "REPEAT") && strstr(msg, "weight"), "%g: status %d, %s",
                   (double)bad[i], st, msg);
     }
-    CHECK(open_patched(b, len, f32_bits(-1e6f), 0, msg) == MDSREC_OK);
-    CHECK(open_patched(b, len, 0, 1, msg) == MDSREC_EFORMAT && strstr(msg, "REPEAT") && strstr(msg, "size"));
+    CHECK(open_patched(b, len, SEC_REPEAT, 0, f32_bits(-1e6f), 0, msg) == MDSREC_OK);
+    CHECK(open_patched(b, len, SEC_REPEAT, 0, 8, 1, msg) == MDSREC_EFORMAT && strstr(msg, "REPEAT") && strstr(msg, "size"));
     free(b);
 
     synth_options o;
@@ -171,41 +136,19 @@ static void test_corrupt(void) {
 
 /* ---------------------------------------------------------------- the trainer's weight */
 
-typedef struct {
-    uint32_t n;
-    float hist_bonus; /* added to every history item: a model that likes what was clicked */
-} noise_ctx;
-/* Scores in [0, 1) that depend only on the history's last click and the item (so every point
-   of the grid sees the same model), plus hist_bonus on the history's items. */
-static void noise_score(void *ctx, const uint32_t *const *hist, const uint32_t *len, size_t count, float *scores) {
-    noise_ctx *c = ctx;
-    for (size_t u = 0; u < count; u++) {
-        for (uint32_t i = 0; i < c->n; i++) {
-            uint64_t z = ((uint64_t)hist[u][len[u] - 1] << 32 | i) * 0x9E3779B97F4A7C15ull;
-            z ^= z >> 29;
-            scores[u * c->n + i] = (float)(z % 1000) / 1000.0f;
-        }
-        for (uint32_t t = 0; t < len[u]; t++) scores[u * c->n + hist[u][t]] = c->hist_bonus;
-    }
-}
-
 /* 200 visitors of 6 clicks over 100 items; with come_back the last click is one of the
    earlier ones, else every click is new. Returns coclick_tune's choice for the noise model. */
 static coclick_params tune_on(int come_back, float hist_bonus, double *v0, double *v1) {
     const uint32_t N = 100, U = 200, LEN = 6;
     dataset ds;
-    memset(&ds, 0, sizeof ds);
-    ds.n_users = U, ds.n_items = N;
-    ds.off = malloc((U + 1) * sizeof(uint64_t));
-    ds.seq = malloc(U * LEN * sizeof(uint32_t));
-    for (uint32_t u = 0; u <= U; u++) ds.off[u] = (uint64_t)u * LEN;
+    fixed_dataset(&ds, U, N, LEN);
     for (uint32_t u = 0; u < U; u++) {
         uint32_t s = below(N);
         for (uint32_t t = 0; t < LEN; t++) ds.seq[u * LEN + t] = (s + 7 * t) % N;
         /* validation targets the fifth click */
         if (come_back) ds.seq[u * LEN + 4] = ds.seq[u * LEN + below(4)];
     }
-    noise_ctx nc = {N, hist_bonus};
+    noise_ctx nc = {N, 1, hist_bonus};
     eval_scorer sc = {&nc, noise_score, 64, 0};
     coclick_params p;
     CHECK(coclick_tune(&ds, &sc, NULL, 8, 1, 1, &p, v0, v1) == 0);
@@ -246,15 +189,11 @@ static void plus_score(void *ctx, const uint32_t *const *hist, const uint32_t *l
 static void test_masked_protocol(void) {
     const uint32_t N = 50, U = 300, LEN = 7;
     dataset ds;
-    memset(&ds, 0, sizeof ds);
-    ds.n_users = U, ds.n_items = N;
-    ds.off = malloc((U + 1) * sizeof(uint64_t));
-    ds.seq = malloc(U * LEN * sizeof(uint32_t));
-    for (uint32_t u = 0; u <= U; u++) ds.off[u] = (uint64_t)u * LEN;
+    fixed_dataset(&ds, U, N, LEN);
     for (uint32_t k = 0; k < U * LEN; k++) ds.seq[k] = below(N); /* repeats, targets among them */
     uint32_t *r0[2], *r1[2];
     for (int p = 0; p < 2; p++) r0[p] = malloc(U * sizeof(uint32_t)), r1[p] = malloc(U * sizeof(uint32_t));
-    plus_ctx none = {{N, 0.3f}, 0}, with = {{N, 0.3f}, 0.8f};
+    plus_ctx none = {{N, 1, 0.3f}, 0}, with = {{N, 1, 0.3f}, 0.8f};
     eval_scorer s0 = {&none, plus_score, 32, 0}, s1 = {&with, plus_score, 32, 0.8f};
     metrics m0[2], m1[2];
     CHECK(evaluate_protocols(&ds, EVAL_TEST, &s0, 2, m0, r0) == 0);

@@ -10,6 +10,7 @@
 // a 95 % normal interval over visitors).
 import fs from 'node:fs';
 import path from 'node:path';
+import { meanStd, paired, perVisitor as seedVisitor } from './seed-stats.mjs';
 
 const dir = process.argv[2];
 if (!dir) {
@@ -32,28 +33,10 @@ for (const f of fs.readdirSync(dir).sort()) {
   runs[ds][model][mode].push({ seed: Number(seed), j, beta });
 }
 
-const nd = (r) => (r <= 10 ? 1 / Math.log2(r + 1) : 0);
 const ranksOf = (j, prot, split) => (prot === 'unmasked' ? j.runs[0].ranks : j.runs[0].protocols.masked.ranks)[split];
 const metric = (j, prot, split) => j.runs[0].protocols[prot][split]['NDCG@10'];
-const meanStd = (xs) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const s = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return `${m.toFixed(4)} ± ${s.toFixed(4)}`;
-};
 // each visitor's NDCG@10 averaged over the seeds
-const perVisitor = (list, prot) => {
-  const n = ranksOf(list[0].j, prot, 'test').length, v = new Float64Array(n);
-  for (const r of list) ranksOf(r.j, prot, 'test').forEach((rank, u) => { v[u] += nd(rank) / list.length; });
-  return v;
-};
-const paired = (a, b) => {
-  let s = 0, s2 = 0, base = 0;
-  for (let u = 0; u < a.length; u++) { const d = a[u] - b[u]; s += d; s2 += d * d; base += b[u]; }
-  const n = a.length, m = s / n, se = Math.sqrt((s2 / n - m * m) / (n - 1));
-  const f = (x) => (x >= 0 ? '+' : '') + x.toFixed(4);
-  const rel = (100 * m) / (base / n);
-  return `${f(m)} [${f(m - 1.96 * se)}, ${f(m + 1.96 * se)}] (${rel >= 0 ? '+' : ''}${rel.toFixed(1)} %)`;
-};
+const perVisitor = (list, prot) => seedVisitor(list, (r) => ranksOf(r.j, prot, 'test'));
 
 for (const ds of Object.keys(runs)) {
   console.log(`\n### ${ds}\n`);

@@ -1,66 +1,42 @@
 // repeat-table.mjs - the repeat term's table (docs/RESULTS.md, "Session 16"): each trained run
 // evaluated with no history term, with the co-click term alone and with both the co-click and
 // the repeat terms, per data set and model, and the paired differences visitor by visitor.
-//   node tools/reports/repeat-table.mjs COCLICK_DIR REPEAT_DIR
-// COCLICK_DIR holds DATASET-MODEL-sSEED-{tune,off}.json of tools/coclick-eval.sh (the co-click
-// term alone, and none); REPEAT_DIR DATASET-MODEL-sSEED.json of tools/repeat-eval.sh (both
-// terms, `mdsrec eval --coclick tune --ranks`) with the weights chosen in its .err files.
-// Prints markdown: per data set, each model's test NDCG@10 and HR@10 (mean ± sample std over
-// its seeds) under both protocols, then the paired differences (each visitor's NDCG@10
-// averaged over the seeds; mean and a 95 % normal interval over visitors).
+//   node tools/reports/repeat-table.mjs DIR
+// DIR holds DATASET-MODEL-sSEED-MODE.json of tools/coclick-eval.sh: MODE off (no term), tune
+// (the co-click term alone) and both (`mdsrec eval --coclick tune --ranks`), with the weights
+// chosen in the .err files. Prints markdown: per data set, each model's test NDCG@10 and HR@10
+// (mean ± sample std over its seeds) under both protocols, then the paired differences (each
+// visitor's NDCG@10 averaged over the seeds; mean and a 95 % normal interval over visitors).
 import fs from 'node:fs';
 import path from 'node:path';
+import { meanStd, paired, perVisitor as seedVisitor } from './seed-stats.mjs';
 
-const [ccDir, rpDir] = process.argv.slice(2);
-if (!ccDir || !rpDir) {
-  console.error('usage: node tools/reports/repeat-table.mjs COCLICK_DIR REPEAT_DIR');
+const dir = process.argv[2];
+if (!dir) {
+  console.error('usage: node tools/reports/repeat-table.mjs DIR');
   process.exit(2);
 }
+const MODE = { off: 'off', tune: 'cc', both: 'both' };
 const runs = {}; // runs[ds][model][mode] = [{seed, j, beta, repeat}], mode off | cc | both
-const add = (ds, model, mode, seed, file) => {
-  const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+for (const f of fs.readdirSync(dir).sort()) {
+  const m = f.match(/^(.+)-(sasrec|sasrecf|mdsrec)-s(\d+)-(off|tune|both)\.json$/);
+  if (!m) continue;
+  const [, ds, model, seed, tag] = m;
+  const j = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
   let beta = 0, repeat = 0;
-  const err = file.replace(/\.json$/, '.err');
+  const err = path.join(dir, f.replace(/\.json$/, '.err'));
   if (fs.existsSync(err)) {
     const t = fs.readFileSync(err, 'utf8');
     beta = Number(t.match(/co-click beta ([0-9.]+)/)?.[1] ?? 0);
     repeat = Number(t.match(/repeat (-?[0-9.]+)/)?.[1] ?? 0);
   }
-  ((runs[ds] ??= {})[model] ??= {})[mode] ??= [];
-  runs[ds][model][mode].push({ seed: Number(seed), j, beta, repeat });
-};
-for (const f of fs.readdirSync(rpDir).sort()) {
-  const m = f.match(/^(.+)-(sasrec|sasrecf|mdsrec)-s(\d+)\.json$/);
-  if (!m) continue;
-  const [, ds, model, seed] = m;
-  add(ds, model, 'both', seed, path.join(rpDir, f));
-  for (const [mode, tag] of [['cc', 'tune'], ['off', 'off']]) {
-    const g = path.join(ccDir, `${ds}-${model}-s${seed}-${tag}.json`);
-    if (fs.existsSync(g)) add(ds, model, mode, seed, g);
-  }
+  ((runs[ds] ??= {})[model] ??= {})[MODE[tag]] ??= [];
+  runs[ds][model][MODE[tag]].push({ seed: Number(seed), j, beta, repeat });
 }
 
-const nd = (r) => (r <= 10 ? 1 / Math.log2(r + 1) : 0);
 const ranksOf = (j, prot, split) => (prot === 'unmasked' ? j.runs[0].ranks : j.runs[0].protocols.masked.ranks)?.[split];
 const metric = (j, prot, split, key) => j.runs[0].protocols[prot][split][key];
-const meanStd = (xs) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const s = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return `${m.toFixed(4)} ± ${s.toFixed(4)}`;
-};
-const perVisitor = (list, prot) => {
-  const n = ranksOf(list[0].j, prot, 'test').length, v = new Float64Array(n);
-  for (const r of list) ranksOf(r.j, prot, 'test').forEach((rank, u) => { v[u] += nd(rank) / list.length; });
-  return v;
-};
-const paired = (a, b) => {
-  let s = 0, s2 = 0, base = 0;
-  for (let u = 0; u < a.length; u++) { const d = a[u] - b[u]; s += d; s2 += d * d; base += b[u]; }
-  const n = a.length, m = s / n, se = Math.sqrt((s2 / n - m * m) / (n - 1));
-  const f = (x) => (x >= 0 ? '+' : '') + x.toFixed(4);
-  const rel = (100 * m) / (base / n);
-  return `${f(m)} [${f(m - 1.96 * se)}, ${f(m + 1.96 * se)}] (${rel >= 0 ? '+' : ''}${rel.toFixed(1)} %)`;
-};
+const perVisitor = (list, prot) => seedVisitor(list, (r) => ranksOf(r.j, prot, 'test'));
 
 const MODELS = ['sasrec', 'sasrecf', 'mdsrec'];
 for (const ds of Object.keys(runs)) {
@@ -85,7 +61,7 @@ for (const ds of Object.keys(runs)) {
   for (const base of ['sasrec', 'sasrecf'])
     if (runs[ds].mdsrec?.both && runs[ds][base]?.both) pairs.push([`mdsrec - ${base}, both terms`, runs[ds].mdsrec.both, runs[ds][base].both]);
   if (!pairs.length || !ranksOf(runs[ds].mdsrec?.both?.[0]?.j ?? { runs: [{}] }, 'unmasked', 'test')) {
-    console.log('\n(no per-visitor ranks here: the paired table needs the JSONs of tools/repeat-eval.sh)');
+    console.log('\n(no per-visitor ranks here: the paired table needs the JSONs of tools/coclick-eval.sh)');
     continue;
   }
   console.log('\nPaired over the visitors (test NDCG@10, seeds averaged per visitor; 95 % interval):\n');
