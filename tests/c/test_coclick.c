@@ -17,11 +17,6 @@
 #include "synth.h"
 #include "test_terms_helpers.h"
 
-static uint64_t rng = 777;
-static uint32_t below(uint32_t n) {
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
 
 /* A synth bundle, with the term when beta > 0 (channel 0's lists, the id channel). */
 static uint8_t *make(uint32_t dtype, int nb_format, float beta, float decay, uint32_t max_hist, size_t *len) {
@@ -34,18 +29,11 @@ static uint8_t *make(uint32_t dtype, int nb_format, float beta, float decay, uin
     CHECK_MSG(synth_make(&o, &m, &err) == MDSREC_OK, "%s", err.message);
     m.spec.coclick_beta = beta, m.spec.coclick_decay = decay;
     m.spec.coclick_channel = 0, m.spec.coclick_max_hist = max_hist;
-    uint8_t *buf = NULL;
-    CHECK_MSG(bundle_build(&m.spec, &buf, len, &err) == MDSREC_OK, "%s", err.message);
+    uint8_t *buf = build_checked(&m.spec, len);
     synth_free(&m);
     return buf;
 }
 
-static mdsrec_model *open_model(const uint8_t *buf, size_t len) {
-    mdsrec_model *m = NULL;
-    mdsrec_error err;
-    CHECK_MSG(mdsrec_open(buf, len, &m, &err) == MDSREC_OK, "%s", err.message);
-    return m;
-}
 
 /* The term of one history from the public API: beta * sum over the last max_hist clicks,
    newest first with weight 1, decay times less each step back, of channel 0's neighbours. */
@@ -186,6 +174,7 @@ static void test_tune(void) {
 }
 
 int main(void) {
+    terms_rng = 777;
     int formats[] = {0, 1, 2};
     uint32_t dtypes[] = {MDSREC_F32, MDSREC_I8, MDSREC_PQ};
     for (int f = 0; f < 3; f++)

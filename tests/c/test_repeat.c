@@ -20,11 +20,6 @@
 #include "synth.h"
 #include "test_terms_helpers.h"
 
-static uint64_t rng = 4242;
-static uint32_t below(uint32_t n) {
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
 
 /* A synth bundle with the given repeat weight (0: no section) and co-click beta (0: none). */
 static uint8_t *make(uint32_t dtype, float repeat, float beta, size_t *len) {
@@ -35,18 +30,11 @@ static uint8_t *make(uint32_t dtype, float repeat, float beta, size_t *len) {
     synth_model m;
     mdsrec_error err;
     CHECK_MSG(synth_make(&o, &m, &err) == MDSREC_OK, "%s", err.message);
-    uint8_t *buf = NULL;
-    CHECK_MSG(bundle_build(&m.spec, &buf, len, &err) == MDSREC_OK, "%s", err.message);
+    uint8_t *buf = build_checked(&m.spec, len);
     synth_free(&m);
     return buf;
 }
 
-static mdsrec_model *open_model(const uint8_t *buf, size_t len) {
-    mdsrec_model *m = NULL;
-    mdsrec_error err;
-    CHECK_MSG(mdsrec_open(buf, len, &m, &err) == MDSREC_OK, "%s", err.message);
-    return m;
-}
 
 static void test_scores(uint32_t dtype, float beta) {
     const float w = -2.5f;
@@ -211,6 +199,7 @@ static void test_masked_protocol(void) {
 }
 
 int main(void) {
+    terms_rng = 4242;
     const uint32_t dtypes[] = {MDSREC_F32, MDSREC_I8, MDSREC_PQ};
     for (int d = 0; d < 3; d++) {
         test_scores(dtypes[d], 0);

@@ -16,6 +16,28 @@
 #include "mdsrec.h"
 #include "test_bundle_helpers.h"
 
+/* xorshift64; each test seeds terms_rng in main, so its draws do not depend on the other's. */
+static uint64_t terms_rng = 1;
+__attribute__((unused)) static uint32_t below(uint32_t n) {
+    terms_rng ^= terms_rng << 13, terms_rng ^= terms_rng >> 7, terms_rng ^= terms_rng << 17;
+    return (uint32_t)(terms_rng % n);
+}
+
+/* spec as a bundle (free() it), checked to build. */
+__attribute__((unused)) static uint8_t *build_checked(const bundle_spec *spec, size_t *len) {
+    uint8_t *buf = NULL;
+    mdsrec_error err;
+    CHECK_MSG(bundle_build(spec, &buf, len, &err) == MDSREC_OK, "%s", err.message);
+    return buf;
+}
+
+__attribute__((unused)) static mdsrec_model *open_model(const uint8_t *buf, size_t len) {
+    mdsrec_model *m = NULL;
+    mdsrec_error err;
+    CHECK_MSG(mdsrec_open(buf, len, &m, &err) == MDSREC_OK, "%s", err.message);
+    return m;
+}
+
 /* A copy of b with the u32 at byte `at` of the first section of `kind` set to v, or, with
    set_size, that section's size in the table set to v (checksums made right again); the
    status of opening it, and its message in msg (256 bytes). */
