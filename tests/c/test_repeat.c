@@ -65,14 +65,7 @@ static void test_scores(uint32_t dtype, float beta) {
         mdsrec_query q = {.history = h, .history_len = n, .k = 8, .flags = MDSREC_INCLUDE_HISTORY};
         mdsrec_result r;
         CHECK(mdsrec_recommend(mb, sb, &q, &r) == MDSREC_OK);
-        for (uint32_t j = 0; j < r.count; j++) {
-            uint32_t it = r.items[j];
-            CHECK(fabsf(r.scores[j] - pb[it]) <= 1e-5f * (1.0f + fabsf(pb[it])));
-            float sum = 0;
-            for (uint32_t c = 0; c < C; c++) sum += r.shares[j * C + c];
-            CHECK_MSG(fabsf(sum - r.scores[j]) <= 1e-4f * (1.0f + fabsf(r.scores[j])), "shares %g, score %g",
-                      (double)sum, (double)r.scores[j]);
-        }
+        check_result_scores(&r, pb, C);
         for (uint32_t i = 0; i < N; i++) { /* nothing left out scores higher */
             int taken = 0;
             for (uint32_t k = 0; k < r.count; k++) taken |= r.items[k] == i;

@@ -7,6 +7,7 @@
 #ifndef TEST_TERMS_HELPERS_H
 #define TEST_TERMS_HELPERS_H
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,19 @@ __attribute__((unused)) static mdsrec_model *open_model(const uint8_t *buf, size
     mdsrec_error err;
     CHECK_MSG(mdsrec_open(buf, len, &m, &err) == MDSREC_OK, "%s", err.message);
     return m;
+}
+
+/* Each result's score is all[item] (mdsrec_score_all's), and its shares over the C channels add
+   up to it. */
+__attribute__((unused)) static void check_result_scores(const mdsrec_result *r, const float *all, uint32_t C) {
+    for (uint32_t j = 0; j < r->count; j++) {
+        uint32_t it = r->items[j];
+        CHECK(fabsf(r->scores[j] - all[it]) <= 1e-5f * (1.0f + fabsf(all[it])));
+        float sum = 0;
+        for (uint32_t c = 0; c < C; c++) sum += r->shares[j * C + c];
+        CHECK_MSG(fabsf(sum - r->scores[j]) <= 1e-4f * (1.0f + fabsf(r->scores[j])), "shares %g, score %g",
+                  (double)sum, (double)r->scores[j]);
+    }
 }
 
 /* A copy of b with the u32 at byte `at` of the first section of `kind` set to v, or, with
