@@ -13,12 +13,14 @@
 #include "cli.h"
 #include "options.h"
 #include "parallel.h"
+#include "eval/coclick.h"
 #include "eval/evaluate.h"
 #include "eval/scorers.h"
 #include "export/export.h"
 #include "report/html.h"
 #include "train/gemm.h"
 #include "train/load.h"
+#include "train/loop.h"
 #include "train/model_scorer.h"
 #include "train/plot.h"
 
@@ -227,8 +229,21 @@ static int load_history(report *r, const options *o) {
         uint32_t *const no_ranks[2] = {NULL, NULL};
         if (model_scorer_init(&ms, &r->lm.st->spec, &r->lm.in, r->lm.params, (int)o->threads, &sc))
             return cli_error("out of memory"), -1;
+        /* with the terms the run chose after training, as train.json's numbers have them */
+        const train_state *st = r->lm.st;
+        coclick_params cp = {st->coclick_beta, st->coclick_decay, st->spec.cfg.max_len, st->repeat_weight};
+        csr cg = {0};
+        coclick_scorer cs;
+        int have = cp.beta > 0 ? train_coclick_graph(st, &r->lm.ds, &cg) : 0;
+        if (have < 0) {
+            model_scorer_free(&ms);
+            return -1;
+        }
+        if (!have) cp.beta = 0;
+        if (coclick_any(&cp)) coclick_scorer_init(&cs, &sc, have ? &cg : NULL, r->lm.ds.n_items, &cp, &sc);
         int rc = evaluate_protocols(&r->lm.ds, EVAL_TEST, &sc, (int)o->threads, sums, no_ranks);
         model_scorer_free(&ms);
+        csr_free(&cg);
         if (rc) return cli_error("out of memory"), -1;
         for (int p = 0; p < 2; p++) r->acc[p][0] = metrics_mean(&sums[p]);
     }
@@ -533,7 +548,22 @@ static void write_accuracy(FILE *f, const report *r) {
             }
             fprintf(f, "</tr>\n");
         }
-    fprintf(f, "</table></section>\n");
+    fprintf(f, "</table>\n");
+    /* the terms chosen on validation after training (docs/TRAINING.md), in a merchandiser's words */
+    const train_state *st = r->lm.st;
+    if (st->coclick_beta > 0 || st->repeat_weight != 0) {
+        fprintf(f, "<p id=\"terms\">Added to the model's scores after training, each weight chosen on validation:");
+        if (st->coclick_beta > 0)
+            fprintf(f, " the products clicked right after the visitor's recent ones (co-click term, weight %g);",
+                    (double)st->coclick_beta);
+        if (st->repeat_weight != 0)
+            fprintf(f, " %g per earlier click of the same product (repeat term): your visitors %s.",
+                    (double)st->repeat_weight,
+                    st->repeat_weight < 0 ? "rarely come back to a product they clicked, so it is ranked lower"
+                                          : "often come back to a product they clicked, so it is ranked higher");
+        fprintf(f, "</p>\n");
+    }
+    fprintf(f, "</section>\n");
 }
 
 static void write_channels(FILE *f, const report *r, const options *o) {

@@ -158,6 +158,16 @@ int main(void) {
     for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) CHECK_MSG(strstr(html, ids[i]), "no %s", ids[i]);
     CHECK_MSG(count(html, "<svg") == 3, "%d charts", count(html, "<svg"));
     CHECK(strstr(html, "<polyline") && strstr(html, "best epoch"));
+    /* the terms the run chose after training are said in words, and only those */
+    {
+        char ck[1300];
+        snprintf(ck, sizeof ck, "%s/model.ckpt", run);
+        char *hdr = (char *)td_read(ck, NULL);
+        int cc = hdr && strstr(hdr, "\ncoclick "), rp = hdr && strstr(hdr, "\nrepeat ");
+        CHECK_MSG(!!strstr(html, "id=\"terms\"") == (cc || rp), "terms paragraph: co-click %d, repeat %d", cc, rp);
+        CHECK(!!strstr(html, "(co-click term, weight ") == cc && !!strstr(html, "(repeat term): your visitors") == rp);
+        free(hdr);
+    }
     /* the channels by their merchandising names, and the categories (escaped) as bars */
     CHECK(strstr(html, ">look<") && strstr(html, ">description<") && strstr(html, ">bought together<"));
     CHECK(strstr(html, ">Shoes (") && strstr(html, ">Bags (") && strstr(html, ">Hats &amp; Caps ("));
@@ -201,7 +211,6 @@ int main(void) {
         check_row(html, "unmasked", "pop", pop);
         check_row(html, "masked", "pop", pop);
     }
-    cJSON_Delete(ev);
     cJSON_Delete(pop);
     free(html);
 
@@ -260,6 +269,12 @@ int main(void) {
     CHECK_MSG(td_run("report --model '%s' --out '%s' --threads 2", run, html_path) == 0, "%s", td_err);
     html = (char *)td_read(html_path, NULL);
     CHECK(html && strstr(html, "train.json is missing") && strstr(html, "the checkpoint scored now"));
+    /* scored now with the terms the run chose, as `mdsrec eval` scores it */
+    if (html && ev) {
+        check_row(html, "unmasked", "run", ev);
+        check_row(html, "masked", "run", ev);
+    }
+    cJSON_Delete(ev);
     free(html);
     /* a popularity run (counted, not trained): no curve to draw, the rest of the page */
     char pop_run[1300];
