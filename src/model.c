@@ -533,7 +533,7 @@ static uint32_t history_terms_channel(const mdsrec_model *m) {
 }
 
 /* out[0..count) += the term of rows [row0, row0 + count), block by block where it has any. */
-static void coclick_add(const mdsrec_state *s, size_t row0, size_t count, float *out) {
+static void history_terms_add(const mdsrec_state *s, size_t row0, size_t count, float *out) {
     for (size_t r = row0; r < row0 + count;) {
         size_t end = (r / SCORE_BLOCK + 1) * SCORE_BLOCK;
         if (end > row0 + count) end = row0 + count;
@@ -588,7 +588,7 @@ static void score_rows(const mdsrec_model *m, const mdsrec_state *s, size_t c0, 
                        size_t row0, size_t count, float *out) {
     score_rows_model(m, s, c0, nc, row0, count, out);
     uint32_t cc = history_terms_channel(m);
-    if (s->cc && s->cc_on && c0 <= cc && cc < c0 + nc) coclick_add(s, row0, count, out);
+    if (s->cc && s->cc_on && c0 <= cc && cc < c0 + nc) history_terms_add(s, row0, count, out);
 }
 
 static void score_rows_model(const mdsrec_model *m, const mdsrec_state *s, size_t c0, size_t nc,
