@@ -52,7 +52,7 @@ self.readBundle = function readBundle(buf) {
   const dv = new DataView(buf);
   const magic = [0x4d, 0x44, 0x53, 0x42, 0x0d, 0x0a, 0x1a, 0x0a];
   for (let i = 0; i < 8; i++) if (dv.getUint8(i) !== magic[i]) throw new Error('not a bundle');
-  const count = dv.getUint32(20, true);
+  const version = dv.getUint32(8, true), count = dv.getUint32(20, true);
   const sec = new Map(); // "kind:channel" -> {off, size}
   for (let i = 0; i < count; i++) {
     const e = 64 + 32 * i;
@@ -86,12 +86,14 @@ self.readBundle = function readBundle(buf) {
     const scales = cfg.itemDtype === 2 ? f32(5, ch) : null;
     const pos = w(6, ch, cfg.maxLen * d);
     // ENCODER in FORMAT.md order
-    const enc = w(7, ch, 2 * d + B * (4 * d * d + 4 * d + 4 * d + 2 * f * d + f + d));
+    // v3: each channel's own depth in its CONFIG record (FORMAT.md "Version 3")
+    const Bc = version >= 3 ? u(64 + 32 * ch + 28) : B;
+    const enc = w(7, ch, 2 * d + Bc * (4 * d * d + 4 * d + 4 * d + 2 * f * d + f + d));
     let p = 0;
     const take = (n) => { const v = enc.subarray(p, p + n); p += n; return v; };
     const lnInG = take(d), lnInB = take(d);
     const blocks = [];
-    for (let b = 0; b < B; b++) {
+    for (let b = 0; b < Bc; b++) {
       blocks.push({ wq: take(d * d), bq: take(d), wk: take(d * d), bk: take(d), wv: take(d * d), bv: take(d),
                     wo: take(d * d), bo: take(d), ln1g: take(d), ln1b: take(d), w1: take(f * d), b1: take(f),
                     w2: take(d * f), b2: take(d), ln2g: take(d), ln2b: take(d) });

@@ -7,7 +7,8 @@
 # docs/BENCH.json.
 # Knobs: BENCH_SIZES ("10000 100000 1000000"), BENCH_CALLS (200), BENCH_WARMUP (20),
 #        BENCH_FORMATS ("fp32 int8 pq int8-f16-bits pq-q8-bits": DTYPE[-WEIGHTS][-bits], DTYPE
-#        fp32|int8|f16|pq|pqM (M codes a row), WEIGHTS f16|q8, bits = NEIGHBOURS_B lists),
+#        fp32|int8|f16|pq|pqM (M codes a row), WEIGHTS f16|q8, bits = NEIGHBOURS_B lists,
+#        shipped = the channel depths a trained mdsrec ships, 2 blocks in the id channel only),
 #        BENCH_BUILDS ("simd relaxed scalar"; the first is the reference), BENCH_COLD_RUNS (5; 0
 #        skips bench/coldstart.mjs), BENCH_PEERS (1; 0 leaves the peers out), BENCH_OUT (docs),
 #        BENCH_SKIP_BUILD (0; 1 reuses web/wasm and build-bench as they are).
@@ -47,7 +48,10 @@ synth_flags() {
       case $tok in
         f16|q8) out+=(--weights "$tok") ;;
         bits) out+=(--neighbours-format bits) ;;
-        *) echo "bench: format $1: $tok is not f16, q8 (weights) or bits (neighbour lists)" >&2; return 1 ;;
+        # the depths `mdsrec train` ships for mdsrec (format v3): 2 blocks in the id channel, none
+        # in the modality channels (docs/TRAINING.md, --channel-blocks)
+        shipped) out+=(--channel-blocks 2,0,0) ;;
+        *) echo "bench: format $1: $tok is not f16, q8 (weights), bits (neighbour lists) or shipped (depths)" >&2; return 1 ;;
       esac
     fi
   done
