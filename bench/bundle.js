@@ -1,4 +1,4 @@
-// bundle.js - reads a model bundle (models/FORMAT.md, v1 and v2) in JS for the peers, so that
+// bundle.js - reads a model bundle (models/FORMAT.md, v1 to v3) in JS for the peers, so that
 // TF.js and onnxruntime-web run on the very weights the core reads: f16 and q8 weights and pq
 // item rows are decoded here to the floats the core decodes them to. No validation beyond what finding
 // the sections needs: the core's loader validates the same file in the same run.
