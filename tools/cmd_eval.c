@@ -10,7 +10,6 @@
 #include "options.h"
 #include "eval/evaluate.h"
 #include "eval/sample.h"
-#include "eval/coclick.h"
 #include "eval/scorers.h"
 #include "parallel.h"
 #include "train/gemm.h"
@@ -38,23 +37,20 @@ static const char *const coclick_names[] = {"stored", "tune", "off", NULL};
    no_repeat, no co-click term where the data has no behaviour graph. 0, or -1 after cli_error. */
 static int model_coclick(const char *name, loaded_model *lm, int tune, int no_repeat, int threads, eval_scorer *sc,
                          csr *cg, coclick_scorer *cs) {
-    train_state *st = lm->st;
-    coclick_params p = {st->coclick_beta, st->coclick_decay, st->spec.cfg.max_len, no_repeat ? 0.0f : st->repeat_weight};
-    if (!tune && !coclick_any(&p)) return 0;
-    int have = train_coclick_graph(st, &lm->ds, cg);
+    if (!tune) return train_terms_scorer(lm->st, &lm->ds, no_repeat, sc, cg, cs);
+    int have = train_coclick_graph(lm->st, &lm->ds, cg);
     if (have < 0) return have;
-    if (!have) p.beta = 0;
-    if (tune) {
-        double v0, v1;
-        if (coclick_tune(&lm->ds, sc, have ? cg : NULL, st->spec.cfg.max_len, !no_repeat, threads, &p, &v0, &v1)) {
-            cli_error("out of memory");
-            return -1;
-        }
-        fprintf(stderr,
-                "mdsrec eval: %s: co-click beta %g (decay %g), repeat %g on validation: NDCG@10 (mean of both "
-                "protocols) %.4f -> %.4f\n", name,
-                (double)p.beta, (double)p.decay, (double)p.repeat, v0, v1);
+    coclick_params p;
+    double v0, v1;
+    uint32_t L = lm->st->spec.cfg.max_len;
+    if (coclick_tune(&lm->ds, sc, have ? cg : NULL, L, !no_repeat, threads, &p, &v0, &v1)) {
+        cli_error("out of memory");
+        return -1;
     }
+    fprintf(stderr,
+            "mdsrec eval: %s: co-click beta %g (decay %g), repeat %g on validation: NDCG@10 (mean of both "
+            "protocols) %.4f -> %.4f\n", name,
+            (double)p.beta, (double)p.decay, (double)p.repeat, v0, v1);
     if (coclick_any(&p)) coclick_scorer_init(cs, sc, have ? cg : NULL, lm->ds.n_items, &p, sc);
     return 0;
 }

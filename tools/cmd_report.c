@@ -13,7 +13,6 @@
 #include "cli.h"
 #include "options.h"
 #include "parallel.h"
-#include "eval/coclick.h"
 #include "eval/evaluate.h"
 #include "eval/scorers.h"
 #include "export/export.h"
@@ -230,17 +229,12 @@ static int load_history(report *r, const options *o) {
         if (model_scorer_init(&ms, &r->lm.st->spec, &r->lm.in, r->lm.params, (int)o->threads, &sc))
             return cli_error("out of memory"), -1;
         /* with the terms the run chose after training, as train.json's numbers have them */
-        const train_state *st = r->lm.st;
-        coclick_params cp = {st->coclick_beta, st->coclick_decay, st->spec.cfg.max_len, st->repeat_weight};
-        csr cg = {0};
+        csr cg;
         coclick_scorer cs;
-        int have = cp.beta > 0 ? train_coclick_graph(st, &r->lm.ds, &cg) : 0;
-        if (have < 0) {
+        if (train_terms_scorer(r->lm.st, &r->lm.ds, 0, &sc, &cg, &cs)) {
             model_scorer_free(&ms);
             return -1;
         }
-        if (!have) cp.beta = 0;
-        if (coclick_any(&cp)) coclick_scorer_init(&cs, &sc, have ? &cg : NULL, r->lm.ds.n_items, &cp, &sc);
         int rc = evaluate_protocols(&r->lm.ds, EVAL_TEST, &sc, (int)o->threads, sums, no_ranks);
         model_scorer_free(&ms);
         csr_free(&cg);

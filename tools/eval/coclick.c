@@ -96,7 +96,7 @@ int coclick_tune(const dataset *ds, const eval_scorer *inner, const csr *g, uint
         /* beta again at that weight: the co-click term also lifts the history items (the
            neighbours of one click are often the visitor's other clicks) */
         if (g && p.repeat != 0) {
-            float b0 = p.beta, upw[9], downw[9];
+            float b0 = p.beta, upw[sizeof betas / sizeof betas[0]], downw[sizeof betas / sizeof betas[0]];
             size_t nu = 0, nd = 0;
             upw[nu++] = downw[nd++] = b0;
             for (size_t k = 0; k < n; k++)

@@ -51,6 +51,22 @@ int train_coclick_graph(const train_state *st, const dataset *ds, csr *g) {
     return coclick_graph_read(gd, (uint32_t)ds->n_items, g);
 }
 
+coclick_params train_terms(const train_state *st, int no_repeat) {
+    coclick_params p = {st->coclick_beta, st->coclick_decay, st->spec.cfg.max_len, no_repeat ? 0.0f : st->repeat_weight};
+    return p;
+}
+
+int train_terms_scorer(const train_state *st, const dataset *ds, int no_repeat, eval_scorer *sc, csr *cg,
+                       coclick_scorer *cs) {
+    coclick_params p = train_terms(st, no_repeat);
+    memset(cg, 0, sizeof *cg);
+    int have = p.beta > 0 ? train_coclick_graph(st, ds, cg) : 0;
+    if (have < 0) return -1;
+    if (!have) p.beta = 0;
+    if (coclick_any(&p)) coclick_scorer_init(cs, sc, have ? cg : NULL, ds->n_items, &p, sc);
+    return 0;
+}
+
 int train_open_data(const train_state *st, dataset *ds, tm_inputs *in) {
     if (dataset_load(st->data, ds)) return -1;
     if (dataset_load_features(ds)) {
@@ -102,7 +118,8 @@ static int evaluate_params_both(const train_state *st, const dataset *ds, const 
     eval_scorer sc;
     if (model_scorer_init(&ms, &st->spec, in, params, threads, &sc)) return -1;
     coclick_scorer cs;
-    coclick_params cp = {cg ? st->coclick_beta : 0.0f, st->coclick_decay, st->spec.cfg.max_len, st->repeat_weight};
+    coclick_params cp = train_terms(st, 0);
+    if (!cg) cp.beta = 0;
     if (coclick_any(&cp)) coclick_scorer_init(&cs, &sc, cg, ds->n_items, &cp, &sc);
     metrics sums[2];
     uint32_t *const no_ranks[2] = {NULL, NULL};

@@ -12,6 +12,7 @@
 
 #include "checkpoint.h"
 #include "data/prepared.h"
+#include "eval/coclick.h"
 #include "eval/metrics.h"
 #include "graph/csr.h"
 #include "step.h"
@@ -37,6 +38,17 @@ int train_graph_dir(const train_state *st, int text_format, char *out, size_t ca
 /* The behaviour graph the co-click term reads (eval/coclick.h: <graph dir>/behaviour.knn.csr)
    into g: 1 when read, 0 when the data has none, -1 after cli_error. */
 int train_coclick_graph(const train_state *st, const dataset *ds, csr *g);
+
+/* st's stored co-click and repeat terms (checkpoint.h) as eval/coclick.h's parameters; the
+   repeat weight 0 with no_repeat. */
+coclick_params train_terms(const train_state *st, int no_repeat);
+
+/* Wraps the scorer *sc, in place, in st's stored terms (train_terms), as train.json's numbers
+   have them: the behaviour graph is read into *cg (csr_free it after) when the co-click term
+   has a weight, and the term is left out where the data has no graph; *cs holds the wrapper and
+   must live as long as *sc. Nothing to wrap: *sc unchanged. 0, or -1 after cli_error. */
+int train_terms_scorer(const train_state *st, const dataset *ds, int no_repeat, eval_scorer *sc, csr *cg,
+                       coclick_scorer *cs);
 
 /* Loads st->data (items, sequences, features) and binds the model's inputs (graphs from
    st->graph_dir or <data>/graph). 0, or -1 after cli_error. */
