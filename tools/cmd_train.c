@@ -15,6 +15,9 @@
 #include "train/dist.h"
 #include "train/gemm.h"
 #include "train/defaults.h"
+
+#define TRAIN_STR_(x) #x
+#define TRAIN_STR(x) TRAIN_STR_(x) /* a default macro as the help text shows it */
 #include "train/loop.h"
 
 const char cmd_train_summary[] = "train mdsrec, sasrec, sasrecf, pop or itemknn; early stopping on valid NDCG@10";
@@ -173,7 +176,7 @@ int cmd_train(int argc, char **argv) {
     int kind = TM_MDSREC, pool = -1; /* pool -1: the model's (mdsrec: last; sasrec, sasrecf: none) */
     int windows = 1; /* all: every training target; on long histories `last` drops most */
     uint32_t dim = 64, max_len = 50, blocks = 2, heads = 2, ffn = 0, prop_k = 2, knn_k = 0, batch = 256, epochs = 200;
-    uint32_t patience = 10, threads = 0;
+    uint32_t patience = 10, threads = 0, modality_first = TRAIN_MODALITY_FIRST_DEFAULT;
     uint32_t channel_blocks = 0;
     int channel_blocks_given = 0;
     uint32_t valid_users = MDSREC_VALID_USERS_DEFAULT;
@@ -265,6 +268,10 @@ int cmd_train(int argc, char **argv) {
                  "co-click term's (negative where visitors do not come back to an item,\n"
                  "0 where it does not help); off: none",
          .def = "auto"},
+        {"--modality-first", OPT_U32, &modality_first, "N",
+         .help = "mdsrec: train the modality channels alone for the first N epochs (the\n"
+                 "id channel left out of the fusion and its own loss), then every channel",
+         .min = 0, .max = 100000, .def = TRAIN_STR(TRAIN_MODALITY_FIRST_DEFAULT)},
         {"--emb-drop", OPT_FLOAT, &emb_drop, "P",
          .help = "each batch, leave each item's learned embedding out with probability P\n"
                  "in every channel that also has features (its row: the features alone, as\n"
@@ -359,6 +366,7 @@ int cmd_train(int argc, char **argv) {
     st->aux_w = aux_w >= 0 ? aux_w : kind == TM_MDSREC ? MDSREC_AUX_DEFAULT : 0;
     st->channel_drop = channel_drop;
     st->emb_drop = emb_drop;
+    st->modality_first = kind == TM_MDSREC ? modality_first : 0;
     st->negatives = negatives;
     st->aux_negatives = aux_negatives;
     st->sampler = (uint32_t)sampler;
@@ -490,6 +498,7 @@ int cmd_train(int argc, char **argv) {
         st->aux_w = 0;
         st->channel_drop = 0;
         st->gate_fixed = 0;
+        st->modality_first = 0;
     }
     if (kind == TM_SASRECF && s->ch[0].n_feat == 0)
         fprintf(stderr, "mdsrec train: sasrecf on a dataset without features is sasrec\n");

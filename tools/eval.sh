@@ -102,9 +102,9 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3 mdsrec-s16 modality-first-10"
 # any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
-FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3"
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3 mdsrec-s16 modality-first-10"
 ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled sasrec-plain-ids mdsrec-plain-ids mdsrec-s9"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
 # the shipped defaults pick the batch from the data (docs/TRAINING.md, "Shipped defaults"); the
@@ -150,35 +150,40 @@ row_flags() {
     centre-none) echo "--model mdsrec --centre none" ;;
     blocks-0) echo "--model mdsrec --blocks 0" ;;
     shared-attention) echo "--model mdsrec --shared-encoder" ;;
-    id-features) echo "--model mdsrec --gate fixed --no-channel-ids --channel-blocks 2" ;;  # session 5/9's variant: sasrecf's item vector as the id channel, the mean gate
+    id-features) echo "--model mdsrec --gate fixed --no-channel-ids --channel-blocks 2 --modality-first 0" ;;  # session 5/9's variant: sasrecf's item vector as the id channel, the mean gate
     aux-sampled) echo "--model mdsrec --aux-negatives 256" ;;  # the channels' own losses over 256 negatives (speed)
     sasrec-sampled) echo "--model sasrec --negatives 256" ;;   # sampled softmax, as the strongest published anchors
     # session 9: the ids smoothed over the behaviour graph became the default of every model;
     # these rows are the models without it (the session 8 defaults)
     sasrec-plain-ids) echo "--model sasrec --id-graph none" ;;
     sasrecf-plain-ids) echo "--model sasrecf --id-graph none" ;;
-    mdsrec-plain-ids) echo "--model mdsrec --id-graph none --gate fixed --no-id-features --no-channel-ids --channel-blocks 2" ;;
-    gate-global) echo "--model mdsrec --gate global --id-graph none --no-id-features --no-channel-ids --channel-blocks 2" ;;  # a learned weight per channel, against mdsrec-plain-ids
+    mdsrec-plain-ids) echo "--model mdsrec --id-graph none --gate fixed --no-id-features --no-channel-ids --channel-blocks 2 --modality-first 0" ;;
+    gate-global) echo "--model mdsrec --gate global --id-graph none --no-id-features --no-channel-ids --channel-blocks 2 --modality-first 0" ;;  # a learned weight per channel, against mdsrec-plain-ids
     # session 10: the learned global gate and the features in the id channel became mdsrec's
     # defaults; mdsrec-s9 is the model before (the mean gate, ids alone in the id channel)
-    mdsrec-s9) echo "--model mdsrec --gate fixed --no-id-features --no-channel-ids --channel-blocks 2" ;;
-    global-gate) echo "--model mdsrec --no-id-features --no-channel-ids --channel-blocks 2" ;;  # the learned global gate alone, against mdsrec-s9
+    mdsrec-s9) echo "--model mdsrec --gate fixed --no-id-features --no-channel-ids --channel-blocks 2 --modality-first 0" ;;
+    global-gate) echo "--model mdsrec --no-id-features --no-channel-ids --channel-blocks 2 --modality-first 0" ;;  # the learned global gate alone, against mdsrec-s9
     # every modality channel with its own learned item embedding (x = E_m[i] + W f + c), on mdsrec-s9
-    channel-ids) echo "--model mdsrec --channel-ids --gate fixed --no-id-features --channel-blocks 2" ;;
+    channel-ids) echo "--model mdsrec --channel-ids --gate fixed --no-id-features --channel-blocks 2 --modality-first 0" ;;
     # session 11: the channels' own item embeddings (--channel-ids) became mdsrec's default;
     # mdsrec-s10 is the model before (session 10's run of them was the row all-ids-global-gate)
-    mdsrec-s10) echo "--model mdsrec --no-channel-ids --channel-blocks 2" ;;
+    mdsrec-s10) echo "--model mdsrec --no-channel-ids --channel-blocks 2 --modality-first 0" ;;
     # session 13: the modality channels without attention blocks of their own (--channel-blocks
     # 0) became mdsrec's default; mdsrec-s11 is the model before (2 blocks in every channel;
     # this session's runs of the new default were the row channel-blocks-0), channel-blocks-1
     # the step between
-    mdsrec-s11) echo "--model mdsrec --channel-blocks 2" ;;
-    channel-blocks-1) echo "--model mdsrec --channel-blocks 1" ;;
+    mdsrec-s11) echo "--model mdsrec --channel-blocks 2 --modality-first 0" ;;
+    channel-blocks-1) echo "--model mdsrec --channel-blocks 1 --modality-first 0" ;;
     # session 14: embedding dropout (--emb-drop P): each batch trains a share of the items on
     # their features alone, as add-items gives a new item (issue 22's cold start)
     emb-drop-0.1) echo "--model mdsrec --emb-drop 0.1" ;;
     emb-drop-0.2) echo "--model mdsrec --emb-drop 0.2" ;;
     emb-drop-0.3) echo "--model mdsrec --emb-drop 0.3" ;;
+    # session 17: the modality channels trained alone for the first 5 epochs (--modality-first
+    # 5) became mdsrec's default; mdsrec-s16 is the model before, modality-first-10 a longer
+    # warm-up. The rows above that reproduce an earlier session's model pin --modality-first 0.
+    mdsrec-s16) echo "--model mdsrec --modality-first 0" ;;
+    modality-first-10) echo "--model mdsrec --modality-first 10" ;;
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac

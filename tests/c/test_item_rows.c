@@ -171,7 +171,7 @@ int main(void) {
                                             {3, 1, 4, 1, 5, 9, 1500}};
         step_window w[4] = {{seqs[0], 6, 1}, {seqs[1], 3, 2}, {seqs[2], 5, 3}, {seqs[1] + 3, 2, 4}};
         step_loss lo = {16, STEP_NEG_POPULAR, 0.1f, 0};
-        step_fusion fu = {0.5f, 0.3f, STEP_GATE_GLOBAL, 0.25f}; /* with --emb-drop's rows */
+        step_fusion fu = {0.5f, 0.3f, STEP_GATE_GLOBAL, 0.25f, 0}; /* with --emb-drop's rows */
         uint32_t *counts = calloc(N, sizeof(uint32_t));
         for (size_t i = 0; i < N; i++) counts[i] = (uint32_t)(i % 17);
         float *ga = malloc(s.n_params * sizeof(float)), *gb = malloc(s.n_params * sizeof(float));

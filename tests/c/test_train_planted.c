@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "train/defaults.h"
 #include "test_ckpt_helpers.h"
 
 #define N_ITEMS 60
@@ -269,6 +270,10 @@ int main(void) {
         CHECK_MSG(hdr && strstr(hdr, "\nchannel 0 id 0 1 16 ") && c1 &&
                       sscanf(c1, "\nchannel 1 noise %u %u %u", &kind, &emb, &width) == 3 && emb == 1 && width == 16,
                   "not the shipped mdsrec: %.300s", hdr ? hdr : "(no checkpoint)");
+        /* and it trained the noise channel alone first (the shipped --modality-first) */
+        char mf[64];
+        snprintf(mf, sizeof mf, "\nmodality_first %u\n", (unsigned)TRAIN_MODALITY_FIRST_DEFAULT);
+        CHECK_MSG(TRAIN_MODALITY_FIRST_DEFAULT == 0 || (hdr && strstr(hdr, mf)), "no '%s' in the checkpoint", mf + 1);
         free(hdr);
     }
     double hr_f = eval_hr10(dir, "mdsrec-f", "mdsrec, shipped defaults with a noise channel");

@@ -338,7 +338,9 @@ int main(void) {
     CHECK(hdr && strstr(hdr, "\naux_w 2\n") && strstr(hdr, "\nchannel_drop 0\n") && strstr(hdr, "\ngate_fixed 2\n") &&
           strstr(hdr, " behaviour.adj.csr image text\n"));
     free(hdr);
-    const char *fu = "--model mdsrec --aux-loss 0.5 --channel-drop 0.3 --gate learned --emb-drop 0.2 --dim 8 --max-len 8 "
+    /* (--modality-first 2: the resumed run crosses into the epoch where the id channel joins) */
+    const char *fu = "--model mdsrec --aux-loss 0.5 --channel-drop 0.3 --gate learned --emb-drop 0.2 --modality-first 2 "
+                     "--dim 8 --max-len 8 "
                      "--blocks 1 --heads 2 --batch 32 --quiet --threads 1 --seed 4 --patience 9";
     snprintf(cmd, sizeof cmd,
              "%s train --data %s --out %s/fu1 %s --epochs 3 >/dev/null 2>&1 && "
@@ -349,7 +351,7 @@ int main(void) {
     snprintf(p, sizeof p, "%s/fu2/state.ckpt", dir);
     hdr = slurp(p, NULL);
     CHECK(hdr && strstr(hdr, "\naux_w 0.5\n") && strstr(hdr, "\nchannel_drop 0.3") && strstr(hdr, "\ngate_fixed 0\n") &&
-          strstr(hdr, "\nemb_drop 0.2"));
+          strstr(hdr, "\nemb_drop 0.2") && strstr(hdr, "\nmodality_first 2\n"));
     free(hdr);
     char p2[1200];
     snprintf(p2, sizeof p2, "%s/fu1/state.ckpt", dir);

@@ -30,4 +30,8 @@ static inline uint32_t train_auto_batch(size_t n_windows) {
 #define TRAIN_ID_GRAPH_DEFAULT 1
 #define TRAIN_ID_GRAPH_FILE "behaviour.adj.csr"
 
+/* mdsrec trains its modality channels alone for this many epochs before the id channel joins
+   (`--modality-first`; docs/TRAINING.md, "Shipped defaults"; session 17). */
+#define TRAIN_MODALITY_FIRST_DEFAULT 5
+
 #endif

@@ -143,6 +143,7 @@ static int write_json(const char *path, const train_state *st, const metrics (*v
     if (st->aux_w > 0) cJSON_AddNumberToObject(j, "aux_loss", (double)st->aux_w);
     if (st->channel_drop > 0) cJSON_AddNumberToObject(j, "channel_drop", (double)st->channel_drop);
     if (st->emb_drop > 0) cJSON_AddNumberToObject(j, "emb_drop", (double)st->emb_drop);
+    if (st->modality_first > 0) cJSON_AddNumberToObject(j, "modality_first", (double)st->modality_first);
     if (st->coclick_beta > 0) {
         cJSON *cc = cJSON_AddObjectToObject(j, "coclick");
         cJSON_AddNumberToObject(cc, "beta", (double)st->coclick_beta);
@@ -301,8 +302,29 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         free(canon);
         goto oom2;
     }
-    step_fusion fu = {st->aux_w, st->channel_drop, (int)st->gate_fixed, st->emb_drop};
+    step_fusion fu = {st->aux_w, st->channel_drop, (int)st->gate_fixed, st->emb_drop, 0};
+    uint32_t id_channels = 0, modal_channels = 0; /* train_state.modality_first's two sides */
+    for (uint32_t k = 0; k < s->cfg.n_channels; k++) {
+        if (s->cfg.channels[k].kind == MDSREC_CHANNEL_ID) id_channels |= 1u << k;
+        else modal_channels |= 1u << k;
+    }
     step_set_fusion(sc, &fu);
+    /* the id channels join after modality_first epochs of ceil(windows / batch) steps: Adam
+       starts them there, bias correction included (otherwise their first steps would be
+       several times the learning rate: moments from zero under a correction already spent) */
+    if (st->modality_first && modal_channels && id_channels) {
+        uint64_t t0 = (uint64_t)st->modality_first * ((nwin + st->batch - 1) / st->batch);
+        for (uint32_t k = 0; k < s->cfg.n_channels; k++) {
+            if (!(id_channels >> k & 1)) continue;
+            const tm_channel *ch = &s->ch[k];
+            /* its own rows and projection; its encoder too unless every channel shares it */
+            size_t hi = s->shared_encoder ? ch->o_b + (ch->n_feat ? s->cfg.dim : 0) : ch->o_pool + bundle_pool_floats(&s->cfg);
+            if (hi > ch->o_emb && adam_late(&opt, ch->o_emb, hi, t0)) {
+                cli_error("more than %d id channels", ADAM_MAX_LATE);
+                goto fail;
+            }
+        }
+    }
     opt.weight_decay = st->weight_decay;
     opt.threads = o->threads;
     {
@@ -331,6 +353,13 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     while (st->epoch < st->epochs && st->bad_epochs < st->patience) {
         double t0 = cli_now();
         uint32_t e = st->epoch + 1;
+        /* the modality channels first: the id channels sit out epochs 1..modality_first (where
+           there is a modality channel to train without them); a resumed run picks it up by epoch */
+        uint32_t out = e <= st->modality_first && modal_channels ? id_channels : 0;
+        if (out != fu.force_out) {
+            fu.force_out = out;
+            step_set_fusion(sc, &fu);
+        }
         /* shuffle (Fisher-Yates, a stream per epoch) from the same order every epoch, so that
            epoch e's order depends on (seed, e) only and a resumed run repeats it */
         memcpy(win, canon, nwin * sizeof *win);
@@ -413,7 +442,7 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
             st->bad_epochs = 0;
             memcpy(best, params, s->n_params * sizeof(float));
             if (lead && ckpt_write(p_model, st, best, NULL)) goto fail;
-        } else {
+        } else if (e > st->modality_first) { /* patience counts from the whole model's first epoch */
             st->bad_epochs++;
         }
         if (lead && ckpt_write(p_state, st, params, &opt)) goto fail;

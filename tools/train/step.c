@@ -239,16 +239,21 @@ static void gather_negatives(step_ctx *c) {
 }
 
 /* keep[k] = 1 or 0: each channel left out with probability p, independently, from the window's
-   own stream (a resumed run draws the same); at least one channel is always kept. */
-static void channel_mask(float p, size_t C, uint64_t seed, float *keep) {
+   own stream (a resumed run draws the same), and every channel of `out` (step_fusion.force_out)
+   left out; at least one of the others is always kept. */
+static void channel_mask(float p, size_t C, uint32_t out, uint64_t seed, float *keep) {
     uint64_t z = seed ^ 0xC2B2AE3D27D4EB4Full;
-    size_t kept = 0;
+    size_t kept = 0, free_n = 0;
+    size_t free_k[MDSREC_MAX_CHANNELS];
     for (size_t k = 0; k < C; k++) {
         z = z * 6364136223846793005ull + 1442695040888963407ull;
         keep[k] = p > 0 && (double)(z >> 11) / 9007199254740992.0 < p ? 0.0f : 1.0f;
+        if (out >> k & 1) keep[k] = 0.0f;
+        else free_k[free_n++] = k;
         kept += keep[k] > 0;
     }
-    if (!kept) keep[(z >> 33) % C] = 1.0f;
+    /* (without `out` the same draw as before it existed) */
+    if (!kept && free_n) keep[free_k[(z >> 33) % free_n]] = 1.0f;
 }
 
 void step_free(step_ctx *c) {
@@ -375,13 +380,13 @@ static void forward_worker(void *p, int tid, int nt) {
         }
         /* channel dropout: whole channels left out of this window's fusion */
         float keep[MDSREC_MAX_CHANNELS];
-        channel_mask(c->fu.channel_drop, C, win->seed, keep);
+        channel_mask(c->fu.channel_drop, C, c->fu.force_out, win->seed, keep);
         /* the gate and the fused visitor vector at every position */
         for (size_t t = 0; t < n; t++) {
             size_t r = r0 + t;
             float *g = c->G + r * C;
             op_gate(g, NULL, tm_gate_w(s, c->params), tm_gate_b(s, c->params), c->U + r * cd, C, d);
-            if (c->fu.channel_drop > 0) { /* the softmax over the kept channels only */
+            if (c->fu.channel_drop > 0 || c->fu.force_out) { /* the softmax over the kept channels only */
                 float sum = 0;
                 for (size_t k = 0; k < C; k++) sum += g[k] *= keep[k];
                 for (size_t k = 0; k < C; k++) g[k] /= sum;
@@ -520,6 +525,11 @@ static void joint_worker(void *p, int tid, int nt) {
         }
     for (size_t k = 0; k < C; k++) {
         float *Z = c->zk + k * stride + lo * N;
+        if (c->fu.force_out >> k & 1) { /* its gate is 0 and its own loss is off: no gradient */
+            memset(Z, 0, m * N * sizeof(float));
+            for (size_t i = 0; i < m; i++) memset(c->dUa + (r + i) * cd + k * d, 0, d * sizeof(float));
+            continue;
+        }
         loss += c->fu.aux_w * (eps > 0 ? softmax_ce_rows_smooth(Z, m, N, y, eps, ascale) : softmax_ce_rows(Z, m, N, y, ascale));
         for (size_t i = 0; i < m; i++) {
             float gk = c->G[(r + i) * C + k];
@@ -577,6 +587,8 @@ static void backward_worker(void *p, int tid, int nt) {
                 dg[k] = z;
             }
             if (C > 1) gate_bwd(gwg, gbg, du_all, dg, g, tm_gate_w(s, c->params), u, C, d);
+            for (size_t k = 0; k < C; k++) /* the gate reads u_k; a channel left out learns nothing */
+                if (c->fu.force_out >> k & 1) memset(du_all + k * d, 0, d * sizeof(float));
             memcpy(c->U + r * cd, du_all, cd * sizeof(float)); /* U now holds dU */
         }
         float *mem = w->arena + c->act0[i];
@@ -671,8 +683,13 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
             parallel_run(c->threads, dhcat_worker, c);
         }
         /* each channel's own score, sampled (over all items, the joint scoring above has it) */
-        for (size_t k = 0; c->ns && c->fu.aux_w > 0 && k < C; k++)
-            sampled_pass(c, c->U + r0 * cd + k * d, c->dUa + r0 * cd + k * d, d, k * d, c->fu.aux_w);
+        for (size_t k = 0; c->ns && c->fu.aux_w > 0 && k < C; k++) {
+            if (!(c->fu.force_out >> k & 1)) {
+                sampled_pass(c, c->U + r0 * cd + k * d, c->dUa + r0 * cd + k * d, d, k * d, c->fu.aux_w);
+                continue;
+            }
+            for (size_t i = 0; i < m; i++) memset(c->dUa + (r0 + i) * cd + k * d, 0, d * sizeof(float));
+        }
     }
     double loss = 0;
     for (int t = 0; t < c->threads; t++) loss += c->loss_part[t];

@@ -43,6 +43,10 @@ typedef struct step_fusion {
     float emb_drop;     /* per batch, each item's learned embedding left out (tm_inputs.emb_keep)
                            with this probability: the model learns rows of features alone,
                            which is what a new item (mdsrec add-items) has */
+    uint32_t force_out; /* bit k set: channel k is left out of every window's gate and its own
+                           loss is not added, so none of its weights gets a gradient (the
+                           modality channels trained first: train_state.modality_first).
+                           At least one channel must stay out of it. */
 } step_fusion;
 
 /* step_fusion.gate_fixed: LEARNED trains Wg and bg (a weight per channel per visitor);
