@@ -193,7 +193,7 @@ int cmd_train(int argc, char **argv) {
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
     int no_id_features = 0, channel_ids = 0, no_channel_ids = 0;
     int id_graph = -1; /* -1: behaviour where the data has that graph (TRAIN_ID_GRAPH_DEFAULT) */
-    int epochs_given = 0, patience_given = 0; /* --resume: these two override the saved run's */
+    int epochs_given = 0, patience_given = 0, modality_first_given = 0; /* --resume: these two override the saved run's */
     int batch_given = 0;                      /* else train_auto_batch() picks it from the data */
     const opt rows[] = {
         {"--data", OPT_STRING, &data, "PATH", .help = "a prepared dataset directory, or a `user item item ...` text file",
@@ -271,7 +271,8 @@ int cmd_train(int argc, char **argv) {
         {"--modality-first", OPT_U32, &modality_first, "N",
          .help = "mdsrec: train the modality channels alone for the first N epochs (the\n"
                  "id channel left out of the fusion and its own loss), then every channel",
-         .min = 0, .max = 100000, .def = TRAIN_STR(TRAIN_MODALITY_FIRST_DEFAULT)},
+         .min = 0, .max = 100000, .given = &modality_first_given,
+         .def = TRAIN_STR(TRAIN_MODALITY_FIRST_DEFAULT) ", at most half of --epochs"},
         {"--emb-drop", OPT_FLOAT, &emb_drop, "P",
          .help = "each batch, leave each item's learned embedding out with probability P\n"
                  "in every channel that also has features (its row: the features alone, as\n"
@@ -500,6 +501,11 @@ int cmd_train(int argc, char **argv) {
         st->gate_fixed = 0;
         st->modality_first = 0;
     }
+    /* the default warm-up takes at most half of a short run; one asked for is kept, with a word */
+    if (!modality_first_given && st->modality_first > st->epochs / 2) st->modality_first = st->epochs / 2;
+    if (st->modality_first >= st->epochs && !resume)
+        fprintf(stderr, "mdsrec train: --modality-first %u is not below --epochs %u: the id channel will not train\n",
+                st->modality_first, st->epochs);
     if (kind == TM_SASRECF && s->ch[0].n_feat == 0)
         fprintf(stderr, "mdsrec train: sasrecf on a dataset without features is sasrec\n");
     if (st->emb_drop > 0) { /* it acts on channels with both a learned embedding and features */

@@ -356,6 +356,26 @@ int main(void) {
     char p2[1200];
     snprintf(p2, sizeof p2, "%s/fu1/state.ckpt", dir);
     CHECK_MSG(same_params(p, p2), "a resumed run with the fusion options differs from a straight one");
+    /* the default warm-up in short runs: at most half of --epochs, and ended early by a time
+       budget that affords about one epoch (the id channel joins after it) */
+    const char *md = "--model mdsrec --dim 8 --max-len 8 --blocks 1 --heads 2 --batch 32 --threads 1 --seed 4";
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/mf4 %s --epochs 4 --quiet >/dev/null 2>&1", bin, dir, dir, md);
+    CHECK(system(cmd) == 0);
+    snprintf(p, sizeof p, "%s/mf4/state.ckpt", dir);
+    hdr = slurp(p, NULL);
+    CHECK_MSG(hdr && strstr(hdr, "\nmodality_first 2\n"), "--epochs 4: the default warm-up is not 2 epochs");
+    free(hdr);
+    snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/mfb %s --epochs 40 --time-budget 0.001 2>&1", bin, dir, dir, md);
+    FILE *pf = popen(cmd, "r");
+    char said[16384] = "";
+    size_t got = pf ? fread(said, 1, sizeof said - 1, pf) : 0;
+    said[got] = 0;
+    CHECK(pf && pclose(pf) == 0);
+    CHECK_MSG(strstr(said, "the id channel joins after epoch 1 (--modality-first)"), "%s", said);
+    snprintf(p, sizeof p, "%s/mfb/state.ckpt", dir);
+    hdr = slurp(p, NULL);
+    CHECK_MSG(hdr && strstr(hdr, "\nmodality_first 1\n"), "the budget did not end the warm-up");
+    free(hdr);
     snprintf(cmd, sizeof cmd,
              "%s export --model %s/run --out %s/m1.mdsb --dtype i8 --no-compare --neighbours 1 --neighbours-format csr "
              "> %s/export1.txt 2>&1", bin, dir, dir, dir);

@@ -445,6 +445,18 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         } else if (e > st->modality_first) { /* patience counts from the whole model's first epoch */
             st->bad_epochs++;
         }
+        /* a time budget ends the warm-up early where it cannot afford as many epochs again:
+           the id channel trains for at least about half of the run (at this run's pace) */
+        if (o->time_budget > 0 && e < st->modality_first && id_channels && modal_channels) {
+            double afford = o->time_budget / (t_total / session_epochs); /* this session's epochs */
+            if ((double)e >= ((double)(e - session_epochs) + afford) / 2) {
+                st->modality_first = e;
+                for (uint32_t r = 0; r < opt.n_late; r++) opt.late[r].t0 = opt.t; /* they join now */
+                if (talk)
+                    fprintf(stderr, "mdsrec train: the time budget allows about %.0f epochs: the id channel joins after "
+                            "epoch %u (--modality-first)\n", (double)(e - session_epochs) + afford, e);
+            }
+        }
         if (lead && ckpt_write(p_state, st, params, &opt)) goto fail;
         char title[1200];
         snprintf(title, sizeof title, "%s on %.1000s (seed %llu)", tm_kind_name(s->kind), st->data,
