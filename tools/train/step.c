@@ -504,8 +504,13 @@ static void joint_worker(void *p, int tid, int nt) {
     size_t m = hi - lo, r = c->chunk0 + lo, stride = c->chunk_cap * N;
     float *F = c->logits + lo * N;
     const uint32_t *y = c->target + r;
-    for (size_t k = 0; k < C; k++)
-        gemm(0, 1, m, N, d, 1.0f, c->U + r * cd + k * d, cd, c->Hcat + k * d, cd, 0.0f, c->zk + k * stride + lo * N, N);
+    for (size_t k = 0; k < C; k++) {
+        float *Z = c->zk + k * stride + lo * N;
+        if (c->fu.force_out >> k & 1) /* left out: its gate is 0, so its logits never count */
+            memset(Z, 0, m * N * sizeof(float));
+        else
+            gemm(0, 1, m, N, d, 1.0f, c->U + r * cd + k * d, cd, c->Hcat + k * d, cd, 0.0f, Z, N);
+    }
     for (size_t i = 0; i < m; i++) {
         const float *g = c->G + (r + i) * C;
         float *f = F + i * N;
@@ -525,8 +530,7 @@ static void joint_worker(void *p, int tid, int nt) {
         }
     for (size_t k = 0; k < C; k++) {
         float *Z = c->zk + k * stride + lo * N;
-        if (c->fu.force_out >> k & 1) { /* its gate is 0 and its own loss is off: no gradient */
-            memset(Z, 0, m * N * sizeof(float));
+        if (c->fu.force_out >> k & 1) { /* its own loss is off too (Z stays 0): no gradient */
             for (size_t i = 0; i < m; i++) memset(c->dUa + (r + i) * cd + k * d, 0, d * sizeof(float));
             continue;
         }
@@ -549,8 +553,9 @@ static void joint_dhcat_worker(void *p, int tid, int nt) {
     parallel_range(N, tid, nt, &lo, &hi);
     if (lo == hi) return;
     for (size_t k = 0; k < C; k++)
-        gemm(1, 0, hi - lo, d, c->chunk_rows, 1.0f, c->zk + k * c->chunk_cap * N + lo, N,
-             c->U + c->chunk0 * cd + k * d, cd, 1.0f, c->dHcat + lo * cd + k * d, cd);
+        if (!(c->fu.force_out >> k & 1)) /* a channel left out has dZ = 0 */
+            gemm(1, 0, hi - lo, d, c->chunk_rows, 1.0f, c->zk + k * c->chunk_cap * N + lo, N,
+                 c->U + c->chunk0 * cd + k * d, cd, 1.0f, c->dHcat + lo * cd + k * d, cd);
 }
 
 /* ---------------------------------------------------------------- phase 3: backward of gate + encoders */
