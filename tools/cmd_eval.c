@@ -184,6 +184,8 @@ int cmd_eval(int argc, char **argv) {
         csr cg = {0};
         coclick_scorer cs;
         rc = model_scorer_init(&ms, &lm.st->spec, &lm.in, lm.params, (int)threads, &sc);
+        /* the terms' grid and both splits score the same histories again: each forward once */
+        if (!rc) (void)model_scorer_memo(&ms, 2 * (size_t)lm.ds.n_users);
         if (!rc && coclick != COCLICK_OFF) rc = model_coclick(models[i], &lm, coclick == COCLICK_TUNE, no_repeat, (int)threads, &sc, &cg,
                                                           &cs);
         if (!rc) rc = eval_scorer_both(&lm.ds, &sc, (int)threads, splits, want_ranks, &res[r]);

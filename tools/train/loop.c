@@ -111,20 +111,17 @@ static int evaluate_params(const train_state *st, const dataset *ds, const tm_in
 }
 
 /* The best epoch's metrics under both protocols: out[protocol] (EVAL_UNMASKED, EVAL_MASKED),
-   with st's co-click term when cg is not NULL. */
-static int evaluate_params_both(const train_state *st, const dataset *ds, const tm_inputs *in, const float *params,
-                                const csr *cg, eval_split split, int threads, metrics out[2]) {
-    model_scorer ms;
-    eval_scorer sc;
-    if (model_scorer_init(&ms, &st->spec, in, params, threads, &sc)) return -1;
+   scored by the best epoch's scorer *ms, with st's co-click term when cg is not NULL. */
+static int evaluate_best_both(const train_state *st, const dataset *ds, const eval_scorer *msc, const csr *cg,
+                              eval_split split, int threads, metrics out[2]) {
+    eval_scorer sc = *msc;
     coclick_scorer cs;
     coclick_params cp = train_terms(st, 0);
     if (!cg) cp.beta = 0;
-    if (coclick_any(&cp)) coclick_scorer_init(&cs, &sc, cg, ds->n_items, &cp, &sc);
+    if (coclick_any(&cp)) coclick_scorer_init(&cs, msc, cg, ds->n_items, &cp, &sc);
     metrics sums[2];
     uint32_t *const no_ranks[2] = {NULL, NULL};
     int rc = evaluate_protocols(ds, split, &sc, threads, sums, no_ranks);
-    model_scorer_free(&ms);
     for (int p = 0; p < 2; p++) out[p] = metrics_mean(&sums[p]);
     return rc;
 }
@@ -500,16 +497,20 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     st->coclick_beta = st->coclick_decay = st->repeat_weight = 0;
     int have_cg = o->coclick_off ? 0 : train_coclick_graph(st, &ds, &cg);
     if (have_cg < 0) goto fail;
+    /* one scorer of the best parameters for the terms' grid and the final evaluation, its
+       visitor vectors kept: validation and test histories each run the forward once */
+    model_scorer ms;
+    eval_scorer msc;
+    if (model_scorer_init(&ms, &st->spec, &in, best, o->threads, &msc)) goto oom3;
+    (void)model_scorer_memo(&ms, 2 * (size_t)vds->n_users); /* without it, only slower */
     if (have_cg || !o->repeat_off) {
-        model_scorer ms;
-        eval_scorer sc;
-        if (model_scorer_init(&ms, &st->spec, &in, best, o->threads, &sc)) goto oom3;
         coclick_params cp;
         double v0 = 0, v1 = 0;
-        int trc = coclick_tune(vds, &sc, have_cg ? &cg : NULL, st->spec.cfg.max_len, !o->repeat_off, o->threads, &cp,
-                               &v0, &v1);
-        model_scorer_free(&ms);
-        if (trc) goto oom3;
+        if (coclick_tune(vds, &msc, have_cg ? &cg : NULL, st->spec.cfg.max_len, !o->repeat_off, o->threads, &cp, &v0,
+                         &v1)) {
+            model_scorer_free(&ms);
+            goto oom3;
+        }
         st->coclick_beta = cp.beta;
         st->coclick_decay = cp.beta > 0 ? cp.decay : 0;
         st->repeat_weight = cp.repeat;
@@ -518,18 +519,23 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
                     "co-click term: beta %g (decay %g), repeat term: %g, chosen on validation: NDCG@10 (mean of "
                     "both protocols) %.4f -> %.4f\n",
                     (double)cp.beta, (double)cp.decay, (double)cp.repeat, v0, v1);
-        if (ckpt_write(p_model, st, best, NULL)) goto fail;
+        if (ckpt_write(p_model, st, best, NULL)) {
+            model_scorer_free(&ms);
+            goto fail;
+        }
     }
 
     /* the best epoch on validation and test */
     metrics vt[2][2], two[2]; /* [protocol][valid, test] */
     for (int s = 0; s < 2; s++) {
-        if (evaluate_params_both(st, vds, &in, best, have_cg ? &cg : NULL, s ? EVAL_TEST : EVAL_VALID, o->threads,
-                                 two))
+        if (evaluate_best_both(st, vds, &msc, have_cg ? &cg : NULL, s ? EVAL_TEST : EVAL_VALID, o->threads, two)) {
+            model_scorer_free(&ms);
             goto oom3;
+        }
         vt[EVAL_UNMASKED][s] = two[EVAL_UNMASKED];
         vt[EVAL_MASKED][s] = two[EVAL_MASKED];
     }
+    model_scorer_free(&ms);
     *valid = vt[EVAL_UNMASKED][0];
     *test = vt[EVAL_UNMASKED][1];
     if (masked_test) *masked_test = vt[EVAL_MASKED][1];
