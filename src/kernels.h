@@ -83,6 +83,18 @@ typedef struct {
                      size_t row0, size_t count);
 } mdsrec_kernels;
 
+/* The scalar set's linear on weights packed once (the trainer packs its encoders once per step):
+   linear_pack writes W (dout, din) as groups of 8 outputs, each din rows of 8 floats (the
+   group's weights of input i side by side; outputs past dout 0), linear_packed_floats(din,
+   dout) floats at wp, which must be 16-byte aligned. linear_packed(out, x, wp, b, n, din, dout)
+   gives the scalar linear's bits for every token (the same sums in the same order), without
+   the transposes the scalar linear makes on every call: they were half the work of a short
+   sequence. */
+size_t linear_packed_floats(size_t din, size_t dout);
+void linear_pack(float *wp, const float *w, size_t din, size_t dout);
+void linear_packed(float *out, const float *x, const float *wp, const float *b, size_t n, size_t din,
+                   size_t dout);
+
 /* The scalar reference set. Never NULL. */
 const mdsrec_kernels *kernels_scalar(void);
 /* The SIMD128 set, or NULL in a build without -msimd128. */

@@ -127,6 +127,47 @@ static void linear(float *out, const float *x, const float *w, const float *b, s
     linear_rows(out, x, w, b, n, din, dout);
 }
 
+/* ---------------------------------------------------------------- packed weights */
+
+size_t linear_packed_floats(size_t din, size_t dout) { return (dout + 7) / 8 * 8 * din; }
+
+void linear_pack(float *wp, const float *w, size_t din, size_t dout) {
+    for (size_t j0 = 0; j0 < dout; j0 += 8)
+        for (size_t i = 0; i < din; i++)
+            for (size_t l = 0; l < 8; l++) *wp++ = j0 + l < dout ? w[(j0 + l) * din + i] : 0.0f;
+}
+
+void linear_packed(float *out, const float *x, const float *wp, const float *b, size_t n, size_t din,
+                   size_t dout) {
+    for (size_t j0 = 0; j0 < dout; j0 += 8, wp += 8 * din) {
+        size_t jn = dout - j0 < 8 ? dout - j0 : 8;
+#if defined(__GNUC__)
+        /* linear_tiles' tiles over all of din at once: its transposed chunks, made once */
+        const lin_f32x4 (*cw)[2] = (const lin_f32x4 (*)[2])wp;
+        size_t full = n / LIN_TOKENS * LIN_TOKENS;
+        for (size_t r = 0; r < full; r += LIN_TOKENS)
+            lin_tile(out + r * dout, x + r * din, din, dout, cw, din, 0, j0, jn, LIN_TOKENS);
+        float *ot = out + full * dout;
+        const float *xt = x + full * din;
+        switch (n - full) {
+        case 3: lin_tile(ot, xt, din, dout, cw, din, 0, j0, jn, 3); break;
+        case 2: lin_tile(ot, xt, din, dout, cw, din, 0, j0, jn, 2); break;
+        case 1: lin_tile(ot, xt, din, dout, cw, din, 0, j0, jn, 1); break;
+        default: break;
+        }
+#else
+        for (size_t r = 0; r < n; r++)
+            for (size_t l = 0; l < jn; l++) {
+                float s = 0.0f;
+                for (size_t i = 0; i < din; i++) s += wp[i * 8 + l] * x[r * din + i];
+                out[r * dout + j0 + l] = s;
+            }
+#endif
+        for (size_t r = 0; r < n; r++)
+            for (size_t l = 0; l < jn; l++) out[r * dout + j0 + l] = (b ? b[j0 + l] : 0.0f) + out[r * dout + j0 + l];
+    }
+}
+
 /* Four rows at a time for the same reason as linear(): each row's sum keeps the order of
    the one-row loop below (channel by channel, each channel's dot from 0). */
 static void score_f32(float *out, const float *const *mats, const float *q, size_t n_ch, size_t d,

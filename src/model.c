@@ -164,9 +164,9 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
         block_acts *s = &a->blk[b];
 
         /* q, k, v projections */
-        op_linear(s->q + o, z + o, bw->wq, bw->bq, m, d, d);
-        op_linear(s->k + o, z + o, bw->wk, bw->bk, m, d, d);
-        op_linear(s->v + o, z + o, bw->wv, bw->bv, m, d, d);
+        op_linear_p(s->q + o, z + o, bw->wq, bw->wq_p, bw->bq, m, d, d);
+        op_linear_p(s->k + o, z + o, bw->wk, bw->wk_p, bw->bk, m, d, d);
+        op_linear_p(s->v + o, z + o, bw->wv, bw->wv_p, bw->bv, m, d, d);
 
         /* causal multi-head attention (dropout on the probabilities when training) */
         const float *att_drop = NULL;
@@ -177,7 +177,7 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
         op_causal_attention(s->ctx, s->att, s->q, s->k, s->v, att_drop, t0, n, d, H, L);
 
         /* output projection, dropout, residual, LayerNorm */
-        op_linear(s->ao + o, s->ctx + o, bw->wo, bw->bo, m, d, d);
+        op_linear_p(s->ao + o, s->ctx + o, bw->wo, bw->wo_p, bw->bo, m, d, d);
         const float *ao_drop = NULL;
         if (training && s->ao_drop) {
             op_dropout_mask(s->ao_drop + o, m * d, drop->p_hidden, drop->rng);
@@ -189,9 +189,9 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
             op_layernorm(s->z1 + t * d, s->ln1_mean + t, s->ln1_rstd + t, s->r1 + t * d, bw->ln1_g, bw->ln1_b, d, eps);
 
         /* feed-forward: W2 GELU(W1 z + b1) + b2, dropout, residual, LayerNorm */
-        op_linear(s->f1 + t0 * f, s->z1 + o, bw->w1, bw->b1, m, d, f);
+        op_linear_p(s->f1 + t0 * f, s->z1 + o, bw->w1, bw->w1_p, bw->b1, m, d, f);
         op_gelu(s->g1 + t0 * f, s->f1 + t0 * f, m * f);
-        op_linear(s->f2 + o, s->g1 + t0 * f, bw->w2, bw->b2, m, f, d);
+        op_linear_p(s->f2 + o, s->g1 + t0 * f, bw->w2, bw->w2_p, bw->b2, m, f, d);
         const float *f2_drop = NULL;
         if (training && s->f2_drop) {
             op_dropout_mask(s->f2_drop + o, m * d, drop->p_hidden, drop->rng);
@@ -215,8 +215,8 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
     }
 
     /* interest-centralized pooling: keys and values of the new states */
-    op_linear(a->pk + o, h + o, w->pwk, w->pbk, m, d, d);
-    op_linear(a->pv + o, h + o, w->pwv, w->pbv, m, d, d);
+    op_linear_p(a->pk + o, h + o, w->pwk, w->pwk_p, w->pbk, m, d, d);
+    op_linear_p(a->pv + o, h + o, w->pwv, w->pwv_p, w->pbv, m, d, d);
     float scale = 1.0f / sqrtf((float)d);
     /* the interest centres q_t, then their projections in one call (one tile pass, not one
        short call per position) */
@@ -233,7 +233,7 @@ void channel_forward_from(const mdsrec_config *cfg, const encoder_weights *w, co
             memcpy(q, w->ptoken, d * sizeof(float));
         }
     }
-    op_linear(a->pq + p0 * d, a->centre + p0 * d, w->pwq, w->pbq, n - p0, d, d);
+    op_linear_p(a->pq + p0 * d, a->centre + p0 * d, w->pwq, w->pwq_p, w->pbq, n - p0, d, d);
     for (size_t t = p0; t < n; t++) {
         const float *q = a->centre + t * d;
         /* a_s = softmax_s((Wq q + bq).(Wk h_s + bk) / sqrt(d)) over s <= t */

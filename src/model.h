@@ -28,6 +28,9 @@ typedef struct {
     const float *w1, *b1;     /* (f, d), (f) */
     const float *w2, *b2;     /* (d, f), (d) */
     const float *ln2_g, *ln2_b; /* (d) after feed-forward + residual */
+    /* optional packed copies of wq..w2 (linear_pack, kernels.h; NULL: none): the trainer
+       packs its weights once per step instead of once per sequence */
+    const float *wq_p, *wk_p, *wv_p, *wo_p, *w1_p, *w2_p;
 } block_weights;
 
 typedef struct {
@@ -41,6 +44,7 @@ typedef struct {
     const float *pwv, *pbv;            /* (d, d), (d) */
     const float *pln_g, *pln_b;        /* (d) */
     const float *ptoken;               /* (d) learned centre (MDSREC_POOL_TOKEN) */
+    const float *pwq_p, *pwk_p, *pwv_p; /* optional packed copies, as in block_weights */
 } encoder_weights;
 
 /* Points w's fields into the ENCODER floats `enc` of a channel with n_blocks blocks

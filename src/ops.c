@@ -48,6 +48,20 @@ void op_linear(float *out, const float *x, const float *w, const float *b,
     kernels_active()->linear(out, x, w, b, n, din, dout);
 }
 
+void op_linear_p(float *out, const float *x, const float *w, const float *wp, const float *b,
+                 size_t n, size_t din, size_t dout) {
+    const mdsrec_kernels *k = kernels_active();
+#ifndef __wasm__ /* only the native trainer packs: the browser's core stays as small as it was */
+    if (wp && k == kernels_scalar()) {
+        linear_packed(out, x, wp, b, n, din, dout);
+        return;
+    }
+#else
+    (void)wp;
+#endif
+    k->linear(out, x, w, b, n, din, dout);
+}
+
 void op_causal_attention(float *ctx, float *att, const float *q, const float *k, const float *v,
                          const float *drop, size_t t0, size_t n, size_t d, size_t heads, size_t L) {
     const mdsrec_kernels *kern = kernels_active();

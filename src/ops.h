@@ -27,6 +27,10 @@ void op_softmax(float *x, size_t n);
 /* out (n, dout) = x (n, din) W^T + b, W (dout, din), b (dout) or NULL. */
 void op_linear(float *out, const float *x, const float *w, const float *b,
                size_t n, size_t din, size_t dout);
+/* op_linear with W's packed copy wp (linear_pack, kernels.h) where there is one and the scalar
+   set is active; the same bits either way. wp may be NULL. */
+void op_linear_p(float *out, const float *x, const float *w, const float *wp, const float *b,
+                 size_t n, size_t din, size_t dout);
 
 /* Causal multi-head attention of one sequence, for the query positions t0..n-1 (keys and
    values of every position 0..n-1; t0 > 0 leaves the rows below t0 as they are: attention is

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "src/half.h"
 #include "src/kernels.h"
+#include "src/ops.h"
 
 static uint64_t rng = 12345;
 static double urand(void) { /* [0,1) */
@@ -122,6 +123,38 @@ static void test_linear(const mdsrec_kernels *k) {
         }
         CHECK_MSG(same, "linear of %s: a token alone differs from the same token in a tile", k->name);
         free(x), free(w), free(b), free(out), free(one), free(nob);
+    }
+}
+
+/* linear_packed (the trainer's, weights packed once) must give the scalar linear's bits for
+   every shape, token count and bias, and through op_linear_p when the scalar set is active. */
+static void test_linear_packed(void) {
+    static const size_t shapes[][3] = {{50, 64, 64}, {7, 64, 256}, {5, 256, 64}, {3, 9, 5}, {1, 64, 64},
+                                       {2, 64, 64}, {6, 17, 3}, {9, 300, 13}, {12, 129, 16}, {4, 1, 1}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        size_t n = shapes[si][0], din = shapes[si][1], dout = shapes[si][2];
+        size_t np = linear_packed_floats(din, dout);
+        CHECK(np >= din * dout && np % 8 == 0);
+        float *x = malloc(n * din * sizeof(float)), *w = malloc(dout * din * sizeof(float));
+        float *b = malloc(dout * sizeof(float)), *want = malloc(n * dout * sizeof(float));
+        float *got = malloc(n * dout * sizeof(float)), *wp = aligned_alloc(64, (np * sizeof(float) + 63) / 64 * 64);
+        for (size_t i = 0; i < n * din; i++) x[i] = frand();
+        for (size_t i = 0; i < dout * din; i++) w[i] = frand();
+        for (size_t i = 0; i < dout; i++) b[i] = frand();
+        linear_pack(wp, w, din, dout);
+        for (int bias = 0; bias < 2; bias++) {
+            kernels_scalar()->linear(want, x, w, bias ? b : NULL, n, din, dout);
+            memset(got, 0xff, n * dout * sizeof(float));
+            linear_packed(got, x, wp, bias ? b : NULL, n, din, dout);
+            CHECK_MSG(memcmp(want, got, n * dout * sizeof(float)) == 0, "linear_packed differs from the scalar linear: "
+                      "%zu x %zu -> %zu, bias %d", n, din, dout, bias);
+            if (kernels_active() == kernels_scalar()) {
+                memset(got, 0xff, n * dout * sizeof(float));
+                op_linear_p(got, x, w, wp, bias ? b : NULL, n, din, dout);
+                CHECK(memcmp(want, got, n * dout * sizeof(float)) == 0);
+            }
+        }
+        free(x), free(w), free(b), free(want), free(got), free(wp);
     }
 }
 
@@ -315,5 +348,6 @@ int main(void) {
         test_score_pq(sets[i]);
         test_above(sets[i]);
     }
+    test_linear_packed();
     return check_done("test_kernels");
 }

@@ -34,6 +34,7 @@ struct step_ctx {
     int threads;
     size_t max_windows;
     worker wk[PARALLEL_MAX_THREADS];
+    tm_packed pk;  /* the encoders' linear weights packed, once a step (tmodel.h) */
     float *H, *Hcat, *dHcat, *dH, *items_scratch;
     /* per batch, rows = positions */
     size_t cap_rows;
@@ -126,6 +127,7 @@ step_ctx *step_new(const tm_spec *s, const tm_inputs *in, size_t max_windows, fl
     c->act0 = malloc((max_windows + 1) * sizeof(size_t));
     c->loss_part = malloc(PARALLEL_MAX_THREADS * sizeof(double));
     ok &= c->H && c->Hcat && c->dHcat && c->dH && c->items_scratch && c->logits && c->row0 && c->act0 && c->loss_part;
+    ok &= tm_packed_alloc(s, &c->pk) == 0;
     if (!ok) {
         step_free(c);
         return NULL;
@@ -271,6 +273,7 @@ void step_free(step_ctx *c) {
     free(c->target); free(c->row0); free(c->act0); free(c->loss_part); free(c->zk); free(c->dG);
     free(c->pop_cdf); free(c->item_lq); free(c->cand); free(c->Hs); free(c->dHs); free(c->emb_keep);
     item_rows_free(&c->rows_set);
+    tm_packed_free(&c->pk);
     free(c);
 }
 
@@ -371,7 +374,7 @@ static void forward_worker(void *p, int tid, int nt) {
             const float *Hk = c->H + (size_t)k * N * d;
             for (size_t t = 0; t < n; t++) memcpy(w->rows + t * d, Hk + (size_t)win->items[t] * d, d * sizeof(float));
             encoder_weights ew;
-            tm_encoder(s, c->params, k, &ew);
+            tm_encoder_packed(s, c->params, &c->pk, k, &ew);
             channel_acts a;
             channel_acts_map(&cn, mem, drop, &a);
             channel_forward(&cn, &ew, w->rows, n, 1, drop ? &dc : NULL, &a);
@@ -640,6 +643,7 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
     c->batch_count = batch_count;
     c->norm = norm ? norm : 1;
     c->oom = 0;
+    tm_pack(s, params, &c->pk);
 
     /* item matrices (under sampled softmax only the rows read: the windows' items, their
        targets and the negatives), and every window's encoders and gate */
@@ -740,6 +744,7 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
 typedef struct {
     const tm_spec *s;
     const float *params, *H;
+    const tm_packed *pk;
     const uint32_t *const *hist;
     const uint32_t *len;
     size_t count;
@@ -766,7 +771,7 @@ static void visit_worker(void *p, int tid, int nt) {
             const float *Hk = c->H + (size_t)k * N * d;
             for (size_t t = 0; t < n; t++) memcpy(rows + t * d, Hk + (size_t)h[t] * d, d * sizeof(float));
             encoder_weights ew;
-            tm_encoder(s, c->params, k, &ew);
+            tm_encoder_packed(s, c->params, c->pk, k, &ew);
             channel_acts a;
             channel_acts_map(&cn, mem, 0, &a);
             channel_forward(&cn, &ew, rows, n, 0, NULL, &a);
@@ -783,6 +788,11 @@ static void visit_worker(void *p, int tid, int nt) {
 
 void step_visitors(const tm_spec *s, const float *params, const float *H, const uint32_t *const *hist,
                    const uint32_t *len, size_t count, float *v, int threads) {
-    visit_ctx c = {s, params, H, hist, len, count, v};
+    /* packed once for the batch; out of memory, the forward runs on the weights as they are */
+    tm_packed pk;
+    int packed = tm_packed_alloc(s, &pk) == 0;
+    if (packed) tm_pack(s, params, &pk);
+    visit_ctx c = {s, params, H, packed ? &pk : NULL, hist, len, count, v};
     parallel_run(threads, visit_worker, &c);
+    if (packed) tm_packed_free(&pk);
 }

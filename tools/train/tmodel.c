@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "gemm.h"
 #include "graph_content.h"
+#include "src/kernels.h"
 #include "src/rng.h"
 
 static const char *const kind_names[] = {"mdsrec", "sasrec", "sasrecf", "pop", "itemknn"};
@@ -105,6 +106,81 @@ void tm_init(const tm_spec *s, float *p, uint64_t seed) {
 void tm_encoder(const tm_spec *s, const float *p, uint32_t c, encoder_weights *w) {
     const tm_channel *ch = &s->ch[c];
     encoder_weights_map(&s->cfg, s->cfg.channels[c].n_blocks, p + ch->o_pos, p + ch->o_enc, s->cfg.pool_mode ? p + ch->o_pool : NULL, w);
+}
+
+/* Walks channel c's linear weights in a fixed order (blocks' wq wk wv wo w1 w2, then pooling's
+   wq wk wv): for each, its weights, shape and the slot of its packed pointer in w. */
+typedef struct {
+    const float **src_w;
+    const float **dst_p;
+    size_t din, dout;
+} lin_ref;
+
+static size_t encoder_linears(const tm_spec *s, encoder_weights *w, lin_ref *out) {
+    size_t d = s->cfg.dim, f = s->cfg.ffn_dim, n = 0;
+    for (uint32_t b = 0; b < w->n_blocks; b++) {
+        block_weights *bw = &w->blk[b];
+        out[n++] = (lin_ref){&bw->wq, &bw->wq_p, d, d};
+        out[n++] = (lin_ref){&bw->wk, &bw->wk_p, d, d};
+        out[n++] = (lin_ref){&bw->wv, &bw->wv_p, d, d};
+        out[n++] = (lin_ref){&bw->wo, &bw->wo_p, d, d};
+        out[n++] = (lin_ref){&bw->w1, &bw->w1_p, d, f};
+        out[n++] = (lin_ref){&bw->w2, &bw->w2_p, f, d};
+    }
+    if (w->pwq) {
+        out[n++] = (lin_ref){&w->pwq, &w->pwq_p, d, d};
+        out[n++] = (lin_ref){&w->pwk, &w->pwk_p, d, d};
+        out[n++] = (lin_ref){&w->pwv, &w->pwv_p, d, d};
+    }
+    return n;
+}
+
+#define TM_MAX_LINEARS (6 * MDSREC_MAX_BLOCKS + 3)
+
+/* Maps channel c's packed copies in buf (NULL: only counts); returns the floats they take. */
+static size_t pack_map(const tm_spec *s, const float *params, float *buf, uint32_t c, encoder_weights *w) {
+    lin_ref ref[TM_MAX_LINEARS];
+    size_t off = 0;
+    for (uint32_t k = 0; k <= c; k++) {
+        tm_encoder(s, params, k, w);
+        size_t n = encoder_linears(s, w, ref);
+        for (size_t i = 0; i < n; i++) {
+            if (k == c && buf) *ref[i].dst_p = buf + off;
+            off += linear_packed_floats(ref[i].din, ref[i].dout);
+        }
+    }
+    return off;
+}
+
+int tm_packed_alloc(const tm_spec *s, tm_packed *pk) {
+    encoder_weights w;
+    size_t n = s->cfg.n_channels ? pack_map(s, NULL, NULL, s->cfg.n_channels - 1, &w) : 0;
+    pk->floats = n;
+    pk->buf = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64 + 64);
+    return pk->buf ? 0 : -1;
+}
+
+void tm_pack(const tm_spec *s, const float *params, tm_packed *pk) {
+    for (uint32_t c = 0; c < s->cfg.n_channels; c++) {
+        encoder_weights w;
+        pack_map(s, params, pk->buf, c, &w);
+        lin_ref ref[TM_MAX_LINEARS];
+        size_t n = encoder_linears(s, &w, ref);
+        for (size_t i = 0; i < n; i++) linear_pack((float *)*ref[i].dst_p, *ref[i].src_w, ref[i].din, ref[i].dout);
+    }
+}
+
+void tm_encoder_packed(const tm_spec *s, const float *params, const tm_packed *pk, uint32_t c, encoder_weights *w) {
+    if (pk && pk->buf)
+        pack_map(s, params, pk->buf, c, w);
+    else
+        tm_encoder(s, params, c, w);
+}
+
+void tm_packed_free(tm_packed *pk) {
+    free(pk->buf);
+    pk->buf = NULL;
+    pk->floats = 0;
 }
 
 /* ---------------------------------------------------------------- inputs */

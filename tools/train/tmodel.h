@@ -58,6 +58,22 @@ void tm_init(const tm_spec *s, float *params, uint64_t seed);
 /* The encoder weights of channel c mapped over a parameter (or gradient) vector. */
 void tm_encoder(const tm_spec *s, const float *params, uint32_t c, encoder_weights *w);
 
+/* Every channel's linear weights (blocks and pooling) packed for the scalar kernels
+   (linear_pack, src/kernels.h), once for many sequences: a step's forward packs once for its
+   windows, the validation once per batch of visitors. The forward gives the same bits with
+   or without them. */
+typedef struct {
+    float *buf;     /* 64-byte aligned */
+    size_t floats;
+} tm_packed;
+/* Allocates pk for s. 0, or -1 (memory). */
+int tm_packed_alloc(const tm_spec *s, tm_packed *pk);
+/* Packs params' linear weights into pk. */
+void tm_pack(const tm_spec *s, const float *params, tm_packed *pk);
+/* tm_encoder, with the packed copies of pk (NULL: none) set in w. */
+void tm_encoder_packed(const tm_spec *s, const float *params, const tm_packed *pk, uint32_t c, encoder_weights *w);
+void tm_packed_free(tm_packed *pk);
+
 /* The item side's inputs bound to a dataset: each channel's concatenated features and graph. */
 typedef struct {
     const float *feat[MDSREC_MAX_CHANNELS];   /* N x feat_width, or NULL */
