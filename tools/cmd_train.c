@@ -249,8 +249,8 @@ int cmd_train(int argc, char **argv) {
          .help = "start no epoch after S seconds of training in this run (0: no budget);\n"
                  "the best epoch so far is the model, and --resume continues",
          .min = 0, .max = INFINITY},
-        {"--patience", OPT_U32, &patience, "N", .help = "epochs without a better valid NDCG@10 before stopping",
-         .given = &patience_given},
+        {"--patience", OPT_U32, &patience, "N", .help = "epochs without a better valid NDCG@10 before stopping (a small\nvalidation is noisier: V validation visitors)",
+         .given = &patience_given, .def = "10 x sqrt(10,000 / V), from 10 to 40"},
         {"--seed", OPT_U64, &seed, "N", .help = "random seed"},
         {"--aux-loss", OPT_FLOAT, &aux_w, "W", .help = "add W x each channel's own cross-entropy", .min = 0, .max = 100,
          .def = "mdsrec: 2; else 0"},

@@ -102,10 +102,10 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3 mdsrec-s16 modality-first-10"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3 mdsrec-s16 modality-first-10 mdsrec-s17 sasrec-s17 sasrecf-s17"
 # any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
-FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3 mdsrec-s16 modality-first-10"
-ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled sasrec-plain-ids mdsrec-plain-ids mdsrec-s9"
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3 mdsrec-s16 modality-first-10 mdsrec-s17 sasrec-s17 sasrecf-s17"
+ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled sasrec-plain-ids mdsrec-plain-ids mdsrec-s9 mdsrec-s17 sasrec-s17"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
 # the shipped defaults pick the batch from the data (docs/TRAINING.md, "Shipped defaults"); the
 # earlier studies (--windows last|all) fixed 64 on ml-100k and the S3-Rec sets
@@ -132,7 +132,17 @@ esac
 
 # Training flags of each row (on top of MODEL_FLAGS, which apply to every trained row).
 # "image-only" / "text-only" keep the id channel and drop the other modality.
+# Every row but the shipped models stops as every run before session 18 did: --patience 10
+# (since then the default grows on a small validation: docs/TRAINING.md, "Shipped defaults").
 row_flags() {
+    local f
+    f=$(row_flags_base "$1") || return 1
+    case $1 in
+    sasrec|sasrecf|mdsrec|pop|itemknn) echo "$f" ;;
+    *) echo "$f --patience 10" ;;
+    esac
+}
+row_flags_base() {
     case $1 in
     sasrec) echo "--model sasrec" ;;
     sasrecf) echo "--model sasrecf" ;;
@@ -184,6 +194,11 @@ row_flags() {
     # warm-up. The rows above that reproduce an earlier session's model pin --modality-first 0.
     mdsrec-s16) echo "--model mdsrec --modality-first 0" ;;
     modality-first-10) echo "--model mdsrec --modality-first 10" ;;
+    # session 18: the patience grows on a small validation; these are the three models as
+    # session 17 stopped them
+    mdsrec-s17) echo "--model mdsrec" ;;
+    sasrec-s17) echo "--model sasrec" ;;
+    sasrecf-s17) echo "--model sasrecf" ;;
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac

@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "test_ckpt_helpers.h"
+#include "train/defaults.h"
 #include "mdsrec.h"
 #include "export/catalog_gz.h"
 
@@ -364,7 +365,13 @@ int main(void) {
     snprintf(p, sizeof p, "%s/mf4/state.ckpt", dir);
     hdr = slurp(p, NULL);
     CHECK_MSG(hdr && strstr(hdr, "\nmodality_first 2\n"), "--epochs 4: the default warm-up is not 2 epochs");
+    /* the default patience from the validation's size: 200 visitors, the most (40) */
+    CHECK_MSG(hdr && strstr(hdr, "\npatience 40\n"), "the default patience of 200 validation visitors is not 40");
     free(hdr);
+    CHECK_MSG(file_has(dir, "fu2/state.ckpt", "\npatience 9\n"), "--patience 9 was not kept");
+    CHECK(train_auto_patience(943) == 33 && train_auto_patience(2928) == 18 && train_auto_patience(10000) == 10 &&
+          train_auto_patience(22363) == 10 && train_auto_patience(0) == 10 && train_auto_patience(1) == 40 &&
+          train_auto_patience(400) == 40 && train_auto_patience(1000) == 32);
     snprintf(cmd, sizeof cmd, "%s train --data %s --out %s/mfb %s --epochs 40 --time-budget 0.001 2>&1", bin, dir, dir, md);
     FILE *pf = popen(cmd, "r");
     char said[16384] = "";

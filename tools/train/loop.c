@@ -16,6 +16,7 @@
 #include "eval/coclick.h"
 #include "eval/evaluate.h"
 #include "eval/sample.h"
+#include "defaults.h"
 #include "model_scorer.h"
 #include "gemm.h"
 #include "plot.h"
@@ -260,6 +261,8 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
                     st->valid_users, ds.n_users);
     }
     if (!params) {
+        /* a fresh run's patience from the size of its validation, unless given */
+        if (!o->patience_given) st->patience = train_auto_patience(vds->n_users);
         tm_layout(s);
         params = malloc(s->n_params * sizeof(float));
         if (!params || adam_init(&opt, s->n_params, st->lr)) goto oom;
