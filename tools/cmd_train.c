@@ -190,7 +190,6 @@ int cmd_train(int argc, char **argv) {
     uint32_t negatives = 0, aux_negatives = 0;
     int sampler = STEP_NEG_UNIFORM;
     float smoothing = 0, weight_decay = 0;
-    int content_first = 0;
     int no_id = 0, no_graph = 0, no_beh = 0, resume = 0, quiet = 0, shared = 0, id_features = 0;
     int no_id_features = 0, channel_ids = 0, no_channel_ids = 0;
     int id_graph = -1; /* -1: behaviour where the data has that graph (TRAIN_ID_GRAPH_DEFAULT) */
@@ -274,10 +273,6 @@ int cmd_train(int argc, char **argv) {
                  "id channel left out of the fusion and its own loss), then every channel",
          .min = 0, .max = 100000, .given = &modality_first_given,
          .def = TRAIN_STR(TRAIN_MODALITY_FIRST_DEFAULT) ", at most half of --epochs"},
-        {"--content-first", OPT_FLAG, &content_first,
-         .help = "mdsrec: in the --modality-first epochs the modality channels learn from\n"
-                 "content alone (their own item embeddings join with the id channel), so\n"
-                 "the rows that add-items gives new products are the ones trained first"},
         {"--emb-drop", OPT_FLOAT, &emb_drop, "P",
          .help = "each batch, leave each item's learned embedding out with probability P\n"
                  "in every channel that also has features (its row: the features alone, as\n"
@@ -373,7 +368,6 @@ int cmd_train(int argc, char **argv) {
     st->channel_drop = channel_drop;
     st->emb_drop = emb_drop;
     st->modality_first = kind == TM_MDSREC ? modality_first : 0;
-    st->content_first = kind == TM_MDSREC && content_first;
     st->negatives = negatives;
     st->aux_negatives = aux_negatives;
     st->sampler = (uint32_t)sampler;

@@ -102,9 +102,9 @@ log() { printf '== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # Per dataset: where the data is, how to prepare it, which rows exist, and the model settings
 # chosen on VALIDATION NDCG@10 (tools/eval.sh DATASET --tune; results/DATASET/tune.md).
 # ---------------------------------------------------------------------------------------------
-MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3 mdsrec-s16 modality-first-10 mdsrec-s17 sasrec-s17 sasrecf-s17 content-first"
+MM_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id image-only text-only centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3 mdsrec-s16 modality-first-10 mdsrec-s17 sasrec-s17 sasrecf-s17"
 # any feature names (a shop's own data, the attribute channel of the S3-Rec sets)
-FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3 mdsrec-s16 modality-first-10 mdsrec-s17 sasrec-s17 sasrecf-s17 content-first"
+FEAT_ROWS="pop itemknn sasrec sasrecf mdsrec plain-fusion no-aux gate-learned no-graph no-behaviour no-id centre-mean centre-token centre-none blocks-0 shared-attention id-features aux-sampled sasrec-sampled sasrec-plain-ids sasrecf-plain-ids mdsrec-plain-ids gate-global mdsrec-s9 global-gate channel-ids mdsrec-s10 mdsrec-s11 channel-blocks-1 emb-drop-0.1 emb-drop-0.2 emb-drop-0.3 mdsrec-s16 modality-first-10 mdsrec-s17 sasrec-s17 sasrecf-s17"
 ID_ROWS="pop itemknn sasrec mdsrec centre-mean centre-token centre-none blocks-0 sasrec-sampled sasrec-plain-ids mdsrec-plain-ids mdsrec-s9 mdsrec-s17 sasrec-s17"
 if [ -n "$OWN" ]; then DSKIND=own; else DSKIND=$DS; fi
 # the shipped defaults pick the batch from the data (docs/TRAINING.md, "Shipped defaults"); the
@@ -199,8 +199,6 @@ row_flags_base() {
     mdsrec-s17) echo "--model mdsrec" ;;
     sasrec-s17) echo "--model sasrec" ;;
     sasrecf-s17) echo "--model sasrecf" ;;
-    # the modality channels' warm-up on content alone (issue 22: new products' rows)
-    content-first) echo "--model mdsrec --content-first" ;;
     pop|itemknn) echo "(baseline: mdsrec eval --baseline $1)" ;;
     *) return 1 ;;
     esac

@@ -357,33 +357,6 @@ int main(void) {
     char p2[1200];
     snprintf(p2, sizeof p2, "%s/fu1/state.ckpt", dir);
     CHECK_MSG(same_params(p, p2), "a resumed run with the fusion options differs from a straight one");
-    /* --content-first: in the warm-up every item embedding is out of the modality channels'
-       rows (as --emb-drop 1), so any --emb-drop is moot there: two warm-ups that differ only in
-       it train the same bits; after the warm-up it applies again. And a resumed run crosses the
-       join as a straight one does (the embeddings' Adam start moves with the id channel's). */
-    const char *cf = "--model mdsrec --content-first --modality-first 2 --dim 8 --max-len 8 --blocks 1 --heads 2 "
-                     "--batch 32 --quiet --threads 1 --seed 5 --patience 9";
-    snprintf(cmd, sizeof cmd,
-             "%s train --data %s --out %s/cf0 %s --epochs 2 >/dev/null 2>&1 && cp %s/cf0/state.ckpt %s/cf0-2.ckpt && "
-             "%s train --data %s --out %s/cf5 %s --epochs 2 --emb-drop 0.5 >/dev/null 2>&1 && "
-             "%s train --data %s --out %s/cf0 %s --epochs 3 --resume >/dev/null 2>&1 && "
-             "%s train --data %s --out %s/cf5 %s --epochs 3 --resume >/dev/null 2>&1 && "
-             "%s train --data %s --out %s/cfs %s --epochs 3 >/dev/null 2>&1",
-             bin, dir, dir, cf, dir, dir, bin, dir, dir, cf, bin, dir, dir, cf, bin, dir, dir, cf, bin, dir, dir, cf);
-    CHECK(system(cmd) == 0);
-    CHECK(file_has(dir, "cfs/state.ckpt", "\ncontent_first 1\n") && file_has(dir, "cfs/train.json", "\"content_first\""));
-    snprintf(p, sizeof p, "%s/cfs/state.ckpt", dir);
-    snprintf(p2, sizeof p2, "%s/cf0/state.ckpt", dir);
-    CHECK_MSG(same_params(p, p2), "--content-first: a run resumed across the join differs from a straight one");
-    snprintf(p, sizeof p, "%s/cf5/state.ckpt", dir);
-    CHECK_MSG(!same_params(p, p2), "--content-first: --emb-drop had no effect after the warm-up");
-    /* cf5 after its warm-up: the same bits as cf0's (its resume kept --emb-drop 0.5, saved in state) */
-    snprintf(cmd, sizeof cmd, "rm -rf %s/cw5 && %s train --data %s --out %s/cw5 %s --epochs 2 --emb-drop 0.5 >/dev/null 2>&1",
-             dir, bin, dir, dir, cf);
-    CHECK(system(cmd) == 0);
-    snprintf(p, sizeof p, "%s/cw5/state.ckpt", dir);
-    snprintf(p2, sizeof p2, "%s/cf0-2.ckpt", dir);
-    CHECK_MSG(same_params(p, p2), "--content-first: --emb-drop changed the warm-up");
     /* the default warm-up in short runs: at most half of --epochs, and ended early by a time
        budget that affords about one epoch (the id channel joins after it) */
     const char *md = "--model mdsrec --dim 8 --max-len 8 --blocks 1 --heads 2 --batch 32 --threads 1 --seed 4";

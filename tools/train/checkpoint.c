@@ -46,7 +46,6 @@ int ckpt_write(const char *path, const train_state *st, const float *params, con
     fprintf(f, "valid_users %u\n", st->valid_users);
     if (st->emb_drop > 0) fprintf(f, "emb_drop %.9g\n", (double)st->emb_drop); /* older readers: absent */
     if (st->modality_first > 0) fprintf(f, "modality_first %u\n", st->modality_first); /* older readers: absent */
-    if (st->content_first) fprintf(f, "content_first %u\n", st->content_first); /* older readers: absent */
     if (st->coclick_beta > 0) /* older readers: absent */
         fprintf(f, "coclick %.9g %.9g\n", (double)st->coclick_beta, (double)st->coclick_decay);
     if (st->repeat_weight != 0) fprintf(f, "repeat %.9g\n", (double)st->repeat_weight); /* older readers: absent */
@@ -122,7 +121,6 @@ int ckpt_read(const char *path, train_state *st, float **params, adam *opt) {
         U32("bad_epochs", st->bad_epochs) U32("gate_fixed", st->gate_fixed) U32("shared_encoder", s->shared_encoder)
         U32("negatives", st->negatives) U32("sampler", st->sampler) U32("aux_negatives", st->aux_negatives)
         U32("valid_users", st->valid_users) U32("modality_first", st->modality_first)
-        U32("content_first", st->content_first)
 #undef U32
         else if (!strcmp(key, "aux_w")) bad = sscanf(v, "%f", &st->aux_w) != 1;
         else if (!strcmp(key, "channel_drop")) bad = sscanf(v, "%f", &st->channel_drop) != 1;

@@ -38,8 +38,6 @@ typedef struct {
     float emb_drop;         /* step_fusion.emb_drop; 0 in older checkpoints */
     uint32_t modality_first; /* epochs 1..this train the modality channels alone: the id
                                channels are left out (step_fusion.force_out); 0 in older ones */
-    uint32_t content_first;  /* 1: in those epochs the modality channels' own item embeddings
-                               are left out too (their rows are content alone); 0 in older ones */
     uint32_t gate_fixed;    /* STEP_GATE_*: 0 learned, 1 fixed (the plain mean), 2 global */
     /* the objective (step_loss) and the decay; all 0 in older checkpoints: full softmax, Adam */
     uint32_t negatives, sampler, aux_negatives;

@@ -142,7 +142,6 @@ static int write_json(const char *path, const train_state *st, const metrics (*v
     if (st->channel_drop > 0) cJSON_AddNumberToObject(j, "channel_drop", (double)st->channel_drop);
     if (st->emb_drop > 0) cJSON_AddNumberToObject(j, "emb_drop", (double)st->emb_drop);
     if (st->modality_first > 0) cJSON_AddNumberToObject(j, "modality_first", (double)st->modality_first);
-    if (st->content_first) cJSON_AddNumberToObject(j, "content_first", 1);
     if (st->coclick_beta > 0) {
         cJSON *cc = cJSON_AddObjectToObject(j, "coclick");
         cJSON_AddNumberToObject(cc, "beta", (double)st->coclick_beta);
@@ -325,15 +324,6 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
                 goto fail;
             }
         }
-        /* --content-first: the modality channels' own embeddings join with them */
-        for (uint32_t k = 0; k < s->cfg.n_channels && st->content_first; k++) {
-            const tm_channel *ch = &s->ch[k];
-            if (id_channels >> k & 1 || !ch->has_emb || !ch->n_feat) continue;
-            if (adam_late(&opt, ch->o_emb, ch->o_w, t0)) {
-                cli_error("more than %d late parameter ranges", ADAM_MAX_LATE);
-                goto fail;
-            }
-        }
     }
     opt.weight_decay = st->weight_decay;
     opt.threads = o->threads;
@@ -366,11 +356,8 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
         /* the modality channels first: the id channels sit out epochs 1..modality_first (where
            there is a modality channel to train without them); a resumed run picks it up by epoch */
         uint32_t out = e <= st->modality_first && modal_channels ? id_channels : 0;
-        /* --content-first: every item embedding left out of the rows meanwhile (emb_drop 1) */
-        float ed = out && st->content_first ? 1.0f : st->emb_drop;
-        if (out != fu.force_out || ed != fu.emb_drop) {
+        if (out != fu.force_out) {
             fu.force_out = out;
-            fu.emb_drop = ed;
             step_set_fusion(sc, &fu);
         }
         /* shuffle (Fisher-Yates, a stream per epoch) from the same order every epoch, so that
