@@ -5,6 +5,7 @@
 # Run it on an otherwise idle machine. Reads the prepared data tools/eval.sh made
 # (${MDSREC_WORK:-build/eval}/DATASET/prep; run `tools/eval.sh DATASET --quick --rows pop` first).
 # Default datasets: amazon-scientific-mm ml-100k-posters s3rec-beauty s3rec-toys.
+# EPOCH_TIME_MODELS="sasrec mdsrec" times only those of the four models.
 # Prints one line per dataset and model: DATASET MODEL SECONDS EPOCH: the wall clock of the whole
 # command (loading, the epoch and the final evaluation), and the epoch alone (its steps and its
 # validation, from train.json).
@@ -21,6 +22,7 @@ for ds in "$@"; do
     [ -f "$prep/sequences.tsv" ] || { echo "epoch-time.sh: no prepared data at $prep (tools/eval.sh $ds --quick --rows pop)" >&2; exit 1; }
     for m in "sasrec|--model sasrec" "sasrecf|--model sasrecf" "mdsrec-s11|--model mdsrec --channel-blocks 2" "mdsrec|--model mdsrec"; do
         name=${m%%|*}; flags=${m#*|}
+        case " ${EPOCH_TIME_MODELS:-sasrec sasrecf mdsrec-s11 mdsrec} " in *" $name "*) ;; *) continue ;; esac
         rm -rf "$out/run"
         t0=$(date +%s.%N)
         # shellcheck disable=SC2086
