@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "test_tmodel_helpers.h"
 #include "train/model_scorer.h"
 
 #define N 31
@@ -14,10 +15,6 @@
 #define L 6
 #define V 40 /* histories */
 
-static float uni(uint64_t *s) {
-    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((double)(*s >> 40) / (double)(1 << 24)) - 0.5f;
-}
 
 /* scores of histories [0, count) through sc, in batches of b */
 static void score_all(const eval_scorer *sc, const uint32_t *const *hist, const uint32_t *len, size_t count,
@@ -31,16 +28,9 @@ static void score_all(const eval_scorer *sc, const uint32_t *const *hist, const 
 int main(void) {
     uint64_t rng = 11;
     dataset ds;
-    memset(&ds, 0, sizeof ds);
-    ds.n_items = N;
-    ds.path = "memory";
+    memory_dataset(&ds, "text", N, W, malloc(N * W * sizeof(float)));
     feature_matrix *ft = &ds.feat[0];
-    ft->name = "text";
-    ft->rows = N;
-    ft->width = W;
-    ft->x = malloc(N * W * sizeof(float));
     for (size_t i = 0; i < N * W; i++) ft->x[i] = uni(&rng);
-    ds.n_features = 1;
 
     tm_spec s;
     memset(&s, 0, sizeof s);

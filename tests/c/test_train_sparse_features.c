@@ -5,31 +5,21 @@
 #include <string.h>
 
 #include "check.h"
+#include "test_tmodel_helpers.h"
 #include "train/tmodel.h"
 
 #define N 23
 #define W 40
 #define D 8
 
-static float uni(uint64_t *s) {
-    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((double)(*s >> 40) / (double)(1 << 24)) - 0.5f;
-}
 
 int main(void) {
     uint64_t rng = 7;
     dataset ds;
-    memset(&ds, 0, sizeof ds);
-    ds.n_items = N;
-    ds.path = "memory";
+    memory_dataset(&ds, "attributes", N, W, calloc(N * W, sizeof(float)));
     feature_matrix *ft = &ds.feat[0];
-    ft->name = "attributes";
-    ft->rows = N;
-    ft->width = W;
-    ft->x = calloc(N * W, sizeof(float));
     for (size_t i = 0; i < N; i++) /* 2 or 3 attributes an item: 1 in 16 non-zero */
         for (size_t a = 0; a < 2 + i % 2; a++) ft->x[i * W + (i * 7 + a * 13) % W] = 0.5f + (float)a;
-    ds.n_features = 1;
 
     tm_spec s;
     memset(&s, 0, sizeof s);
