@@ -379,6 +379,7 @@ int main(void) {
     said[got] = 0;
     CHECK(pf && pclose(pf) == 0);
     CHECK_MSG(strstr(said, "the id channel joins after epoch 1 (--modality-first)"), "%s", said);
+    CHECK_MSG(strstr(said, "patience 40 epochs: a validation of 200 visitors is noisy"), "%s", said);
     snprintf(p, sizeof p, "%s/mfb/state.ckpt", dir);
     hdr = slurp(p, NULL);
     CHECK_MSG(hdr && strstr(hdr, "\nmodality_first 1\n"), "the budget did not end the warm-up");

@@ -262,7 +262,12 @@ int train_run(train_state *st, const train_opts *o, metrics *valid, metrics *tes
     }
     if (!params) {
         /* a fresh run's patience from the size of its validation, unless given */
-        if (!o->patience_given) st->patience = train_auto_patience(vds->n_users);
+        if (!o->patience_given) {
+            st->patience = train_auto_patience(vds->n_users);
+            if (lead && !o->quiet && st->patience != TRAIN_PATIENCE_MIN)
+                fprintf(stderr, "mdsrec train: patience %u epochs: a validation of %u visitors is noisy (--patience sets it)\n",
+                        st->patience, vds->n_users);
+        }
         tm_layout(s);
         params = malloc(s->n_params * sizeof(float));
         if (!params || adam_init(&opt, s->n_params, st->lr)) goto oom;
