@@ -59,7 +59,7 @@ static void memo_visitors(model_scorer *m, const uint32_t *const *hist, const ui
         }
     }
     if (!n_miss) return;
-    step_visitors(m->s, m->params, m->H, m->miss_hist, m->miss_len, n_miss, m->miss_v, m->threads);
+    step_visitors(m->s, m->params, m->pk.buf ? &m->pk : NULL, m->H, m->miss_hist, m->miss_len, n_miss, m->miss_v, m->threads);
     for (size_t k = 0; k < n_miss; k++) {
         const float *vk = m->miss_v + k * cd;
         memcpy(m->v + (size_t)m->miss_at[k] * cd, vk, cd * sizeof(float));
@@ -77,7 +77,7 @@ static void model_score(void *p, const uint32_t *const *hist, const uint32_t *le
     if (m->slots)
         memo_visitors(m, hist, len, count);
     else
-        step_visitors(m->s, m->params, m->H, hist, len, count, m->v, m->threads);
+        step_visitors(m->s, m->params, m->pk.buf ? &m->pk : NULL, m->H, hist, len, count, m->v, m->threads);
     model_job j = {m, count, scores};
     parallel_run(m->threads, model_gemm_worker, &j);
 }
@@ -99,6 +99,9 @@ int model_scorer_init(model_scorer *m, const tm_spec *s, const tm_inputs *in, co
         return -1;
     }
     step_items(s, in, params, m->H, m->Hcat, scratch);
+    /* the encoders' weights packed once for every batch (out of memory: the forward runs on
+       them as they are, at the same bits) */
+    if (tm_packed_alloc(s, &m->pk) == 0) tm_pack(s, params, &m->pk);
     free(scratch);
     *out = (eval_scorer){m, model_score, EVAL_BATCH, 0};
     return 0;
@@ -125,6 +128,7 @@ int model_scorer_memo(model_scorer *m, size_t visitors) {
 
 void model_scorer_free(model_scorer *m) {
     free(m->slots), free(m->mv), free(m->miss_v), free(m->miss_hist), free(m->miss_len), free(m->miss_at);
+    tm_packed_free(&m->pk);
     free(m->H);
     free(m->Hcat);
     free(m->v);

@@ -22,6 +22,7 @@ typedef struct {
     const float *params;
     float *H, *Hcat;      /* item matrices at params (owned) */
     float *v;             /* (batch, |C| d) */
+    tm_packed pk;         /* the encoders' weights packed once (tm_pack; buf NULL: not) */
     int threads;
     /* the memo (model_scorer_memo): visitor vectors kept by history */
     model_memo_slot *slots;
@@ -40,9 +41,9 @@ int model_scorer_init(model_scorer *m, const tm_spec *s, const tm_inputs *in, co
    histories again (the co-click term's grid on validation, then the final evaluation) runs each
    visitor's forward once. A history is known by its pointer, its length and a hash of the items
    the forward reads: the caller must not change the items behind a pointer it scored before
-   (the eval loop passes pointers into its dataset). Histories past the capacity are computed
-   each time, and so are those past MODEL_MEMO_MAX_BYTES of vectors. Scores are bit for bit those without the memo. 0, or -1 (memory; the scorer
-   works on without a memo). */
+   (the eval loop passes pointers into its dataset). Histories past the capacity (at most
+   MODEL_MEMO_MAX_BYTES of vectors) are computed each time. Scores are bit for bit those
+   without the memo. 0, or -1 (memory; the scorer works on without a memo). */
 int model_scorer_memo(model_scorer *m, size_t visitors);
 
 void model_scorer_free(model_scorer *m);

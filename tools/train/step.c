@@ -786,13 +786,8 @@ static void visit_worker(void *p, int tid, int nt) {
     free(rows);
 }
 
-void step_visitors(const tm_spec *s, const float *params, const float *H, const uint32_t *const *hist,
-                   const uint32_t *len, size_t count, float *v, int threads) {
-    /* packed once for the batch; out of memory, the forward runs on the weights as they are */
-    tm_packed pk;
-    int packed = tm_packed_alloc(s, &pk) == 0;
-    if (packed) tm_pack(s, params, &pk);
-    visit_ctx c = {s, params, H, packed ? &pk : NULL, hist, len, count, v};
+void step_visitors(const tm_spec *s, const float *params, const tm_packed *pk, const float *H,
+                   const uint32_t *const *hist, const uint32_t *len, size_t count, float *v, int threads) {
+    visit_ctx c = {s, params, H, pk, hist, len, count, v};
     parallel_run(threads, visit_worker, &c);
-    if (packed) tm_packed_free(&pk);
 }

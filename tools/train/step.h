@@ -108,9 +108,10 @@ double step_run_part(step_ctx *c, const float *params, const step_window *batch,
 
 /* Visitor vectors for `count` histories (each its last <= L items), no dropout: v (count,
    |C| d) = the gate-scaled concatenation [g_c u^c], so that score(i) = <v, Hcat[i]>, with
-   Hcat (N, |C| d) from step_items(). threads workers. */
-void step_visitors(const tm_spec *s, const float *params, const float *H, const uint32_t *const *hist,
-                   const uint32_t *len, size_t count, float *v, int threads);
+   Hcat (N, |C| d) from step_items(). pk: params' linear weights packed by tm_pack (the same
+   bits, faster), or NULL. threads workers. */
+void step_visitors(const tm_spec *s, const float *params, const tm_packed *pk, const float *H,
+                   const uint32_t *const *hist, const uint32_t *len, size_t count, float *v, int threads);
 
 /* H (|C|, N, d) and Hcat (N, |C| d) at params. scratch: 2 N d floats. */
 void step_items(const tm_spec *s, const tm_inputs *in, const float *params, float *H, float *Hcat,

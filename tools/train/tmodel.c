@@ -137,44 +137,56 @@ static size_t encoder_linears(const tm_spec *s, encoder_weights *w, lin_ref *out
 
 #define TM_MAX_LINEARS (6 * MDSREC_MAX_BLOCKS + 3)
 
-/* Maps channel c's packed copies in buf (NULL: only counts); returns the floats they take. */
-static size_t pack_map(const tm_spec *s, const float *params, float *buf, uint32_t c, encoder_weights *w) {
-    lin_ref ref[TM_MAX_LINEARS];
-    size_t off = 0;
-    for (uint32_t k = 0; k <= c; k++) {
-        tm_encoder(s, params, k, w);
-        size_t n = encoder_linears(s, w, ref);
-        for (size_t i = 0; i < n; i++) {
-            if (k == c && buf) *ref[i].dst_p = buf + off;
-            off += linear_packed_floats(ref[i].din, ref[i].dout);
-        }
-    }
-    return off;
-}
-
 int tm_packed_alloc(const tm_spec *s, tm_packed *pk) {
-    encoder_weights w;
-    size_t n = s->cfg.n_channels ? pack_map(s, NULL, NULL, s->cfg.n_channels - 1, &w) : 0;
+    /* each channel's copies one after another: its first float, once */
+    static const float none; /* the shapes only: what tm_encoder maps, without parameters */
+    size_t n = 0;
+    for (uint32_t c = 0; c < s->cfg.n_channels; c++) {
+        encoder_weights w;
+        lin_ref ref[TM_MAX_LINEARS];
+        memset(&w, 0, sizeof w);
+        uint32_t nb = s->cfg.channels[c].n_blocks;
+        w.n_blocks = nb < s->cfg.n_blocks ? nb : s->cfg.n_blocks;
+        w.pwq = s->cfg.pool_mode != MDSREC_POOL_NONE ? &none : NULL;
+        pk->off[c] = n;
+        size_t m = encoder_linears(s, &w, ref);
+        for (size_t i = 0; i < m; i++) n += linear_packed_floats(ref[i].din, ref[i].dout);
+    }
     pk->floats = n;
     pk->buf = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64 + 64);
     return pk->buf ? 0 : -1;
 }
 
+/* tm_encoder with the packed pointers of channel c set in w (at pk's offsets) */
+static void encoder_packed(const tm_spec *s, const float *params, const tm_packed *pk, uint32_t c, encoder_weights *w,
+                           lin_ref *ref, size_t *n) {
+    tm_encoder(s, params, c, w);
+    *n = encoder_linears(s, w, ref);
+    float *p = pk->buf + pk->off[c];
+    for (size_t i = 0; i < *n; i++) {
+        *ref[i].dst_p = p;
+        p += linear_packed_floats(ref[i].din, ref[i].dout);
+    }
+}
+
 void tm_pack(const tm_spec *s, const float *params, tm_packed *pk) {
     for (uint32_t c = 0; c < s->cfg.n_channels; c++) {
         encoder_weights w;
-        pack_map(s, params, pk->buf, c, &w);
         lin_ref ref[TM_MAX_LINEARS];
-        size_t n = encoder_linears(s, &w, ref);
+        size_t n;
+        encoder_packed(s, params, pk, c, &w, ref, &n);
         for (size_t i = 0; i < n; i++) linear_pack((float *)*ref[i].dst_p, *ref[i].src_w, ref[i].din, ref[i].dout);
     }
 }
 
 void tm_encoder_packed(const tm_spec *s, const float *params, const tm_packed *pk, uint32_t c, encoder_weights *w) {
-    if (pk && pk->buf)
-        pack_map(s, params, pk->buf, c, w);
-    else
+    if (pk && pk->buf) {
+        lin_ref ref[TM_MAX_LINEARS];
+        size_t n;
+        encoder_packed(s, params, pk, c, w, ref, &n);
+    } else {
         tm_encoder(s, params, c, w);
+    }
 }
 
 void tm_packed_free(tm_packed *pk) {

@@ -65,6 +65,7 @@ void tm_encoder(const tm_spec *s, const float *params, uint32_t c, encoder_weigh
 typedef struct {
     float *buf;     /* 64-byte aligned */
     size_t floats;
+    size_t off[MDSREC_MAX_CHANNELS]; /* each channel's first float in buf */
 } tm_packed;
 /* Allocates pk for s. 0, or -1 (memory). */
 int tm_packed_alloc(const tm_spec *s, tm_packed *pk);
